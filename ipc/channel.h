@@ -1,0 +1,39 @@
+/* A control channel: one protobuf-c message per SOCK_SEQPACKET datagram,
+ * with up to IPC_MAX_FDS descriptors alongside (SCM_RIGHTS). Every message is
+ * size-capped; a datagram that was truncated, carries too many descriptors or
+ * does not unpack is rejected, and its descriptors are closed. */
+#pragma once
+
+#include <protobuf-c/protobuf-c.h>
+#include <stddef.h>
+
+#define IPC_MAX_MSG (64 * 1024)
+#define IPC_MAX_FDS 16
+
+struct ipc_fds {
+	int fd[IPC_MAX_FDS];
+	unsigned n;
+};
+
+/* Both ends of a fresh CLOEXEC, non-blocking SOCK_SEQPACKET socketpair. */
+int ipc_channel_pair(int sv[2]);
+
+/* Pack msg and send it with fds (may be NULL). 0 or -errno. Blocks briefly
+ * (poll) if the socket buffer is full. */
+int ipc_send(int sock, const ProtobufCMessage *msg, const int *fds, unsigned nfds);
+
+/* Receive one datagram and unpack it as desc. On success *out owns the
+ * message (free with protobuf_c_message_free_unpacked) and fds the received
+ * descriptors (the caller owns them; ipc_fds_close). Returns 0, -EAGAIN when
+ * nothing is pending, -EPIPE when the peer hung up, -EBADMSG on garbage. */
+int ipc_recv(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+	     struct ipc_fds *fds);
+
+/* As ipc_recv, but waits up to timeout_ms (-1: forever). */
+int ipc_recv_wait(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+		  struct ipc_fds *fds, int timeout_ms);
+
+/* Take descriptor idx out of fds (so ipc_fds_close no longer closes it);
+ * -EBADF if idx is out of range or already taken. */
+int ipc_fds_take(struct ipc_fds *fds, unsigned idx);
+void ipc_fds_close(struct ipc_fds *fds);

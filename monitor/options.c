@@ -1,0 +1,158 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guest_layout.h"
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt,
+						       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int mon_parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 20; /* a bare number is MiB, as with QEMU's -m */
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -EINVAL;
+	if (*end) {
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		case 't': case 'T': shift = 40; break;
+		default: return -EINVAL;
+		}
+		end++;
+		if (*end == 'i')
+			end++;
+		if (*end == 'B')
+			end++;
+		if (*end)
+			return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_serial(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	if (strcmp(arg, "stdio") == 0)
+		cfg->serial = MON_SERIAL_STDIO;
+	else if (strcmp(arg, "none") == 0)
+		cfg->serial = MON_SERIAL_NONE;
+	else if (strncmp(arg, "file:", 5) == 0 && arg[5]) {
+		cfg->serial = MON_SERIAL_FILE;
+		cfg->serial_path = arg + 5;
+	} else
+		return fail(err, len, "--serial takes stdio, file:PATH or none, not '%s'", arg);
+	return 0;
+}
+
+static int parse_cpus(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 1 || v > MON_MAX_CPUS)
+		return fail(err, len, "--cpus must be a number from 1 to %d, not '%s'",
+			    MON_MAX_CPUS, arg);
+	cfg->cpus = (unsigned)v;
+	return 0;
+}
+
+static int parse_mem(const char *arg, uint64_t host, struct mon_config *cfg, char *err,
+		     size_t len)
+{
+	uint64_t v;
+
+	if (mon_parse_size(arg, &v) < 0)
+		return fail(err, len, "--mem takes a size such as 512M or 4G, not '%s'", arg);
+	if (v < MOAT_MEM_MIN)
+		return fail(err, len, "--mem %s is too small: a guest needs at least %llu MiB", arg,
+			    MOAT_MEM_MIN >> 20);
+	if (v % 4096)
+		return fail(err, len, "--mem %s is not a whole number of 4 KiB pages", arg);
+	if (v > MOAT_MEM_MAX || (host && v > host))
+		return fail(err, len, "--mem %s is more than this host has (%llu MiB)", arg,
+			    (unsigned long long)(host >> 20));
+	cfg->mem_bytes = v;
+	return 0;
+}
+
+static const struct option run_opts[] = {
+	{"kernel", required_argument, NULL, 'k'},
+	{"initrd", required_argument, NULL, 'i'},
+	{"cmdline", required_argument, NULL, 'c'},
+	{"mem", required_argument, NULL, 'm'},
+	{"cpus", required_argument, NULL, 'p'},
+	{"serial", required_argument, NULL, 's'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{0},
+};
+
+int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
+		  char *err, size_t errlen)
+{
+	int c, rc = 0;
+
+	*cfg = (struct mon_config){
+		.cmdline = MON_DEFAULT_CMDLINE,
+		.mem_bytes = MON_DEFAULT_MEM,
+		.cpus = 1,
+		.serial = MON_SERIAL_STDIO,
+	};
+	if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes)
+		cfg->mem_bytes = host_mem_bytes & ~0xfffffULL;
+	optind = 0; /* full reset: the parser may run more than once */
+	opterr = 0;
+	while (rc == 0 && (c = getopt_long(argc, argv, "+:k:i:c:m:p:s:vh", run_opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': cfg->kernel = optarg; break;
+		case 'i': cfg->initrd = optarg; break;
+		case 'c': cfg->cmdline = optarg; break;
+		case 'm': rc = parse_mem(optarg, host_mem_bytes, cfg, err, errlen); break;
+		case 'p': rc = parse_cpus(optarg, cfg, err, errlen); break;
+		case 's': rc = parse_serial(optarg, cfg, err, errlen); break;
+		case 'v': cfg->verbose = true; break;
+		case 'h': cfg->help = true; return 0;
+		case ':':
+			return fail(err, errlen, "option %s needs a value", argv[optind - 1]);
+		default:
+			return fail(err, errlen, "unknown option '%s' (see moat run --help)",
+				    argv[optind - 1]);
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if (optind < argc)
+		return fail(err, errlen, "unexpected argument '%s' (see moat run --help)",
+			    argv[optind]);
+	if (!cfg->kernel)
+		return fail(err, errlen, "--kernel is required (see moat run --help)");
+	if (strlen(cfg->cmdline) >= MOAT_CMDLINE_MAX)
+		return fail(err, errlen, "--cmdline is too long (%zu bytes)", strlen(cfg->cmdline));
+	return 0;
+}

@@ -1,0 +1,34 @@
+/* The command line of `moat run`, parsed into a plain struct. Parsing does
+ * no I/O besides reading the host's memory size, so it is unit-tested. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MON_DEFAULT_MEM     (512ULL << 20)
+#define MON_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
+#define MON_MAX_CPUS        8
+
+enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };
+
+struct mon_config {
+	const char *kernel;
+	const char *initrd;  /* NULL: none */
+	const char *cmdline;
+	uint64_t mem_bytes;
+	unsigned cpus;
+	enum mon_serial serial;
+	const char *serial_path; /* MON_SERIAL_FILE */
+	bool verbose;
+	bool help;
+};
+
+/* Parse argv of `moat run` (argv[0] is "run"). On error returns -EINVAL
+ * and writes one line for the user into err. host_mem_bytes bounds --mem
+ * (0: no bound). */
+int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
+		  char *err, size_t errlen);
+/* "512M", "5G", "1024" (MiB, as QEMU), "65536K"; 0 or -EINVAL. */
+int mon_parse_size(const char *s, uint64_t *out);

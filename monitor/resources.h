@@ -1,0 +1,29 @@
+/* The host resources of one VM, opened by the monitor before any child
+ * exists. Every open failure is the user's input at fault (exit 2) and is
+ * reported as one line naming the file. */
+#pragma once
+
+#include <stdint.h>
+
+#include "options.h"
+
+struct mon_resources {
+	int kvm_fd;
+	int mem_fd;
+	int kernel_fd;
+	int initrd_fd;     /* -1: none */
+	int serial_out;    /* given to moat-vcpu; -1: none */
+	int serial_in;     /* given to moat-vcpu; -1: none */
+	int console_out;   /* the monitor's end of the output pipe (stdio), or -1 */
+	int console_in;    /* the monitor's end of the input pipe (stdio), or -1 */
+};
+
+#define MON_RESOURCES_INIT {-1, -1, -1, -1, -1, -1, -1, -1}
+
+int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, char *err,
+		       size_t errlen);
+/* Close what only the child needs, once it has them. */
+void mon_close_child_ends(struct mon_resources *r);
+void mon_close_resources(struct mon_resources *r);
+/* The host's RAM plus swap, the bound for --mem; 0 if unknown. */
+uint64_t mon_host_mem_bytes(void);

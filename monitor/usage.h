@@ -1,0 +1,5 @@
+#pragma once
+#include <stdio.h>
+
+void mon_usage(FILE *f);
+void mon_usage_run(FILE *f);

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# moat booting Debian's stock kernel with the project's test initramfs
+# (tests/guest/build): SMP and memory sizes across the 4 GiB hole, the date,
+# console input, the PVH entry of the extracted vmlinux, and the vcpu
+# sandbox while a guest runs. Needs a KVM that runs ring-0 code at speed:
+# real hardware, or inside tests/kvmbox/run.
+# Usage: linux-guest.sh MOAT BZIMAGE INITRD [VMLINUX]
+MOAT=$1
+BZIMAGE=$2
+INITRD=$3
+VMLINUX=${4:-}
+. "$(dirname "$0")/lib.sh"
+T=$T_TMP
+BOOT_TIMEOUT=${MOAT_TEST_BOOT_TIMEOUT:-300}
+
+boot() { # boot NAME KERNEL ACTION MOAT-ARGS...; console in $T/NAME.out
+	local name=$1 kernel=$2 action=$3 st
+	shift 3
+	timeout "$BOOT_TIMEOUT" "$MOAT" run --kernel "$kernel" --initrd "$INITRD" \
+		--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=$action" "$@" \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null
+	st=$?
+	if [ $st != 0 ] || ! grep -q "MOAT-GUEST: result $action ok" "$T/$name.out"; then
+		echo "# $name: exit $st" >&2
+		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
+		return 1
+	fi
+}
+marker() { sed -n "s/^MOAT-GUEST: $2 //p" "$T/$1.out" | tr -d '\r' | head -1; }
+
+check_info() { # check_info NAME CPUS MEM_MIN_KB MEM_MAX_KB
+	local cpus mem
+	cpus=$(marker "$1" cpus)
+	mem=$(marker "$1" memtotal-kb)
+	check "$1: guest sees $2 CPUs (saw ${cpus:-none})" [ "${cpus:-0}" = "$2" ]
+	check "$1: MemTotal ${mem:-none} kB in [$3, $4]" \
+		[ "${mem:-0}" -ge "$3" ] && [ "${mem:-0}" -le "$4" ]
+}
+
+check "bzImage, 1 CPU, 256M" boot small "$BZIMAGE" info --cpus 1 --mem 256M
+check_info small 1 180000 262144
+gdate=$(marker small date)
+hdiff=$(( $(date -u +%s) - $(date -u -d "${gdate:-1970-01-01}" +%s) ))
+check "guest date ${gdate:-none} is the host's (${hdiff}s apart)" [ "${hdiff#-}" -lt 600 ]
+
+check "bzImage, 4 CPUs, 5G (RAM above the 4 GiB hole)" boot big "$BZIMAGE" info --cpus 4 --mem 5G
+check_info big 4 4700000 5242880
+
+if [ -n "$VMLINUX" ]; then
+	check "PVH vmlinux, 2 CPUs, 512M" boot pvh "$VMLINUX" info --cpus 2 --mem 512M
+	check_info pvh 2 400000 524288
+fi
+
+# Console input: a shell in the guest runs what we type.
+printf 'echo typed-$((6*7))\nexit\n' >"$T/typed"
+timeout "$BOOT_TIMEOUT" "$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
+	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=shell" \
+	<"$T/typed" >"$T/shell.out" 2>"$T/shell.err"
+check "typed input reaches the guest shell (exit $?)" grep -q "typed-42" "$T/shell.out"
+
+# A running guest: the vcpu process's sandbox, as /proc shows it.
+"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --cpus 2 \
+	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=wait guest.wait=600" \
+	--serial "file:$T/wait.log" >"$T/wait.out" 2>"$T/wait.err" </dev/null &
+mon=$!
+if wait_for "$T/wait.log" "MOAT-GUEST: waiting" "$BOOT_TIMEOUT"; then
+	ok "waiting guest is up"
+	vcpu=$(child_pid "$mon" moat-vcpu)
+	check "moat-vcpu found under the monitor" [ -n "$vcpu" ]
+	[ -n "$vcpu" ] && check_sandboxed "$vcpu" moat-vcpu
+	check "vcpu threads: main + 2 vCPUs" [ "$(ls /proc/$vcpu/task 2>/dev/null | wc -l)" = 3 ]
+else
+	not_ok "waiting guest is up"
+	tail -n 30 "$T/wait.log" "$T/wait.err" | diag
+fi
+kill -TERM "$mon" 2>/dev/null
+wait "$mon"
+check "SIGTERM ends a running Linux guest with exit 0 (got $?)" [ $? = 0 ]
+check "no moat process left" bash -c '! pgrep -x moat-vcpu'
+finish

@@ -1,0 +1,44 @@
+/* Puts a guest kernel into guest RAM and the boot vCPU at its entry: a
+ * bzImage through the Linux boot protocol's 64-bit entry, or an
+ * uncompressed vmlinux through its PVH entry. The format is detected. */
+#pragma once
+
+#include <stddef.h>
+
+#include "vm.h"
+
+struct boot_input {
+	int kernel_fd;
+	int initrd_fd; /* -1: none */
+	const char *cmdline;
+};
+
+/* Returns 0; -ENOEXEC or -EINVAL when the user's input is at fault, with
+ * one line in why; other -errno for failures of moat itself (logged).
+ * *format names the kernel format on success. */
+int loader_load(struct vm *vm, const struct boot_input *in, char *why, size_t whylen,
+		const char **format);
+
+/* Internal to the loader: shared steps and per-format entry set-up. */
+struct kernel_image {
+	const uint8_t *data;
+	size_t size;
+};
+struct initrd_place {
+	uint64_t gpa;
+	uint64_t size;
+};
+int loader_bzimage(struct vm *vm, const struct kernel_image *k, const struct boot_input *in,
+		   char *why, size_t whylen);
+int loader_pvh(struct vm *vm, const struct kernel_image *k, const struct boot_input *in,
+	       char *why, size_t whylen);
+int loader_initrd(struct vm *vm, int fd, uint64_t lowest, uint64_t highest,
+		  struct initrd_place *out, char *why, size_t whylen);
+int loader_cmdline(struct vm *vm, const char *cmdline, uint32_t max_len, char *why,
+		   size_t whylen);
+int loader_tables(struct vm *vm);
+/* Identity-mapped page tables for the first 4 GiB and a flat GDT. */
+int loader_long_mode_regs(struct vm *vm, uint64_t rip, uint64_t rsi);
+int loader_protected_mode_regs(struct vm *vm, uint64_t eip, uint64_t ebx);
+/* Low end of guest RAM below the PCI hole. */
+uint64_t loader_low_ram_end(const struct vm *vm);

@@ -1,0 +1,205 @@
+/* moat-vcpu: owns the VM. Receives its configuration and descriptors from
+ * the monitor, enters its sandbox, creates the VM, loads the kernel, runs
+ * one thread per vCPU and serves the console and the control channel from
+ * its main thread. Reads top to bottom, as every moat child does. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "boot/guest_layout.h"
+#include "channel.h"
+#include "loader.h"
+#include "loop.h"
+#include "log.h"
+#include "pol.h"
+#include "util.h"
+#include "vcpu.pb-c.h"
+#include "vm.h"
+
+#define CONTROL_FD       3
+#define START_TIMEOUT_MS 30000
+
+struct vcpu_config {
+	uint64_t mem_bytes;
+	unsigned cpus;
+	char *cmdline;
+	bool debug;
+	int kvm_fd, mem_fd, kernel_fd, initrd_fd, serial_out, serial_in;
+};
+
+static struct vm the_vm;
+
+/* Checks every field of the StartRequest before anything uses it; the
+ * monitor is trusted more than the guest, but a malformed message still
+ * gets a clean refusal rather than undefined behaviour. */
+static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
+		      struct vcpu_config *c)
+{
+	if (s->cpus < 1 || s->cpus > VCPU_MAX_CPUS)
+		return log_error_errno(EINVAL, "start: bad vCPU count %u", s->cpus);
+	if (s->mem_bytes < MOAT_MEM_MIN || s->mem_bytes > MOAT_MEM_MAX || s->mem_bytes % 4096)
+		return log_error_errno(EINVAL, "start: bad memory size");
+	if (!s->cmdline || strlen(s->cmdline) >= MOAT_CMDLINE_MAX)
+		return log_error_errno(EINVAL, "start: bad command line");
+	c->mem_bytes = s->mem_bytes;
+	c->cpus = s->cpus;
+	c->debug = s->log_debug;
+	c->cmdline = strdup(s->cmdline);
+	c->kvm_fd = ipc_fds_take(fds, s->fd_kvm);
+	c->mem_fd = ipc_fds_take(fds, s->fd_mem);
+	c->kernel_fd = ipc_fds_take(fds, s->fd_kernel);
+	c->initrd_fd = s->has_initrd ? ipc_fds_take(fds, s->fd_initrd) : -1;
+	c->serial_out = s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM
+				? ipc_fds_take(fds, s->fd_serial_out)
+				: -1;
+	c->serial_in = s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && s->serial_has_input
+			       ? ipc_fds_take(fds, s->fd_serial_in)
+			       : -1;
+	if (!c->cmdline || c->kvm_fd < 0 || c->mem_fd < 0 || c->kernel_fd < 0 ||
+	    (s->has_initrd && c->initrd_fd < 0) ||
+	    (s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && c->serial_out < 0) ||
+	    (s->serial_has_input && c->serial_in < 0))
+		return log_error_errno(EBADF, "start: descriptor indices do not match");
+	return 0;
+}
+
+static int receive_start(struct vcpu_config *c)
+{
+	ProtobufCMessage *m = NULL;
+	struct ipc_fds fds;
+	int rc = ipc_recv_wait(CONTROL_FD, &moat__vcpu__monitor_to_vcpu__descriptor, &m, &fds,
+			       START_TIMEOUT_MS);
+
+	if (rc < 0)
+		return log_error_errno(rc, "No start request from the monitor: %m");
+	Moat__Vcpu__MonitorToVcpu *env = (Moat__Vcpu__MonitorToVcpu *)m;
+	if (env->msg_case != MOAT__VCPU__MONITOR_TO_VCPU__MSG_START)
+		rc = log_error_errno(EPROTO, "Expected a start request, got message %d",
+				     env->msg_case);
+	else
+		rc = take_start(env->start, &fds, c);
+	ipc_fds_close(&fds);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
+}
+
+static int send_to_monitor(Moat__Vcpu__VcpuToMonitor *env)
+{
+	return ipc_send(CONTROL_FD, &env->base, NULL, 0);
+}
+
+static int send_ready(const struct pol_report *rep, const char *format)
+{
+	Moat__Vcpu__SandboxReport sr = MOAT__VCPU__SANDBOX_REPORT__INIT;
+	Moat__Vcpu__ReadyEvent ready = MOAT__VCPU__READY_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	sr.uid = rep->uid;
+	sr.caps_all_zero = rep->caps_all_zero;
+	sr.no_new_privs = rep->no_new_privs;
+	sr.seccomp_mode = rep->seccomp_mode;
+	sr.policy_syscalls = rep->policy_syscalls;
+	sr.namespaces = (char *)rep->namespaces;
+	ready.sandbox = &sr;
+	ready.kernel_format = (char *)format;
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;
+	env.ready = &ready;
+	return send_to_monitor(&env);
+}
+
+static void send_bad_input(const char *why)
+{
+	Moat__Vcpu__BadInputEvent bad = MOAT__VCPU__BAD_INPUT_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	bad.message = (char *)why;
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT;
+	env.bad_input = &bad;
+	send_to_monitor(&env);
+}
+
+static void send_exit(const struct vm_exit *e)
+{
+	Moat__Vcpu__ExitEvent ex = MOAT__VCPU__EXIT_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	ex.reason = e->reason;
+	ex.vcpu = e->vcpu;
+	ex.detail = (char *)e->detail;
+	ex.register_dump = (char *)e->dump;
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT;
+	env.exit = &ex;
+	send_to_monitor(&env);
+}
+
+static void com1_irq(void *opaque, bool level)
+{
+	vm_set_irq(opaque, UART_COM1_IRQ, level);
+}
+
+static void kbc_reset(void *opaque)
+{
+	vm_end(opaque, MOAT__VCPU__EXIT_EVENT__REASON__RESET, 0, "guest reset (i8042)", NULL);
+}
+
+static int setup_devices(struct vm *vm, int serial_out)
+{
+	int rc;
+
+	uart_init(&vm->com1, serial_out, com1_irq, vm);
+	i8042_init(&vm->kbc, kbc_reset, vm);
+	cmos_init(&vm->rtc, NULL);
+	rc = iobus_register(&vm->pio, UART_COM1_BASE, 8, uart_io, &vm->com1, "com1");
+	if (rc == 0)
+		rc = iobus_register(&vm->pio, 0x60, 1, i8042_io, &vm->kbc, "i8042-data");
+	if (rc == 0)
+		rc = iobus_register(&vm->pio, 0x64, 1, i8042_io, &vm->kbc, "i8042-cmd");
+	if (rc == 0)
+		rc = iobus_register(&vm->pio, 0x70, 2, cmos_io, &vm->rtc, "cmos");
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct vcpu_config c = {0};
+	struct pol_report rep = {0};
+	struct boot_input in;
+	char why[256] = "";
+	const char *format = NULL;
+	int rc;
+
+	log_set_prefix("moat-vcpu");
+	if (receive_start(&c) < 0)
+		return 1;
+	if (c.debug)
+		log_set_level(LOG_LVL_DEBUG);
+	rc = pol_sandbox_enter("vcpu", &rep);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to enter the sandbox: %m"), 1;
+
+	struct vm *vm = &the_vm;
+	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 ||
+	    vm_create_vcpus(vm) < 0 || setup_devices(vm, c.serial_out) < 0)
+		return 1;
+	in = (struct boot_input){c.kernel_fd, c.initrd_fd, c.cmdline};
+	rc = loader_load(vm, &in, why, sizeof(why), &format);
+	if (rc == -ENOEXEC || rc == -EINVAL) {
+		send_bad_input(why);
+		return 2;
+	}
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to load the guest: %m"), 1;
+	close(c.kernel_fd);
+	if (c.initrd_fd >= 0)
+		close(c.initrd_fd);
+	if (send_ready(&rep, format) < 0 || vm_start(vm) < 0)
+		return 1;
+	rc = vcpu_main_loop(vm, CONTROL_FD, c.serial_in);
+	if (atomic_load(&vm->ended))
+		send_exit(&vm->exit);
+	/* exit_group ends the vCPU threads wherever they are. */
+	_exit(rc < 0 ? 1 : 0);
+}

@@ -1,0 +1,141 @@
+/* The vCPU threads: KVM_RUN and the exits that reach userspace. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+
+#include "dump.h"
+#include "log.h"
+#include "vcpu.pb-c.h"
+#include "vm.h"
+
+#define R(x) MOAT__VCPU__EXIT_EVENT__REASON__##x
+
+static void handle_pio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
+
+	/* String I/O (rep ins/outs) arrives as count items of size bytes. */
+	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
+		iobus_access(&v->vm->pio, run->io.port, data, run->io.size, is_write);
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	/* No MMIO device lives in this process yet: reads float high. */
+	if (v->run->mmio.is_write)
+		return;
+	memset(v->run->mmio.data, 0xff, sizeof(v->run->mmio.data));
+}
+
+static void end_with_dump(struct vcpu *v, int reason, const char *detail)
+{
+	char dump[2048];
+
+	vcpu_dump_regs(v->fd, v->id, dump, sizeof(dump));
+	vm_end(v->vm, reason, v->id, detail, dump);
+}
+
+static void handle_internal_error(struct vcpu *v)
+{
+	char detail[160];
+	const struct kvm_run *run = v->run;
+	int n = snprintf(detail, sizeof(detail), "KVM internal error, suberror %u",
+			 run->internal.suberror);
+
+	for (uint32_t i = 0; i < run->internal.ndata && i < 4 && n > 0 &&
+			     (size_t)n < sizeof(detail);
+	     i++)
+		n += snprintf(detail + n, sizeof(detail) - n, " %#llx",
+			      (unsigned long long)run->internal.data[i]);
+	end_with_dump(v, R(INTERNAL_ERROR), detail);
+}
+
+static void handle_system_event(struct vcpu *v)
+{
+	switch (v->run->system_event.type) {
+	case KVM_SYSTEM_EVENT_RESET:
+		vm_end(v->vm, R(RESET), v->id, "guest reset", NULL);
+		break;
+	case KVM_SYSTEM_EVENT_SHUTDOWN:
+		vm_end(v->vm, R(POWEROFF), v->id, "guest powered off", NULL);
+		break;
+	default:
+		end_with_dump(v, R(INTERNAL_ERROR), "guest crash event");
+		break;
+	}
+}
+
+/* Returns false when this vCPU must stop running. */
+static bool handle_exit(struct vcpu *v)
+{
+	char detail[96];
+
+	switch (v->run->exit_reason) {
+	case KVM_EXIT_IO:
+		handle_pio(v);
+		return true;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		end_with_dump(v, R(TRIPLE_FAULT), "triple fault (KVM_EXIT_SHUTDOWN)");
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		handle_internal_error(v);
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(detail, sizeof(detail), "VM entry failed, hardware reason %#llx",
+			 (unsigned long long)v->run->fail_entry.hardware_entry_failure_reason);
+		end_with_dump(v, R(INTERNAL_ERROR), detail);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(v);
+		return false;
+	case KVM_EXIT_HLT:
+		/* Only without an in-kernel LAPIC; a halted guest is powered off. */
+		vm_end(v->vm, R(POWEROFF), v->id, "guest halted", NULL);
+		return false;
+	default:
+		snprintf(detail, sizeof(detail), "unexpected KVM exit %u", v->run->exit_reason);
+		end_with_dump(v, R(VMM_ERROR), detail);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	while (!atomic_load(&v->vm->ended)) {
+		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			char detail[96];
+			snprintf(detail, sizeof(detail), "KVM_RUN failed: %s", strerror(errno));
+			end_with_dump(v, R(VMM_ERROR), detail);
+			break;
+		}
+		if (!handle_exit(v))
+			break;
+	}
+	return NULL;
+}
+
+int vm_start(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		int rc = pthread_create(&vm->cpus[i].thread, NULL, vcpu_thread, &vm->cpus[i]);
+		if (rc)
+			return log_error_errno(rc, "Failed to start vCPU %u thread: %m", i);
+	}
+	return 0;
+}
