@@ -8,7 +8,9 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -28,12 +30,20 @@
 #include "config.h"
 #endif
 
+/* Is dir/name an executable? The path is left in out. */
+static bool exe_at(char *out, size_t len, const char *dir, const char *name)
+{
+	int n = snprintf(out, len, "%s/%s", dir, name);
+
+	return n > 0 && (size_t)n < len && access(out, X_OK) == 0;
+}
+
 /* Find moat-vcpu: next to this binary when installed side by side, in the
  * build tree's vcpu/ directory when run from a build, else libexecdir.
  * Never through $PATH. */
 static int find_child_exe(const char *name, const char *builddir, char *out, size_t len)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX], dir[PATH_MAX + 64];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n > 0) {
@@ -41,16 +51,14 @@ static int find_child_exe(const char *name, const char *builddir, char *out, siz
 		char *slash = strrchr(self, '/');
 		if (slash) {
 			*slash = 0;
-			snprintf(out, len, "%s/%s", self, name);
-			if (access(out, X_OK) == 0)
+			if (exe_at(out, len, self, name))
 				return 0;
-			snprintf(out, len, "%s/../%s/%s", self, builddir, name);
-			if (access(out, X_OK) == 0)
+			snprintf(dir, sizeof(dir), "%s/../%s", self, builddir);
+			if (exe_at(out, len, dir, name))
 				return 0;
 		}
 	}
-	snprintf(out, len, "%s/%s", MOAT_LIBEXECDIR, name);
-	return access(out, X_OK) == 0 ? 0 : -ENOENT;
+	return exe_at(out, len, MOAT_LIBEXECDIR, name) ? 0 : -ENOENT;
 }
 
 static int send_start(int ctl, const struct mon_config *cfg, const struct mon_resources *r)
@@ -157,5 +165,7 @@ int mon_run(const struct mon_config *cfg)
 	mon_console_restore();
 	mon_close_resources(&res);
 	close(vm.ctl);
+	free(vm.exit_dump);
+	free(vm.bad_input);
 	return status;
 }

@@ -82,12 +82,14 @@ static int lapic_wire(int fd)
 static int vcpu_defaults(struct vcpu *v)
 {
 	struct kvm_fpu fpu = {.fcw = 0x37f, .mxcsr = 0x1f80};
-	struct {
+	/* struct kvm_msrs ends in a flexible array: give it room for one. */
+	union {
 		struct kvm_msrs h;
-		struct kvm_msr_entry e[1];
-	} msrs = {.h.nmsrs = 1, .e[0] = {.index = MSR_IA32_MISC_ENABLE,
-					 .data = MISC_ENABLE_FAST_STR}};
+		uint8_t room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
+	} msrs = {.h.nmsrs = 1};
 
+	msrs.h.entries[0] = (struct kvm_msr_entry){.index = MSR_IA32_MISC_ENABLE,
+						   .data = MISC_ENABLE_FAST_STR};
 	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
 		return log_error_errno(errno, "vCPU %u: KVM_SET_FPU: %m", v->id);
 	/* Not every KVM accepts every MSR; a refusal here is harmless. */

@@ -18,7 +18,7 @@ check() { # check NAME COMMAND...
 diag() { sed 's/^/# /' >&2; }
 finish() {
 	echo "1..$T_N"
-	echo "$((T_N - T_FAIL)) passed, $T_FAIL failed"
+	echo "# $((T_N - T_FAIL)) passed, $T_FAIL failed"
 	[ "$T_FAIL" -eq 0 ]
 }
 

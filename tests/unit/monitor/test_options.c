@@ -88,7 +88,7 @@ static int t_bad(void)
 	EXPECT_ERROR("--cpus", "--kernel", "/k", "--cpus", "2x");
 	EXPECT_ERROR("too small", "--kernel", "/k", "--mem", "1M");
 	EXPECT_ERROR("more than this host", "--kernel", "/k", "--mem", "64G");
-	EXPECT_ERROR("4 KiB", "--kernel", "/k", "--mem", "33555000K");
+	EXPECT_ERROR("4 KiB", "--kernel", "/k", "--mem", "32769K");
 	EXPECT_ERROR("--mem takes", "--kernel", "/k", "--mem", "lots");
 	EXPECT_ERROR("--serial", "--kernel", "/k", "--serial", "tcp:1");
 	EXPECT_ERROR("--serial", "--kernel", "/k", "--serial", "file:");

@@ -1,0 +1,31 @@
+# Shared helpers of the bench/ scripts (bash). Benchmarks print figures and
+# ratios; they never fail on a timing.
+
+now_ns() { date +%s%N; }
+
+# vmm_rss_kb PID... : resident memory of these processes in kB, less the
+# resident pages of the guest-RAM mapping (moat's memfd, or QEMU's anonymous
+# mapping of exactly GUEST_MEM_KB), so what remains is the VMM's own cost.
+vmm_rss_kb() {
+	local total=0 pid kb
+	for pid in "$@"; do
+		kb=$(awk -v guest_kb="${GUEST_MEM_KB:-0}" '
+			/^[0-9a-f]+-[0-9a-f]+ / { guest = ($0 ~ /moat-guest-ram/); next }
+			/^Size:/ { size = $2; if (guest_kb && size >= guest_kb && size <= guest_kb + 8192) guest = 1; next }
+			/^Rss:/ { if (guest) g += $2; else own += $2 }
+			END { print own + 0 }' "/proc/$pid/smaps" 2>/dev/null) || kb=0
+		total=$((total + ${kb:-0}))
+	done
+	echo "$total"
+}
+
+# The process and all its descendants.
+proc_tree() {
+	local p
+	echo "$1"
+	for p in $(pgrep -P "$1"); do proc_tree "$p"; done
+}
+
+# ratio A B: A/B with two decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+mean() { awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print 0 }'; }

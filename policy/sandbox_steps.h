@@ -1,0 +1,18 @@
+/* Internal to the policy library: the steps of pol_sandbox_enter(), one
+ * file each. Each returns 0 or -errno and logs its own failure. */
+#pragma once
+
+#include "pol.h"
+
+/* fsroot.c: private mounts, pivot_root into an empty read-only tmpfs. */
+int pol_fs_isolate(void);
+
+/* privs.c: securebits, capabilities (checked), no_new_privs, dumpable. */
+int pol_privs_drop(struct pol_report *rep);
+/* Called before pivot_root: libcap-ng reads the kernel's last capability
+ * from /proc, which is gone afterwards. */
+int pol_privs_prepare(void);
+
+/* rlimits.c: core, descriptors, and the optional ones. maxfd is the
+ * highest descriptor open at entry. */
+int pol_rlimits_apply(const struct pol_limits *lim, int maxfd, struct pol_report *rep);

@@ -1,0 +1,81 @@
+/* The guest physical memory map of moat (x86_64), in one place.
+ *
+ *   0x00000000 ┬ RAM ........... boot scratch: GDT, PVH start info, zero page,
+ *              │                 page tables, command line (all below 640 KiB;
+ *              │                 Linux reserves the whole first MiB for itself)
+ *   0x0009FC00 ┼ reserved ...... "EBDA": the last KiB of base memory
+ *   0x000A0000 ┼ (no e820 entry) VGA window and option-ROM space
+ *   0x000F0000 ┼ reserved ...... BIOS area: MP table, then SMBIOS
+ *   0x00100000 ┼ RAM ........... kernel, initrd, everything else
+ *   min(mem, 0xC0000000)
+ *              ┼ (no e820 entry) the PCI hole: BARs and framebuffers, then
+ *              │                 IOAPIC 0xFEC00000, LAPIC 0xFEE00000 and
+ *              │                 KVM's private pages 0xFEFFC000 (reserved)
+ *   0x100000000┼ RAM ........... whatever did not fit below the hole
+ *
+ * The guest-RAM memfd backs [0, min(mem, hole)) in one KVM slot and the rest
+ * at 4 GiB in a second one (guest_ram_regions() in e820.h). The low slot
+ * includes the VGA/BIOS window, so the BIOS-area tables are real memory. */
+#pragma once
+
+#include <stdint.h>
+
+/* Guest RAM: the minimum leaves room for the boot scratch, a kernel and a
+ * small initramfs; the maximum is only a sanity bound against typos and
+ * overflow (the real limit, the CPU's MAXPHYADDR, is checked by the caller). */
+#define MOAT_MEM_MIN (32ULL << 20)
+#define MOAT_MEM_MAX (1ULL << 40)
+
+/* vCPUs of one VM. APIC IDs are the vCPU indices and the IOAPIC takes the
+ * next one, so the MP table itself could describe up to 254. */
+#define MOAT_MAX_CPUS 64
+
+/* Boot scratch in base memory (each one page unless said otherwise). */
+#define MOAT_GDT_GPA	    0x1000ULL /* boot GDT, empty IDT after it */
+#define MOAT_START_INFO_GPA 0x6000ULL /* PVH hvm_start_info + modlist + memmap */
+#define MOAT_ZERO_PAGE_GPA  0x7000ULL /* bzImage boot_params */
+#define MOAT_PGTABLE_GPA    0x9000ULL /* PML4, PDPT, PDs: identity map */
+#define MOAT_PGTABLE_SIZE   0x7000ULL /* up to 0x10000: 7 pages */
+#define MOAT_CMDLINE_GPA    0x20000ULL
+#define MOAT_CMDLINE_MAX    0x10000ULL /* bytes, including the NUL */
+
+/* Legacy areas, reserved in e820. Linux scans the EBDA's first KiB, the
+ * last KiB of base memory and 0xF0000-0xFFFFF for the MP floating pointer,
+ * and 0xF0000-0xFFFFF for the SMBIOS entry point. */
+#define MOAT_EBDA_GPA	 0x9FC00ULL
+#define MOAT_EBDA_END	 0xA0000ULL
+#define MOAT_BIOS_GPA	 0xF0000ULL
+#define MOAT_BIOS_END	 0x100000ULL
+#define MOAT_MPTABLE_GPA 0xF0000ULL
+#define MOAT_MPTABLE_MAX 0x2000ULL  /* 254 CPUs need about 5.3 KiB */
+#define MOAT_SMBIOS_GPA	 0xF2000ULL /* to MOAT_BIOS_END */
+
+/* The protected-mode kernel of a bzImage that cannot relocate goes here;
+ * relocatable ones are better loaded at their pref_address. */
+#define MOAT_HIMEM_GPA 0x100000ULL
+
+/* The PCI hole: not RAM. BARs and framebuffers are placed in
+ * [MOAT_PCI_MMIO_GPA, MOAT_PCI_MMIO_END); the chipset pages sit above. */
+#define MOAT_PCI_HOLE_START 0xC0000000ULL
+#define MOAT_PCI_HOLE_END   0x100000000ULL
+#define MOAT_PCI_MMIO_GPA   MOAT_PCI_HOLE_START
+#define MOAT_PCI_MMIO_END   0xFEC00000ULL
+#define MOAT_IOAPIC_GPA	    0xFEC00000ULL
+#define MOAT_LAPIC_GPA	    0xFEE00000ULL
+/* Intel VMX needs one page for the real-mode identity map
+ * (KVM_SET_IDENTITY_MAP_ADDR) and three for the TSS (KVM_SET_TSS_ADDR) in
+ * guest physical space that the guest never uses; reserved in e820. */
+#define MOAT_KVM_IDENTITY_MAP_GPA 0xFEFFC000ULL
+#define MOAT_KVM_TSS_GPA	  0xFEFFD000ULL
+#define MOAT_KVM_PRIVATE_END	  0xFF000000ULL
+
+/* RAM that does not fit below the hole continues here. */
+#define MOAT_HIGH_RAM_GPA MOAT_PCI_HOLE_END
+
+_Static_assert(MOAT_PGTABLE_GPA + MOAT_PGTABLE_SIZE <= MOAT_CMDLINE_GPA, "page tables overlap");
+_Static_assert(MOAT_CMDLINE_GPA + MOAT_CMDLINE_MAX <= MOAT_EBDA_GPA, "command line in EBDA");
+_Static_assert(MOAT_MPTABLE_GPA + MOAT_MPTABLE_MAX <= MOAT_SMBIOS_GPA, "MP table overlaps SMBIOS");
+_Static_assert(MOAT_SMBIOS_GPA < MOAT_BIOS_END, "SMBIOS outside the BIOS area");
+_Static_assert(MOAT_MEM_MIN > MOAT_HIMEM_GPA, "minimum memory below 1 MiB");
+_Static_assert(MOAT_PCI_MMIO_END <= MOAT_IOAPIC_GPA, "BAR window overlaps the IOAPIC");
+_Static_assert(MOAT_KVM_TSS_GPA + 0x3000 == MOAT_KVM_PRIVATE_END, "KVM TSS is 3 pages");
