@@ -51,11 +51,22 @@ if [ -n "$VMLINUX" ]; then
 	check_info pvh 2 400000 524288
 fi
 
-# Console input: a shell in the guest runs what we type.
-printf 'echo typed-$((6*7))\nexit\n' >"$T/typed"
+# Console input: a shell in the guest runs what we type, once it is up
+# (bytes sent before the guest's serial driver starts are flushed by it,
+# as on real hardware).
+mkfifo "$T/typed"
 timeout "$BOOT_TIMEOUT" "$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
 	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=shell" \
-	<"$T/typed" >"$T/shell.out" 2>"$T/shell.err"
+	<"$T/typed" >"$T/shell.out" 2>"$T/shell.err" &
+mon=$!
+exec 3>"$T/typed"
+if wait_for "$T/shell.out" "MOAT-GUEST: shell" "$BOOT_TIMEOUT"; then
+	sleep 2
+	printf 'echo typed-$((6*7))\nexit\n' >&3
+fi
+wait_for "$T/shell.out" "typed-42" 60
+exec 3>&-
+wait "$mon"
 check "typed input reaches the guest shell (exit $?)" grep -q "typed-42" "$T/shell.out"
 
 # A running guest: the vcpu process's sandbox, as /proc shows it.
