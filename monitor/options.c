@@ -2,12 +2,14 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "guest_layout.h"
+#include "smbios.h"
 
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt,
 						       ...)
@@ -101,6 +103,71 @@ static int parse_mem(const char *arg, uint64_t host, struct mon_config *cfg, cha
 	return 0;
 }
 
+/* --smc osk-file=PATH | osk=STRING. The inline OSK is copied out and its
+ * bytes in argv overwritten with 'x' before anything else happens. */
+static int parse_smc(char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	cfg->smc = true;
+	if (strncmp(arg, "osk-file=", 9) == 0 && arg[9]) {
+		cfg->smc_osk_file = arg + 9;
+		return 0;
+	}
+	if (strncmp(arg, "osk=", 4) == 0) {
+		char *osk = arg + 4;
+		size_t n = strlen(osk);
+		bool ok = n == MON_OSK_LEN;
+		if (ok)
+			memcpy(cfg->smc_osk, osk, MON_OSK_LEN);
+		memset(osk, 'x', n);
+		cfg->smc_osk_inline = true;
+		if (!ok)
+			return fail(err, len, "--smc osk= must be exactly %d characters, not %zu",
+				    MON_OSK_LEN, n);
+		return 0;
+	}
+	return fail(err, len, "--smc takes osk-file=PATH or osk=STRING");
+}
+
+int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
+{
+	uint8_t buf[MON_OSK_LEN + 2];
+	size_t n;
+	FILE *f;
+
+	if (!cfg->smc || !cfg->smc_osk_file)
+		return 0;
+	f = fopen(cfg->smc_osk_file, "re");
+	if (!f)
+		return fail(err, errlen, "cannot read the OSK file %s: %s", cfg->smc_osk_file,
+			    strerror(errno));
+	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer holding a copy */
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n != MON_OSK_LEN) {
+		explicit_bzero(buf, sizeof(buf));
+		return fail(err, errlen, "the OSK in %s must be exactly %d bytes%s",
+			    cfg->smc_osk_file, MON_OSK_LEN, n > MON_OSK_LEN ? " (it is longer)" : "");
+	}
+	memcpy(cfg->smc_osk, buf, MON_OSK_LEN);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static int parse_smbios(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	struct smbios_info probe;
+
+	if (cfg->nsmbios >= MON_MAX_SMBIOS)
+		return fail(err, len, "too many --smbios options (at most %d)", MON_MAX_SMBIOS);
+	smbios_info_init(&probe, 0, 1);
+	if (smbios_parse_option(&probe, arg, err, len) < 0)
+		return -EINVAL;
+	cfg->smbios[cfg->nsmbios++] = arg;
+	return 0;
+}
+
 static const struct option run_opts[] = {
 	{"kernel", required_argument, NULL, 'k'},
 	{"initrd", required_argument, NULL, 'i'},
@@ -108,6 +175,9 @@ static const struct option run_opts[] = {
 	{"mem", required_argument, NULL, 'm'},
 	{"cpus", required_argument, NULL, 'p'},
 	{"serial", required_argument, NULL, 's'},
+	{"smc", required_argument, NULL, 'S'},
+	{"smbios", required_argument, NULL, 'B'},
+	{"audit", required_argument, NULL, 'A'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
@@ -136,6 +206,9 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		case 'm': rc = parse_mem(optarg, host_mem_bytes, cfg, err, errlen); break;
 		case 'p': rc = parse_cpus(optarg, cfg, err, errlen); break;
 		case 's': rc = parse_serial(optarg, cfg, err, errlen); break;
+		case 'S': rc = parse_smc(optarg, cfg, err, errlen); break;
+		case 'B': rc = parse_smbios(optarg, cfg, err, errlen); break;
+		case 'A': cfg->audit_path = optarg; break;
 		case 'v': cfg->verbose = true; break;
 		case 'h': cfg->help = true; return 0;
 		case ':':

@@ -10,6 +10,8 @@
 #define MON_DEFAULT_MEM     (512ULL << 20)
 #define MON_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define MON_MAX_CPUS        8
+#define MON_MAX_SMBIOS      8
+#define MON_OSK_LEN         64
 
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };
 
@@ -23,12 +25,26 @@ struct mon_config {
 	const char *serial_path; /* MON_SERIAL_FILE */
 	bool verbose;
 	bool help;
+	const char *audit_path;  /* --audit: append the audit trail here */
+
+	/* --smc: an Apple SMC device process with this OSK. */
+	bool smc;
+	const char *smc_osk_file;    /* osk-file=PATH, read by mon_read_osk() */
+	bool smc_osk_inline;         /* osk=STRING was given (and wiped) */
+	uint8_t smc_osk[MON_OSK_LEN]; /* secret: wiped once handed over */
+
+	const char *smbios[MON_MAX_SMBIOS]; /* --smbios, validated */
+	unsigned nsmbios;
 };
 
 /* Parse argv of `moat run` (argv[0] is "run"). On error returns -EINVAL
  * and writes one line for the user into err. host_mem_bytes bounds --mem
- * (0: no bound). */
+ * (0: no bound). An OSK given inline (--smc osk=...) is copied into cfg and
+ * overwritten in argv at once, so /proc/PID/cmdline stops showing it. */
 int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
 		  char *err, size_t errlen);
+/* Read the OSK file named by --smc osk-file= into cfg->smc_osk: exactly
+ * 64 bytes, a trailing newline allowed. -EINVAL with a line in err. */
+int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen);
 /* "512M", "5G", "1024" (MiB, as QEMU), "65536K"; 0 or -EINVAL. */
 int mon_parse_size(const char *s, uint64_t *out);

@@ -19,7 +19,10 @@
 #include "channel.h"
 #include "console.h"
 #include "fdutil.h"
+#include "audit.h"
+#include "devices.h"
 #include "log.h"
+#include "paths.h"
 #include "resources.h"
 #include "spawn.h"
 #include "supervise.h"
@@ -30,42 +33,13 @@
 #include "config.h"
 #endif
 
-/* Is dir/name an executable? The path is left in out. */
-static bool exe_at(char *out, size_t len, const char *dir, const char *name)
-{
-	int n = snprintf(out, len, "%s/%s", dir, name);
-
-	return n > 0 && (size_t)n < len && access(out, X_OK) == 0;
-}
-
-/* Find moat-vcpu: next to this binary when installed side by side, in the
- * build tree's vcpu/ directory when run from a build, else libexecdir.
- * Never through $PATH. */
-static int find_child_exe(const char *name, const char *builddir, char *out, size_t len)
-{
-	char self[PATH_MAX], dir[PATH_MAX + 64];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = 0;
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = 0;
-			if (exe_at(out, len, self, name))
-				return 0;
-			snprintf(dir, sizeof(dir), "%s/../%s", self, builddir);
-			if (exe_at(out, len, dir, name))
-				return 0;
-		}
-	}
-	return exe_at(out, len, MOAT_LIBEXECDIR, name) ? 0 : -ENOENT;
-}
-
-static int send_start(int ctl, const struct mon_config *cfg, const struct mon_resources *r)
+static int send_start(int ctl, const struct mon_config *cfg, const struct mon_resources *r,
+		      const struct mon_devices *devs)
 {
 	Moat__Vcpu__StartRequest s = MOAT__VCPU__START_REQUEST__INIT;
 	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
-	int fds[6];
+	Moat__Vcpu__DeviceAttach att[MON_MAX_DEVICES], *attp[MON_MAX_DEVICES];
+	int fds[IPC_MAX_FDS];
 	unsigned n = 0;
 
 	s.mem_bytes = cfg->mem_bytes;
@@ -87,6 +61,23 @@ static int send_start(int ctl, const struct mon_config *cfg, const struct mon_re
 			s.fd_serial_in = n, fds[n++] = r->serial_in;
 		}
 	}
+	for (unsigned i = 0; i < devs->n; i++) {
+		const struct mon_device *d = &devs->d[i];
+		if (n + 2 > IPC_MAX_FDS)
+			return -E2BIG;
+		moat__vcpu__device_attach__init(&att[i]);
+		att[i].name = (char *)d->name;
+		att[i].pio_base = d->pio_base;
+		att[i].pio_len = d->pio_len;
+		att[i].fd_ring = n, fds[n++] = d->ring_fd;
+		att[i].fd_doorbell = n, fds[n++] = d->doorbell;
+		attp[i] = &att[i];
+	}
+	s.n_devices = devs->n;
+	s.devices = attp;
+	s.n_smbios = cfg->nsmbios;
+	s.smbios = (char **)cfg->smbios;
+	s.smbios_apple = cfg->smc;
 	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_START;
 	env.start = &s;
 	return ipc_send(ctl, &env.base, fds, n);
@@ -105,66 +96,94 @@ static int block_signals(sigset_t *set)
 	return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int mon_run(const struct mon_config *cfg)
+/* The steps that can fail because of what the user gave us: exit 2. */
+static int open_inputs(struct mon_config *cfg, struct mon_resources *res)
+{
+	char err[512] = "";
+	int rc = mon_read_osk(cfg, err, sizeof(err));
+
+	if (rc == 0 && mon_audit_open(cfg->audit_path) < 0) {
+		snprintf(err, sizeof(err), "cannot open the audit file %s: %s", cfg->audit_path,
+			 strerror(errno));
+		rc = -EINVAL;
+	}
+	if (rc == 0)
+		rc = mon_open_resources(cfg, res, err, sizeof(err));
+	if (rc < 0)
+		log_error("%s", err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+static int spawn_vcpu(struct mon_vm *vm, struct mon_resources *res, int *ctl_child)
+{
+	char exe[PATH_MAX];
+	char *argv[] = {"moat-vcpu", NULL};
+	struct mon_spawn_args sa = {.path = exe, .argv = argv, .fds = ctl_child, .nfds = 1};
+	int rc = mon_find_child_exe("moat-vcpu", "vcpu", exe, sizeof(exe));
+
+	if (rc < 0)
+		return log_error_errno(rc, "cannot find the moat-vcpu executable (looked beside "
+					   "moat and in %s)", MOAT_LIBEXECDIR);
+	mon_child_uid(getpid(), &sa.uid);
+	sa.gid = sa.uid;
+	rc = mon_spawn(&sa, &vm->vcpu);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to start moat-vcpu: %m");
+	log_debug("moat-vcpu is pid %d (uid %u)", (int)vm->vcpu.pid, (unsigned)sa.uid);
+	mon_audit("child-start", "child=vcpu pid=%d uid=%u", (int)vm->vcpu.pid,
+		  (unsigned)sa.uid);
+	return 0;
+}
+
+int mon_run(struct mon_config *cfg)
 {
 	struct mon_resources res = MON_RESOURCES_INIT;
-	struct mon_vm vm = {.cfg = cfg};
-	char err[512] = "", exe[PATH_MAX];
+	struct mon_vm vm = {.cfg = cfg, .vcpu = {.pidfd = -1}, .ctl = -1};
+	char err[256] = "";
 	sigset_t sigs;
 	int ctl[2] = {-1, -1};
-	int rc, status;
+	int rc, status = MON_EXIT_FAILURE;
 
 	if (cfg->verbose)
 		log_set_level(LOG_LVL_DEBUG);
-	rc = mon_open_resources(cfg, &res, err, sizeof(err));
-	if (rc < 0) {
-		log_error("%s", err[0] ? err : strerror(-rc));
+	if (open_inputs(cfg, &res) < 0) {
+		explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
 		mon_close_resources(&res);
 		return MON_EXIT_BAD_INPUT;
 	}
-	if (find_child_exe("moat-vcpu", "vcpu", exe, sizeof(exe)) < 0) {
-		log_error("cannot find the moat-vcpu executable (looked beside moat and in %s)",
-			  MOAT_LIBEXECDIR);
-		mon_close_resources(&res);
-		return MON_EXIT_FAILURE;
-	}
+	mon_audit("vm-start", "kernel=%s cpus=%u mem=%llu smc=%s", cfg->kernel, cfg->cpus,
+		  (unsigned long long)cfg->mem_bytes, cfg->smc ? "yes" : "no");
 	vm.sigfd = block_signals(&sigs);
-	rc = ipc_channel_pair(ctl);
-	if (vm.sigfd < 0 || rc < 0) {
-		log_error_errno(rc < 0 ? rc : vm.sigfd, "Failed to set up: %m");
-		mon_close_resources(&res);
-		return MON_EXIT_FAILURE;
-	}
-
-	char *argv[] = {"moat-vcpu", NULL};
-	struct mon_spawn_args sa = {
-		.path = exe,
-		.argv = argv,
-		.fds = &ctl[1],
-		.nfds = 1,
-		.keep_net = false,
-	};
-	mon_child_uid(getpid(), &sa.uid);
-	sa.gid = sa.uid;
-	rc = mon_spawn(&sa, &vm.vcpu);
-	close(ctl[1]);
+	rc = vm.sigfd < 0 ? vm.sigfd : ipc_channel_pair(ctl);
 	if (rc < 0) {
-		log_error_errno(rc, "Failed to start moat-vcpu: %m");
-		mon_close_resources(&res);
-		return MON_EXIT_FAILURE;
+		log_error_errno(rc, "Failed to set up: %m");
+		goto out;
 	}
+	/* Devices first: the vCPUs must find them serving. */
+	rc = mon_devices_start(cfg, &vm.devs, err, sizeof(err));
+	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
+	if (rc < 0)
+		goto out;
+	rc = spawn_vcpu(&vm, &res, &ctl[1]);
+	close(ctl[1]);
+	if (rc < 0)
+		goto out;
 	vm.ctl = ctl[0];
-	log_debug("moat-vcpu is pid %d (uid %u)", (int)vm.vcpu.pid, (unsigned)sa.uid);
-	rc = send_start(vm.ctl, cfg, &res);
+	rc = send_start(vm.ctl, cfg, &res, &vm.devs);
 	mon_close_child_ends(&res);
 	if (rc < 0)
 		log_error_errno(rc, "Failed to hand moat-vcpu its resources: %m");
 	vm.console_out = res.console_out;
 	vm.console_in = res.console_in;
 	status = mon_supervise(&vm);
+out:
+	mon_devices_stop(&vm.devs);
 	mon_console_restore();
 	mon_close_resources(&res);
-	close(vm.ctl);
+	if (vm.ctl >= 0)
+		close(vm.ctl);
+	mon_audit("vm-end", "status=%d", status);
+	mon_audit_close();
 	free(vm.exit_dump);
 	free(vm.bad_input);
 	return status;

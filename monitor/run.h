@@ -7,4 +7,4 @@
 #define MON_EXIT_BAD_INPUT 2
 
 /* Boot and supervise one VM; returns the process exit status. */
-int mon_run(const struct mon_config *cfg);
+int mon_run(struct mon_config *cfg);

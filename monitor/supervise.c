@@ -14,7 +14,9 @@
 
 #include "channel.h"
 #include "fdutil.h"
+#include "audit.h"
 #include "log.h"
+#include "paths.h"
 #include "run.h"
 #include "vcpu.pb-c.h"
 
@@ -22,17 +24,17 @@
 
 static void on_ready(struct mon_vm *vm, const Moat__Vcpu__ReadyEvent *r)
 {
-	const Moat__Vcpu__SandboxReport *s = r->sandbox;
+	const Moat__Sandbox__SandboxReport *s = r->sandbox;
 
 	vm->ready = true;
 	if (!s) {
 		log_warn("moat-vcpu reported no sandbox state");
 		return;
 	}
-	log_debug("moat-vcpu ready: kernel %s; sandbox: uid %u in its user namespace, "
-		  "capabilities %s, no_new_privs %d, seccomp mode %u (%u syscalls allowed), "
-		  "namespaces %s",
-		  r->kernel_format ? r->kernel_format : "?", s->uid,
+	mon_audit("child-ready",
+		  "child=vcpu pid=%d kernel=%s uid=%u caps=%s no_new_privs=%d seccomp=%u "
+		  "syscalls=%u namespaces=%s",
+		  (int)vm->vcpu.pid, r->kernel_format ? r->kernel_format : "?", s->uid,
 		  s->caps_all_zero ? "none" : "SOME", s->no_new_privs, s->seccomp_mode,
 		  s->policy_syscalls, s->namespaces ? s->namespaces : "?");
 	if (!s->caps_all_zero || !s->no_new_privs || s->seccomp_mode != 2)
@@ -199,13 +201,43 @@ static int verdict(struct mon_vm *vm, const siginfo_t *si)
 			return MON_EXIT_FAILURE;
 		}
 	}
-	if (si->si_code == CLD_EXITED)
-		log_error("moat-vcpu exited with status %d before the VM ended", si->si_status);
-	else
-		log_error("moat-vcpu was killed by signal %s%s", sigabbrev_np(si->si_status) ?: "?",
-			  si->si_status == SIGSYS ? " (a system call its policy forbids)" : "");
+	char how[128];
+	mon_describe_death(si, vm->vcpu.pid, how, sizeof(how));
+	log_error("moat-vcpu %s before the VM ended", how);
+	mon_audit("child-died", "child=vcpu pid=%d %s", (int)vm->vcpu.pid, how);
 	return MON_EXIT_FAILURE;
 }
+
+/* Tell moat-vcpu to stop forwarding to a device that is gone. */
+static void detach_device(struct mon_vm *vm, const struct mon_device *d)
+{
+	Moat__Vcpu__DeviceDetachRequest det = MOAT__VCPU__DEVICE_DETACH_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	det.name = (char *)d->name;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH;
+	env.detach = &det;
+	if (ipc_send(vm->ctl, &env.base, NULL, 0) < 0)
+		log_warn("could not tell moat-vcpu that %s is gone", d->name);
+}
+
+/* Device pidfds and channels: slots 0..2n-1 of the poll set after the
+ * fixed ones. */
+static void handle_devices(struct mon_vm *vm, const struct pollfd *p)
+{
+	for (unsigned i = 0; i < vm->devs.n; i++) {
+		struct mon_device *d = &vm->devs.d[i];
+		if (p[2 * i + 1].revents && d->ctl >= 0)
+			mon_device_dispatch(d);
+		if (p[2 * i].revents && d->alive) {
+			mon_device_reap(d);
+			if (!d->alive)
+				detach_device(vm, d);
+		}
+	}
+}
+
+enum { P_VCPU, P_SIG, P_CTL, P_OUT, P_IN, P_FIXED };
 
 int mon_supervise(struct mon_vm *vm)
 {
@@ -218,29 +250,34 @@ int mon_supervise(struct mon_vm *vm)
 	if (vm->console_in >= 0)
 		fd_set_nonblock(vm->console_in, true);
 	for (;;) {
-		struct pollfd p[5] = {
-			{.fd = vm->vcpu.pidfd, .events = POLLIN},
-			{.fd = vm->sigfd, .events = POLLIN},
-			{.fd = vm->ctl, .events = POLLIN},
-			{.fd = vm->console_out, .events = POLLIN},
-			{.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
+		struct pollfd p[P_FIXED + 2 * MON_MAX_DEVICES] = {
+			[P_VCPU] = {.fd = vm->vcpu.pidfd, .events = POLLIN},
+			[P_SIG] = {.fd = vm->sigfd, .events = POLLIN},
+			[P_CTL] = {.fd = vm->ctl, .events = POLLIN},
+			[P_OUT] = {.fd = vm->console_out, .events = POLLIN},
+			[P_IN] = {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
 		int timeout = -1;
 
+		for (unsigned i = 0; i < vm->devs.n; i++) {
+			const struct mon_device *d = &vm->devs.d[i];
+			p[P_FIXED + 2 * i] = (struct pollfd){d->alive ? d->child.pidfd : -1, POLLIN, 0};
+			p[P_FIXED + 2 * i + 1] = (struct pollfd){d->ctl, POLLIN, 0};
+		}
 		if (vm->stop_sent && !kill_at)
 			kill_at = now_ms() + STOP_GRACE_MS;
 		if (kill_at)
 			timeout = (int)(kill_at > now_ms() ? kill_at - now_ms() : 0);
-		if (poll(p, 5, timeout) < 0 && errno != EINTR)
+		if (poll(p, P_FIXED + 2 * vm->devs.n, timeout) < 0 && errno != EINTR)
 			break;
 		if (kill_at && now_ms() >= kill_at) {
 			log_warn("moat-vcpu did not stop in time; killing it");
 			syscall(SYS_pidfd_send_signal, vm->vcpu.pidfd, SIGKILL, NULL, 0);
 			kill_at = INT64_MAX;
 		}
-		if (p[1].revents)
+		if (p[P_SIG].revents)
 			handle_signals(vm);
-		if (p[2].revents & POLLIN) {
+		if (p[P_CTL].revents & POLLIN) {
 			int rc = mon_dispatch_vcpu(vm);
 			if (rc < 0 && rc != -EAGAIN && rc != -EPIPE) {
 				log_error_errno(rc, "moat-vcpu sent a bad control message (%m); "
@@ -248,16 +285,17 @@ int mon_supervise(struct mon_vm *vm)
 				syscall(SYS_pidfd_send_signal, vm->vcpu.pidfd, SIGKILL, NULL, 0);
 			}
 		}
-		if (p[3].revents && !relay_output(vm)) {
+		if (p[P_OUT].revents && !relay_output(vm)) {
 			close(vm->console_out);
 			vm->console_out = -1;
 		}
-		if (p[4].revents && !relay_input(vm)) {
+		if (p[P_IN].revents && !relay_input(vm)) {
 			stdin_open = false;
 			close(vm->console_in);
 			vm->console_in = -1;
 		}
-		if (p[0].revents)
+		handle_devices(vm, p + P_FIXED);
+		if (p[P_VCPU].revents)
 			break;
 	}
 	if (waitid(P_PIDFD, vm->vcpu.pidfd, &si, WEXITED) < 0)

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 
 #include "console.h"
+#include "devices.h"
 #include "options.h"
 #include "spawn.h"
 
@@ -14,6 +15,7 @@ struct mon_vm {
 	int console_out; /* guest output pipe, -1 when not relaying */
 	int console_in;  /* guest input pipe, -1 when not relaying */
 	struct mon_console con;
+	struct mon_devices devs;
 
 	bool ready;
 	bool stop_sent;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include "boot/guest_layout.h"
 #include "boot/mptable.h"
 #include "boot/pvh.h"
+#include "boot/smbios.h"
 #include "initrd_check.h"
 #include "fdutil.h"
 #include "log.h"
@@ -80,7 +82,33 @@ int loader_initrd(struct vm *vm, int fd, uint64_t lowest, uint64_t highest,
 	return 0;
 }
 
-int loader_tables(struct vm *vm)
+/* SMBIOS: moat's (or an Apple) identity, then the user's --smbios. */
+static int loader_smbios(struct vm *vm, const struct boot_input *in, char *why, size_t whylen)
+{
+	size_t len = MOAT_BIOS_END - MOAT_SMBIOS_GPA, used;
+	uint8_t *p = vm_gpa_ptr(vm, MOAT_SMBIOS_GPA, len);
+	struct smbios_info *info = calloc(1, sizeof(*info));
+	int rc = 0;
+
+	if (!p || !info) {
+		free(info);
+		return -ENOMEM;
+	}
+	smbios_info_init(info, vm->mem_bytes, vm->ncpus);
+	if (in->smbios_apple)
+		smbios_apple_defaults(info);
+	for (size_t i = 0; i < in->nsmbios && rc == 0; i++)
+		rc = smbios_parse_option(info, in->smbios[i], why, whylen);
+	if (rc == 0) {
+		rc = smbios_write(p, len, MOAT_SMBIOS_GPA, info, &used);
+		if (rc < 0)
+			snprintf(why, whylen, "the SMBIOS tables do not fit (%s)", strerror(-rc));
+	}
+	free(info);
+	return rc < 0 ? -EINVAL : 0;
+}
+
+int loader_tables(struct vm *vm, const struct boot_input *in, char *why, size_t whylen)
 {
 	uint8_t *mp = vm_gpa_ptr(vm, MOAT_MPTABLE_GPA, MOAT_MPTABLE_MAX);
 	size_t used;
@@ -91,7 +119,7 @@ int loader_tables(struct vm *vm)
 	rc = mptable_write(mp, MOAT_MPTABLE_MAX, MOAT_MPTABLE_GPA, vm->ncpus, &used);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to build the MP table: %m");
-	return 0;
+	return loader_smbios(vm, in, why, whylen);
 }
 
 static int map_kernel(int fd, struct kernel_image *k, char *why, size_t whylen)
@@ -131,5 +159,5 @@ int loader_load(struct vm *vm, const struct boot_input *in, char *why, size_t wh
 	munmap((void *)k.data, k.size);
 	if (rc < 0)
 		return rc;
-	return loader_tables(vm);
+	return loader_tables(vm, in, why, whylen);
 }

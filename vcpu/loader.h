@@ -11,6 +11,9 @@ struct boot_input {
 	int kernel_fd;
 	int initrd_fd; /* -1: none */
 	const char *cmdline;
+	const char *const *smbios; /* --smbios options, validated by the monitor */
+	size_t nsmbios;
+	bool smbios_apple;         /* Apple DMI identity by default (with an SMC) */
 };
 
 /* Returns 0; -ENOEXEC or -EINVAL when the user's input is at fault, with
@@ -36,7 +39,7 @@ int loader_initrd(struct vm *vm, int fd, uint64_t lowest, uint64_t highest,
 		  struct initrd_place *out, char *why, size_t whylen);
 int loader_cmdline(struct vm *vm, const char *cmdline, uint32_t max_len, char *why,
 		   size_t whylen);
-int loader_tables(struct vm *vm);
+int loader_tables(struct vm *vm, const struct boot_input *in, char *why, size_t whylen);
 /* Identity-mapped page tables for the first 4 GiB and a flat GDT. */
 int loader_long_mode_regs(struct vm *vm, uint64_t rip, uint64_t rsi);
 int loader_protected_mode_regs(struct vm *vm, uint64_t eip, uint64_t ebx);

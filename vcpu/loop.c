@@ -3,11 +3,19 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "channel.h"
 #include "log.h"
 #include "vcpu.pb-c.h"
+
+static void detach(struct vm *vm, const char *name)
+{
+	for (unsigned i = 0; i < vm->nremotes && name; i++)
+		if (strcmp(vm->remotes[i].name, name) == 0)
+			remote_detach(&vm->remotes[i], "its process died");
+}
 
 /* A message from the monitor while running: only stop is meaningful; any
  * other message, or garbage, means the channel cannot be trusted. */
@@ -26,6 +34,8 @@ static int vcpu_dispatch_monitor(struct vm *vm, int ctl_fd)
 	if (env->msg_case == MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP)
 		vm_end(vm, MOAT__VCPU__EXIT_EVENT__REASON__STOPPED, 0, "stopped by the monitor",
 		       NULL);
+	else if (env->msg_case == MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH)
+		detach(vm, env->detach->name);
 	else
 		rc = log_error_errno(EPROTO, "Unexpected message %d from the monitor",
 				     env->msg_case);

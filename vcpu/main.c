@@ -22,13 +22,55 @@
 #define CONTROL_FD       3
 #define START_TIMEOUT_MS 30000
 
+struct remote_config {
+	char name[16];
+	uint16_t base, len;
+	int ring_fd, doorbell;
+};
+
 struct vcpu_config {
 	uint64_t mem_bytes;
 	unsigned cpus;
 	char *cmdline;
 	bool debug;
 	int kvm_fd, mem_fd, kernel_fd, initrd_fd, serial_out, serial_in;
+	struct remote_config remotes[REMOTE_MAX_DEVICES];
+	unsigned nremotes;
+	char **smbios;
+	size_t nsmbios;
+	bool smbios_apple;
 };
+
+static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
+			struct vcpu_config *c)
+{
+	if (s->n_devices > REMOTE_MAX_DEVICES)
+		return log_error_errno(E2BIG, "start: too many devices");
+	for (size_t i = 0; i < s->n_devices; i++) {
+		const Moat__Vcpu__DeviceAttach *d = s->devices[i];
+		struct remote_config *r = &c->remotes[i];
+		if (!d->name || strlen(d->name) >= sizeof(r->name) || d->pio_len == 0 ||
+		    d->pio_base > 0xffff || d->pio_len > 0x10000 - d->pio_base)
+			return log_error_errno(EINVAL, "start: bad device %zu", i);
+		snprintf(r->name, sizeof(r->name), "%s", d->name);
+		r->base = d->pio_base;
+		r->len = d->pio_len;
+		r->ring_fd = ipc_fds_take(fds, d->fd_ring);
+		r->doorbell = ipc_fds_take(fds, d->fd_doorbell);
+		if (r->ring_fd < 0 || r->doorbell < 0)
+			return log_error_errno(EBADF, "start: bad device descriptors");
+		c->nremotes++;
+	}
+	c->smbios = calloc(s->n_smbios + 1, sizeof(char *));
+	if (!c->smbios)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n_smbios; i++)
+		if (!(c->smbios[i] = strdup(s->smbios[i])))
+			return -ENOMEM;
+	c->nsmbios = s->n_smbios;
+	c->smbios_apple = s->smbios_apple;
+	return 0;
+}
 
 static struct vm the_vm;
 
@@ -63,7 +105,7 @@ static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 	    (s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && c->serial_out < 0) ||
 	    (s->serial_has_input && c->serial_in < 0))
 		return log_error_errno(EBADF, "start: descriptor indices do not match");
-	return 0;
+	return take_devices(s, fds, c);
 }
 
 static int receive_start(struct vcpu_config *c)
@@ -93,7 +135,7 @@ static int send_to_monitor(Moat__Vcpu__VcpuToMonitor *env)
 
 static int send_ready(const struct pol_report *rep, const char *format)
 {
-	Moat__Vcpu__SandboxReport sr = MOAT__VCPU__SANDBOX_REPORT__INIT;
+	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
 	Moat__Vcpu__ReadyEvent ready = MOAT__VCPU__READY_EVENT__INIT;
 	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
 
@@ -145,6 +187,27 @@ static void kbc_reset(void *opaque)
 	vm_end(opaque, MOAT__VCPU__EXIT_EVENT__REASON__RESET, 0, "guest reset (i8042)", NULL);
 }
 
+/* Map each device's ring and claim its ports for it. */
+static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
+{
+	for (unsigned i = 0; i < c->nremotes; i++) {
+		const struct remote_config *rc = &c->remotes[i];
+		struct remote_dev *d = &vm->remotes[i];
+		int r = ioring_map(rc->ring_fd, &d->ring);
+		close(rc->ring_fd);
+		if (r < 0)
+			return log_error_errno(r, "Failed to map the ring of %s: %m", rc->name);
+		snprintf(d->name, sizeof(d->name), "%s", rc->name);
+		d->doorbell = rc->doorbell;
+		ioring_set_doorbell(&d->ring, rc->doorbell);
+		r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
+		if (r < 0)
+			return log_error_errno(r, "Ports of %s overlap another device", rc->name);
+		vm->nremotes++;
+	}
+	return 0;
+}
+
 static int setup_devices(struct vm *vm, int serial_out)
 {
 	int rc;
@@ -182,9 +245,17 @@ int main(int argc, char **argv)
 
 	struct vm *vm = &the_vm;
 	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 ||
-	    vm_create_vcpus(vm) < 0 || setup_devices(vm, c.serial_out) < 0)
+	    vm_create_vcpus(vm) < 0 || setup_devices(vm, c.serial_out) < 0 ||
+	    setup_remotes(vm, &c) < 0)
 		return 1;
-	in = (struct boot_input){c.kernel_fd, c.initrd_fd, c.cmdline};
+	in = (struct boot_input){
+		.kernel_fd = c.kernel_fd,
+		.initrd_fd = c.initrd_fd,
+		.cmdline = c.cmdline,
+		.smbios = (const char *const *)c.smbios,
+		.nsmbios = c.nsmbios,
+		.smbios_apple = c.smbios_apple,
+	};
 	rc = loader_load(vm, &in, why, sizeof(why), &format);
 	if (rc == -ENOEXEC || rc == -EINVAL) {
 		send_bad_input(why);

@@ -113,6 +113,7 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 	char name[16];
 
+	vcpu_self_id = v->id;
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
 	while (!atomic_load(&v->vm->ended)) {

@@ -11,6 +11,7 @@
 #include "cmos.h"
 #include "i8042.h"
 #include "iobus.h"
+#include "remote.h"
 #include "uart.h"
 
 #define VCPU_MAX_CPUS 8
@@ -54,6 +55,8 @@ struct vm {
 	struct uart com1;
 	struct i8042 kbc;
 	struct cmos rtc;
+	struct remote_dev remotes[REMOTE_MAX_DEVICES];
+	unsigned nremotes;
 
 	atomic_bool ended;
 	struct vm_exit exit;

@@ -53,7 +53,7 @@ if wait_for "$T/wait.log" "TINY: waiting" 30; then
 	vcpu=$(child_pid "$mon" moat-vcpu)
 	check "moat-vcpu runs under the monitor" [ -n "$vcpu" ]
 	[ -n "$vcpu" ] && check_sandboxed "$vcpu" moat-vcpu
-	check "monitor logged the sandbox report" grep -q "seccomp mode 2" "$T/wait.err"
+	check "monitor logged the sandbox report" grep -q "seccomp=2" "$T/wait.err"
 else
 	not_ok "waiting guest is up"
 	diag <"$T/wait.err"

@@ -6,7 +6,11 @@
  *   w  print "TINY: waiting", then halt with interrupts off (runs until
  *      the monitor stops it)
  *   t  triple fault (an exception with an empty IDT)
- *   p  poweroff-like: halt forever after printing (same as w, no marker)
+ *   l  watch the SMC (port 0x304): print "TINY: smc present" or "TINY: smc
+ *      absent" each time reading it changes between a value and all ones;
+ *      runs until stopped
+ *   a  100000 reads of the UART's LSR (handled inside moat-vcpu), then reset
+ *   b  100000 reads of the SMC status port (forwarded to moat-smc), then reset
  * Any other letter prints "TINY: unknown" and resets. */
 	.code32
 	.section .text
@@ -24,6 +28,12 @@ _start:
 	je	wait
 	cmpb	$'t', %al
 	je	triple
+	cmpb	$'l', %al
+	je	watch_smc
+	cmpb	$'a', %al
+	je	bench_local
+	cmpb	$'b', %al
+	je	bench_remote
 	movl	$msg_unknown, %esi
 	call	puts
 	jmp	reset
@@ -59,6 +69,35 @@ triple:
 	movl	%eax, %ds
 	ljmp	$0x78, $0		/* selector beyond the GDT: #GP, #DF, shutdown */
 
+watch_smc:
+	movb	$0x55, %bl		/* last state: neither present nor absent */
+6:	movw	$0x304, %dx
+	inb	%dx, %al
+	cmpb	$0xff, %al
+	sete	%al			/* 1: absent */
+	cmpb	%al, %bl
+	je	6b
+	movb	%al, %bl
+	movl	$msg_present, %esi
+	testb	%al, %al
+	jz	7f
+	movl	$msg_absent, %esi
+7:	call	puts
+	jmp	6b
+
+bench_local:
+	movw	$0x3fd, %dx
+	jmp	8f
+bench_remote:
+	movw	$0x304, %dx
+8:	movl	$100000, %ecx
+9:	inb	%dx, %al
+	decl	%ecx
+	jnz	9b
+	movl	$msg_done, %esi
+	call	puts
+	jmp	reset
+
 reset:
 	movb	$0xfe, %al
 	outb	%al, $0x64
@@ -80,6 +119,9 @@ msg_hello:	.asciz "TINY: hello\n"
 msg_echo:	.asciz "TINY: echo\n"
 msg_wait:	.asciz "TINY: waiting\n"
 msg_unknown:	.asciz "TINY: unknown\n"
+msg_present:	.asciz "TINY: smc present\n"
+msg_absent:	.asciz "TINY: smc absent\n"
+msg_done:	.asciz "TINY: done\n"
 	.balign 16
 stack:		.fill 256, 1, 0
 stack_top:

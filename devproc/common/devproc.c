@@ -1,0 +1,193 @@
+#include "devproc.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "channel.h"
+#include "ioring.h"
+#include "log.h"
+#include "pol.h"
+
+#define CONTROL_FD       3
+#define START_TIMEOUT_MS 30000
+
+struct dev_state {
+	const struct dev_kind *k;
+	void *model;
+	struct ioring ring;
+	int doorbell;
+	uint64_t served, bad;
+};
+
+/* Wipe the kind's secret configuration inside a received request before it
+ * is freed, so no copy lingers on the heap. */
+static void wipe_secrets(Moat__Dev__StartRequest *s)
+{
+	if (s->config_case == MOAT__DEV__START_REQUEST__CONFIG_SMC && s->smc && s->smc->osk.data)
+		explicit_bzero(s->smc->osk.data, s->smc->osk.len);
+}
+
+static int receive_start(struct dev_state *st, Moat__Dev__MonitorToDevice **env_out,
+			 struct ipc_fds *fds)
+{
+	ProtobufCMessage *m = NULL;
+	int rc = ipc_recv_wait(CONTROL_FD, &moat__dev__monitor_to_device__descriptor, &m, fds,
+			       START_TIMEOUT_MS);
+
+	if (rc < 0)
+		return log_error_errno(rc, "No start request from the monitor: %m");
+	Moat__Dev__MonitorToDevice *env = (Moat__Dev__MonitorToDevice *)m;
+	if (env->msg_case != MOAT__DEV__MONITOR_TO_DEVICE__MSG_START || !env->start->kind ||
+	    strcmp(env->start->kind, st->k->kind) != 0 || !env->start->name ||
+	    strlen(env->start->name) > 32) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		ipc_fds_close(fds);
+		return log_error_errno(EPROTO, "Bad start request");
+	}
+	*env_out = env;
+	return 0;
+}
+
+static int send_ready(const struct dev_state *st, const char *name, const struct pol_report *rep)
+{
+	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
+	Moat__Dev__ReadyEvent ready = MOAT__DEV__READY_EVENT__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	sr.uid = rep->uid;
+	sr.caps_all_zero = rep->caps_all_zero;
+	sr.no_new_privs = rep->no_new_privs;
+	sr.seccomp_mode = rep->seccomp_mode;
+	sr.policy_syscalls = rep->policy_syscalls;
+	sr.namespaces = (char *)rep->namespaces;
+	ready.kind = (char *)st->k->kind;
+	ready.name = (char *)name;
+	ready.sandbox = &sr;
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY;
+	env.ready = &ready;
+	return ipc_send(CONTROL_FD, &env.base, NULL, 0);
+}
+
+static void send_stats(const struct dev_state *st)
+{
+	Moat__Dev__StatsResponse stats = MOAT__DEV__STATS_RESPONSE__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	stats.requests = st->served;
+	stats.bad_requests = st->bad;
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS;
+	env.stats = &stats;
+	ipc_send(CONTROL_FD, &env.base, NULL, 0);
+}
+
+static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size, bool is_write,
+		      uint64_t *data)
+{
+	struct dev_state *st = opaque;
+
+	st->served++;
+	st->k->io(st->model, space, addr, size, is_write, data);
+}
+
+/* Returns 1 to keep going, 0 on a stop request, -errno on a broken channel. */
+static int dev_dispatch_monitor(struct dev_state *st)
+{
+	ProtobufCMessage *m = NULL;
+	struct ipc_fds fds;
+	int rc = ipc_recv(CONTROL_FD, &moat__dev__monitor_to_device__descriptor, &m, &fds);
+
+	if (rc == -EAGAIN)
+		return 1;
+	if (rc < 0)
+		return rc;
+	ipc_fds_close(&fds);
+	Moat__Dev__MonitorToDevice *env = (Moat__Dev__MonitorToDevice *)m;
+	switch (env->msg_case) {
+	case MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP:
+		rc = 0;
+		break;
+	case MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS:
+		send_stats(st);
+		rc = 1;
+		break;
+	default:
+		rc = log_error_errno(EPROTO, "Unexpected message %d", env->msg_case);
+		break;
+	}
+	protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
+}
+
+static int dev_loop(struct dev_state *st)
+{
+	for (;;) {
+		struct pollfd p[2] = {
+			{.fd = st->doorbell, .events = POLLIN},
+			{.fd = CONTROL_FD, .events = POLLIN},
+		};
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return log_error_errno(errno, "poll: %m");
+		if (p[0].revents)
+			ioring_serve(&st->ring, serve_one, st);
+		if (p[1].revents) {
+			int rc = dev_dispatch_monitor(st);
+			if (rc <= 0)
+				return rc;
+		}
+	}
+}
+
+static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ipc_fds *fds)
+{
+	struct pol_report rep = {0};
+	char err[256] = "";
+	int ring_fd, rc;
+
+	ring_fd = ipc_fds_take(fds, s->fd_ring);
+	st->doorbell = ipc_fds_take(fds, s->fd_doorbell);
+	if (ring_fd < 0 || st->doorbell < 0)
+		return log_error_errno(EBADF, "start: descriptor indices do not match");
+	rc = pol_sandbox_enter(st->k->kind, &rep);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to enter the sandbox: %m");
+	rc = ioring_map(ring_fd, &st->ring);
+	close(ring_fd);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to map the I/O ring: %m");
+	rc = st->k->init(&st->model, s, err, sizeof(err));
+	if (rc < 0)
+		return log_error_errno(rc, "%s", err[0] ? err : "device set-up failed");
+	return send_ready(st, s->name, &rep);
+}
+
+int dev_main(const struct dev_kind *k)
+{
+	struct dev_state st = {.k = k, .doorbell = -1};
+	Moat__Dev__MonitorToDevice *env = NULL;
+	struct ipc_fds fds = {0};
+	char prefix[64];
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "moat-%s", k->kind);
+	log_set_prefix(prefix);
+	if (receive_start(&st, &env, &fds) < 0)
+		return 1;
+	snprintf(prefix, sizeof(prefix), "moat-%s/%s", k->kind, env->start->name);
+	log_set_prefix(prefix);
+	if (env->start->log_debug)
+		log_set_level(LOG_LVL_DEBUG);
+	rc = dev_setup(&st, env->start, &fds);
+	wipe_secrets(env->start);
+	protobuf_c_message_free_unpacked(&env->base, NULL);
+	ipc_fds_close(&fds);
+	if (rc < 0)
+		return 1;
+	rc = dev_loop(&st);
+	if (k->destroy)
+		k->destroy(st.model);
+	return rc < 0 ? 1 : 0;
+}

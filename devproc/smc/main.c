@@ -1,0 +1,78 @@
+/* moat-smc: the Apple System Management Controller (ports 0x300-0x31F) in
+ * its own sandboxed process. It holds the OSK, and nothing else does. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devproc.h"
+#include "ioring.h"
+#include "smc_model.h"
+
+static int smc_dev_init(void **model, const Moat__Dev__StartRequest *req, char *err,
+			size_t errlen)
+{
+	struct smc_options opt = {0};
+	struct smc *s;
+	int rc;
+
+	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_SMC || !req->smc ||
+	    req->smc->osk.len != 64) {
+		snprintf(err, errlen, "start: no valid SMC configuration (the OSK is 64 bytes)");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	rc = smc_init(s, req->smc->osk.data, &opt);
+	if (rc < 0) {
+		free(s);
+		snprintf(err, errlen, "SMC model: %s", strerror(-rc));
+		return rc;
+	}
+	*model = s;
+	return 0;
+}
+
+/* The SMC is byte-wide: wider accesses are split into bytes, lowest port
+ * first, as the bus would. MMIO is not ours: reads float high. */
+static void smc_dev_io(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
+		       uint64_t *data)
+{
+	struct smc *s = model;
+	uint64_t v = is_write ? *data : 0;
+
+	for (unsigned i = 0; i < size; i++) {
+		uint64_t port = addr + i;
+		if (space != IORING_SPACE_PIO || port < SMC_BASE_PORT ||
+		    port >= SMC_BASE_PORT + SMC_NR_PORTS) {
+			v |= is_write ? 0 : (uint64_t)0xff << (8 * i);
+			continue;
+		}
+		if (is_write)
+			smc_write(s, (uint16_t)(port - SMC_BASE_PORT), (uint8_t)(v >> (8 * i)));
+		else
+			v |= (uint64_t)smc_read(s, (uint16_t)(port - SMC_BASE_PORT)) << (8 * i);
+	}
+	if (!is_write)
+		*data = v;
+}
+
+static void smc_dev_destroy(void *model)
+{
+	if (model)
+		smc_destroy(model);
+	free(model);
+}
+
+static const struct dev_kind smc_kind = {
+	.kind = "smc",
+	.init = smc_dev_init,
+	.io = smc_dev_io,
+	.destroy = smc_dev_destroy,
+};
+
+int main(void)
+{
+	return dev_main(&smc_kind);
+}

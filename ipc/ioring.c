@@ -1,0 +1,452 @@
+/* The I/O ring (see ioring.h for the protocol). Every access to shared
+ * memory goes through the LOAD/STORE macros below, so that the compiler
+ * neither tears nor repeats a read of a field the peer may be changing: each
+ * field is read once into a local, and only the local is validated and used. */
+#include "ioring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#define LOAD(p)          __atomic_load_n((p), __ATOMIC_RELAXED)
+#define LOAD_ACQ(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define LOAD_SC(p)       __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v)      __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define STORE_SC(p, v)   __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+
+#define IORING_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+/* How many polls of the state word between two looks at the clock while
+ * spinning: a clock read costs about as much as a few pause instructions. */
+#define SPIN_CHECK_EVERY 16
+
+#ifndef IORING_SPIN_YIELD
+#define IORING_SPIN_YIELD 1
+#endif
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield" ::: "memory");
+#else
+	__asm__ volatile("" ::: "memory");
+#endif
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Shared futexes (no FUTEX_PRIVATE_FLAG): the two peers are different
+ * processes mapping the same memfd page, which the kernel keys by inode and
+ * offset. The wait's timeout is absolute on CLOCK_MONOTONIC (BITSET form),
+ * so retries after EINTR or a spurious wake-up never extend it. */
+static int futex_wait_until(uint32_t *word, uint32_t val, uint64_t deadline_ns)
+{
+	struct timespec abs = {
+		.tv_sec = (time_t)(deadline_ns / 1000000000u),
+		.tv_nsec = (long)(deadline_ns % 1000000000u),
+	};
+
+	if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, &abs, NULL, FUTEX_BITSET_MATCH_ANY) <
+	    0)
+		return -errno;
+	return 0;
+}
+
+static void futex_wake(uint32_t *word)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+}
+
+static inline uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline bool size_ok(unsigned size)
+{
+	return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static inline bool space_ok(unsigned space)
+{
+	return space == IORING_SPACE_PIO || space == IORING_SPACE_MMIO;
+}
+
+/* An access the bus could carry: a known space, a power-of-two size, and for
+ * port I/O a port range inside the 64 KiB I/O space. */
+static bool access_ok(unsigned space, unsigned size, unsigned is_write, uint64_t addr)
+{
+	if (!space_ok(space) || !size_ok(size) || is_write > 1)
+		return false;
+	if (space == IORING_SPACE_PIO && (addr > 0xffff || addr + size > 0x10000))
+		return false;
+	return true;
+}
+
+int ioring_create_fd(unsigned nslots)
+{
+	_cleanup_close_ int fd = -1;
+	struct ioring_hdr hdr = {
+		.magic = IORING_MAGIC,
+		.version = IORING_VERSION,
+		.slot_size = IORING_LINE,
+		/* until a server says it spins, requesters ring the doorbell */
+		.server_idle = 1,
+	};
+
+	if (nslots < 1 || nslots > IORING_MAX_SLOTS)
+		return -EINVAL;
+	hdr.nslots = nslots;
+	fd = memfd_create("moat-ioring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)IORING_SIZE(nslots)) < 0)
+		return -errno;
+	/* Slots start zeroed: IORING_IDLE. */
+	if (pwrite(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
+		return -EIO;
+	/* No peer may truncate the file under the other's mapping (SIGBUS) or
+	 * change the seals afterwards. */
+	if (fcntl(fd, F_ADD_SEALS, IORING_SEALS) < 0)
+		return -errno;
+	return TAKE_FD(fd);
+}
+
+/* The file size decides how many slots there are; the header may only
+ * confirm it. Seals are checked because the mapper's safety depends on
+ * them: without F_SEAL_SHRINK the peer could truncate the memfd and turn
+ * every later access into SIGBUS. */
+int ioring_map(int fd, struct ioring *out)
+{
+	struct ioring r = {.doorbell = -1, .spin_ns = IORING_SPIN_NS};
+	struct stat st;
+	void *base;
+	int seals;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)IORING_SIZE(1) ||
+	    st.st_size > (off_t)IORING_SIZE(IORING_MAX_SLOTS) || st.st_size % IORING_LINE)
+		return -EBADMSG;
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0)
+		return errno == EINVAL ? -EPERM : -errno; /* not a memfd */
+	if ((seals & IORING_SEALS) != IORING_SEALS)
+		return -EPERM;
+
+	r.len = (size_t)st.st_size;
+	r.nslots = (unsigned)(r.len / IORING_LINE - 1);
+	base = mmap(NULL, r.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (base == MAP_FAILED)
+		return -errno;
+	r.base = base;
+	r.hdr = base;
+	r.slots = (struct ioring_slot *)((char *)base + IORING_LINE);
+
+	uint32_t magic = LOAD(&r.hdr->magic), version = LOAD(&r.hdr->version);
+	uint32_t nslots = LOAD(&r.hdr->nslots), slot_size = LOAD(&r.hdr->slot_size);
+	if (magic != IORING_MAGIC || version != IORING_VERSION || slot_size != IORING_LINE ||
+	    nslots != r.nslots) {
+		munmap(base, r.len);
+		return -EBADMSG;
+	}
+	*out = r;
+	return 0;
+}
+
+void ioring_unmap(struct ioring *r)
+{
+	if (!r || !r->base)
+		return;
+	munmap(r->base, r->len);
+	r->base = NULL;
+	r->hdr = NULL;
+	r->slots = NULL;
+	r->nslots = 0;
+}
+
+int ioring_set_doorbell(struct ioring *r, int fd)
+{
+	int type;
+	socklen_t len = sizeof(type);
+
+	if (fd < 0) {
+		r->doorbell = -1;
+		return 0;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	if (type != SOCK_STREAM && type != SOCK_SEQPACKET)
+		return -EPROTOTYPE;
+	r->doorbell = fd;
+	return 0;
+}
+
+void ioring_set_spin(struct ioring *r, unsigned spin_ns)
+{
+	r->spin_ns = spin_ns;
+}
+
+void ioring_mark_dead(struct ioring *r)
+{
+	__atomic_store_n(&r->dead, 1, __ATOMIC_RELEASE);
+}
+
+bool ioring_is_dead(const struct ioring *r)
+{
+	return __atomic_load_n(&r->dead, __ATOMIC_ACQUIRE);
+}
+
+/* ---- requester ---------------------------------------------------------- */
+
+/* One byte on the doorbell. MSG_DONTWAIT makes this non-blocking whatever
+ * the peer does to its own end; a full socket means a wake-up is already
+ * pending. Only a closed peer is reported (-EPIPE); anything else is left to
+ * the caller's timeout. */
+static int ring_doorbell(int fd)
+{
+	char b = 0;
+	struct iovec iov = {.iov_base = &b, .iov_len = 1};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+		return 0;
+	if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+		return -EPIPE;
+	return 0;
+}
+
+/* Wait until the slot's state leaves REQUEST or deadline passes; returns the
+ * last state seen (still IORING_REQUEST on a timeout). First a bounded
+ * busy-wait, which catches the answer of a server that is awake without two
+ * context switches; then the futex, announced through waiters so the server
+ * knows to wake us (a Dekker pair with its store of RESPONSE: either it sees
+ * waiters, or we see RESPONSE before sleeping, so no wake-up is lost). */
+static uint32_t wait_answer(struct ioring_slot *s, unsigned spin_ns, uint64_t deadline)
+{
+	uint32_t st;
+
+	if (spin_ns) {
+		uint64_t spin_end = now_ns() + spin_ns;
+
+		if (spin_end > deadline)
+			spin_end = deadline;
+		do {
+			for (unsigned i = 0; i < SPIN_CHECK_EVERY; i++) {
+				st = LOAD_ACQ(&s->state);
+				if (st != IORING_REQUEST)
+					return st;
+				cpu_relax();
+			}
+			if (IORING_SPIN_YIELD)
+				sched_yield();
+		} while (now_ns() < spin_end);
+	}
+	for (;;) {
+		STORE_SC(&s->waiters, 1);
+		st = LOAD_SC(&s->state);
+		if (st != IORING_REQUEST)
+			return st;
+		/* -EAGAIN (changed meanwhile), -EINTR (a vCPU kick) and spurious
+		 * wake-ups all come back here; a peer flipping the word to
+		 * provoke them only spends our time up to the deadline. */
+		int r = futex_wait_until(&s->state, IORING_REQUEST, deadline);
+		if (r == -ETIMEDOUT || now_ns() >= deadline)
+			return LOAD_ACQ(&s->state);
+	}
+}
+
+/* Read the answer once, after the acquire load of state that saw RESPONSE,
+ * and check it is the answer to this request. */
+static int take_answer(struct ioring_slot *s, uint32_t seq, const struct ioring_req *req,
+		       uint64_t *data_out)
+{
+	uint32_t rseq = LOAD(&s->seq);
+	uint8_t rsize = LOAD(&s->size);
+	uint64_t data = LOAD(&s->data);
+
+	if (rseq != seq || rsize != req->size)
+		return -EPROTO;
+	if (!req->is_write && data_out)
+		*data_out = data & size_mask(req->size);
+	return 0;
+}
+
+int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req,
+		uint64_t *data_out, int timeout_ms)
+{
+	struct ioring_slot *s;
+	uint64_t deadline;
+	uint32_t seq, st;
+	int ret;
+
+	if (ioring_is_dead(r))
+		return -EPIPE;
+	if (slot >= r->nslots || timeout_ms < 0 ||
+	    !access_ok(req->space, req->size, req->is_write, req->addr))
+		return -EINVAL;
+	deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
+	s = &r->slots[slot];
+	seq = ++r->local[slot].seq;
+
+	STORE(&s->waiters, 0);
+	STORE(&s->seq, seq);
+	STORE(&s->space, req->space);
+	STORE(&s->size, req->size);
+	STORE(&s->is_write, (uint8_t)req->is_write);
+	STORE(&s->addr, req->addr);
+	STORE(&s->data, req->is_write ? req->data & size_mask(req->size) : 0);
+	/* Release for the fields above; seq_cst against our load of
+	 * server_idle (the server stores server_idle, then scans states). */
+	STORE_SC(&s->state, (uint32_t)IORING_REQUEST);
+	if (r->doorbell >= 0 && LOAD_SC(&r->hdr->server_idle)) {
+		if (ring_doorbell(r->doorbell) == -EPIPE) {
+			ioring_mark_dead(r);
+			return -EPIPE;
+		}
+	}
+
+	st = wait_answer(s, r->spin_ns, deadline);
+	if (st == IORING_REQUEST)
+		ret = -ETIMEDOUT;
+	else if (st == IORING_RESPONSE)
+		ret = take_answer(s, seq, req, data_out);
+	else
+		ret = -EPROTO;
+	if (ret < 0)
+		ioring_mark_dead(r);
+	return ret;
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+/* Answer one slot if it holds a request. Fields are read once; a malformed
+ * request is answered as an empty bus would (reads all ones, writes
+ * dropped) without reaching the handler, so the requester still gets its
+ * answer and the handler only ever sees valid accesses. */
+static int serve_slot(struct ioring_slot *s, ioring_handler_fn fn, void *opaque)
+{
+	if (LOAD_ACQ(&s->state) != IORING_REQUEST)
+		return 0;
+
+	uint32_t seq = LOAD(&s->seq);
+	uint8_t space = LOAD(&s->space), size = LOAD(&s->size), is_write = LOAD(&s->is_write);
+	uint64_t addr = LOAD(&s->addr), data = LOAD(&s->data);
+
+	if (access_ok(space, size, is_write, addr)) {
+		uint64_t mask = size_mask(size);
+
+		data = is_write ? data & mask : mask;
+		fn(opaque, space, addr, size, is_write, &data);
+		if (!is_write)
+			data &= mask;
+	} else if (!is_write) {
+		data = size_ok(size) ? size_mask(size) : ~0ull;
+	}
+
+	STORE(&s->data, data);
+	STORE(&s->seq, seq);
+	STORE(&s->size, size);
+	/* Release for the answer; seq_cst against the load of waiters (the
+	 * requester stores waiters, then re-reads state, then sleeps). */
+	STORE_SC(&s->state, (uint32_t)IORING_RESPONSE);
+	if (LOAD_SC(&s->waiters))
+		futex_wake(&s->state);
+	return 1;
+}
+
+static int scan_slots(struct ioring *r, ioring_handler_fn fn, void *opaque)
+{
+	int n = 0;
+
+	for (unsigned i = 0; i < r->nslots; i++)
+		n += serve_slot(&r->slots[i], fn, opaque);
+	return n;
+}
+
+/* Empty the doorbell so the next poll() sleeps until a new ring. Bounded,
+ * so a requester that floods it cannot keep us here: what is left makes
+ * the next poll() return at once. 0, or -EPIPE when the peer closed. */
+static int drain_doorbell(int fd)
+{
+	char buf[256];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
+
+		if (n == 0)
+			return -EPIPE;
+		if (n < 0)
+			return errno == ECONNRESET ? -EPIPE : 0;
+		if ((size_t)n < sizeof(buf))
+			return 0;
+	}
+	return 0;
+}
+
+int ioring_serve(struct ioring *r, ioring_handler_fn fn, void *opaque)
+{
+	int eof = 0;
+
+	/* Drain before scanning: a request whose ring we consume here is
+	 * already visible to the scan (the requester stores it first). */
+	if (r->doorbell >= 0)
+		eof = drain_doorbell(r->doorbell);
+	int n = scan_slots(r, fn, opaque);
+	return n ? n : eof;
+}
+
+int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsigned spin_ns)
+{
+	int n = ioring_serve(r, fn, opaque);
+	uint64_t last;
+
+	if (n < 0)
+		return n;
+	/* While we spin, requesters need not ring. */
+	STORE_SC(&r->hdr->server_idle, 0);
+	last = now_ns();
+	for (;;) {
+		int k = 0;
+
+		for (unsigned i = 0; i < SPIN_CHECK_EVERY && !k; i++) {
+			k = scan_slots(r, fn, opaque);
+			if (!k)
+				cpu_relax();
+		}
+		if (!k && IORING_SPIN_YIELD)
+			sched_yield();
+		uint64_t t = now_ns();
+		if (k) {
+			n += k;
+			last = t;
+		} else if (t - last >= spin_ns) {
+			break;
+		}
+	}
+	/* From here on requesters ring again; a request posted while they
+	 * could still see 0 is caught by this last scan (Dekker with their
+	 * store of REQUEST and load of server_idle). */
+	STORE_SC(&r->hdr->server_idle, 1);
+	return n + scan_slots(r, fn, opaque);
+}

@@ -1,0 +1,185 @@
+/* The I/O ring: a shared-memory request/response ring for trapped port I/O
+ * and MMIO between the vcpu process (its vCPU threads post a request and wait
+ * for the reply) and one device process (which serves requests).
+ *
+ * The ring is a memfd created and sealed by the monitor and mapped MAP_SHARED
+ * by both peers. Neither trusts the other: each reads every shared field once,
+ * into a local, and validates it before use; nothing in shared memory is a
+ * pointer or an index into anything but the slot array whose size each side
+ * took from the file size at map time. vCPU i only ever uses slot i.
+ *
+ * Wake-ups: requester -> server through a doorbell socket (a byte sent with
+ * MSG_DONTWAIT, so the device can never make the vCPU thread block on it:
+ * see ioring_set_doorbell()); server -> requester through a
+ * shared futex on the slot's state word. Both are skipped when the peer
+ * advertised that it is spinning (server_idle, waiters).
+ *
+ * Protocol of one call on slot i (requester R, server S):
+ *   R: writes seq, space, size, is_write, addr, data; state = REQUEST
+ *   S: sees REQUEST, reads the fields once, serves them, writes data (and
+ *      echoes seq and size); state = RESPONSE; FUTEX_WAKE if R sleeps
+ *   R: sees RESPONSE, checks seq and size against its own copy.
+ * A request that times out or draws garbage marks the ring dead on the
+ * requester side: the device is then treated as gone (no stale answer to a
+ * previous request can ever be taken for the answer to a later one). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define IORING_MAGIC     0x52494f4du /* "MOIR" little-endian */
+#define IORING_VERSION   1u
+#define IORING_MAX_SLOTS 64u /* one per vCPU */
+#define IORING_LINE      64u
+
+enum ioring_state {
+	IORING_IDLE = 0,
+	IORING_REQUEST = 1,
+	IORING_RESPONSE = 2,
+};
+
+/* 0 is not a space, so a zeroed or half-written slot is never a valid request. */
+enum ioring_space {
+	IORING_SPACE_PIO = 1,
+	IORING_SPACE_MMIO = 2,
+};
+
+/* Shared layout. Every field is accessed only with __atomic builtins (the
+ * peer may change any of them at any time); the plain types are only for
+ * the offsets, which are fixed by the _Static_asserts below. */
+struct ioring_hdr {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t nslots;
+	uint32_t slot_size;   /* IORING_LINE: catches a layout mismatch */
+	uint32_t server_idle; /* hint from the server: nonzero = ring the doorbell */
+	uint8_t reserved[IORING_LINE - 20];
+};
+
+struct ioring_slot {
+	uint32_t state;    /* enum ioring_state; the futex word */
+	uint32_t seq;      /* requester's sequence number, echoed by the server */
+	uint8_t space;     /* enum ioring_space */
+	uint8_t size;      /* 1, 2, 4 or 8 */
+	uint8_t is_write;  /* 0 or 1 */
+	uint8_t pad;
+	uint32_t waiters;  /* hint from the requester: nonzero = it may sleep in futex */
+	uint64_t addr;
+	uint64_t data;     /* write: the value; read: the answer */
+	uint8_t reserved[IORING_LINE - 32];
+};
+
+_Static_assert(sizeof(struct ioring_hdr) == IORING_LINE, "ioring header is one cache line");
+_Static_assert(sizeof(struct ioring_slot) == IORING_LINE, "ioring slot is one cache line");
+_Static_assert(offsetof(struct ioring_hdr, magic) == 0, "layout");
+_Static_assert(offsetof(struct ioring_hdr, version) == 4, "layout");
+_Static_assert(offsetof(struct ioring_hdr, nslots) == 8, "layout");
+_Static_assert(offsetof(struct ioring_hdr, slot_size) == 12, "layout");
+_Static_assert(offsetof(struct ioring_hdr, server_idle) == 16, "layout");
+_Static_assert(offsetof(struct ioring_slot, state) == 0, "layout");
+_Static_assert(offsetof(struct ioring_slot, seq) == 4, "layout");
+_Static_assert(offsetof(struct ioring_slot, space) == 8, "layout");
+_Static_assert(offsetof(struct ioring_slot, size) == 9, "layout");
+_Static_assert(offsetof(struct ioring_slot, is_write) == 10, "layout");
+_Static_assert(offsetof(struct ioring_slot, waiters) == 12, "layout");
+_Static_assert(offsetof(struct ioring_slot, addr) == 16, "layout");
+_Static_assert(offsetof(struct ioring_slot, data) == 24, "layout");
+
+/* Bytes of a ring with nslots slots: the exact size of its memfd. */
+#define IORING_SIZE(nslots) ((size_t)IORING_LINE * (1u + (nslots)))
+
+/* One trapped access, as the requester posts it. */
+struct ioring_req {
+	uint8_t space; /* enum ioring_space */
+	uint8_t size;  /* 1, 2, 4 or 8 */
+	bool is_write;
+	uint64_t addr;
+	uint64_t data; /* for writes */
+};
+
+/* Per-slot state private to the requester (padded so that vCPU threads do
+ * not share a cache line). */
+struct ioring_local {
+	uint32_t seq;
+} __attribute__((aligned(IORING_LINE)));
+
+/* A process's view of a mapped ring. Private memory: nothing here is ever
+ * read from the peer after ioring_map() has validated it. */
+struct ioring {
+	void *base;
+	size_t len;
+	unsigned nslots;
+	struct ioring_hdr *hdr;
+	struct ioring_slot *slots;
+	int doorbell;          /* not owned; -1: none */
+	unsigned spin_ns;      /* requester: busy-wait this long before the futex */
+	int dead;              /* requester: atomic flag, local to this process */
+	struct ioring_local local[IORING_MAX_SLOTS];
+};
+
+/* Server callback for one valid access. space, size (1, 2, 4, 8) and
+ * is_write are checked; addr is whatever the requester sent (a port below
+ * 0x10000 with port+size <= 0x10000 for PIO, anything for MMIO): the
+ * handler checks it against its own registers. For a write *data holds the
+ * value (masked to size); for a read *data starts as all ones (an
+ * unclaimed register) and the handler stores the answer there. */
+typedef void (*ioring_handler_fn)(void *opaque, unsigned space, uint64_t addr, unsigned size,
+				  bool is_write, uint64_t *data);
+
+/* Monitor: a new ring of nslots (1..IORING_MAX_SLOTS) in a CLOEXEC memfd,
+ * header written, sealed against shrinking, growing and further seals.
+ * Returns the descriptor (the caller owns it) or -errno. */
+int ioring_create_fd(unsigned nslots);
+
+/* Either peer: map the ring in fd MAP_SHARED and validate it: the seals,
+ * the magic, version and slot size, and nslots against the file size (the
+ * file size rules; the header only has to agree with it). *out is written
+ * only on success; fd is not consumed (the mapping outlives it). 0,
+ * -EBADMSG for a bad header or size, -EPERM for missing seals, -errno. */
+int ioring_map(int fd, struct ioring *out);
+void ioring_unmap(struct ioring *r);
+
+/* Doorbell: the requester's or the server's end of a socketpair (stream or
+ * seqpacket) shared by all slots; the server polls its end for POLLIN and
+ * then calls ioring_serve(). Not owned by the ring. -ENOTSOCK if fd is not
+ * a socket. Why not an eventfd: both peers would hold the same open file
+ * description, so the device could fill the counter (write 2^64-2) and
+ * clear O_NONBLOCK with F_SETFL, and the vCPU thread's next write() would
+ * block forever. The two ends of a socketpair are separate descriptions,
+ * and MSG_DONTWAIT is per call: a full socket is -EAGAIN (the server has a
+ * wake-up pending anyway), a closed one -EPIPE. */
+int ioring_set_doorbell(struct ioring *r, int fd);
+
+/* Requester: how long ioring_call() busy-waits for the answer before it
+ * sleeps on the futex (default IORING_SPIN_NS). */
+#define IORING_SPIN_NS 20000u
+void ioring_set_spin(struct ioring *r, unsigned spin_ns);
+
+/* Requester (the thread owning slot): post req and wait up to timeout_ms
+ * for the answer; on success a read's value (masked to size) is stored in
+ * *data_out (may be NULL for writes). Returns 0; -EINVAL for a bad slot,
+ * request or timeout; -ETIMEDOUT if the device did not answer in time;
+ * -EPROTO if it answered garbage; -EPIPE if the ring is dead (a previous
+ * -ETIMEDOUT, -EPROTO, a closed doorbell, or ioring_mark_dead()). The
+ * first three failures mark the ring dead: later calls fail fast. */
+int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req,
+		uint64_t *data_out, int timeout_ms);
+
+/* Requester: declare the device gone (e.g. its process exited); any thread. */
+void ioring_mark_dead(struct ioring *r);
+bool ioring_is_dead(const struct ioring *r);
+
+/* Server: drain the doorbell, then serve every slot in REQUEST state once.
+ * A malformed request (unknown space, bad size, bad is_write, PIO beyond
+ * 0xffff) is answered without calling fn: reads get all ones, writes are
+ * dropped, so its requester does not time out. Returns the number of slots
+ * answered, or -EPIPE once the requester's end of the doorbell is closed. */
+int ioring_serve(struct ioring *r, ioring_handler_fn fn, void *opaque);
+
+/* Server: as ioring_serve(), then keep polling the slots (no doorbell
+ * needed meanwhile: requesters see that the server is awake and skip it)
+ * until spin_ns pass without a new request. Trades a core's time for the
+ * wake-up latency of the next access of a burst. Returns the number served
+ * or -EPIPE. */
+int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsigned spin_ns);

@@ -1,0 +1,11 @@
+/* The audit trail: one line per event in the monitor's life and its
+ * children's (start, sandbox state, death, end), appended to the file given
+ * with --audit, and logged at debug level. A line reads
+ *   2026-11-22T01:40:00Z moat[PID] EVENT key=value ...
+ * Never contains secrets (the OSK is never formatted anywhere). */
+#pragma once
+
+/* Open (append, create 0600) the audit file; NULL: no file. 0 or -errno. */
+int mon_audit_open(const char *path);
+void mon_audit(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void mon_audit_close(void);

@@ -1,0 +1,255 @@
+#include "devices.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "channel.h"
+#include "device.pb-c.h"
+#include "ioring.h"
+#include "log.h"
+#include "paths.h"
+
+#define READY_TIMEOUT_MS 60000
+#define SMC_PIO_BASE     0x300
+#define SMC_PIO_LEN      0x20
+
+static void kill_child(struct mon_child *c)
+{
+	if (c->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
+}
+
+static int send_start(struct mon_device *d, const struct mon_config *cfg)
+{
+	Moat__Dev__StartRequest s = MOAT__DEV__START_REQUEST__INIT;
+	Moat__Dev__SmcConfig smc = MOAT__DEV__SMC_CONFIG__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+	int fds[2] = {d->ring_fd, d->doorbell};
+
+	s.kind = (char *)d->kind;
+	s.name = d->name;
+	s.fd_ring = 0;
+	s.fd_doorbell = 1;
+	s.log_debug = cfg->verbose;
+	if (strcmp(d->kind, "smc") == 0) {
+		smc.osk.data = (uint8_t *)cfg->smc_osk;
+		smc.osk.len = sizeof(cfg->smc_osk);
+		s.config_case = MOAT__DEV__START_REQUEST__CONFIG_SMC;
+		s.smc = &smc;
+	}
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_START;
+	env.start = &s;
+	return ipc_send(d->ctl, &env.base, fds, 2);
+}
+
+static void audit_ready(const struct mon_device *d, const Moat__Dev__ReadyEvent *r)
+{
+	const Moat__Sandbox__SandboxReport *s = r->sandbox;
+
+	if (!s) {
+		mon_audit("child-ready", "child=%s pid=%d sandbox=unreported", d->name,
+			  (int)d->child.pid);
+		return;
+	}
+	mon_audit("child-ready",
+		  "child=%s kind=%s pid=%d uid=%u caps=%s no_new_privs=%d seccomp=%u "
+		  "syscalls=%u namespaces=%s",
+		  d->name, d->kind, (int)d->child.pid, s->uid, s->caps_all_zero ? "none" : "SOME",
+		  s->no_new_privs, s->seccomp_mode, s->policy_syscalls,
+		  s->namespaces ? s->namespaces : "?");
+}
+
+/* Wait for READY, watching the child's pidfd so a crash during start-up is
+ * seen at once rather than after the timeout. */
+static int wait_ready(struct mon_device *d)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p[2] = {{.fd = d->ctl, .events = POLLIN},
+				      {.fd = d->child.pidfd, .events = POLLIN}};
+		ProtobufCMessage *m = NULL;
+		struct ipc_fds fds;
+		struct timespec t;
+		int rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		long spent = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (spent >= READY_TIMEOUT_MS)
+			return -ETIMEDOUT;
+		if (poll(p, 2, READY_TIMEOUT_MS - spent) < 0 && errno != EINTR)
+			return -errno;
+		rc = ipc_recv(d->ctl, &moat__dev__device_to_monitor__descriptor, &m, &fds);
+		if (rc == -EAGAIN) {
+			if (p[1].revents)
+				return -ECHILD;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
+		ipc_fds_close(&fds);
+		Moat__Dev__DeviceToMonitor *env = (Moat__Dev__DeviceToMonitor *)m;
+		rc = -EPROTO;
+		if (env->msg_case == MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY) {
+			audit_ready(d, env->ready);
+			rc = 0;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+		return rc;
+	}
+}
+
+static int start_one(struct mon_device *d, const struct mon_config *cfg)
+{
+	char exe[4096], argv0[32], builddir[48];
+	int ctl[2];
+	int rc;
+
+	snprintf(argv0, sizeof(argv0), "moat-%s", d->kind);
+	snprintf(builddir, sizeof(builddir), "devproc/%s", d->kind);
+	rc = mon_find_child_exe(argv0, builddir, exe, sizeof(exe));
+	if (rc < 0)
+		return log_error_errno(rc, "cannot find the %s executable", argv0);
+	d->ring_fd = ioring_create_fd(cfg->cpus);
+	d->doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->ring_fd < 0 || d->doorbell < 0)
+		return log_error_errno(d->ring_fd < 0 ? d->ring_fd : -errno,
+				       "Failed to create the I/O ring of %s: %m", d->name);
+	rc = ipc_channel_pair(ctl);
+	if (rc < 0)
+		return rc;
+	char *argv[] = {argv0, NULL};
+	struct mon_spawn_args sa = {.path = exe, .argv = argv, .fds = &ctl[1], .nfds = 1};
+	mon_child_uid(getpid(), &sa.uid);
+	sa.gid = sa.uid;
+	rc = mon_spawn(&sa, &d->child);
+	close(ctl[1]);
+	d->ctl = ctl[0];
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to start %s: %m", argv0);
+	d->alive = true;
+	rc = send_start(d, cfg);
+	if (rc == 0)
+		rc = wait_ready(d);
+	if (rc < 0) {
+		siginfo_t si = {0};
+		char how[128];
+		/* Say how it died when it did: usually the clearest clue. */
+		if ((rc == -ECHILD || rc == -EPIPE) &&
+		    waitid(P_PIDFD, d->child.pidfd, &si, WEXITED) == 0 && si.si_pid) {
+			d->alive = false;
+			mon_describe_death(&si, d->child.pid, how, sizeof(how));
+			mon_audit("child-died", "child=%s kind=%s pid=%d %s", d->name, d->kind,
+				  (int)d->child.pid, how);
+			return log_error_errno(rc, "%s (%s) %s while starting", d->name, argv0, how);
+		}
+		return log_error_errno(rc, "%s (%s) did not start: %s", d->name, argv0,
+				       strerror(-rc));
+	}
+	log_debug("%s (%s) is pid %d", d->name, argv0, (int)d->child.pid);
+	return 0;
+}
+
+int mon_devices_start(const struct mon_config *cfg, struct mon_devices *devs, char *err,
+		      size_t errlen)
+{
+	int rc = 0;
+
+	devs->n = 0;
+	if (cfg->smc) {
+		struct mon_device *d = &devs->d[devs->n++];
+		*d = (struct mon_device){.kind = "smc", .pio_base = SMC_PIO_BASE,
+					 .pio_len = SMC_PIO_LEN, .ctl = -1, .ring_fd = -1,
+					 .doorbell = -1, .child = {.pidfd = -1}};
+		snprintf(d->name, sizeof(d->name), "smc0");
+		rc = start_one(d, cfg);
+	}
+	if (rc < 0)
+		mon_devices_stop(devs);
+	return rc;
+}
+
+void mon_device_dispatch(struct mon_device *d)
+{
+	ProtobufCMessage *m = NULL;
+	struct ipc_fds fds;
+	int rc = ipc_recv(d->ctl, &moat__dev__device_to_monitor__descriptor, &m, &fds);
+
+	if (rc == -EAGAIN)
+		return;
+	if (rc == 0) {
+		ipc_fds_close(&fds);
+		Moat__Dev__DeviceToMonitor *env = (Moat__Dev__DeviceToMonitor *)m;
+		if (env->msg_case == MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS && !fds.n)
+			mon_audit("child-stats", "child=%s requests=%llu bad_requests=%llu", d->name,
+				  (unsigned long long)env->stats->requests,
+				  (unsigned long long)env->stats->bad_requests);
+		else
+			rc = -EPROTO;
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	if (rc < 0) {
+		/* A device that sends garbage is not trusted again. */
+		if (rc != -EPIPE)
+			log_warn_errno(rc, "%s sent a bad control message (%m); ending it", d->name);
+		close(d->ctl);
+		d->ctl = -1;
+		if (rc != -EPIPE)
+			kill_child(&d->child);
+	}
+}
+
+void mon_device_reap(struct mon_device *d)
+{
+	siginfo_t si = {0};
+	char how[128];
+
+	if (!d->alive)
+		return;
+	if (waitid(P_PIDFD, d->child.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	d->alive = false;
+	mon_describe_death(&si, d->child.pid, how, sizeof(how));
+	log_warn("device %s (moat-%s, pid %d) %s; the VM continues without it", d->name, d->kind,
+		 (int)d->child.pid, how);
+	mon_audit("child-died", "child=%s kind=%s pid=%d %s", d->name, d->kind, (int)d->child.pid,
+		  how);
+	if (d->ctl >= 0)
+		close(d->ctl);
+	d->ctl = -1;
+	close(d->child.pidfd);
+	d->child.pidfd = -1;
+}
+
+void mon_devices_stop(struct mon_devices *devs)
+{
+	for (unsigned i = 0; i < devs->n; i++) {
+		struct mon_device *d = &devs->d[i];
+		if (d->alive) {
+			kill_child(&d->child);
+			waitid(P_PIDFD, d->child.pidfd, &(siginfo_t){0}, WEXITED);
+			d->alive = false;
+		}
+		if (d->child.pidfd >= 0)
+			close(d->child.pidfd);
+		if (d->ctl >= 0)
+			close(d->ctl);
+		if (d->ring_fd >= 0)
+			close(d->ring_fd);
+		if (d->doorbell >= 0)
+			close(d->doorbell);
+		*d = (struct mon_device){.ctl = -1, .ring_fd = -1, .doorbell = -1,
+					 .child = {.pidfd = -1}};
+	}
+	devs->n = 0;
+}

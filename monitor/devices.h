@@ -1,0 +1,43 @@
+/* The device processes of one VM, from the monitor's side: each gets its
+ * own sandboxed process (moat-<kind>), a trapped-I/O ring shared with
+ * moat-vcpu, and a doorbell eventfd. The monitor starts them before the
+ * vcpu process, waits until each reports READY, and hands moat-vcpu the
+ * ring and doorbell of each. A device that dies later is recorded and
+ * detached; the VM goes on. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "options.h"
+#include "spawn.h"
+
+#define MON_MAX_DEVICES 8
+
+struct mon_device {
+	char name[16];      /* "smc0" */
+	const char *kind;   /* "smc": the executable is moat-smc */
+	uint16_t pio_base, pio_len;
+	struct mon_child child;
+	int ctl;            /* control channel, -1 once closed */
+	int ring_fd;        /* for moat-vcpu */
+	int doorbell;       /* for moat-vcpu */
+	bool alive;
+};
+
+struct mon_devices {
+	struct mon_device d[MON_MAX_DEVICES];
+	unsigned n;
+};
+
+/* Spawn every configured device and wait for each to be ready. On failure
+ * the devices started so far are killed; returns -errno, with one line for
+ * the user in err when the user's input is at fault (-EINVAL). */
+int mon_devices_start(const struct mon_config *cfg, struct mon_devices *devs, char *err,
+		      size_t errlen);
+/* Serve one message from a device (stats, or garbage: cut it off). */
+void mon_device_dispatch(struct mon_device *d);
+/* Reap a device whose pidfd fired; record how it died. */
+void mon_device_reap(struct mon_device *d);
+/* Kill and reap every device still running (the VM is over). */
+void mon_devices_stop(struct mon_devices *devs);

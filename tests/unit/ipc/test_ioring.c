@@ -1,0 +1,616 @@
+/* The I/O ring across real processes: round trips from concurrent vCPU-like
+ * threads to a server in a child, a server that never answers, dies
+ * mid-call or scribbles garbage into the shared memory, hostile headers, and
+ * garbage requests against a real server. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "ioring.h"
+#include "tap.h"
+
+/* Generous: the same bounds must hold under sanitizers and valgrind. */
+#define SLACK_MS 300
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static uint64_t mask_of(unsigned size)
+{
+	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static uint64_t port_value(uint64_t port)
+{
+	return (port + 1) * 0x9e3779b97f4a7c15ull;
+}
+
+/* ---- a well-behaved server in a child ---------------------------------- */
+
+/* MMIO: one 64-bit register per requester thread, selected by addr >> 32;
+ * PIO: reads answer port_value(port); special ports for the death tests.
+ * Any malformed access reaching the handler aborts the server. */
+#define PORT_DIE   0xdead
+#define PORT_SLEEP 0xbeef
+
+struct srv {
+	uint64_t reg[IORING_MAX_SLOTS];
+	unsigned long calls;
+};
+
+static void srv_handler(void *opaque, unsigned space, uint64_t addr, unsigned size,
+			bool is_write, uint64_t *data)
+{
+	struct srv *s = opaque;
+
+	s->calls++;
+	if ((size != 1 && size != 2 && size != 4 && size != 8) ||
+	    (space != IORING_SPACE_PIO && space != IORING_SPACE_MMIO) ||
+	    (is_write && (*data & ~mask_of(size))) ||
+	    (space == IORING_SPACE_PIO && addr + size > 0x10000))
+		abort();
+	if (space == IORING_SPACE_MMIO) {
+		if (is_write)
+			s->reg[(addr >> 32) % IORING_MAX_SLOTS] = *data;
+		else
+			*data = s->reg[(addr >> 32) % IORING_MAX_SLOTS];
+		return;
+	}
+	if (addr == PORT_DIE)
+		kill(getpid(), SIGKILL);
+	if (addr == PORT_SLEEP)
+		usleep(2000);
+	if (!is_write)
+		*data = port_value(addr);
+}
+
+/* Serve until the requester closes its doorbell end. Exit status 0 on a
+ * clean end, 2 if nothing came for 20 s (a hung test). */
+static int serve_until_eof(int ringfd, int bell, unsigned spin_ns)
+{
+	struct srv s = {0};
+	struct ioring r;
+	struct pollfd p = {.fd = bell, .events = POLLIN};
+
+	if (ioring_map(ringfd, &r) < 0 || ioring_set_doorbell(&r, bell) < 0)
+		return 3;
+	for (;;) {
+		int n = spin_ns ? ioring_serve_spin(&r, srv_handler, &s, spin_ns)
+				: ioring_serve(&r, srv_handler, &s);
+		if (n == -EPIPE)
+			return 0;
+		if (n < 0)
+			return 4;
+		if (poll(&p, 1, 20000) == 0)
+			return 2;
+	}
+}
+
+/* Fork a server on ringfd; *bell gets the requester's doorbell end. */
+static pid_t start_server(int ringfd, int *bell, unsigned spin_ns)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(serve_until_eof(ringfd, sv[1], spin_ns));
+	}
+	close(sv[1]);
+	*bell = sv[0];
+	return pid;
+}
+
+static int wait_exit(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* ---- round trips -------------------------------------------------------- */
+
+#define RT_THREADS 4
+#define RT_CALLS   5000
+
+struct rt_thread {
+	struct ioring *r;
+	unsigned slot;
+	int failed;
+	pthread_t th;
+};
+
+/* Each thread writes its own register and reads it back, and reads ports
+ * that encode its slot: an answer meant for another thread would show. */
+static void *rt_main(void *arg)
+{
+	struct rt_thread *t = arg;
+	uint64_t rnd = 0x1234567 + t->slot, got;
+	static const uint8_t sizes[] = {1, 2, 4, 8};
+
+	for (unsigned i = 0; i < RT_CALLS && !t->failed; i++) {
+		uint8_t size = sizes[xorshift(&rnd) % 4];
+		uint64_t v = xorshift(&rnd) & mask_of(size);
+		struct ioring_req w = {IORING_SPACE_MMIO, size, true, (uint64_t)t->slot << 32, v};
+		struct ioring_req rd = {IORING_SPACE_MMIO, size, false, (uint64_t)t->slot << 32, 0};
+		uint16_t port = (uint16_t)(t->slot << 10 | (i & 0x3ff));
+		struct ioring_req pio = {IORING_SPACE_PIO, sizes[i % 3], false, port, 0};
+
+		if (ioring_call(t->r, t->slot, &w, NULL, 5000) != 0 ||
+		    ioring_call(t->r, t->slot, &rd, &got, 5000) != 0 || got != v)
+			t->failed = 1;
+		else if (ioring_call(t->r, t->slot, &pio, &got, 5000) != 0 ||
+			 got != (port_value(port) & mask_of(pio.size)))
+			t->failed = 2;
+	}
+	return NULL;
+}
+
+static int roundtrip(unsigned server_spin_ns, unsigned req_spin_ns)
+{
+	struct rt_thread t[RT_THREADS];
+	struct ioring r;
+	int fd = ioring_create_fd(RT_THREADS), bell;
+
+	CHECK(fd >= 0);
+	pid_t pid = start_server(fd, &bell, server_spin_ns);
+	CHECK(pid > 0);
+	CHECK(ioring_map(fd, &r) == 0);
+	CHECK(r.nslots == RT_THREADS);
+	CHECK(ioring_set_doorbell(&r, bell) == 0);
+	ioring_set_spin(&r, req_spin_ns);
+	for (unsigned i = 0; i < RT_THREADS; i++) {
+		t[i] = (struct rt_thread){.r = &r, .slot = i};
+		CHECK(pthread_create(&t[i].th, NULL, rt_main, &t[i]) == 0);
+	}
+	for (unsigned i = 0; i < RT_THREADS; i++) {
+		pthread_join(t[i].th, NULL);
+		if (t[i].failed)
+			fprintf(stderr, "thread %u failed (%d)\n", i, t[i].failed);
+		CHECK(!t[i].failed);
+	}
+	CHECK(!ioring_is_dead(&r));
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	ioring_unmap(&r);
+	return 0;
+}
+
+static int t_roundtrip(void)
+{
+	return roundtrip(0, IORING_SPIN_NS);
+}
+
+/* The requester never spins: every answer comes through the futex. */
+static int t_roundtrip_futex_only(void)
+{
+	return roundtrip(0, 0);
+}
+
+/* The server spins between requests, so requesters skip the doorbell. */
+static int t_roundtrip_server_spin(void)
+{
+	return roundtrip(200000, IORING_SPIN_NS);
+}
+
+/* A slow handler (2 ms) is answered through the futex after the spin. */
+static int t_slow_answer(void)
+{
+	struct ioring r;
+	uint64_t got;
+	int fd = ioring_create_fd(1), bell;
+
+	CHECK(fd >= 0);
+	pid_t pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_map(fd, &r) == 0 && ioring_set_doorbell(&r, bell) == 0);
+	struct ioring_req q = {IORING_SPACE_PIO, 2, false, PORT_SLEEP, 0};
+	for (int i = 0; i < 5; i++) {
+		CHECK(ioring_call(&r, 0, &q, &got, 2000) == 0);
+		CHECK(got == (port_value(PORT_SLEEP) & 0xffff));
+	}
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+/* ---- timeouts and death ------------------------------------------------- */
+
+static int t_timeout(void)
+{
+	struct ioring r, fresh;
+	uint64_t got = 42;
+	int fd = ioring_create_fd(2);
+
+	CHECK(fd >= 0 && ioring_map(fd, &r) == 0);
+	fresh = r;
+	struct ioring_req q = {IORING_SPACE_PIO, 1, false, 0x300, 0};
+	uint64_t t0 = now_ms();
+	CHECK(ioring_call(&r, 1, &q, &got, 50) == -ETIMEDOUT);
+	uint64_t dt = now_ms() - t0;
+	CHECK(dt >= 50 && dt < 50 + SLACK_MS);
+	CHECK(got == 42);
+	CHECK(ioring_is_dead(&r));
+	t0 = now_ms();
+	CHECK(ioring_call(&r, 0, &q, &got, 1000) == -EPIPE);
+	CHECK(now_ms() - t0 < 5);
+
+	/* A zero timeout still looks once (spin), then gives up at once. */
+	t0 = now_ms();
+	CHECK(ioring_call(&fresh, 0, &q, &got, 0) == -ETIMEDOUT);
+	CHECK(now_ms() - t0 < SLACK_MS);
+	return 0;
+}
+
+/* The server dies (SIGKILL) while handling our request: the call times
+ * out, later calls fail at once; a fresh view of the ring learns of the
+ * death from the doorbell without waiting at all. */
+static int t_server_killed(void)
+{
+	struct ioring r, fresh;
+	uint64_t got;
+	int fd = ioring_create_fd(1), bell;
+
+	CHECK(fd >= 0);
+	pid_t pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_map(fd, &r) == 0 && ioring_set_doorbell(&r, bell) == 0);
+	fresh = r;
+	struct ioring_req ok = {IORING_SPACE_PIO, 4, false, 0x310, 0};
+	CHECK(ioring_call(&r, 0, &ok, &got, 2000) == 0);
+	struct ioring_req die = {IORING_SPACE_PIO, 1, true, PORT_DIE, 1};
+	uint64_t t0 = now_ms();
+	CHECK(ioring_call(&r, 0, &die, NULL, 200) == -ETIMEDOUT);
+	CHECK(now_ms() - t0 < 200 + SLACK_MS);
+	CHECK(wait_exit(pid) == 128 + SIGKILL);
+	t0 = now_ms();
+	CHECK(ioring_call(&r, 0, &ok, &got, 2000) == -EPIPE);
+	CHECK(ioring_call(&fresh, 0, &ok, &got, 2000) == -EPIPE);
+	CHECK(ioring_is_dead(&fresh));
+	CHECK(now_ms() - t0 < 5);
+	return 0;
+}
+
+/* ---- a hostile server --------------------------------------------------- */
+
+/* Scribble over slot 0 and the header forever, in every way we can think
+ * of, sometimes fast, sometimes with pauses long enough for the requester
+ * to go to sleep on the futex, waking it now and then. */
+static void scribbler(int fd)
+{
+	struct ioring r;
+	uint64_t rnd = 0x9876543210fedcbaull;
+
+	if (ioring_map(fd, &r) < 0)
+		_exit(3);
+	volatile struct ioring_slot *s = &r.slots[0];
+	volatile struct ioring_hdr *h = r.hdr;
+	for (;;) {
+		uint64_t x = xorshift(&rnd);
+		uint32_t seq = s->seq;
+
+		switch (x % 8) {
+		case 0: /* everything random */
+			s->seq = (uint32_t)(x >> 8);
+			s->size = (uint8_t)(x >> 40);
+			s->data = xorshift(&rnd);
+			s->state = (uint32_t)(x >> 16) % 5;
+			break;
+		case 1: /* flip the state back and forth */
+			for (int i = 0; i < 100; i++)
+				s->state = i & 1 ? IORING_RESPONSE : IORING_REQUEST;
+			break;
+		case 2: /* a stale answer: wrong seq */
+			s->seq = seq - 1;
+			s->state = IORING_RESPONSE;
+			break;
+		case 3: /* the right seq with the wrong size */
+			s->size = (uint8_t)(s->size + 1 + (x >> 8) % 7);
+			s->state = IORING_RESPONSE;
+			break;
+		case 4: /* a plausible answer with junk data, before or after the request */
+			s->data = xorshift(&rnd);
+			s->state = IORING_RESPONSE;
+			break;
+		case 5: /* state words that are not states */
+			s->state = (uint32_t)(x >> 3) | 8;
+			syscall(SYS_futex, &s->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+			break;
+		case 6: /* the header and the hints */
+			h->nslots = (uint32_t)(x >> 20);
+			h->magic = (uint32_t)x;
+			h->server_idle = (uint32_t)(x >> 33);
+			s->waiters = (uint32_t)(x >> 13);
+			break;
+		default: /* go quiet for a while */
+			usleep((unsigned)(x >> 50) % 3000);
+			if (x & 1)
+				syscall(SYS_futex, &s->state, FUTEX_WAKE, 1, NULL, NULL, 0);
+			break;
+		}
+	}
+}
+
+static int t_hostile_server(void)
+{
+	struct ioring pristine;
+	int fd = ioring_create_fd(1), sv[2];
+	int outcome[3] = {0}; /* 0, -EPROTO, -ETIMEDOUT */
+	uint64_t rnd = 77;
+
+	CHECK(fd >= 0 && ioring_map(fd, &pristine) == 0);
+	/* The scribbler never reads its doorbell end: ours fills up and
+	 * keeps returning EAGAIN, which must not block or fail the call. */
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(ioring_set_doorbell(&pristine, sv[0]) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0)
+		scribbler(fd);
+	for (int i = 0; i < 3000; i++) {
+		/* Each call gets a fresh requester-side view: after garbage the
+		 * ring is dead, which is what a real vcpu process wants, but
+		 * here we want to keep probing. */
+		struct ioring r = pristine;
+		uint8_t size = (uint8_t)(1u << (xorshift(&rnd) % 4));
+		bool wr = xorshift(&rnd) & 1;
+		struct ioring_req q = {IORING_SPACE_MMIO, size, wr, xorshift(&rnd), xorshift(&rnd)};
+		uint64_t got = 0;
+		int timeout = (int)(xorshift(&rnd) % 4);
+		uint64_t t0 = now_ms();
+		int ret = ioring_call(&r, 0, &q, &got, timeout);
+		uint64_t dt = now_ms() - t0;
+
+		if (dt > (uint64_t)timeout + SLACK_MS)
+			fprintf(stderr, "call %d took %llu ms\n", i, (unsigned long long)dt);
+		CHECK(dt <= (uint64_t)timeout + SLACK_MS);
+		CHECK(ret == 0 || ret == -EPROTO || ret == -ETIMEDOUT);
+		CHECK(ret == 0 || ioring_is_dead(&r));
+		CHECK(got == 0 || (!wr && (got & ~mask_of(size)) == 0));
+		outcome[ret == 0 ? 0 : ret == -EPROTO ? 1 : 2]++;
+	}
+	kill(pid, SIGKILL);
+	CHECK(wait_exit(pid) == 128 + SIGKILL);
+	printf("# hostile server: %d answers, %d protocol errors, %d timeouts\n", outcome[0],
+	       outcome[1], outcome[2]);
+	/* The mapping survived whatever was written into the header. */
+	CHECK(pristine.nslots == 1);
+	return 0;
+}
+
+/* ---- hostile headers ---------------------------------------------------- */
+
+static int make_ring_file(size_t size, const struct ioring_hdr *h, int seals)
+{
+	int fd = memfd_create("t", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+		return -1;
+	if (h && pwrite(fd, h, sizeof(*h) < size ? sizeof(*h) : size, 0) < 0)
+		return -1;
+	if (seals && fcntl(fd, F_ADD_SEALS, seals) < 0)
+		return -1;
+	return fd;
+}
+
+static int map_result(size_t size, const struct ioring_hdr *h, int seals)
+{
+	struct ioring r = {.nslots = 12345};
+	int fd = make_ring_file(size, h, seals);
+
+	if (fd < 0)
+		return -1000;
+	int ret = ioring_map(fd, &r);
+	close(fd);
+	if (ret < 0 && r.nslots != 12345)
+		return -2000; /* *out written on failure */
+	if (ret == 0)
+		ioring_unmap(&r);
+	return ret;
+}
+
+static int t_bad_header(void)
+{
+	const int seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	const struct ioring_hdr good = {IORING_MAGIC, IORING_VERSION, 4, IORING_LINE, 1, {0}};
+	struct ioring_hdr h;
+
+	CHECK(map_result(IORING_SIZE(4), &good, seals) == 0);
+	CHECK(map_result(IORING_SIZE(4), &good, 0) == -EPERM);
+	CHECK(map_result(IORING_SIZE(4), &good, F_SEAL_GROW | F_SEAL_SEAL) == -EPERM);
+	h = good;
+	h.magic ^= 1;
+	CHECK(map_result(IORING_SIZE(4), &h, seals) == -EBADMSG);
+	h = good;
+	h.version = IORING_VERSION + 1;
+	CHECK(map_result(IORING_SIZE(4), &h, seals) == -EBADMSG);
+	h = good;
+	h.slot_size = 128;
+	CHECK(map_result(IORING_SIZE(4), &h, seals) == -EBADMSG);
+	h = good;
+	h.nslots = 1000; /* more than the file holds */
+	CHECK(map_result(IORING_SIZE(4), &h, seals) == -EBADMSG);
+	h.nslots = 5;
+	CHECK(map_result(IORING_SIZE(4), &h, seals) == -EBADMSG);
+	h.nslots = 3; /* fewer than the file holds: still a mismatch */
+	CHECK(map_result(IORING_SIZE(4), &h, seals) == -EBADMSG);
+	h.nslots = 0;
+	CHECK(map_result(IORING_LINE, &h, seals) == -EBADMSG);
+	CHECK(map_result(0, NULL, seals) == -EBADMSG);
+	CHECK(map_result(32, &good, seals) == -EBADMSG);
+	CHECK(map_result(IORING_SIZE(4) + 8, &good, seals) == -EBADMSG);
+	h = good;
+	h.nslots = IORING_MAX_SLOTS + 1;
+	CHECK(map_result(IORING_SIZE(IORING_MAX_SLOTS + 1), &h, seals) == -EBADMSG);
+	h.nslots = IORING_MAX_SLOTS;
+	CHECK(map_result(IORING_SIZE(IORING_MAX_SLOTS), &h, seals) == 0);
+
+	/* Not a memfd at all. */
+	struct ioring r;
+	int p[2];
+	CHECK(pipe(p) == 0);
+	CHECK(ioring_map(p[0], &r) == -EBADMSG);
+	CHECK(ioring_map(-1, &r) == -EBADF);
+
+	/* The creator's own checks and seals. */
+	CHECK(ioring_create_fd(0) == -EINVAL);
+	CHECK(ioring_create_fd(IORING_MAX_SLOTS + 1) == -EINVAL);
+	int fd = ioring_create_fd(3);
+	CHECK(fd >= 0);
+	CHECK((fcntl(fd, F_GET_SEALS) & seals) == seals);
+	CHECK(ftruncate(fd, 64) < 0 && errno == EPERM);
+	CHECK(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+	/* Scribbling on the header after mapping changes nothing for us. */
+	CHECK(ioring_map(fd, &r) == 0 && r.nslots == 3);
+	__atomic_store_n(&r.hdr->nslots, 64, __ATOMIC_RELAXED);
+	struct ioring_req q = {IORING_SPACE_PIO, 1, false, 0x300, 0};
+	CHECK(ioring_call(&r, 3, &q, NULL, 10) == -EINVAL);
+	CHECK(!ioring_is_dead(&r));
+	ioring_unmap(&r);
+	ioring_unmap(&r); /* idempotent */
+	return 0;
+}
+
+/* ---- arguments the requester must refuse -------------------------------- */
+
+static int t_bad_call(void)
+{
+	struct ioring r;
+	int fd = ioring_create_fd(2), efd = eventfd(0, EFD_CLOEXEC), sv[2];
+
+	CHECK(fd >= 0 && efd >= 0 && ioring_map(fd, &r) == 0);
+	CHECK(ioring_set_doorbell(&r, efd) == -ENOTSOCK);
+	CHECK(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0);
+	CHECK(ioring_set_doorbell(&r, sv[0]) == -EPROTOTYPE);
+	CHECK(r.doorbell == -1);
+
+	const struct ioring_req bad[] = {
+		{IORING_SPACE_PIO, 3, false, 0x300, 0},
+		{IORING_SPACE_PIO, 0, false, 0x300, 0},
+		{IORING_SPACE_PIO, 16, false, 0x300, 0},
+		{0, 1, false, 0x300, 0},
+		{7, 4, true, 0x300, 0},
+		{IORING_SPACE_PIO, 2, false, 0xffff, 0},
+		{IORING_SPACE_PIO, 1, false, 0x10000, 0},
+		{IORING_SPACE_PIO, 8, false, UINT64_MAX - 3, 0},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK(ioring_call(&r, 0, &bad[i], NULL, 10) == -EINVAL);
+	struct ioring_req q = {IORING_SPACE_MMIO, 4, false, 0xfee00000, 0};
+	CHECK(ioring_call(&r, 2, &q, NULL, 10) == -EINVAL);
+	CHECK(ioring_call(&r, UINT32_MAX, &q, NULL, 10) == -EINVAL);
+	CHECK(ioring_call(&r, 0, &q, NULL, -1) == -EINVAL);
+	CHECK(!ioring_is_dead(&r));
+	/* Nothing was posted. */
+	CHECK(__atomic_load_n(&r.slots[0].state, __ATOMIC_RELAXED) == IORING_IDLE);
+	ioring_mark_dead(&r);
+	CHECK(ioring_call(&r, 0, &q, NULL, 10) == -EPIPE);
+	return 0;
+}
+
+/* ---- a hostile requester against a real server ------------------------- */
+
+/* Post raw garbage into a slot as a compromised vcpu process would, ring,
+ * and wait for the state to turn to RESPONSE. */
+static int post_raw(struct ioring *r, int bell, uint8_t space, uint8_t size, uint8_t is_write,
+		    uint64_t addr, uint64_t *data)
+{
+	volatile struct ioring_slot *s = &r->slots[0];
+
+	s->space = space;
+	s->size = size;
+	s->is_write = is_write;
+	s->addr = addr;
+	s->data = 0x1234;
+	s->seq = 99;
+	__atomic_store_n(&s->state, IORING_REQUEST, __ATOMIC_SEQ_CST);
+	if (write(bell, "x", 1) != 1)
+		return -1;
+	for (uint64_t t0 = now_ms(); now_ms() - t0 < 5000;) {
+		if (__atomic_load_n(&s->state, __ATOMIC_ACQUIRE) == IORING_RESPONSE) {
+			*data = s->data;
+			return s->seq == 99 && s->size == size ? 0 : -2;
+		}
+		usleep(100);
+	}
+	return -3;
+}
+
+static int t_garbage_requests(void)
+{
+	struct ioring r;
+	uint64_t data;
+	int fd = ioring_create_fd(1), bell;
+
+	CHECK(fd >= 0);
+	pid_t pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_map(fd, &r) == 0);
+
+	CHECK(post_raw(&r, bell, IORING_SPACE_PIO, 3, 0, 0x300, &data) == 0);
+	CHECK(data == ~0ull);
+	CHECK(post_raw(&r, bell, 0, 4, 0, 0x300, &data) == 0);
+	CHECK(data == 0xffffffff);
+	CHECK(post_raw(&r, bell, 200, 2, 0, 0x300, &data) == 0);
+	CHECK(data == 0xffff);
+	CHECK(post_raw(&r, bell, IORING_SPACE_PIO, 2, 0, 0xffff, &data) == 0);
+	CHECK(data == 0xffff);
+	CHECK(post_raw(&r, bell, IORING_SPACE_MMIO, 1, 2, 0x300, &data) == 0);
+	CHECK(data == 0x1234); /* is_write 2: neither read nor write, dropped */
+	CHECK(post_raw(&r, bell, IORING_SPACE_PIO, 255, 1, 0x300, &data) == 0);
+	CHECK(data == 0x1234); /* a dropped write leaves data alone */
+	/* A write with bits above its size reaches the handler masked (the
+	 * handler aborts otherwise). */
+	CHECK(post_raw(&r, bell, IORING_SPACE_MMIO, 1, 1, 0, &data) == 0);
+
+	/* The server survived and still answers properly. */
+	CHECK(ioring_set_doorbell(&r, bell) == 0);
+	uint64_t got;
+	struct ioring_req q = {IORING_SPACE_PIO, 2, false, 0x301, 0};
+	CHECK(ioring_call(&r, 0, &q, &got, 2000) == 0);
+	CHECK(got == (port_value(0x301) & 0xffff));
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+int main(void)
+{
+	static const struct test_case tests[] = {
+		TEST(t_roundtrip),
+		TEST(t_roundtrip_futex_only),
+		TEST(t_roundtrip_server_spin),
+		TEST(t_slow_answer),
+		TEST(t_timeout),
+		TEST(t_server_killed),
+		TEST(t_hostile_server),
+		TEST(t_bad_header),
+		TEST(t_bad_call),
+		TEST(t_garbage_requests),
+	};
+	return RUN_TESTS(tests);
+}

@@ -1,0 +1,31 @@
+/* Port ranges owned by device processes: a trapped access is posted to the
+ * device's shared-memory ring (slot = this vCPU) and the vCPU thread waits
+ * for the reply. A device that dies, answers garbage or does not answer in
+ * time is detached: from then on its reads float high (all ones) and its
+ * writes are dropped, and the guest keeps running. */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "ioring.h"
+
+#define REMOTE_MAX_DEVICES 8
+/* A device this slow is treated as dead: a vCPU never waits longer. */
+#define REMOTE_TIMEOUT_MS 2000
+
+struct remote_dev {
+	char name[16];
+	struct ioring ring;
+	int doorbell;
+	atomic_bool detached;
+	atomic_bool warned;
+};
+
+/* The vCPU index of the calling thread: its slot in every ring. */
+extern __thread unsigned vcpu_self_id;
+
+/* The iobus handler of a remote device (opaque: struct remote_dev). */
+void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is_write);
+/* Stop forwarding to it (the monitor saw it die). */
+void remote_detach(struct remote_dev *d, const char *why);
