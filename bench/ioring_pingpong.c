@@ -3,19 +3,19 @@
  * process), an eventfd ping-pong and a shared-futex ping-pong (the cost of
  * one sleeping wake-up each way), and the doorbell's send alone.
  *
- *   ioring-pingpong [-n CALLS] [-P|-U] [-r REQ_SPIN_US -s SRV_SPIN_US -g GAP_US]
- *
- * (default: 100000 calls, the whole table, pinned and unpinned).
- *
  * Last, a KVM guest doing port I/O in a loop: each exit handled in-process,
  * then through the ring (skipped without /dev/kvm): the ratio that matters.
  *
- * Each ring configuration is run with the requester on CPU 0 and the server
- * on CPU 1 (when there are two CPUs), then unpinned. "gap 0" is back-to-back
+ *   ioring-pingpong [-n CALLS] [-P|-U] [-K] [-r REQ_SPIN_US -s SRV_SPIN_US -g GAP_US]
+ *
+ * Default: 100000 calls a line, the whole table, pinned then unpinned; with
+ * -r/-s/-g only that one ring set-up (and its KVM line). Pinned means the
+ * requester on CPU 0 and the server on CPU 1. "gap 0" is back-to-back
  * calls (a burst of register accesses); "gap 200us" leaves 200 us between
  * calls, so a server that does not spin that long is asleep when each
- * request arrives.
- * Not a test: it prints numbers and never fails on them. */
+ * request arrives. Medians are the figures to compare: on a VM the host
+ * preempts now and then, and a few milliseconds-long outliers make means
+ * noisy. Not a test: it prints numbers and never fails on them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -304,10 +304,10 @@ struct kvm_box {
 static int kvm_open(struct kvm_box *k)
 {
 	static const uint8_t code[] = {
-		0xba, 0x00, 0x03, /* mov dx, 0x300 */
-		0xec,             /* in al, dx */
-		0xee,             /* out dx, al */
-		0xeb, 0xfc,       /* jmp back to the in */
+	    0xba, 0x00, 0x03, /* mov dx, 0x300 */
+	    0xec,	      /* in al, dx */
+	    0xee,	      /* out dx, al */
+	    0xeb, 0xfc,	      /* jmp back to the in */
 	};
 	struct kvm_sregs sregs;
 	struct kvm_regs regs = {.rip = 0x1000, .rflags = 2};
@@ -320,8 +320,8 @@ static int kvm_open(struct kvm_box *k)
 	if (k->vm < 0 || k->mem == MAP_FAILED)
 		return -errno;
 	memcpy(k->mem + 0x1000, code, sizeof(code));
-	struct kvm_userspace_memory_region region = {
-		.memory_size = 0x10000, .userspace_addr = (uintptr_t)k->mem};
+	struct kvm_userspace_memory_region region = {.memory_size = 0x10000,
+						     .userspace_addr = (uintptr_t)k->mem};
 	if (ioctl(k->vm, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -errno;
 	k->cpu = ioctl(k->vm, KVM_CREATE_VCPU, 0);
@@ -420,30 +420,31 @@ static void bench_kvm(unsigned calls, uint64_t *ns, const struct ring_cfg *c, in
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ioring-pingpong [-n CALLS] [-P|-U] [-K] [-r REQ_SPIN_US -s SRV_SPIN_US "
-			"-g GAP_US]\n"
-			"  without -r/-s/-g: the baselines, the table of ring set-ups and the\n"
-			"  KVM exits (-K: skip those)\n"
-			"  -P: pinned only, -U: unpinned only\n");
+	fprintf(stderr,
+		"usage: ioring-pingpong [-n CALLS] [-P|-U] [-K] [-r REQ_SPIN_US -s SRV_SPIN_US "
+		"-g GAP_US]\n"
+		"  without -r/-s/-g: the baselines, the table of ring set-ups and the\n"
+		"  KVM exits (-K: skip those)\n"
+		"  -P: pinned only, -U: unpinned only\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	static const struct ring_cfg table[] = {
-		{0, 0, 0},
-		{0, IORING_SPIN_NS, 0},
-		{50000, 0, 0},
-		{50000, IORING_SPIN_NS, 0},
-		{0, 0, 200},
-		{0, IORING_SPIN_NS, 200},
-		{50000, IORING_SPIN_NS, 200},
-		{500000, IORING_SPIN_NS, 200},
+	    {0, 0, 0},
+	    {0, IORING_SPIN_NS, 0},
+	    {50000, 0, 0},
+	    {50000, IORING_SPIN_NS, 0},
+	    {0, 0, 200},
+	    {0, IORING_SPIN_NS, 200},
+	    {50000, IORING_SPIN_NS, 200},
+	    {500000, IORING_SPIN_NS, 200},
 	};
 	static const struct ring_cfg kvm_cfgs[] = {
-		{0, 0, 0},
-		{0, IORING_SPIN_NS, 0},
-		{50000, IORING_SPIN_NS, 0},
+	    {0, 0, 0},
+	    {0, IORING_SPIN_NS, 0},
+	    {50000, IORING_SPIN_NS, 0},
 	};
 	struct ring_cfg one = {0, IORING_SPIN_NS, 0};
 	const struct ring_cfg *cfgs = table;

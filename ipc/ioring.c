@@ -18,21 +18,23 @@
 
 #include "util.h"
 
-#define LOAD(p)          __atomic_load_n((p), __ATOMIC_RELAXED)
-#define LOAD_ACQ(p)      __atomic_load_n((p), __ATOMIC_ACQUIRE)
-#define LOAD_SC(p)       __atomic_load_n((p), __ATOMIC_SEQ_CST)
-#define STORE(p, v)      __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define STORE_SC(p, v)   __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
+#define LOAD(p)	       __atomic_load_n((p), __ATOMIC_RELAXED)
+#define LOAD_ACQ(p)    __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define LOAD_SC(p)     __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define STORE(p, v)    __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define STORE_SC(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
 #define IORING_SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
 
-/* How many polls of the state word between two looks at the clock while
- * spinning: a clock read costs about as much as a few pause instructions. */
+/* How many polls of the shared memory between two looks at the clock while
+ * spinning (about a microsecond). Each look also yields the CPU: if the
+ * peer is runnable on this CPU, spinning would only keep it from answering. */
 #define SPIN_CHECK_EVERY 16
 
-#ifndef IORING_SPIN_YIELD
-#define IORING_SPIN_YIELD 1
-#endif
+/* ioring_serve_spin() returns after this long even while requests keep
+ * coming, so that a requester posting without pause cannot keep the
+ * device's own poll loop (its control channel) from running. */
+#define SERVE_SPIN_MAX_NS 1000000u
 
 static inline void cpu_relax(void)
 {
@@ -60,8 +62,8 @@ static uint64_t now_ns(void)
 static int futex_wait_until(uint32_t *word, uint32_t val, uint64_t deadline_ns)
 {
 	struct timespec abs = {
-		.tv_sec = (time_t)(deadline_ns / 1000000000u),
-		.tv_nsec = (long)(deadline_ns % 1000000000u),
+	    .tv_sec = (time_t)(deadline_ns / 1000000000u),
+	    .tv_nsec = (long)(deadline_ns % 1000000000u),
 	};
 
 	if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, val, &abs, NULL, FUTEX_BITSET_MATCH_ANY) <
@@ -105,11 +107,11 @@ int ioring_create_fd(unsigned nslots)
 {
 	_cleanup_close_ int fd = -1;
 	struct ioring_hdr hdr = {
-		.magic = IORING_MAGIC,
-		.version = IORING_VERSION,
-		.slot_size = IORING_LINE,
-		/* until a server says it spins, requesters ring the doorbell */
-		.server_idle = 1,
+	    .magic = IORING_MAGIC,
+	    .version = IORING_VERSION,
+	    .slot_size = IORING_LINE,
+	    /* until a server says it spins, requesters ring the doorbell */
+	    .server_idle = 1,
 	};
 
 	if (nslots < 1 || nslots > IORING_MAX_SLOTS)
@@ -256,8 +258,7 @@ static uint32_t wait_answer(struct ioring_slot *s, unsigned spin_ns, uint64_t de
 					return st;
 				cpu_relax();
 			}
-			if (IORING_SPIN_YIELD)
-				sched_yield();
+			sched_yield();
 		} while (now_ns() < spin_end);
 	}
 	for (;;) {
@@ -290,8 +291,8 @@ static int take_answer(struct ioring_slot *s, uint32_t seq, const struct ioring_
 	return 0;
 }
 
-int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req,
-		uint64_t *data_out, int timeout_ms)
+int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, uint64_t *data_out,
+		int timeout_ms)
 {
 	struct ioring_slot *s;
 	uint64_t deadline;
@@ -419,13 +420,14 @@ int ioring_serve(struct ioring *r, ioring_handler_fn fn, void *opaque)
 int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsigned spin_ns)
 {
 	int n = ioring_serve(r, fn, opaque);
-	uint64_t last;
+	uint64_t last, end;
 
 	if (n < 0)
 		return n;
 	/* While we spin, requesters need not ring. */
 	STORE_SC(&r->hdr->server_idle, 0);
 	last = now_ns();
+	end = last + SERVE_SPIN_MAX_NS;
 	for (;;) {
 		int k = 0;
 
@@ -434,7 +436,7 @@ int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsi
 			if (!k)
 				cpu_relax();
 		}
-		if (!k && IORING_SPIN_YIELD)
+		if (!k)
 			sched_yield();
 		uint64_t t = now_ns();
 		if (k) {
@@ -443,6 +445,8 @@ int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsi
 		} else if (t - last >= spin_ns) {
 			break;
 		}
+		if (t >= end)
+			break;
 	}
 	/* From here on requesters ring again; a request posted while they
 	 * could still see 0 is caught by this last scan (Dekker with their

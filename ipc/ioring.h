@@ -28,10 +28,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define IORING_MAGIC     0x52494f4du /* "MOIR" little-endian */
-#define IORING_VERSION   1u
+#define IORING_MAGIC	 0x52494f4du /* "MOIR" little-endian */
+#define IORING_VERSION	 1u
 #define IORING_MAX_SLOTS 64u /* one per vCPU */
-#define IORING_LINE      64u
+#define IORING_LINE	 64u
 
 enum ioring_state {
 	IORING_IDLE = 0,
@@ -58,15 +58,15 @@ struct ioring_hdr {
 };
 
 struct ioring_slot {
-	uint32_t state;    /* enum ioring_state; the futex word */
-	uint32_t seq;      /* requester's sequence number, echoed by the server */
-	uint8_t space;     /* enum ioring_space */
-	uint8_t size;      /* 1, 2, 4 or 8 */
-	uint8_t is_write;  /* 0 or 1 */
+	uint32_t state;	  /* enum ioring_state; the futex word */
+	uint32_t seq;	  /* requester's sequence number, echoed by the server */
+	uint8_t space;	  /* enum ioring_space */
+	uint8_t size;	  /* 1, 2, 4 or 8 */
+	uint8_t is_write; /* 0 or 1 */
 	uint8_t pad;
-	uint32_t waiters;  /* hint from the requester: nonzero = it may sleep in futex */
+	uint32_t waiters; /* hint from the requester: nonzero = it may sleep in futex */
 	uint64_t addr;
-	uint64_t data;     /* write: the value; read: the answer */
+	uint64_t data; /* write: the value; read: the answer */
 	uint8_t reserved[IORING_LINE - 32];
 };
 
@@ -112,9 +112,9 @@ struct ioring {
 	unsigned nslots;
 	struct ioring_hdr *hdr;
 	struct ioring_slot *slots;
-	int doorbell;          /* not owned; -1: none */
-	unsigned spin_ns;      /* requester: busy-wait this long before the futex */
-	int dead;              /* requester: atomic flag, local to this process */
+	int doorbell;	  /* not owned; -1: none */
+	unsigned spin_ns; /* requester: busy-wait this long before the futex */
+	int dead;	  /* requester: atomic flag, local to this process */
 	struct ioring_local local[IORING_MAX_SLOTS];
 };
 
@@ -152,7 +152,14 @@ void ioring_unmap(struct ioring *r);
 int ioring_set_doorbell(struct ioring *r, int fd);
 
 /* Requester: how long ioring_call() busy-waits for the answer before it
- * sleeps on the futex (default IORING_SPIN_NS). */
+ * sleeps on the futex (default IORING_SPIN_NS; 0: sleep at once). The spin
+ * calls sched_yield() about every microsecond, so that a server which needs
+ * this CPU gets it (without that, a requester and server sharing a CPU
+ * spent the whole spin waiting for each other: 25-100 us instead of 3-5).
+ * 20 us: long enough to catch the answer of an awake server (0.3 us across
+ * CPUs) and, on the development VM, to halve the round trip to a sleeping
+ * server on another CPU (55 -> 30 us median) by saving the second wake-up;
+ * bench/ioring_pingpong.c measures it. */
 #define IORING_SPIN_NS 20000u
 void ioring_set_spin(struct ioring *r, unsigned spin_ns);
 
@@ -163,8 +170,8 @@ void ioring_set_spin(struct ioring *r, unsigned spin_ns);
  * -EPROTO if it answered garbage; -EPIPE if the ring is dead (a previous
  * -ETIMEDOUT, -EPROTO, a closed doorbell, or ioring_mark_dead()). The
  * first three failures mark the ring dead: later calls fail fast. */
-int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req,
-		uint64_t *data_out, int timeout_ms);
+int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, uint64_t *data_out,
+		int timeout_ms);
 
 /* Requester: declare the device gone (e.g. its process exited); any thread. */
 void ioring_mark_dead(struct ioring *r);
@@ -174,12 +181,18 @@ bool ioring_is_dead(const struct ioring *r);
  * A malformed request (unknown space, bad size, bad is_write, PIO beyond
  * 0xffff) is answered without calling fn: reads get all ones, writes are
  * dropped, so its requester does not time out. Returns the number of slots
- * answered, or -EPIPE once the requester's end of the doorbell is closed. */
+ * answered; -EPIPE when none was and the requester's end of the doorbell is
+ * closed (the vcpu process is gone: stop serving). */
 int ioring_serve(struct ioring *r, ioring_handler_fn fn, void *opaque);
 
 /* Server: as ioring_serve(), then keep polling the slots (no doorbell
  * needed meanwhile: requesters see that the server is awake and skip it)
- * until spin_ns pass without a new request. Trades a core's time for the
- * wake-up latency of the next access of a burst. Returns the number served
- * or -EPIPE. */
+ * until spin_ns pass without a new request. Trades up to spin_ns of CPU
+ * after each burst for the wake-up latency of the next access in it: for a
+ * device whose registers come in bursts (an SMC key read is a few dozen
+ * port accesses, one KVM exit apart) 50-100 us makes each access cost
+ * about what handling it inside the vcpu process does. Yields like the
+ * requester's spin, and returns within about a millisecond even under a
+ * stream of requests, so the caller's loop keeps its turn. Returns the
+ * number served or -EPIPE. */
 int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsigned spin_ns);

@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -33,7 +33,7 @@ static int send_start(struct mon_device *d, const struct mon_config *cfg)
 	Moat__Dev__StartRequest s = MOAT__DEV__START_REQUEST__INIT;
 	Moat__Dev__SmcConfig smc = MOAT__DEV__SMC_CONFIG__INIT;
 	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
-	int fds[2] = {d->ring_fd, d->doorbell};
+	int fds[2] = {d->ring_fd, d->doorbell_dev};
 
 	s.kind = (char *)d->kind;
 	s.name = d->name;
@@ -120,11 +120,15 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg)
 	rc = mon_find_child_exe(argv0, builddir, exe, sizeof(exe));
 	if (rc < 0)
 		return log_error_errno(rc, "cannot find the %s executable", argv0);
+	/* The doorbell is a socketpair, not an eventfd: see ioring.h. */
+	int db[2] = {-1, -1};
 	d->ring_fd = ioring_create_fd(cfg->cpus);
-	d->doorbell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (d->ring_fd < 0 || d->doorbell < 0)
+	if (d->ring_fd < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, db) < 0)
 		return log_error_errno(d->ring_fd < 0 ? d->ring_fd : -errno,
 				       "Failed to create the I/O ring of %s: %m", d->name);
+	d->doorbell = db[0];
+	d->doorbell_dev = db[1];
 	rc = ipc_channel_pair(ctl);
 	if (rc < 0)
 		return rc;
@@ -139,6 +143,8 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg)
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);
 	d->alive = true;
 	rc = send_start(d, cfg);
+	close(d->doorbell_dev); /* the device's end is the device's alone */
+	d->doorbell_dev = -1;
 	if (rc == 0)
 		rc = wait_ready(d);
 	if (rc < 0) {
@@ -170,7 +176,8 @@ int mon_devices_start(const struct mon_config *cfg, struct mon_devices *devs, ch
 		struct mon_device *d = &devs->d[devs->n++];
 		*d = (struct mon_device){.kind = "smc", .pio_base = SMC_PIO_BASE,
 					 .pio_len = SMC_PIO_LEN, .ctl = -1, .ring_fd = -1,
-					 .doorbell = -1, .child = {.pidfd = -1}};
+					 .doorbell = -1, .doorbell_dev = -1,
+					 .child = {.pidfd = -1}};
 		snprintf(d->name, sizeof(d->name), "smc0");
 		rc = start_one(d, cfg);
 	}
@@ -248,8 +255,10 @@ void mon_devices_stop(struct mon_devices *devs)
 			close(d->ring_fd);
 		if (d->doorbell >= 0)
 			close(d->doorbell);
+		if (d->doorbell_dev >= 0)
+			close(d->doorbell_dev);
 		*d = (struct mon_device){.ctl = -1, .ring_fd = -1, .doorbell = -1,
-					 .child = {.pidfd = -1}};
+					 .doorbell_dev = -1, .child = {.pidfd = -1}};
 	}
 	devs->n = 0;
 }

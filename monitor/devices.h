@@ -21,7 +21,8 @@ struct mon_device {
 	struct mon_child child;
 	int ctl;            /* control channel, -1 once closed */
 	int ring_fd;        /* for moat-vcpu */
-	int doorbell;       /* for moat-vcpu */
+	int doorbell;       /* for moat-vcpu: its end of the doorbell socketpair */
+	int doorbell_dev;   /* the device's end, closed once handed over */
 	bool alive;
 };
 

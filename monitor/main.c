@@ -22,6 +22,9 @@ static int cmd_run(int argc, char **argv)
 		mon_usage_run(stdout);
 		return MON_EXIT_OK;
 	}
+	if (cfg.smc_osk_inline)
+		log_warn("the OSK given with --smc osk= was visible to other users in the process "
+			 "list until now; prefer --smc osk-file=PATH");
 	return mon_run(&cfg);
 }
 

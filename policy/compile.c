@@ -72,9 +72,10 @@ out:
 
 /* Filter-wide settings. A bad architecture (including the x32 ABI, which
  * libseccomp checks for itself on x86_64) kills the whole process like any
- * other violation. Kills are logged by the kernel by default; CTL_LOG also
- * logs the errno answers (the soft-denied open), which is what tuning a
- * policy needs; kernels without it (before 4.14) just do not log those. */
+ * other violation. Kills are logged by the kernel by default, and the
+ * monitor reads that record back to name the call. CTL_LOG (log the errno
+ * answers too) stays off: glibc's clone3 probe and soft-denied opens are
+ * expected, and their records would drown the kills. */
 static int build_attrs(scmp_filter_ctx ctx, char *err, size_t errlen)
 {
 	int r;
@@ -85,7 +86,6 @@ static int build_attrs(scmp_filter_ctx ctx, char *err, size_t errlen)
 	if (r < 0)
 		return build_error(r, err, errlen, "libseccomp: setting filter attributes: %s",
 				   strerror(-r));
-	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
 	/* Binary tree of syscall numbers: KVM_RUN goes through the filter on
 	 * every exit to user space. Optional (libseccomp >= 2.5). */
 	(void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);

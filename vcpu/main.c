@@ -195,11 +195,12 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 		struct remote_dev *d = &vm->remotes[i];
 		int r = ioring_map(rc->ring_fd, &d->ring);
 		close(rc->ring_fd);
+		if (r == 0)
+			r = ioring_set_doorbell(&d->ring, rc->doorbell);
 		if (r < 0)
 			return log_error_errno(r, "Failed to map the ring of %s: %m", rc->name);
 		snprintf(d->name, sizeof(d->name), "%s", rc->name);
 		d->doorbell = rc->doorbell;
-		ioring_set_doorbell(&d->ring, rc->doorbell);
 		r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
 		if (r < 0)
 			return log_error_errno(r, "Ports of %s overlap another device", rc->name);

@@ -14,6 +14,7 @@
 
 #define CONTROL_FD       3
 #define START_TIMEOUT_MS 30000
+#define DEV_SERVE_SPIN_NS 50000
 
 struct dev_state {
 	const struct dev_kind *k;
@@ -131,8 +132,14 @@ static int dev_loop(struct dev_state *st)
 		};
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			return log_error_errno(errno, "poll: %m");
-		if (p[0].revents)
-			ioring_serve(&st->ring, serve_one, st);
+		/* Spin a little after each burst: an SMC key read is a few dozen
+		 * accesses one KVM exit apart, and an awake server answers them
+		 * for about the cost of handling them in moat-vcpu. */
+		if (p[0].revents &&
+		    ioring_serve_spin(&st->ring, serve_one, st, DEV_SERVE_SPIN_NS) == -EPIPE) {
+			log_debug("moat-vcpu is gone; stopping");
+			return 0;
+		}
 		if (p[1].revents) {
 			int rc = dev_dispatch_monitor(st);
 			if (rc <= 0)
@@ -156,6 +163,8 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		return log_error_errno(rc, "Failed to enter the sandbox: %m");
 	rc = ioring_map(ring_fd, &st->ring);
 	close(ring_fd);
+	if (rc == 0)
+		rc = ioring_set_doorbell(&st->ring, st->doorbell);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to map the I/O ring: %m");
 	rc = st->k->init(&st->model, s, err, sizeof(err));

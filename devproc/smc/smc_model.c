@@ -67,24 +67,24 @@ struct smc_key {
  *    would register a keyboard backlight) and no ALV0/ALV1 light sensors.
  *  - CLKH stands in for "CLKL", which no reference knows. */
 static const struct smc_key keys[] = {
-	{"#KEY", "ui32", 4, R, INIT_COUNT, NULL},
-	{"CLKH", "{clh", 8, R | W | F, INIT_FIXED, NULL},
-	{"CLKT", "ui32", 4, R | W | F, INIT_FIXED, NULL},
-	{"FNum", "ui8 ", 1, R, INIT_FIXED, NULL}, /* no fans; Linux needs the key */
-	{"MOCN", "ui16", 2, R | W, INIT_FIXED, NULL},
-	{"MOHD", "flag", 1, R | W, INIT_FIXED, NULL},
-	{"MOHT", "ui16", 2, R | W, INIT_FIXED, NULL},
-	{"MOLD", "flag", 1, R | W, INIT_FIXED, NULL},
-	{"MOLT", "ui16", 2, R | W, INIT_FIXED, NULL},
-	{"MSDW", "flag", 1, W | F, INIT_FIXED, NULL}, /* write-only, as on Macs */
-	{"MSSD", "si8 ", 1, R | W | F, INIT_FIXED, "\x05"}, /* 5: clean shutdown */
-	{"MSSP", "si8 ", 1, R | W, INIT_FIXED, "\x05"},
-	{"NATJ", "ui8 ", 1, R | W, INIT_FIXED, NULL},
-	{"NTOK", "ui8 ", 1, R | W | F, INIT_FIXED, NULL},
-	{"OSK0", "ch8*", 32, R, INIT_OSK0, NULL},
-	{"OSK1", "ch8*", 32, R, INIT_OSK1, NULL},
-	{"REV ", "{rev", 6, R | F, INIT_FIXED, "\x01\x30\x0f\x00\x00\x03"},
-	{"TC0P", "sp78", 2, R, INIT_TEMP, NULL},
+    {"#KEY", "ui32", 4, R, INIT_COUNT, NULL},
+    {"CLKH", "{clh", 8, R | W | F, INIT_FIXED, NULL},
+    {"CLKT", "ui32", 4, R | W | F, INIT_FIXED, NULL},
+    {"FNum", "ui8 ", 1, R, INIT_FIXED, NULL}, /* no fans; Linux needs the key */
+    {"MOCN", "ui16", 2, R | W, INIT_FIXED, NULL},
+    {"MOHD", "flag", 1, R | W, INIT_FIXED, NULL},
+    {"MOHT", "ui16", 2, R | W, INIT_FIXED, NULL},
+    {"MOLD", "flag", 1, R | W, INIT_FIXED, NULL},
+    {"MOLT", "ui16", 2, R | W, INIT_FIXED, NULL},
+    {"MSDW", "flag", 1, W | F, INIT_FIXED, NULL},	/* write-only, as on Macs */
+    {"MSSD", "si8 ", 1, R | W | F, INIT_FIXED, "\x05"}, /* 5: clean shutdown */
+    {"MSSP", "si8 ", 1, R | W, INIT_FIXED, "\x05"},
+    {"NATJ", "ui8 ", 1, R | W, INIT_FIXED, NULL},
+    {"NTOK", "ui8 ", 1, R | W | F, INIT_FIXED, NULL},
+    {"OSK0", "ch8*", 32, R, INIT_OSK0, NULL},
+    {"OSK1", "ch8*", 32, R, INIT_OSK1, NULL},
+    {"REV ", "{rev", 6, R | F, INIT_FIXED, "\x01\x30\x0f\x00\x00\x03"},
+    {"TC0P", "sp78", 2, R, INIT_TEMP, NULL},
 };
 
 #undef R

@@ -86,9 +86,9 @@ struct smc {
 	uint8_t result; /* SMC_OK or SMC_ERR_* of the last transaction */
 	uint8_t narg;	/* argument bytes received (0..4) */
 	uint8_t arg[4];
-	uint8_t key; /* table index of the key being read or written */
-	uint8_t len; /* bytes of the reply or of the value being written */
-	uint8_t pos; /* bytes of them transferred so far */
+	uint8_t key;	  /* table index of the key being read or written */
+	uint8_t len;	  /* bytes of the reply or of the value being written */
+	uint8_t pos;	  /* bytes of them transferred so far */
 	bool len_byte_ok; /* the ignored length byte of 0x12/0x13 may come */
 	uint8_t buf[SMC_MAX_DATA];
 	uint8_t nkeys;

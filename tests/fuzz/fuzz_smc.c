@@ -14,7 +14,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint8_t osk[SMC_OSK_LEN] = "fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-!";
+static const uint8_t osk[SMC_OSK_LEN] =
+    "fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-!";
 
 static int wait_status(struct smc *s, uint8_t val, uint8_t mask)
 {
@@ -47,7 +48,8 @@ static int read_key(struct smc *s, const char *key, uint8_t *buf, uint8_t len)
 	if (send_byte(s, len))
 		return -1;
 	for (int i = 0; i < len; i++) {
-		if (wait_status(s, SMC_ST_DATA_READY | SMC_ST_BUSY, SMC_ST_DATA_READY | SMC_ST_BUSY))
+		if (wait_status(s, SMC_ST_DATA_READY | SMC_ST_BUSY,
+				SMC_ST_DATA_READY | SMC_ST_BUSY))
 			return -1;
 		buf[i] = smc_read(s, SMC_PORT_DATA);
 	}

@@ -94,16 +94,26 @@ fail:
 static const char *result_name(uint8_t r)
 {
 	switch (r) {
-	case 0x00: return "no answer";
-	case 0x80: return "command collision";
-	case 0x81: return "spurious data";
-	case 0x82: return "bad command";
-	case 0x84: return "key not found";
-	case 0x85: return "key not readable";
-	case 0x86: return "key not writable";
-	case 0x87: return "size mismatch";
-	case 0xB8: return "index out of range";
-	default: return "error";
+	case 0x00:
+		return "no answer";
+	case 0x80:
+		return "command collision";
+	case 0x81:
+		return "spurious data";
+	case 0x82:
+		return "bad command";
+	case 0x84:
+		return "key not found";
+	case 0x85:
+		return "key not readable";
+	case 0x86:
+		return "key not writable";
+	case 0x87:
+		return "size mismatch";
+	case 0xB8:
+		return "index out of range";
+	default:
+		return "error";
 	}
 }
 
@@ -113,8 +123,8 @@ static int read_key(const char key[4], uint8_t *buf, uint8_t *len)
 	uint8_t info[6], r;
 
 	if (transact(CMD_INFO, key, info, sizeof(info), &r)) {
-		fprintf(stderr, "%s: %.4s: key info failed: SMC result 0x%02x (%s)\n", prog, key,
-			r, result_name(r));
+		fprintf(stderr, "%s: %.4s: key info failed: SMC result 0x%02x (%s)\n", prog, key, r,
+			result_name(r));
 		return -1;
 	}
 	if (info[0] == 0 || info[0] > MAX_DATA) {
@@ -179,7 +189,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: #KEY has size %u, not 4\n", prog, len);
 		return 1;
 	}
-	printf("#KEY %u\n", (unsigned)v[0] << 24 | (unsigned)v[1] << 16 | (unsigned)v[2] << 8 | v[3]);
+	printf("#KEY %u\n",
+	       (unsigned)v[0] << 24 | (unsigned)v[1] << 16 | (unsigned)v[2] << 8 | v[3]);
 	for (int i = 1; i < argc; i++) {
 		key_arg(argv[i], key);
 		if (read_key(key, v, &len))

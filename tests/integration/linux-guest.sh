@@ -69,23 +69,51 @@ exec 3>&-
 wait "$mon"
 check "typed input reaches the guest shell (exit $?)" grep -q "typed-42" "$T/shell.out"
 
-# A running guest: the vcpu process's sandbox, as /proc shows it.
+# The Apple SMC through Linux's own applesmc driver: it binds (it needs
+# #KEY, FNum and an Apple DMI identity), lists our keys by index, and a
+# static guest program reads OSK0/OSK1 through the ports.
+OSK="moat-linux-test-osk-$(printf %044d 42)" # 64 bytes, made up
+printf '%s' "$OSK" >"$T/osk"
+check "applesmc binds to moat's SMC" boot smc "$BZIMAGE" smc --mem 256M --smc osk-file="$T/osk"
+check "smc: key count is 18" [ "$(marker smc 'smc key_count')" = 18 ]
+keys=$(sed -n 's/^MOAT-GUEST: smc key [0-9]* //p' "$T/smc.out" | tr -d '\r' | tr '\n' ' ')
+check "smc: keys by index in ascending order ($keys)" \
+	[ "$keys" = "$(tr ' ' '\n' <<<"$keys" | grep . | LC_ALL=C sort | tr '\n' ' ')" ]
+check "smc: #KEY, OSK0, OSK1, FNum, REV listed" \
+	bash -c "grep -q '#KEY' <<<'$keys' && grep -q OSK0 <<<'$keys' && grep -q OSK1 <<<'$keys' && grep -q FNum <<<'$keys' && grep -q 'REV' <<<'$keys'"
+hex=$(printf '%s' "$OSK" | od -An -tx1 | tr -d ' \n')
+check "smc: OSK0 read through the ports is the configured OSK's first half" \
+	[ "$(marker smc 'smc OSK0')" = "${hex:0:64}" ]
+check "smc: OSK1 is the second half" [ "$(marker smc 'smc OSK1')" = "${hex:64:64}" ]
+
+# A running guest: the sandboxes of moat-vcpu and moat-smc, as /proc shows
+# them; then moat-smc is killed and the guest still reaches its end.
 "$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --cpus 2 \
-	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=wait guest.wait=600" \
+	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=wait guest.wait=20" \
+	--smc osk-file="$T/osk" --audit "$T/audit" \
 	--serial "file:$T/wait.log" >"$T/wait.out" 2>"$T/wait.err" </dev/null &
 mon=$!
 if wait_for "$T/wait.log" "MOAT-GUEST: waiting" "$BOOT_TIMEOUT"; then
 	ok "waiting guest is up"
 	vcpu=$(child_pid "$mon" moat-vcpu)
+	smc=$(child_pid "$mon" moat-smc)
 	check "moat-vcpu found under the monitor" [ -n "$vcpu" ]
+	check "moat-smc found under the monitor" [ -n "$smc" ]
 	[ -n "$vcpu" ] && check_sandboxed "$vcpu" moat-vcpu
+	[ -n "$smc" ] && check_sandboxed "$smc" moat-smc
 	check "vcpu threads: main + 2 vCPUs" [ "$(ls /proc/$vcpu/task 2>/dev/null | wc -l)" = 3 ]
+	n=$(sed -n 's/.*child-ready child=smc0 .*syscalls=\([0-9]*\).*/\1/p' "$T/audit")
+	check "moat-smc's policy allows ${n:-?} syscalls (audit)" [ "${n:-0}" -gt 0 ]
+	kill -KILL "$smc"
 else
 	not_ok "waiting guest is up"
 	tail -n 30 "$T/wait.log" "$T/wait.err" | diag
+	kill -TERM "$mon"
 fi
-kill -TERM "$mon" 2>/dev/null
 wait "$mon"
-check "SIGTERM ends a running Linux guest with exit 0 (got $?)" [ $? = 0 ]
-check "no moat process left" bash -c '! pgrep -x moat-vcpu'
+check "with moat-smc killed the guest still finishes and moat exits 0 (got $?)" [ $? = 0 ]
+check "the guest reached its end marker" grep -q "MOAT-GUEST: result wait ok" "$T/wait.log"
+check "the SMC's death is in the audit trail" \
+	grep -q "child-died child=smc0 kind=smc pid=${smc:-none} was killed by signal KILL" "$T/audit"
+check "no moat process left" bash -c '! pgrep -x moat-vcpu && ! pgrep -x moat-smc'
 finish

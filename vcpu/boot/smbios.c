@@ -98,13 +98,13 @@ static bool str_ok(const char *s)
 static bool info_ok(const struct smbios_info *i)
 {
 	const char *all[] = {
-		i->bios_vendor,		 i->bios_version,      i->bios_date,
-		i->sys_manufacturer,	 i->sys_product,       i->sys_version,
-		i->sys_serial,		 i->sys_sku,	       i->sys_family,
-		i->board_manufacturer,	 i->board_product,     i->board_version,
-		i->board_serial,	 i->board_asset,       i->chassis_manufacturer,
-		i->chassis_version,	 i->chassis_serial,    i->chassis_asset,
-		i->chassis_sku,
+	    i->bios_vendor,	   i->bios_version,   i->bios_date,
+	    i->sys_manufacturer,   i->sys_product,    i->sys_version,
+	    i->sys_serial,	   i->sys_sku,	      i->sys_family,
+	    i->board_manufacturer, i->board_product,  i->board_version,
+	    i->board_serial,	   i->board_asset,    i->chassis_manufacturer,
+	    i->chassis_version,	   i->chassis_serial, i->chassis_asset,
+	    i->chassis_sku,
 	};
 
 	for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
@@ -192,9 +192,9 @@ static void put_bios(struct table *t, const struct smbios_info *i)
 	b.f[5] = sb_str(&b, pick(i->bios_version, DEF_VERSION));
 	le16_put(b.f + 6, 0xE800); /* start segment: a 96 KiB "BIOS" */
 	b.f[8] = sb_str(&b, pick(i->bios_date, DEF_DATE));
-	b.f[9] = 0;			/* ROM size: 64 KiB */
+	b.f[9] = 0;		       /* ROM size: 64 KiB */
 	le64_put(b.f + 0x0A, 1u << 3); /* characteristics not supported */
-	b.f[0x13] = 1u << 4;		/* extension byte 2: virtual machine */
+	b.f[0x13] = 1u << 4;	       /* extension byte 2: virtual machine */
 	/* BIOS and EC firmware release: 0xFF 0xFF, "not supported" */
 	memset(b.f + 0x14, 0xFF, 4);
 	emit(t, &b);
@@ -203,7 +203,7 @@ static void put_bios(struct table *t, const struct smbios_info *i)
 /* SMBIOS 2.6+ stores the first three UUID fields little-endian. */
 static void put_uuid(uint8_t *d, const uint8_t u[SMBIOS_UUID_SIZE])
 {
-	static const uint8_t order[SMBIOS_UUID_SIZE] = {3, 2, 1, 0, 5, 4, 7, 6,
+	static const uint8_t order[SMBIOS_UUID_SIZE] = {3, 2, 1,  0,  5,  4,  7,  6,
 							8, 9, 10, 11, 12, 13, 14, 15};
 
 	for (unsigned k = 0; k < SMBIOS_UUID_SIZE; k++)
@@ -274,16 +274,16 @@ static void put_cpus(struct table *t, const struct smbios_info *i)
 		snprintf(socket, sizeof(socket), "CPU %u", n);
 		sb_begin(&b, 4, T4_LEN, (uint16_t)(H_CPU + n));
 		b.f[4] = sb_str(&b, socket);
-		b.f[5] = 0x03; /* central processor */
-		b.f[6] = 0x01; /* family: other */
-		b.f[0x18] = 0x41; /* socket populated, CPU enabled */
-		b.f[0x19] = 0x01; /* upgrade: other */
+		b.f[5] = 0x03;			 /* central processor */
+		b.f[6] = 0x01;			 /* family: other */
+		b.f[0x18] = 0x41;		 /* socket populated, CPU enabled */
+		b.f[0x19] = 0x01;		 /* upgrade: other */
 		le16_put(b.f + 0x1A, H_UNKNOWN); /* no cache structures */
 		le16_put(b.f + 0x1C, H_UNKNOWN);
 		le16_put(b.f + 0x1E, H_UNKNOWN);
-		b.f[0x23] = 1; /* cores */
-		b.f[0x24] = 1; /* cores enabled */
-		b.f[0x25] = 1; /* threads */
+		b.f[0x23] = 1;		       /* cores */
+		b.f[0x24] = 1;		       /* cores enabled */
+		b.f[0x25] = 1;		       /* threads */
 		le16_put(b.f + 0x26, 1u << 2); /* 64-bit capable */
 		le16_put(b.f + 0x28, 0x01);    /* family 2: other */
 		emit(t, &b);
@@ -324,7 +324,7 @@ static void put_memory(struct table *t, const struct smbios_info *i)
 	}
 	b.f[0x0E] = 0x09; /* form factor: DIMM */
 	b.f[0x10] = sb_str(&b, "DIMM 0");
-	b.f[0x12] = 0x07; /* memory type: RAM */
+	b.f[0x12] = 0x07;	       /* memory type: RAM */
 	le16_put(b.f + 0x13, 1u << 1); /* type detail: other */
 	emit(t, &b);
 }
@@ -396,8 +396,8 @@ int smbios_write(uint8_t *buf, size_t buflen, uint32_t buf_gpa, const struct smb
 
 /* ---- -smbios option parser ------------------------------------------------- */
 
-#define FIELD(ty, key, member) {ty, key, offsetof(struct smbios_info, member)}
-#define UUID_FIELD	       ((size_t)-1)
+#define OFF(member) offsetof(struct smbios_info, member)
+#define UUID_FIELD  ((size_t)-1)
 
 struct field {
 	uint8_t type;
@@ -406,26 +406,26 @@ struct field {
 };
 
 static const struct field fields[] = {
-	FIELD(0, "vendor", bios_vendor),
-	FIELD(0, "version", bios_version),
-	FIELD(0, "date", bios_date),
-	FIELD(1, "manufacturer", sys_manufacturer),
-	FIELD(1, "product", sys_product),
-	FIELD(1, "version", sys_version),
-	FIELD(1, "serial", sys_serial),
-	{1, "uuid", UUID_FIELD},
-	FIELD(1, "sku", sys_sku),
-	FIELD(1, "family", sys_family),
-	FIELD(2, "manufacturer", board_manufacturer),
-	FIELD(2, "product", board_product),
-	FIELD(2, "version", board_version),
-	FIELD(2, "serial", board_serial),
-	FIELD(2, "asset", board_asset),
-	FIELD(3, "manufacturer", chassis_manufacturer),
-	FIELD(3, "version", chassis_version),
-	FIELD(3, "serial", chassis_serial),
-	FIELD(3, "asset", chassis_asset),
-	FIELD(3, "sku", chassis_sku),
+    {0, "vendor", OFF(bios_vendor)},
+    {0, "version", OFF(bios_version)},
+    {0, "date", OFF(bios_date)},
+    {1, "manufacturer", OFF(sys_manufacturer)},
+    {1, "product", OFF(sys_product)},
+    {1, "version", OFF(sys_version)},
+    {1, "serial", OFF(sys_serial)},
+    {1, "uuid", UUID_FIELD},
+    {1, "sku", OFF(sys_sku)},
+    {1, "family", OFF(sys_family)},
+    {2, "manufacturer", OFF(board_manufacturer)},
+    {2, "product", OFF(board_product)},
+    {2, "version", OFF(board_version)},
+    {2, "serial", OFF(board_serial)},
+    {2, "asset", OFF(board_asset)},
+    {3, "manufacturer", OFF(chassis_manufacturer)},
+    {3, "version", OFF(chassis_version)},
+    {3, "serial", OFF(chassis_serial)},
+    {3, "asset", OFF(chassis_asset)},
+    {3, "sku", OFF(chassis_sku)},
 };
 
 _Static_assert(sizeof(fields) / sizeof(fields[0]) == SMBIOS_NFIELDS, "store[] size");
@@ -461,15 +461,14 @@ static int next_item(const char **pp, struct item *it, char *err, size_t errlen)
 	while (*p && *p != '=' && *p != ',') {
 		char c = *p++;
 
-		if (n == KEY_MAX || !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-				      c == '_' || c == '-'))
+		if (n == KEY_MAX ||
+		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
 			return fail(err, errlen, "smbios: bad field name (want key=value,...)");
 		it->key[n++] = c;
 	}
 	it->key[n] = 0;
 	if (n == 0 || *p != '=')
-		return fail(err, errlen, "smbios: expected key=value, got '%s'",
-			    n ? it->key : "");
+		return fail(err, errlen, "smbios: expected key=value, got '%s'", n ? it->key : "");
 	p++;
 	for (n = 0; *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -561,8 +560,7 @@ static int find_field(int type, const char *key)
 	return -1;
 }
 
-static void set_field(struct smbios_info *info, unsigned f, const char *val,
-		      const uint8_t *uuid)
+static void set_field(struct smbios_info *info, unsigned f, const char *val, const uint8_t *uuid)
 {
 	if (fields[f].off == UUID_FIELD) {
 		memcpy(info->uuid, uuid, SMBIOS_UUID_SIZE);
@@ -605,8 +603,7 @@ int smbios_parse_option(struct smbios_info *info, const char *arg, char *err, si
 				    items[k].key, type);
 		for (unsigned j = 0; j < k; j++)
 			if (idx[j] == idx[k])
-				return fail(err, errlen, "smbios: '%s' given twice",
-					    items[k].key);
+				return fail(err, errlen, "smbios: '%s' given twice", items[k].key);
 		if (fields[idx[k]].off == UUID_FIELD && parse_uuid(items[k].val, uuid))
 			return fail(err, errlen,
 				    "smbios: bad uuid (want xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");

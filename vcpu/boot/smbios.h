@@ -29,7 +29,7 @@ struct smbios_info {
 	/* type 1, system */
 	const char *sys_manufacturer, *sys_product, *sys_version, *sys_serial;
 	const char *sys_sku, *sys_family;
-	bool has_uuid; /* else the UUID is all zeros: "not present" */
+	bool has_uuid;			/* else the UUID is all zeros: "not present" */
 	uint8_t uuid[SMBIOS_UUID_SIZE]; /* in the order it is written as text */
 	/* type 2, baseboard */
 	const char *board_manufacturer, *board_product, *board_version, *board_serial;

@@ -106,12 +106,12 @@ static int check_strings(const struct dmi *d)
 		uint8_t type;
 		uint8_t off[8];
 	} refs[] = {
-		{0, {4, 5, 8}},
-		{1, {4, 5, 6, 7, 0x19, 0x1A}},
-		{2, {4, 5, 6, 7, 8, 0x0A}},
-		{3, {4, 6, 7, 8, 0x15}},
-		{4, {4, 7, 0x10, 0x20, 0x21, 0x22}},
-		{17, {0x10, 0x11, 0x17, 0x18, 0x19, 0x1A}},
+	    {0, {4, 5, 8}},
+	    {1, {4, 5, 6, 7, 0x19, 0x1A}},
+	    {2, {4, 5, 6, 7, 8, 0x0A}},
+	    {3, {4, 6, 7, 8, 0x15}},
+	    {4, {4, 7, 0x10, 0x20, 0x21, 0x22}},
+	    {17, {0x10, 0x11, 0x17, 0x18, 0x19, 0x1A}},
 	};
 
 	for (unsigned k = 0; k < d->n; k++) {
@@ -207,9 +207,8 @@ static uint64_t memdev_bytes(const uint8_t *t)
 static int t_memory(void)
 {
 	static const uint64_t sizes[] = {
-		32ULL << 20,	     1ULL << 30,	   (0x7FFEULL << 20),
-		(0x7FFFULL << 20),   32ULL << 30,	   1ULL << 40,
-		(3ULL << 40),	     (1ULL << 30) + 1,	   (0x7FFFFFFFULL << 20),
+	    32ULL << 20, 1ULL << 30,   (0x7FFEULL << 20), (0x7FFFULL << 20),	 32ULL << 30,
+	    1ULL << 40,	 (3ULL << 40), (1ULL << 30) + 1,  (0x7FFFFFFFULL << 20),
 	};
 
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
@@ -295,13 +294,12 @@ static int t_options(void)
 	CHECK(err[0] == 0);
 	CHECK(smbios_parse_option(&info, "version=7,type=0,vendor=V,date=12/31/2099", err,
 				  sizeof(err)) == 0);
-	CHECK(smbios_parse_option(&info, "type=2,manufacturer=Apple Inc.,product=B,asset=A1",
-				  err, sizeof(err)) == 0);
+	CHECK(smbios_parse_option(&info, "type=2,manufacturer=Apple Inc.,product=B,asset=A1", err,
+				  sizeof(err)) == 0);
 	CHECK(smbios_parse_option(&info, "type=3,manufacturer=C,serial=S3,sku=K", err,
 				  sizeof(err)) == 0);
 	/* a later option overrides */
-	CHECK(smbios_parse_option(&info, "type=2,product=MacBookPro board", err,
-				  sizeof(err)) == 0);
+	CHECK(smbios_parse_option(&info, "type=2,product=MacBookPro board", err, sizeof(err)) == 0);
 	CHECK(build(&info, &d, &used) == 0);
 
 	t = find(&d, 0, 0);
@@ -327,42 +325,42 @@ static int t_options(void)
 static int t_options_hostile(void)
 {
 	static const char *bad[] = {
-		"",
-		"type",
-		"type=",
-		"type=4",
-		"type=11",
-		"type=1x",
-		"type=-1",
-		"type=1,type=1",
-		"type=1,type=2",
-		"manufacturer=x",
-		"type=1,foo=bar",
-		"type=0,product=x",
-		"type=3,product=x",
-		"type=2,uuid=00112233-4455-6677-8899-aabbccddeeff",
-		"type=1,uuid=",
-		"type=1,uuid=zz",
-		"type=1,uuid=00112233-4455-6677-8899-aabbccddeefg",
-		"type=1,uuid=0011223344556677-8899-aabbccddeeff0",
-		"type=1,uuid=00112233-4455-6677-8899-aabbccddeeff0",
-		"type=1,uuid=00112233+4455-6677-8899-aabbccddeeff",
-		"type=1,serial=a\x01z",
-		"type=1,serial=tab\there",
-		"type=1,serial=new\nline",
-		"type=1,serial=del\x7f",
-		"type=1,serial=\x1b[31mred",
-		"type=1,",
-		"type=1,,",
-		"=x",
-		",type=1",
-		"type=1,manufacturer",
-		"type=1,serial=a,serial=b",
-		"TYPE=1",
-		"type=1,Manufacturer=x",
-		"type=1,averyveryverylongkeyname=x",
-		"type=1,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9",
-		"type=1,manu facturer=x",
+	    "",
+	    "type",
+	    "type=",
+	    "type=4",
+	    "type=11",
+	    "type=1x",
+	    "type=-1",
+	    "type=1,type=1",
+	    "type=1,type=2",
+	    "manufacturer=x",
+	    "type=1,foo=bar",
+	    "type=0,product=x",
+	    "type=3,product=x",
+	    "type=2,uuid=00112233-4455-6677-8899-aabbccddeeff",
+	    "type=1,uuid=",
+	    "type=1,uuid=zz",
+	    "type=1,uuid=00112233-4455-6677-8899-aabbccddeefg",
+	    "type=1,uuid=0011223344556677-8899-aabbccddeeff0",
+	    "type=1,uuid=00112233-4455-6677-8899-aabbccddeeff0",
+	    "type=1,uuid=00112233+4455-6677-8899-aabbccddeeff",
+	    "type=1,serial=a\x01z",
+	    "type=1,serial=tab\there",
+	    "type=1,serial=new\nline",
+	    "type=1,serial=del\x7f",
+	    "type=1,serial=\x1b[31mred",
+	    "type=1,",
+	    "type=1,,",
+	    "=x",
+	    ",type=1",
+	    "type=1,manufacturer",
+	    "type=1,serial=a,serial=b",
+	    "TYPE=1",
+	    "type=1,Manufacturer=x",
+	    "type=1,averyveryverylongkeyname=x",
+	    "type=1,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9",
+	    "type=1,manu facturer=x",
 	};
 	struct smbios_info info, before;
 	char err[128], longv[300];
@@ -474,13 +472,13 @@ static int t_fits(void)
 	size_t used;
 	char s[SMBIOS_STR_MAX + 1];
 	const char **all[] = {
-		&info.bios_vendor,	    &info.bios_version,	   &info.bios_date,
-		&info.sys_manufacturer,	    &info.sys_product,	   &info.sys_version,
-		&info.sys_serial,	    &info.sys_sku,	   &info.sys_family,
-		&info.board_manufacturer,   &info.board_product,   &info.board_version,
-		&info.board_serial,	    &info.board_asset,	   &info.chassis_manufacturer,
-		&info.chassis_version,	    &info.chassis_serial,  &info.chassis_asset,
-		&info.chassis_sku,
+	    &info.bios_vendor,	      &info.bios_version,   &info.bios_date,
+	    &info.sys_manufacturer,   &info.sys_product,    &info.sys_version,
+	    &info.sys_serial,	      &info.sys_sku,	    &info.sys_family,
+	    &info.board_manufacturer, &info.board_product,  &info.board_version,
+	    &info.board_serial,	      &info.board_asset,    &info.chassis_manufacturer,
+	    &info.chassis_version,    &info.chassis_serial, &info.chassis_asset,
+	    &info.chassis_sku,
 	};
 
 	memset(s, 'z', SMBIOS_STR_MAX);
@@ -496,9 +494,9 @@ static int t_fits(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(t_defaults), TEST(t_memory),	    TEST(t_cpus),
-		TEST(t_apple),	  TEST(t_options),	    TEST(t_options_hostile),
-		TEST(t_huge_option), TEST(t_write_rejects), TEST(t_fits),
+	    TEST(t_defaults),	 TEST(t_memory),	TEST(t_cpus),
+	    TEST(t_apple),	 TEST(t_options),	TEST(t_options_hostile),
+	    TEST(t_huge_option), TEST(t_write_rejects), TEST(t_fits),
 	};
 
 	return RUN_TESTS(tests);

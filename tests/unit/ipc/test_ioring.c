@@ -59,8 +59,8 @@ struct srv {
 	unsigned long calls;
 };
 
-static void srv_handler(void *opaque, unsigned space, uint64_t addr, unsigned size,
-			bool is_write, uint64_t *data)
+static void srv_handler(void *opaque, unsigned space, uint64_t addr, unsigned size, bool is_write,
+			uint64_t *data)
 {
 	struct srv *s = opaque;
 
@@ -236,6 +236,61 @@ static int t_slow_answer(void)
 	}
 	close(bell);
 	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+/* A requester that never pauses must not keep a spinning server from
+ * returning to its own loop (here both ends live in one process). */
+struct flood {
+	struct ioring *r;
+	pthread_mutex_t lock; /* a plain lock for stop: helgrind knows no atomics */
+	int stop;
+	unsigned long calls;
+};
+
+static bool flood_stopped(struct flood *f)
+{
+	pthread_mutex_lock(&f->lock);
+	bool stop = f->stop;
+	pthread_mutex_unlock(&f->lock);
+	return stop;
+}
+
+static void *flood_main(void *arg)
+{
+	struct flood *f = arg;
+	struct ioring_req q = {IORING_SPACE_MMIO, 8, true, 0, 1};
+
+	while (!flood_stopped(f))
+		if (ioring_call(f->r, 0, &q, NULL, 5000) == 0)
+			f->calls++;
+	return NULL;
+}
+
+static int t_spin_bounded(void)
+{
+	struct srv s = {0};
+	struct ioring req, srv;
+	struct flood f = {.r = &req, .lock = PTHREAD_MUTEX_INITIALIZER};
+	pthread_t th;
+	int fd = ioring_create_fd(1);
+
+	CHECK(fd >= 0 && ioring_map(fd, &req) == 0 && ioring_map(fd, &srv) == 0);
+	CHECK(pthread_create(&th, NULL, flood_main, &f) == 0);
+	for (int i = 0; i < 20; i++) {
+		uint64_t t0 = now_ms();
+		/* Far longer than the flood ever leaves it idle. */
+		CHECK(ioring_serve_spin(&srv, srv_handler, &s, 1000000000u) >= 0);
+		CHECK(now_ms() - t0 < 1 + SLACK_MS);
+	}
+	pthread_mutex_lock(&f.lock);
+	f.stop = 1;
+	pthread_mutex_unlock(&f.lock);
+	/* Answer whatever is still posted, so the flood thread can see stop. */
+	for (uint64_t t0 = now_ms(); now_ms() - t0 < 100;)
+		ioring_serve(&srv, srv_handler, &s);
+	pthread_join(th, NULL);
+	CHECK(f.calls > 0 && !ioring_is_dead(&req));
 	return 0;
 }
 
@@ -510,14 +565,14 @@ static int t_bad_call(void)
 	CHECK(r.doorbell == -1);
 
 	const struct ioring_req bad[] = {
-		{IORING_SPACE_PIO, 3, false, 0x300, 0},
-		{IORING_SPACE_PIO, 0, false, 0x300, 0},
-		{IORING_SPACE_PIO, 16, false, 0x300, 0},
-		{0, 1, false, 0x300, 0},
-		{7, 4, true, 0x300, 0},
-		{IORING_SPACE_PIO, 2, false, 0xffff, 0},
-		{IORING_SPACE_PIO, 1, false, 0x10000, 0},
-		{IORING_SPACE_PIO, 8, false, UINT64_MAX - 3, 0},
+	    {IORING_SPACE_PIO, 3, false, 0x300, 0},
+	    {IORING_SPACE_PIO, 0, false, 0x300, 0},
+	    {IORING_SPACE_PIO, 16, false, 0x300, 0},
+	    {0, 1, false, 0x300, 0},
+	    {7, 4, true, 0x300, 0},
+	    {IORING_SPACE_PIO, 2, false, 0xffff, 0},
+	    {IORING_SPACE_PIO, 1, false, 0x10000, 0},
+	    {IORING_SPACE_PIO, 8, false, UINT64_MAX - 3, 0},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(ioring_call(&r, 0, &bad[i], NULL, 10) == -EINVAL);
@@ -601,16 +656,10 @@ static int t_garbage_requests(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(t_roundtrip),
-		TEST(t_roundtrip_futex_only),
-		TEST(t_roundtrip_server_spin),
-		TEST(t_slow_answer),
-		TEST(t_timeout),
-		TEST(t_server_killed),
-		TEST(t_hostile_server),
-		TEST(t_bad_header),
-		TEST(t_bad_call),
-		TEST(t_garbage_requests),
+	    TEST(t_roundtrip),	   TEST(t_roundtrip_futex_only), TEST(t_roundtrip_server_spin),
+	    TEST(t_slow_answer),   TEST(t_spin_bounded),	 TEST(t_timeout),
+	    TEST(t_server_killed), TEST(t_hostile_server),	 TEST(t_bad_header),
+	    TEST(t_bad_call),	   TEST(t_garbage_requests),
 	};
 	return RUN_TESTS(tests);
 }

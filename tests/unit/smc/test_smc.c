@@ -15,7 +15,8 @@
 #define RESULT SMC_PORT_RESULT
 #define NKEYS  18
 
-static const uint8_t test_osk[SMC_OSK_LEN] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?";
+static const uint8_t test_osk[SMC_OSK_LEN] =
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!?";
 
 /* ---- a Linux-6.1-style driver -------------------------------------------- */
 
@@ -72,7 +73,8 @@ static int read_smc(struct smc *s, uint8_t cmd, const void *key, uint8_t *buf, u
 	if (send_byte(s, len, DATA))
 		return -EIO;
 	for (i = 0; i < len; i++) {
-		if (wait_status(s, SMC_ST_DATA_READY | SMC_ST_BUSY, SMC_ST_DATA_READY | SMC_ST_BUSY))
+		if (wait_status(s, SMC_ST_DATA_READY | SMC_ST_BUSY,
+				SMC_ST_DATA_READY | SMC_ST_BUSY))
 			return -EIO;
 		buf[i] = smc_read(s, DATA);
 	}
@@ -293,7 +295,8 @@ static int t_destroy_wipes(void)
 
 	CHECK(setup(&s) == 0);
 	/* leave a transaction half-way, with OSK bytes in the reply buffer */
-	CHECK(send_command(&s, SMC_CMD_READ) == 0 && send_argument(&s, (const uint8_t *)"OSK0") == 0);
+	CHECK(send_command(&s, SMC_CMD_READ) == 0 &&
+	      send_argument(&s, (const uint8_t *)"OSK0") == 0);
 	CHECK(send_byte(&s, 32, DATA) == 0);
 	a[0] = smc_read(&s, DATA);
 	CHECK(a[0] == test_osk[0]);
@@ -502,7 +505,8 @@ static int t_command_mid_transfer(void)
 
 	CHECK(setup(&s) == 0);
 	/* mid-reply */
-	CHECK(send_command(&s, SMC_CMD_READ) == 0 && send_argument(&s, (const uint8_t *)"OSK0") == 0);
+	CHECK(send_command(&s, SMC_CMD_READ) == 0 &&
+	      send_argument(&s, (const uint8_t *)"OSK0") == 0);
 	CHECK(send_byte(&s, 32, DATA) == 0);
 	for (int i = 0; i < 5; i++)
 		(void)smc_read(&s, DATA);
@@ -518,7 +522,8 @@ static int t_command_mid_transfer(void)
 	CHECK(failed_with(&s, SMC_ERR_COLLISION) == 0);
 	/* mid-write: the value must not change */
 	CHECK(write_smc(&s, "MOHT", (const uint8_t[]){0x12, 0x34}, 2) == 0);
-	CHECK(send_command(&s, SMC_CMD_WRITE) == 0 && send_argument(&s, (const uint8_t *)"MOHT") == 0);
+	CHECK(send_command(&s, SMC_CMD_WRITE) == 0 &&
+	      send_argument(&s, (const uint8_t *)"MOHT") == 0);
 	CHECK(send_byte(&s, 2, DATA) == 0 && send_byte(&s, 0xFF, DATA) == 0);
 	smc_write(&s, CMD, SMC_CMD_WRITE);
 	CHECK(failed_with(&s, SMC_ERR_COLLISION) == 0);
@@ -539,7 +544,7 @@ static int t_spurious_in_reply(void)
 	CHECK(setup(&s) == 0);
 	smc_write(&s, CMD, SMC_CMD_READ);
 	for (int i = 0; i < 4; i++)
-		smc_write(&s, DATA, (uint8_t)"#KEY"[i]);
+		smc_write(&s, DATA, (uint8_t) "#KEY"[i]);
 	smc_write(&s, DATA, 4);
 	CHECK(smc_read(&s, CMD) == 0x05);
 	v[0] = smc_read(&s, DATA);
@@ -589,7 +594,7 @@ static int t_old_linux_read(void)
 	smc_write(&s, CMD, SMC_CMD_READ);
 	CHECK((smc_read(&s, CMD) & 0x0F) == 0x0C);
 	for (int i = 0; i < 4; i++) {
-		smc_write(&s, DATA, (uint8_t)"OSK1"[i]);
+		smc_write(&s, DATA, (uint8_t) "OSK1"[i]);
 		CHECK((smc_read(&s, CMD) & 0x0F) == 0x04);
 	}
 	smc_write(&s, DATA, 32);
@@ -602,7 +607,7 @@ static int t_old_linux_read(void)
 	smc_write(&s, CMD, SMC_CMD_WRITE);
 	CHECK((smc_read(&s, CMD) & 0x0F) == 0x0C);
 	for (int i = 0; i < 4; i++) {
-		smc_write(&s, DATA, (uint8_t)"NATJ"[i]);
+		smc_write(&s, DATA, (uint8_t) "NATJ"[i]);
 		CHECK((smc_read(&s, CMD) & 0x0F) == 0x04);
 	}
 	smc_write(&s, DATA, 1);
@@ -632,7 +637,7 @@ static int t_no_length_byte(void)
 	CHECK(!memcmp(v, smc_key_name(1), 4) && is_idle(&s));
 	smc_write(&s, CMD, SMC_CMD_KEY_INFO);
 	for (int i = 0; i < 4; i++)
-		smc_write(&s, DATA, (uint8_t)"OSK0"[i]);
+		smc_write(&s, DATA, (uint8_t) "OSK0"[i]);
 	for (int i = 0; i < SMC_INFO_SIZE; i++) {
 		CHECK(smc_read(&s, CMD) == 0x05);
 		v[i] = smc_read(&s, DATA);
@@ -660,15 +665,23 @@ static int t_init_args(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(t_linux_binds),	      TEST(t_enumerate),
-		TEST(t_key_info_values),      TEST(t_osk),
-		TEST(t_destroy_wipes),	      TEST(t_write_read_back),
-		TEST(t_errors),		      TEST(t_random_bytes),
-		TEST(t_data_without_command), TEST(t_read_when_nothing_ready),
-		TEST(t_huge_lengths),	      TEST(t_command_mid_transfer),
-		TEST(t_spurious_in_reply),    TEST(t_other_offsets),
-		TEST(t_old_linux_read),	      TEST(t_no_length_byte),
-		TEST(t_init_args),
+	    TEST(t_linux_binds),
+	    TEST(t_enumerate),
+	    TEST(t_key_info_values),
+	    TEST(t_osk),
+	    TEST(t_destroy_wipes),
+	    TEST(t_write_read_back),
+	    TEST(t_errors),
+	    TEST(t_random_bytes),
+	    TEST(t_data_without_command),
+	    TEST(t_read_when_nothing_ready),
+	    TEST(t_huge_lengths),
+	    TEST(t_command_mid_transfer),
+	    TEST(t_spurious_in_reply),
+	    TEST(t_other_offsets),
+	    TEST(t_old_linux_read),
+	    TEST(t_no_length_byte),
+	    TEST(t_init_args),
 	};
 
 	return RUN_TESTS(tests);

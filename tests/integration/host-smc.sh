@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The SMC device process on the host's own KVM with the tiny PVH guest:
+# the guest sees the SMC through moat-smc; moat-smc's sandbox as /proc
+# shows it; SIGKILL of moat-smc leaves the VM running with the SMC's ports
+# reading all ones and the death in the audit trail; the OSK stays out of
+# every command line; bad --smc input. Needs root and /dev/kvm.
+# Usage: host-smc.sh MOAT TINY_ELF
+MOAT=$1
+TINY=$2
+. "$(dirname "$0")/lib.sh"
+
+if [ ! -w /dev/kvm ]; then
+	echo "1..0 # SKIP no usable /dev/kvm"
+	exit 77
+fi
+T=$T_TMP
+OSK="hardwork-moat-test-osk-$(printf %041d 7)" # 64 bytes, made up
+printf '%s\n' "$OSK" >"$T/osk"
+
+"$MOAT" run --kernel "$TINY" --cmdline l --smc osk-file="$T/osk" --audit "$T/audit" \
+	--serial "file:$T/console" >"$T/out" 2>"$T/err" </dev/null &
+mon=$!
+if wait_for "$T/console" "TINY: smc present" 30; then
+	ok "the guest finds the SMC (served by moat-smc)"
+	smc=$(child_pid "$mon" moat-smc)
+	vcpu=$(child_pid "$mon" moat-vcpu)
+	check "moat-smc runs under the monitor" [ -n "$smc" ]
+	[ -n "$smc" ] && check_sandboxed "$smc" moat-smc
+	check "moat-smc and moat-vcpu run as the same VM uid, not root" \
+		[ "$(status_field "$smc" Uid)" = "$(status_field "$vcpu" Uid)" ]
+	check "audit records moat-smc's sandbox and policy size" \
+		grep -Eq "child-ready child=smc0 kind=smc .*seccomp=2 syscalls=[0-9]+" "$T/audit"
+	check "the OSK is in no command line" \
+		bash -c "! cat /proc/$mon/cmdline /proc/$smc/cmdline /proc/$vcpu/cmdline | grep -qa hardwork"
+	kill -KILL "$smc"
+	if wait_for "$T/console" "TINY: smc absent" 30; then
+		ok "after SIGKILL of moat-smc its ports read all ones"
+	else
+		not_ok "after SIGKILL of moat-smc its ports read all ones"
+	fi
+	check "the VM is still running" kill -0 "$mon"
+	check "moat-vcpu is still running" kill -0 "$vcpu"
+	wait_for "$T/audit" "child-died child=smc0" 10
+	check "audit records the death and its signal" \
+		grep -q "child-died child=smc0 kind=smc pid=$smc was killed by signal KILL" "$T/audit"
+	check "the death is logged" grep -q "smc0 (moat-smc, pid $smc) was killed by signal KILL" "$T/err"
+else
+	not_ok "the guest finds the SMC (served by moat-smc)"
+	diag <"$T/err"
+fi
+kill -TERM "$mon"
+wait "$mon"
+check "SIGTERM then ends the VM with exit 0 (got $?)" [ $? = 0 ]
+check "no child left" bash -c '! pgrep -x moat-smc && ! pgrep -x moat-vcpu'
+check "audit has the end of the VM" grep -q "vm-end status=0" "$T/audit"
+check "the OSK is not in the audit trail or the logs" \
+	bash -c "! grep -qa hardwork '$T/audit' '$T/err' '$T/out'"
+
+# Without --smc the ports are empty.
+timeout 30 "$MOAT" run --kernel "$TINY" --cmdline l --serial "file:$T/nosmc" </dev/null >/dev/null 2>&1 &
+mon=$!
+check "without --smc the guest sees no SMC" wait_for "$T/nosmc" "TINY: smc absent" 30
+kill -TERM "$mon"; wait "$mon"
+
+# osk= on the command line: wiped from /proc/PID/cmdline at once, with a warning.
+"$MOAT" run --kernel "$TINY" --cmdline l --smc "osk=$OSK" --serial "file:$T/inline" \
+	>/dev/null 2>"$T/inline.err" </dev/null &
+mon=$!
+if wait_for "$T/inline" "TINY: smc present" 30; then
+	check "osk= is wiped from the monitor's command line" \
+		bash -c "! grep -qa hardwork /proc/$mon/cmdline"
+	check "osk= gets a warning" grep -q "prefer --smc osk-file" "$T/inline.err"
+else
+	not_ok "osk= boots with an SMC"
+fi
+kill -TERM "$mon"; wait "$mon"
+
+bad() { # bad NAME PATTERN ARGS...
+	local name=$1 pat=$2
+	shift 2
+	timeout 30 "$MOAT" run --kernel "$TINY" --cmdline h "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	[ $? = 2 ] && grep -q -- "$pat" "$T/$name.err" && ! grep -qa hardwork "$T/$name.err" &&
+		! pgrep -x moat-smc >/dev/null
+}
+printf 'short' >"$T/short"
+check "OSK file missing" bad nofile "cannot read the OSK file" --smc osk-file="$T/none"
+check "OSK file too short" bad shortfile "exactly 64 bytes" --smc osk-file="$T/short"
+check "osk= too short" bad shortinline "exactly 64" --smc osk=abc
+check "--smc without a key" bad nokey "--smc takes" --smc foo
+check "bad --smbios type" bad smbiostype "type" --smbios type=9,foo=bar
+check "bad --smbios uuid" bad smbiosuuid "uuid" --smbios type=1,uuid=nothex
+finish
