@@ -89,7 +89,8 @@ static inline bool size_ok(unsigned size)
 
 static inline bool space_ok(unsigned space)
 {
-	return space == IORING_SPACE_PIO || space == IORING_SPACE_MMIO;
+	return space == IORING_SPACE_PIO || space == IORING_SPACE_MMIO ||
+	       space == IORING_SPACE_PCICFG;
 }
 
 /* An access the bus could carry: a known space, a power-of-two size, and for
@@ -99,6 +100,9 @@ static bool access_ok(unsigned space, unsigned size, unsigned is_write, uint64_t
 	if (!space_ok(space) || !size_ok(size) || is_write > 1)
 		return false;
 	if (space == IORING_SPACE_PIO && (addr > 0xffff || addr + size > 0x10000))
+		return false;
+	/* PCI Express extended configuration space is 4 KiB per function. */
+	if (space == IORING_SPACE_PCICFG && (addr > 0xfff || addr + size > 0x1000))
 		return false;
 	return true;
 }

@@ -43,6 +43,7 @@ enum ioring_state {
 enum ioring_space {
 	IORING_SPACE_PIO = 1,
 	IORING_SPACE_MMIO = 2,
+	IORING_SPACE_PCICFG = 3, /* addr: offset in the function's config space */
 };
 
 /* Shared layout. Every field is accessed only with __atomic builtins (the
