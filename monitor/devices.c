@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 #include "device.pb-c.h"
 #include "ioring.h"
 #include "log.h"
+#include "guest_layout.h"
 #include "paths.h"
 
 #define READY_TIMEOUT_MS 60000
@@ -28,18 +30,55 @@ static void kill_child(struct mon_child *c)
 		syscall(SYS_pidfd_send_signal, c->pidfd, SIGKILL, NULL, 0);
 }
 
-static int send_start(struct mon_device *d, const struct mon_config *cfg)
+#define BLK_QUEUES  1
+#define BLK_VECTORS 2 /* configuration changes, the request queue */
+
+/* The virtio part of a start request: slot, window, RAM, eventfds. */
+static void add_virtio(const struct mon_device *d, const struct mon_config *cfg, int mem_fd,
+		       Moat__Dev__VirtioConfig *v, uint32_t *idx_notify, uint32_t *idx_irq,
+		       int *fds, unsigned *n)
+{
+	v->slot = d->slot;
+	v->bar0_gpa = d->bar0;
+	v->mem_bytes = cfg->mem_bytes;
+	v->fd_mem = *n, fds[(*n)++] = mem_fd;
+	for (unsigned q = 0; q < d->nq; q++)
+		idx_notify[q] = *n, fds[(*n)++] = d->notify[q];
+	for (unsigned i = 0; i < d->nvec; i++)
+		idx_irq[i] = *n, fds[(*n)++] = d->irq[i];
+	v->n_fd_notify = d->nq;
+	v->fd_notify = idx_notify;
+	v->n_fd_irq = d->nvec;
+	v->fd_irq = idx_irq;
+}
+
+static int send_start(struct mon_device *d, const struct mon_config *cfg, int mem_fd)
 {
 	Moat__Dev__StartRequest s = MOAT__DEV__START_REQUEST__INIT;
 	Moat__Dev__SmcConfig smc = MOAT__DEV__SMC_CONFIG__INIT;
+	Moat__Dev__BlkConfig blk = MOAT__DEV__BLK_CONFIG__INIT;
+	Moat__Dev__VirtioConfig vio = MOAT__DEV__VIRTIO_CONFIG__INIT;
 	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
-	int fds[2] = {d->ring_fd, d->doorbell_dev};
+	uint32_t idx_notify[VPCI_MAX_QUEUES], idx_irq[VPCI_MAX_VECTORS];
+	int fds[IPC_MAX_FDS] = {d->ring_fd, d->doorbell_dev};
+	unsigned n = 2;
 
 	s.kind = (char *)d->kind;
 	s.name = d->name;
 	s.fd_ring = 0;
 	s.fd_doorbell = 1;
 	s.log_debug = cfg->verbose;
+	if (d->pci) {
+		add_virtio(d, cfg, mem_fd, &vio, idx_notify, idx_irq, fds, &n);
+		s.virtio = &vio;
+	}
+	if (d->disk) {
+		blk.fd_image = n, fds[n++] = d->disk_fd;
+		blk.read_only = d->disk->ro;
+		blk.serial = (char *)d->disk->serial;
+		s.config_case = MOAT__DEV__START_REQUEST__CONFIG_BLK;
+		s.blk = &blk;
+	}
 	if (strcmp(d->kind, "smc") == 0) {
 		smc.osk.data = (uint8_t *)cfg->smc_osk;
 		smc.osk.len = sizeof(cfg->smc_osk);
@@ -48,7 +87,7 @@ static int send_start(struct mon_device *d, const struct mon_config *cfg)
 	}
 	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_START;
 	env.start = &s;
-	return ipc_send(d->ctl, &env.base, fds, 2);
+	return ipc_send(d->ctl, &env.base, fds, n);
 }
 
 static void audit_ready(const struct mon_device *d, const Moat__Dev__ReadyEvent *r)
@@ -109,7 +148,21 @@ static int wait_ready(struct mon_device *d)
 	}
 }
 
-static int start_one(struct mon_device *d, const struct mon_config *cfg)
+/* KVM's side of a virtio-pci device: one eventfd per queue (ioeventfd:
+ * KVM signals it on a notify write) and one per vector (irqfd: the device
+ * signals it, KVM injects the MSI). Both processes get each. */
+static int make_eventfds(struct mon_device *d)
+{
+	for (unsigned q = 0; q < d->nq; q++)
+		if ((d->notify[q] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			return -errno;
+	for (unsigned v = 0; v < d->nvec; v++)
+		if ((d->irq[v] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+			return -errno;
+	return 0;
+}
+
+static int start_one(struct mon_device *d, const struct mon_config *cfg, int mem_fd)
 {
 	char exe[4096], argv0[32], builddir[48];
 	int ctl[2];
@@ -142,7 +195,9 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg)
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);
 	d->alive = true;
-	rc = send_start(d, cfg);
+	if (d->pci && (rc = make_eventfds(d)) < 0)
+		return log_error_errno(rc, "Failed to create the eventfds of %s: %m", d->name);
+	rc = send_start(d, cfg, mem_fd);
 	close(d->doorbell_dev); /* the device's end is the device's alone */
 	d->doorbell_dev = -1;
 	if (rc == 0)
@@ -166,20 +221,44 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg)
 	return 0;
 }
 
-int mon_devices_start(const struct mon_config *cfg, struct mon_devices *devs, char *err,
-		      size_t errlen)
+static struct mon_device *new_device(struct mon_devices *devs, const char *kind)
 {
+	struct mon_device *d = &devs->d[devs->n++];
+
+	*d = (struct mon_device){.kind = kind, .ctl = -1, .ring_fd = -1, .doorbell = -1,
+				 .doorbell_dev = -1, .disk_fd = -1, .child = {.pidfd = -1}};
+	for (unsigned i = 0; i < VPCI_MAX_QUEUES; i++)
+		d->notify[i] = -1;
+	for (unsigned i = 0; i < VPCI_MAX_VECTORS; i++)
+		d->irq[i] = -1;
+	return d;
+}
+
+int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res,
+		      struct mon_devices *devs, char *err, size_t errlen)
+{
+	unsigned slot = 1;
 	int rc = 0;
 
 	devs->n = 0;
 	if (cfg->smc) {
-		struct mon_device *d = &devs->d[devs->n++];
-		*d = (struct mon_device){.kind = "smc", .pio_base = SMC_PIO_BASE,
-					 .pio_len = SMC_PIO_LEN, .ctl = -1, .ring_fd = -1,
-					 .doorbell = -1, .doorbell_dev = -1,
-					 .child = {.pidfd = -1}};
+		struct mon_device *d = new_device(devs, "smc");
+		d->pio_base = SMC_PIO_BASE;
+		d->pio_len = SMC_PIO_LEN;
 		snprintf(d->name, sizeof(d->name), "smc0");
-		rc = start_one(d, cfg);
+		rc = start_one(d, cfg, res->mem_fd);
+	}
+	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++) {
+		struct mon_device *d = new_device(devs, "blk");
+		snprintf(d->name, sizeof(d->name), "%s", cfg->disks[i].id);
+		d->pci = true;
+		d->slot = slot++;
+		d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
+		d->nq = BLK_QUEUES;
+		d->nvec = BLK_VECTORS;
+		d->disk = &cfg->disks[i];
+		d->disk_fd = res->disk_fd[i];
+		rc = start_one(d, cfg, res->mem_fd);
 	}
 	if (rc < 0)
 		mon_devices_stop(devs);
@@ -257,8 +336,13 @@ void mon_devices_stop(struct mon_devices *devs)
 			close(d->doorbell);
 		if (d->doorbell_dev >= 0)
 			close(d->doorbell_dev);
-		*d = (struct mon_device){.ctl = -1, .ring_fd = -1, .doorbell = -1,
-					 .doorbell_dev = -1, .child = {.pidfd = -1}};
+		for (unsigned q = 0; q < d->nq; q++)
+			if (d->notify[q] >= 0)
+				close(d->notify[q]);
+		for (unsigned v = 0; v < d->nvec; v++)
+			if (d->irq[v] >= 0)
+				close(d->irq[v]);
+		/* disk_fd belongs to the resources: the lock lives as long as moat. */
 	}
 	devs->n = 0;
 }

@@ -10,7 +10,9 @@
 #include <stdint.h>
 
 #include "options.h"
+#include "resources.h"
 #include "spawn.h"
+#include "virtio_pci_layout.h"
 
 #define MON_MAX_DEVICES 8
 
@@ -24,6 +26,16 @@ struct mon_device {
 	int doorbell;       /* for moat-vcpu: its end of the doorbell socketpair */
 	int doorbell_dev;   /* the device's end, closed once handed over */
 	bool alive;
+
+	/* virtio-pci devices: slot, fixed BAR0, KVM's eventfds */
+	bool pci;
+	unsigned slot;
+	uint64_t bar0;
+	unsigned nq, nvec;
+	int notify[VPCI_MAX_QUEUES];
+	int irq[VPCI_MAX_VECTORS];
+	const struct mon_disk *disk;
+	int disk_fd;
 };
 
 struct mon_devices {
@@ -34,8 +46,8 @@ struct mon_devices {
 /* Spawn every configured device and wait for each to be ready. On failure
  * the devices started so far are killed; returns -errno, with one line for
  * the user in err when the user's input is at fault (-EINVAL). */
-int mon_devices_start(const struct mon_config *cfg, struct mon_devices *devs, char *err,
-		      size_t errlen);
+int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res,
+		      struct mon_devices *devs, char *err, size_t errlen);
 /* Serve one message from a device (stats, or garbage: cut it off). */
 void mon_device_dispatch(struct mon_device *d);
 /* Reap a device whose pidfd fired; record how it died. */

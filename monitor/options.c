@@ -168,6 +168,106 @@ static int parse_smbios(const char *arg, struct mon_config *cfg, char *err, size
 	return 0;
 }
 
+/* Split "a=b,c,d=e" at single commas (",," is a literal comma, as QEMU's
+ * option syntax) into a caller buffer; returns the next field or NULL. */
+static char *next_field(char **cursor)
+{
+	char *start = *cursor, *w = start, *r = start;
+
+	if (!start || !*start)
+		return NULL;
+	while (*r) {
+		if (r[0] == ',' && r[1] == ',') {
+			*w++ = ',';
+			r += 2;
+		} else if (*r == ',') {
+			r++;
+			break;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*cursor = *r ? r : NULL;
+	*w = 0;
+	return start;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
+static bool good_id(const char *s)
+{
+	if (!*s || strlen(s) > 15)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+/* The fields of one --disk, parsed in place in copy (d->path points in). */
+static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t len)
+{
+	char *cur = copy, *f;
+
+	while ((f = next_field(&cur))) {
+		if (strncmp(f, "path=", 5) == 0 && f[5]) {
+			d->path = f + 5;
+		} else if (strcmp(f, "ro") == 0 || strcmp(f, "ro=on") == 0) {
+			d->ro = true;
+		} else if (strncmp(f, "id=", 3) == 0) {
+			if (!good_id(f + 3))
+				return fail(err, len, "--disk id= takes 1-15 of a-z 0-9 - _, not '%s'",
+					    f + 3);
+			snprintf(d->id, sizeof(d->id), "%s", f + 3);
+		} else if (strncmp(f, "serial=", 7) == 0) {
+			if (strlen(f + 7) > 20 || !printable(f + 7))
+				return fail(err, len,
+					    "--disk serial= takes at most 20 printable characters");
+			snprintf(d->serial, sizeof(d->serial), "%s", f + 7);
+		} else {
+			return fail(err, len, "--disk: unknown field '%s' (path=, ro, id=, serial=)",
+				    f);
+		}
+	}
+	if (!d->path)
+		return fail(err, len, "--disk needs path=IMAGE");
+	return 0;
+}
+
+static int parse_disk(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	struct mon_disk *d;
+	char *copy;
+
+	if (cfg->ndisks >= MON_MAX_DISKS)
+		return fail(err, len, "too many --disk options (at most %d)", MON_MAX_DISKS);
+	d = &cfg->disks[cfg->ndisks];
+	*d = (struct mon_disk){0};
+	copy = strdup(arg);
+	if (!copy)
+		return -ENOMEM;
+	if (parse_disk_fields(d, copy, err, len) < 0) {
+		free(copy);
+		return -EINVAL;
+	}
+	if (!d->id[0])
+		snprintf(d->id, sizeof(d->id), "blk%u", cfg->ndisks);
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		if (strcmp(cfg->disks[i].id, d->id) == 0) {
+			free(copy);
+			return fail(err, len, "--disk id=%s is used twice", d->id);
+		}
+	/* copy stays allocated: d->path points into it for the run's life. */
+	cfg->ndisks++;
+	return 0;
+}
+
 static const struct option run_opts[] = {
 	{"kernel", required_argument, NULL, 'k'},
 	{"initrd", required_argument, NULL, 'i'},
@@ -176,6 +276,7 @@ static const struct option run_opts[] = {
 	{"cpus", required_argument, NULL, 'p'},
 	{"serial", required_argument, NULL, 's'},
 	{"smc", required_argument, NULL, 'S'},
+	{"disk", required_argument, NULL, 'D'},
 	{"smbios", required_argument, NULL, 'B'},
 	{"audit", required_argument, NULL, 'A'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -207,6 +308,7 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		case 'p': rc = parse_cpus(optarg, cfg, err, errlen); break;
 		case 's': rc = parse_serial(optarg, cfg, err, errlen); break;
 		case 'S': rc = parse_smc(optarg, cfg, err, errlen); break;
+		case 'D': rc = parse_disk(optarg, cfg, err, errlen); break;
 		case 'B': rc = parse_smbios(optarg, cfg, err, errlen); break;
 		case 'A': cfg->audit_path = optarg; break;
 		case 'v': cfg->verbose = true; break;

@@ -12,6 +12,15 @@
 #define MON_MAX_CPUS        8
 #define MON_MAX_SMBIOS      8
 #define MON_OSK_LEN         64
+#define MON_MAX_DISKS       8
+
+/* --disk path=IMG[,ro][,id=NAME][,serial=STR] */
+struct mon_disk {
+	char *path;
+	bool ro;
+	char id[16];     /* instance name; default blkN */
+	char serial[21]; /* VIRTIO_BLK_T_GET_ID: at most 20 bytes */
+};
 
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };
 
@@ -35,6 +44,9 @@ struct mon_config {
 
 	const char *smbios[MON_MAX_SMBIOS]; /* --smbios, validated */
 	unsigned nsmbios;
+
+	struct mon_disk disks[MON_MAX_DISKS];
+	unsigned ndisks;
 };
 
 /* Parse argv of `moat run` (argv[0] is "run"). On error returns -EINVAL

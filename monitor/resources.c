@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -95,6 +96,47 @@ static int open_serial(const struct mon_config *cfg, struct mon_resources *r, ch
 	return -EINVAL;
 }
 
+void mon_resources_init(struct mon_resources *r)
+{
+	*r = (struct mon_resources){-1, -1, -1, -1, -1, -1, -1, -1, {0}};
+	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
+		r->disk_fd[i] = -1;
+}
+
+/* A disk image: a regular file (or block device) whose size is a whole
+ * number of 512-byte sectors, opened read-write unless ro, and locked
+ * (flock: exclusive for read-write, shared for ro) so that two moats, or a
+ * moat and a careful tool, never write one image at once. */
+static int open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
+{
+	struct stat st;
+	off_t size;
+	_cleanup_close_ int fd = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0) {
+		snprintf(err, len, "cannot open disk image %s%s: %s", d->path,
+			 d->ro ? "" : " for writing", strerror(errno));
+		return -EINVAL;
+	}
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		snprintf(err, len, "disk image %s is not a regular file or block device", d->path);
+		return -EINVAL;
+	}
+	size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % 512) {
+		snprintf(err, len, "disk image %s is %lld bytes, not a whole number of 512-byte "
+			 "sectors", d->path, (long long)size);
+		return -EINVAL;
+	}
+	if (flock(fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
+		snprintf(err, len, "disk image %s is in use by another process (%s)", d->path,
+			 errno == EWOULDBLOCK ? "locked" : strerror(errno));
+		return -EINVAL;
+	}
+	*out = TAKE_FD(fd);
+	return 0;
+}
+
 int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, char *err,
 		       size_t errlen)
 {
@@ -114,6 +156,8 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 		rc = create_guest_ram(cfg->mem_bytes, &r->mem_fd, err, errlen);
 	if (rc == 0)
 		rc = open_serial(cfg, r, err, errlen);
+	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++)
+		rc = open_disk(&cfg->disks[i], &r->disk_fd[i], err, errlen);
 	return rc;
 }
 
@@ -137,6 +181,8 @@ void mon_close_child_ends(struct mon_resources *r)
 void mon_close_resources(struct mon_resources *r)
 {
 	mon_close_child_ends(r);
+	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
+		close_fd(&r->disk_fd[i]);
 	close_fd(&r->console_out);
 	close_fd(&r->console_in);
 }

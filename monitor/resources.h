@@ -16,9 +16,10 @@ struct mon_resources {
 	int serial_in;     /* given to moat-vcpu; -1: none */
 	int console_out;   /* the monitor's end of the output pipe (stdio), or -1 */
 	int console_in;    /* the monitor's end of the input pipe (stdio), or -1 */
+	int disk_fd[MON_MAX_DISKS]; /* images, opened and locked; given to moat-blk */
 };
 
-#define MON_RESOURCES_INIT {-1, -1, -1, -1, -1, -1, -1, -1}
+void mon_resources_init(struct mon_resources *r);
 
 int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, char *err,
 		       size_t errlen);

@@ -39,6 +39,8 @@ static int send_start(int ctl, const struct mon_config *cfg, const struct mon_re
 	Moat__Vcpu__StartRequest s = MOAT__VCPU__START_REQUEST__INIT;
 	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
 	Moat__Vcpu__DeviceAttach att[MON_MAX_DEVICES], *attp[MON_MAX_DEVICES];
+	Moat__Vcpu__PciAttach pci[MON_MAX_DEVICES];
+	uint32_t idx[MON_MAX_DEVICES][VPCI_MAX_QUEUES + VPCI_MAX_VECTORS];
 	int fds[IPC_MAX_FDS];
 	unsigned n = 0;
 
@@ -72,6 +74,22 @@ static int send_start(int ctl, const struct mon_config *cfg, const struct mon_re
 		att[i].fd_ring = n, fds[n++] = d->ring_fd;
 		att[i].fd_doorbell = n, fds[n++] = d->doorbell;
 		attp[i] = &att[i];
+		if (!d->pci)
+			continue;
+		if (n + d->nq + d->nvec > IPC_MAX_FDS)
+			return -E2BIG;
+		moat__vcpu__pci_attach__init(&pci[i]);
+		pci[i].slot = d->slot;
+		pci[i].bar0_gpa = d->bar0;
+		pci[i].n_fd_notify = d->nq;
+		pci[i].fd_notify = idx[i];
+		pci[i].n_fd_irq = d->nvec;
+		pci[i].fd_irq = idx[i] + d->nq;
+		for (unsigned q = 0; q < d->nq; q++)
+			idx[i][q] = n, fds[n++] = d->notify[q];
+		for (unsigned v = 0; v < d->nvec; v++)
+			idx[i][d->nq + v] = n, fds[n++] = d->irq[v];
+		att[i].pci = &pci[i];
 	}
 	s.n_devices = devs->n;
 	s.devices = attp;
@@ -137,13 +155,14 @@ static int spawn_vcpu(struct mon_vm *vm, struct mon_resources *res, int *ctl_chi
 
 int mon_run(struct mon_config *cfg)
 {
-	struct mon_resources res = MON_RESOURCES_INIT;
+	struct mon_resources res;
 	struct mon_vm vm = {.cfg = cfg, .vcpu = {.pidfd = -1}, .ctl = -1};
 	char err[256] = "";
 	sigset_t sigs;
 	int ctl[2] = {-1, -1};
 	int rc, status = MON_EXIT_FAILURE;
 
+	mon_resources_init(&res);
 	if (cfg->verbose)
 		log_set_level(LOG_LVL_DEBUG);
 	if (open_inputs(cfg, &res) < 0) {
@@ -160,7 +179,7 @@ int mon_run(struct mon_config *cfg)
 		goto out;
 	}
 	/* Devices first: the vCPUs must find them serving. */
-	rc = mon_devices_start(cfg, &vm.devs, err, sizeof(err));
+	rc = mon_devices_start(cfg, &res, &vm.devs, err, sizeof(err));
 	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
 	if (rc < 0)
 		goto out;

@@ -17,6 +17,7 @@
 #include "pol.h"
 #include "util.h"
 #include "vcpu.pb-c.h"
+#include "virtio_pci_layout.h"
 #include "vm.h"
 
 #define CONTROL_FD       3
@@ -24,9 +25,32 @@
 
 struct remote_config {
 	char name[16];
-	uint16_t base, len;
+	uint16_t base, len;      /* a port range, or (len 0) a PCI function: */
+	unsigned slot;
+	uint64_t bar0;
+	int notify[VPCI_MAX_QUEUES], irq[VPCI_MAX_VECTORS];
+	unsigned nq, nvec;
 	int ring_fd, doorbell;
 };
+
+/* The PCI part of a device attachment: slot, window, eventfds. */
+static int take_pci(const Moat__Vcpu__PciAttach *p, struct ipc_fds *fds, struct remote_config *r)
+{
+	if (p->slot == 0 || p->slot > VPCI_MAX_SLOTS || p->n_fd_notify > VPCI_MAX_QUEUES ||
+	    p->n_fd_irq > VPCI_MAX_VECTORS || p->bar0_gpa != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, p->slot))
+		return log_error_errno(EINVAL, "start: bad PCI attachment of %s", r->name);
+	r->slot = p->slot;
+	r->bar0 = p->bar0_gpa;
+	r->nq = p->n_fd_notify;
+	r->nvec = p->n_fd_irq;
+	for (unsigned q = 0; q < r->nq; q++)
+		if ((r->notify[q] = ipc_fds_take(fds, p->fd_notify[q])) < 0)
+			return log_error_errno(EBADF, "start: bad notify descriptor");
+	for (unsigned v = 0; v < r->nvec; v++)
+		if ((r->irq[v] = ipc_fds_take(fds, p->fd_irq[v])) < 0)
+			return log_error_errno(EBADF, "start: bad irq descriptor");
+	return 0;
+}
 
 struct vcpu_config {
 	uint64_t mem_bytes;
@@ -49,10 +73,12 @@ static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const Moat__Vcpu__DeviceAttach *d = s->devices[i];
 		struct remote_config *r = &c->remotes[i];
-		if (!d->name || strlen(d->name) >= sizeof(r->name) || d->pio_len == 0 ||
+		if (!d->name || strlen(d->name) >= sizeof(r->name) || (d->pio_len == 0) == !d->pci ||
 		    d->pio_base > 0xffff || d->pio_len > 0x10000 - d->pio_base)
 			return log_error_errno(EINVAL, "start: bad device %zu", i);
 		snprintf(r->name, sizeof(r->name), "%s", d->name);
+		if (d->pci && take_pci(d->pci, fds, r) < 0)
+			return -EINVAL;
 		r->base = d->pio_base;
 		r->len = d->pio_len;
 		r->ring_fd = ipc_fds_take(fds, d->fd_ring);
@@ -201,10 +227,14 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 			return log_error_errno(r, "Failed to map the ring of %s: %m", rc->name);
 		snprintf(d->name, sizeof(d->name), "%s", rc->name);
 		d->doorbell = rc->doorbell;
-		r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
-		if (r < 0)
-			return log_error_errno(r, "Ports of %s overlap another device", rc->name);
 		vm->nremotes++;
+		if (rc->len)
+			r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
+		else
+			r = pci_add_fn(&vm->pci, d, rc->slot, rc->bar0, rc->notify, rc->nq, rc->irq,
+				       rc->nvec);
+		if (r < 0)
+			return log_error_errno(r, "Failed to attach %s: %m", rc->name);
 	}
 	return 0;
 }
@@ -216,7 +246,9 @@ static int setup_devices(struct vm *vm, int serial_out)
 	uart_init(&vm->com1, serial_out, com1_irq, vm);
 	i8042_init(&vm->kbc, kbc_reset, vm);
 	cmos_init(&vm->rtc, NULL);
-	rc = iobus_register(&vm->pio, UART_COM1_BASE, 8, uart_io, &vm->com1, "com1");
+	rc = pci_bus_init(&vm->pci, vm);
+	if (rc == 0)
+		rc = iobus_register(&vm->pio, UART_COM1_BASE, 8, uart_io, &vm->com1, "com1");
 	if (rc == 0)
 		rc = iobus_register(&vm->pio, 0x60, 1, i8042_io, &vm->kbc, "i8042-data");
 	if (rc == 0)

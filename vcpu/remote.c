@@ -15,14 +15,14 @@ void remote_detach(struct remote_dev *d, const char *why)
 		log_warn("device %s detached: %s; its ports now read all ones", d->name, why);
 }
 
-void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is_write)
+int remote_access(struct remote_dev *d, unsigned space, uint64_t addr, uint8_t *data,
+		  unsigned len, bool is_write)
 {
-	struct remote_dev *d = opaque;
 	struct ioring_req req = {
-		.space = IORING_SPACE_PIO,
+		.space = (uint8_t)space,
 		.size = (uint8_t)len,
 		.is_write = is_write,
-		.addr = port,
+		.addr = addr,
 	};
 	uint64_t val = 0;
 	int rc;
@@ -38,10 +38,16 @@ void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is
 		else if (rc < 0 && rc != -EPIPE)
 			remote_detach(d, "it answered garbage");
 	}
-	if (is_write)
-		return;
-	if (rc < 0)
-		memset(data, 0xff, len);
-	else
-		memcpy(data, &val, len);
+	if (!is_write) {
+		if (rc < 0)
+			memset(data, 0xff, len);
+		else
+			memcpy(data, &val, len);
+	}
+	return rc;
+}
+
+void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is_write)
+{
+	remote_access(opaque, IORING_SPACE_PIO, port, data, len, is_write);
 }

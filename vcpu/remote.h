@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdbool.h>
 
 #include "ioring.h"
@@ -25,6 +26,10 @@ struct remote_dev {
 /* The vCPU index of the calling thread: its slot in every ring. */
 extern __thread unsigned vcpu_self_id;
 
+/* One access on the device's ring: a dead or detached device reads all
+ * ones and drops writes. Returns 0 or the ring's -errno. */
+int remote_access(struct remote_dev *d, unsigned space, uint64_t addr, uint8_t *data,
+		  unsigned len, bool is_write);
 /* The iobus handler of a remote device (opaque: struct remote_dev). */
 void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is_write);
 /* Stop forwarding to it (the monitor saw it die). */

@@ -25,10 +25,15 @@ static void handle_pio(struct vcpu *v)
 
 static void handle_mmio(struct vcpu *v)
 {
-	/* No MMIO device lives in this process yet: reads float high. */
-	if (v->run->mmio.is_write)
+	struct kvm_run *run = v->run;
+	unsigned len = run->mmio.len;
+
+	if (len == 0 || len > sizeof(run->mmio.data))
 		return;
-	memset(v->run->mmio.data, 0xff, sizeof(v->run->mmio.data));
+	/* A PCI function's BAR, or nothing: unclaimed reads float high. */
+	if (!pci_mmio(&v->vm->pci, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write) &&
+	    !run->mmio.is_write)
+		memset(run->mmio.data, 0xff, len);
 }
 
 static void end_with_dump(struct vcpu *v, int reason, const char *detail)

@@ -11,6 +11,7 @@
 #include "cmos.h"
 #include "i8042.h"
 #include "iobus.h"
+#include "pci.h"
 #include "remote.h"
 #include "uart.h"
 
@@ -57,6 +58,7 @@ struct vm {
 	struct cmos rtc;
 	struct remote_dev remotes[REMOTE_MAX_DEVICES];
 	unsigned nremotes;
+	struct pci_bus pci;
 
 	atomic_bool ended;
 	struct vm_exit exit;

@@ -5,6 +5,7 @@
  * the end, no wrap-around). */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct gmem_region {
@@ -16,6 +17,7 @@ struct gmem {
 	uint64_t size;
 	struct gmem_region r[2];
 	unsigned n;
+	bool mapped; /* base is our own mmap (gmem_map), not a caller buffer */
 };
 
 /* Map a guest-RAM memfd of mem_bytes with moat's layout (vcpu/boot/e820.h
@@ -25,6 +27,8 @@ int gmem_map(struct gmem *m, int memfd, uint64_t mem_bytes);
 /* For tests and fuzzers: a fake guest memory over a caller buffer, one
  * region [gpa, gpa+len). */
 void gmem_fake(struct gmem *m, uint8_t *buf, uint64_t gpa, uint64_t len);
+/* Undo gmem_map and zero *m. Accepts NULL, a zeroed gmem and a fake one
+ * (whose buffer stays the caller's). */
 void gmem_unmap(struct gmem *m);
 /* Host pointer to [gpa, gpa+len) or NULL. len 0 is allowed (non-NULL if
  * gpa is inside or at the end of a region). */

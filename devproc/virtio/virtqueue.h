@@ -19,6 +19,14 @@
 #define VQ_MAX_SIZE  1024 /* queue size: a power of two, 1..VQ_MAX_SIZE */
 #define VQ_MAX_CHAIN 256  /* descriptors in one chain, indirect ones included */
 
+/* Ring flags, with the virtio 1.x spec's names (Linux's uapi header calls
+ * them VRING_*, so the two can be included together). */
+#define VIRTQ_DESC_F_NEXT	   1
+#define VIRTQ_DESC_F_WRITE	   2
+#define VIRTQ_DESC_F_INDIRECT	   4
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY	   1
+
 struct vq_buf {
 	void *ptr;     /* host pointer, valid for len bytes (gmem_ptr checked) */
 	uint64_t gpa;
@@ -44,6 +52,8 @@ struct virtqueue {
 	uint16_t used_idx;   /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt (event idx) */
 	bool signalled_valid;
+	/* Host views of the three parts (gmem_ptr checked by vq_init). */
+	uint8_t *desc, *avail, *used;
 };
 
 /* Set up a queue the driver configured (queue_enable = 1). -EINVAL if the
@@ -53,7 +63,16 @@ int vq_init(struct virtqueue *vq, const struct gmem *mem, uint16_t size, uint64_
 	    uint64_t avail_gpa, uint64_t used_gpa, bool event_idx);
 /* Take the next available chain: 1 with *c filled, 0 when none is
  * available, -EBADMSG when the guest broke the queue (vq->broken set; every
- * later call returns -EBADMSG too). */
+ * later call returns -EBADMSG too), -EINVAL on an uninitialised queue. *c
+ * is meaningful only after a 1. Every buffer in c->e[] is inside guest RAM;
+ * its contents stay guest-writable, so copy what you parse before checking
+ * it (vq_chain_read).
+ *
+ * Indirect descriptors are accepted whether or not VIRTIO_F_INDIRECT_DESC
+ * was negotiated (the queue has no way to know, and a valid table is
+ * harmless); an indirect table needs no alignment (the spec sets none),
+ * must be 16 * 1..VQ_MAX_CHAIN bytes, and its descriptor must not also
+ * have NEXT. A chain may hold at most 2^32 bytes in total (spec 2.7.5). */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* Return a chain to the driver with `written` bytes written into its
  * writable buffers. -EINVAL if head is out of range, -EBADMSG if broken. */
@@ -61,6 +80,37 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
 /* After pushes: must the driver be interrupted (VIRTQ_AVAIL_F_NO_INTERRUPT,
  * or the used_event index with event idx)? Updates the signalled state. */
 bool vq_should_notify(struct virtqueue *vq);
-/* With event idx: publish avail_event so the driver kicks us for the next
- * buffer (call before sleeping on the notify eventfd). */
+/* Ask the driver to kick us for the next buffer: with event idx publish
+ * avail_event = last_avail, without it clear VIRTQ_USED_F_NO_NOTIFY. Ends
+ * with a full barrier, so that a vq_has_avail() right after cannot miss a
+ * buffer the driver added without kicking. Before sleeping on the notify
+ * eventfd, a device drains the queue like this:
+ *
+ *	for (;;) {
+ *		while ((r = vq_pop(vq, c)) == 1)
+ *			handle(c);         // then vq_push, vq_should_notify
+ *		if (r < 0)
+ *			break;             // broken: set DEVICE_NEEDS_RESET
+ *		vq_enable_notify(vq);
+ *		if (!vq_has_avail(vq))
+ *			break;             // now sleep: the driver will kick
+ *	}
+ */
 void vq_enable_notify(struct virtqueue *vq);
+/* The opposite, for a device that polls (busy or batching): without event
+ * idx set VIRTQ_USED_F_NO_NOTIFY; with it do nothing, since avail_event is
+ * only advanced by vq_enable_notify and the driver stops kicking once it
+ * has passed it. Kicks may still come: both are only hints. */
+void vq_disable_notify(struct virtqueue *vq);
+/* Has the driver made a chain available that vq_pop has not taken yet?
+ * false on a broken or uninitialised queue. Reads avail->idx with acquire
+ * semantics; a bogus index is left for vq_pop to report. */
+bool vq_has_avail(struct virtqueue *vq);
+
+/* Copy up to len bytes at offset off of the chain's readable part (its
+ * first n_out buffers, as one byte stream) into dst; returns the count
+ * copied (less when the readable part is shorter). */
+uint64_t vq_chain_read(const struct vq_chain *c, uint64_t off, void *dst, uint64_t len);
+/* Copy up to len bytes from src into the chain's writable part at offset
+ * off; returns the count copied. */
+uint64_t vq_chain_write(const struct vq_chain *c, uint64_t off, const void *src, uint64_t len);

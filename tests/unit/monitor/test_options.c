@@ -98,6 +98,45 @@ static int t_bad(void)
 	return 0;
 }
 
+static int t_disks(void)
+{
+	struct mon_config c;
+	char err[256];
+	char a1[] = "path=/img/a,ro,id=root,serial=SER-1", a2[] = "path=/img/with,,comma";
+
+	CHECK(mon_parse_run(7, (char *[]){"run", "--kernel", "/k", "--disk", a1, "--disk", a2, NULL},
+			    HOST, &c, err, sizeof(err)) == 0);
+	CHECK(c.ndisks == 2);
+	CHECK(strcmp(c.disks[0].path, "/img/a") == 0 && c.disks[0].ro);
+	CHECK(strcmp(c.disks[0].id, "root") == 0 && strcmp(c.disks[0].serial, "SER-1") == 0);
+	CHECK(strcmp(c.disks[1].path, "/img/with,comma") == 0 && !c.disks[1].ro);
+	CHECK(strcmp(c.disks[1].id, "blk1") == 0);
+	EXPECT_ERROR("needs path", "--kernel", "/k", "--disk", "ro");
+	EXPECT_ERROR("unknown field", "--kernel", "/k", "--disk", "path=/a,cache=none");
+	EXPECT_ERROR("id=", "--kernel", "/k", "--disk", "path=/a,id=Bad/Id");
+	EXPECT_ERROR("serial=", "--kernel", "/k", "--disk", "path=/a,serial=123456789012345678901");
+	EXPECT_ERROR("used twice", "--kernel", "/k", "--disk", "path=/a,id=x", "--disk", "path=/b,id=x");
+	return 0;
+}
+
+static int t_osk_inline_wiped(void)
+{
+	struct mon_config c;
+	char err[256];
+	char osk[] = "osk=0123456789012345678901234567890123456789012345678901234567890123";
+
+	CHECK(mon_parse_run(5, (char *[]){"run", "--kernel", "/k", "--smc", osk, NULL}, HOST, &c,
+			    err, sizeof(err)) == 0);
+	CHECK(c.smc && c.smc_osk_inline);
+	CHECK(memcmp(c.smc_osk, "0123456789", 10) == 0);
+	CHECK(strspn(osk + 4, "x") == 64); /* the argv bytes are overwritten */
+	char shortosk[] = "osk=abc";
+	CHECK(mon_parse_run(5, (char *[]){"run", "--kernel", "/k", "--smc", shortosk, NULL}, HOST,
+			    &c, err, sizeof(err)) == -EINVAL);
+	CHECK(strcmp(shortosk, "osk=xxx") == 0); /* wiped even when refused */
+	return 0;
+}
+
 static int t_help(void)
 {
 	struct mon_config c;
@@ -110,7 +149,8 @@ static int t_help(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(t_defaults), TEST(t_full), TEST(t_sizes), TEST(t_bad), TEST(t_help),
+		TEST(t_defaults), TEST(t_full), TEST(t_sizes), TEST(t_bad), TEST(t_disks),
+		TEST(t_osk_inline_wiped), TEST(t_help),
 	};
 	return RUN_TESTS(tests);
 }
