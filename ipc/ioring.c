@@ -347,7 +347,8 @@ int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, u
  * request is answered as an empty bus would (reads all ones, writes
  * dropped) without reaching the handler, so the requester still gets its
  * answer and the handler only ever sees valid accesses. */
-static int serve_slot(struct ioring_slot *s, ioring_handler_fn fn, void *opaque)
+static int serve_slot(struct ioring *r, struct ioring_slot *s, ioring_handler_fn fn,
+		      void *opaque)
 {
 	if (LOAD_ACQ(&s->state) != IORING_REQUEST)
 		return 0;
@@ -363,8 +364,10 @@ static int serve_slot(struct ioring_slot *s, ioring_handler_fn fn, void *opaque)
 		fn(opaque, space, addr, size, is_write, &data);
 		if (!is_write)
 			data &= mask;
-	} else if (!is_write) {
-		data = size_ok(size) ? size_mask(size) : ~0ull;
+	} else {
+		r->malformed++;
+		if (!is_write)
+			data = size_ok(size) ? size_mask(size) : ~0ull;
 	}
 
 	STORE(&s->data, data);
@@ -383,7 +386,7 @@ static int scan_slots(struct ioring *r, ioring_handler_fn fn, void *opaque)
 	int n = 0;
 
 	for (unsigned i = 0; i < r->nslots; i++)
-		n += serve_slot(&r->slots[i], fn, opaque);
+		n += serve_slot(r, &r->slots[i], fn, opaque);
 	return n;
 }
 

@@ -116,6 +116,7 @@ struct ioring {
 	int doorbell;	  /* not owned; -1: none */
 	unsigned spin_ns; /* requester: busy-wait this long before the futex */
 	int dead;	  /* requester: atomic flag, local to this process */
+	uint64_t malformed; /* server: requests answered without the handler */
 	struct ioring_local local[IORING_MAX_SLOTS];
 };
 

@@ -317,8 +317,33 @@ void mon_device_reap(struct mon_device *d)
 	d->child.pidfd = -1;
 }
 
+/* Ask every live device for its counters and record them, waiting a
+ * moment for the answers (a device that does not answer is not waited
+ * for: it is about to be killed anyway). */
+static void collect_stats(struct mon_devices *devs)
+{
+	Moat__Dev__StatsRequest req = MOAT__DEV__STATS_REQUEST__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+	unsigned asked = 0;
+
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS;
+	env.stats = &req;
+	for (unsigned i = 0; i < devs->n; i++)
+		if (devs->d[i].alive && devs->d[i].ctl >= 0 &&
+		    ipc_send(devs->d[i].ctl, &env.base, NULL, 0) == 0)
+			asked++;
+	for (unsigned i = 0; i < devs->n && asked; i++) {
+		struct mon_device *d = &devs->d[i];
+		struct pollfd p = {.fd = d->ctl, .events = POLLIN};
+		if (!d->alive || d->ctl < 0 || poll(&p, 1, 200) <= 0)
+			continue;
+		mon_device_dispatch(d);
+	}
+}
+
 void mon_devices_stop(struct mon_devices *devs)
 {
+	collect_stats(devs);
 	for (unsigned i = 0; i < devs->n; i++) {
 		struct mon_device *d = &devs->d[i];
 		if (d->alive) {

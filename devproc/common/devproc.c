@@ -21,7 +21,7 @@ struct dev_state {
 	void *model;
 	struct ioring ring;
 	int doorbell;
-	uint64_t served, bad;
+	uint64_t served;
 };
 
 /* Wipe the kind's secret configuration inside a received request before it
@@ -79,7 +79,7 @@ static void send_stats(const struct dev_state *st)
 	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
 
 	stats.requests = st->served;
-	stats.bad_requests = st->bad;
+	stats.bad_requests = st->ring.malformed;
 	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS;
 	env.stats = &stats;
 	ipc_send(CONTROL_FD, &env.base, NULL, 0);
