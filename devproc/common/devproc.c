@@ -126,11 +126,20 @@ static int dev_dispatch_monitor(struct dev_state *st)
 static int dev_loop(struct dev_state *st)
 {
 	for (;;) {
-		struct pollfd p[2] = {
+		struct pollfd p[2 + DEV_MAX_EXTRA_FDS] = {
 			{.fd = st->doorbell, .events = POLLIN},
 			{.fd = CONTROL_FD, .events = POLLIN},
 		};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		int n = 0;
+
+		if (st->k->fds) {
+			n = st->k->fds(st->model, p + 2, DEV_MAX_EXTRA_FDS);
+			if (n < 0)
+				return log_error_errno(n, "Device descriptors: %m");
+			if (n > DEV_MAX_EXTRA_FDS)
+				n = DEV_MAX_EXTRA_FDS;
+		}
+		if (poll(p, 2 + (nfds_t)n, -1) < 0 && errno != EINTR)
 			return log_error_errno(errno, "poll: %m");
 		/* Spin a little after each burst: an SMC key read is a few dozen
 		 * accesses one KVM exit apart, and an awake server answers them
@@ -140,6 +149,9 @@ static int dev_loop(struct dev_state *st)
 			log_debug("moat-vcpu is gone; stopping");
 			return 0;
 		}
+		for (int i = 0; i < n; i++)
+			if (p[2 + i].revents && st->k->ready)
+				st->k->ready(st->model, p[2 + i].fd);
 		if (p[1].revents) {
 			int rc = dev_dispatch_monitor(st);
 			if (rc <= 0)
@@ -167,7 +179,10 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		rc = ioring_set_doorbell(&st->ring, st->doorbell);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to map the I/O ring: %m");
-	rc = st->k->init(&st->model, s, err, sizeof(err));
+	if (st->k->init_fds)
+		rc = st->k->init_fds(&st->model, s, fds, err, sizeof(err));
+	else
+		rc = st->k->init(&st->model, s, err, sizeof(err));
 	if (rc < 0)
 		return log_error_errno(rc, "%s", err[0] ? err : "device set-up failed");
 	return send_ready(st, s->name, &rep);

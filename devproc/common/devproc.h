@@ -5,7 +5,13 @@
  *   set the log prefix, enter the sandbox (policy/<kind>.policy), map the
  *   trapped-I/O ring, build the model, report READY with the sandbox state,
  *   then serve ring requests and control messages until told to stop.
- * On a failure before READY it logs one line and exits non-zero. */
+ * On a failure before READY it logs one line and exits non-zero.
+ *
+ * A device with descriptors of its own (a virtio device: guest RAM, its
+ * queues' notify eventfds, its vectors' irq eventfds, a disk image) builds
+ * its model with init_fds instead of init, and has the loop watch some of
+ * them through fds and ready. A kind that sets neither (smc) is served as
+ * before. */
 #pragma once
 
 #include <stdbool.h>
@@ -14,16 +20,33 @@
 
 #include "device.pb-c.h"
 
+struct ipc_fds;
+struct pollfd;
+
+#define DEV_MAX_EXTRA_FDS 16 /* descriptors a model may have polled */
+
 struct dev_kind {
 	const char *kind; /* "smc": names the policy, the process and the log */
 	/* Build the model from the kind's part of the start request; one line
 	 * in err on failure. Secrets in req are wiped by the caller after. */
 	int (*init)(void **model, const Moat__Dev__StartRequest *req, char *err, size_t errlen);
+	/* Instead of init, if set: the same, plus the start request's other
+	 * descriptors (all but the ring and its doorbell). The model takes
+	 * those it keeps with ipc_fds_take(); the rest are closed after. */
+	int (*init_fds)(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
+			char *err, size_t errlen);
 	/* One trapped access, on behalf of a vCPU: addr is the port or the
 	 * guest-physical address, size 1/2/4/8; for reads, fill *data. */
 	void (*io)(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
 		   uint64_t *data);
 	void (*destroy)(void *model);
+	/* Optional: descriptors the loop should poll for POLLIN besides the
+	 * doorbell and the control socket. Called before every poll; returns
+	 * how many it wrote to out (at most max), or -errno to stop. */
+	int (*fds)(void *model, struct pollfd *out, unsigned max);
+	/* With fds: one of them has an event (revents != 0). Runs on the
+	 * loop's thread, between ring requests. */
+	void (*ready)(void *model, int fd);
 };
 
 int dev_main(const struct dev_kind *k);

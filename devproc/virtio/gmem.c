@@ -37,8 +37,8 @@ int gmem_map(struct gmem *m, int memfd, uint64_t mem_bytes)
 	g.size = mem_bytes;
 	g.mapped = true;
 	for (unsigned i = 0; i < g.n; i++)
-		g.r[i] = (struct gmem_region){.gpa = rr[i].gpa, .size = rr[i].size,
-					      .off = rr[i].memfd_off};
+		g.r[i] = (struct gmem_region){
+		    .gpa = rr[i].gpa, .size = rr[i].size, .off = rr[i].memfd_off};
 	*m = g;
 	return 0;
 }

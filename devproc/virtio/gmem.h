@@ -13,7 +13,7 @@ struct gmem_region {
 };
 
 struct gmem {
-	uint8_t *base;       /* the whole memfd, MAP_SHARED */
+	uint8_t *base; /* the whole memfd, MAP_SHARED */
 	uint64_t size;
 	struct gmem_region r[2];
 	unsigned n;

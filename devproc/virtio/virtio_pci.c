@@ -22,8 +22,9 @@ static bool params_ok(const struct vpci_params *p)
 	       p->queue_max <= 32768 && !(p->queue_max & (p->queue_max - 1)) &&
 	       p->config_len <= VPCI_DEVCFG_LEN && p->nvectors >= 1 &&
 	       p->nvectors <= VPCI_MAX_VECTORS && p->irq_fds && p->bar0_gpa &&
-	       !(p->bar0_gpa & (VPCI_BAR0_SIZE - 1)) && p->bar0_gpa <= UINT64_MAX - VPCI_BAR0_SIZE &&
-	       p->class_code <= 0xffffff && p->virtio_id < 0x40 &&
+	       !(p->bar0_gpa & (VPCI_BAR0_SIZE - 1)) &&
+	       p->bar0_gpa <= UINT64_MAX - VPCI_BAR0_SIZE && p->class_code <= 0xffffff &&
+	       p->virtio_id < 0x40 &&
 	       !(p->features >> VPCI_F_INDIRECT_DESC); /* the transport's range */
 }
 
@@ -133,11 +134,10 @@ void vpci_msix_flush_pending(struct vpci_dev *d)
 void vpci_needs_reset_locked(struct vpci_dev *d)
 {
 	d->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	vpci_raise(d, d->msix_config, VIRTIO_PCI_ISR_CONFIG);
+	vpci_raise(d, d->msix_config, VPCI_ISR_CONFIG);
 }
 
-void vpci_cfg_access(struct vpci_dev *d, uint64_t off, unsigned size, bool is_write,
-		     uint64_t *data)
+void vpci_cfg_access(struct vpci_dev *d, uint64_t off, unsigned size, bool is_write, uint64_t *data)
 {
 	bool ok = vpci_size_ok(off, size) && size <= 4;
 
@@ -193,7 +193,7 @@ void vpci_notify_queue(struct vpci_dev *d, unsigned q)
 {
 	pthread_mutex_lock(&d->lock);
 	if (q < d->p.num_queues && d->q[q].enabled)
-		vpci_raise(d, d->q[q].vector, VIRTIO_PCI_ISR_QUEUE);
+		vpci_raise(d, d->q[q].vector, VPCI_ISR_QUEUE);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -201,7 +201,7 @@ void vpci_config_changed(struct vpci_dev *d)
 {
 	pthread_mutex_lock(&d->lock);
 	d->generation++;
-	vpci_raise(d, d->msix_config, VIRTIO_PCI_ISR_CONFIG);
+	vpci_raise(d, d->msix_config, VPCI_ISR_CONFIG);
 	pthread_mutex_unlock(&d->lock);
 }
 

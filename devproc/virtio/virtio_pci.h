@@ -33,9 +33,9 @@
 
 #include "virtio_pci_layout.h"
 
-#define VPCI_VENDOR_ID    0x1af4 /* Red Hat, Inc.: the virtio vendor */
+#define VPCI_VENDOR_ID	  0x1af4 /* Red Hat, Inc.: the virtio vendor */
 #define VPCI_DEVICE_BASE  0x1040 /* modern device ID = 0x1040 + virtio ID */
-#define VPCI_NO_VECTOR    0xffff
+#define VPCI_NO_VECTOR	  0xffff
 #define VPCI_CONFIG_SPACE 0x1000 /* PCIe-sized; 0x100..0xfff read 0 */
 
 /* Feature bits the transport itself offers, on top of the model's. */
@@ -47,7 +47,7 @@
 struct vpci_queue_cfg {
 	uint16_t size;
 	uint64_t desc, driver, device; /* guest-physical, unchecked */
-	bool event_idx;                /* VIRTIO_F_EVENT_IDX negotiated */
+	bool event_idx;		       /* VIRTIO_F_EVENT_IDX negotiated */
 };
 
 /* A device model. Every callback runs with the transport lock held (see
@@ -57,7 +57,8 @@ struct vpci_ops {
 	 * size is 1, 2, 4 or 8 at any offset. Reads fill *data (little
 	 * endian); writes the model does not want are ignored. */
 	void (*config_read)(void *model, uint32_t off, unsigned size, uint64_t *data);
-	void (*config_write)(void *model, uint32_t off, unsigned size, uint64_t data); /* NULL: RO */
+	void (*config_write)(void *model, uint32_t off, unsigned size,
+			     uint64_t data); /* NULL: RO */
 	/* The driver set queue_enable: validate and start the queue (vq_init).
 	 * 0, or -errno, after which the transport sets DEVICE_NEEDS_RESET
 	 * and raises a configuration interrupt. */

@@ -10,7 +10,7 @@
 #include "virtio_pci_int.h"
 
 #define DRIVER_SETTABLE                                                                            \
-	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK |         \
+	(VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_DRIVER_OK |        \
 	 VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_FAILED)
 
 static bool in(uint64_t off, unsigned size, uint64_t start, uint64_t len)
@@ -134,7 +134,8 @@ static void status_write(struct vpci_dev *d, uint8_t val)
 		vpci_reset(d);
 		return;
 	}
-	if (d->reset_pending || (val & d->status & DRIVER_SETTABLE) != (d->status & DRIVER_SETTABLE))
+	if (d->reset_pending ||
+	    (val & d->status & DRIVER_SETTABLE) != (d->status & DRIVER_SETTABLE))
 		return; /* bits are only cleared by a reset */
 	next = (uint8_t)((val & DRIVER_SETTABLE) | (d->status & VIRTIO_CONFIG_S_NEEDS_RESET));
 	added = next & ~d->status;
@@ -154,11 +155,11 @@ static void queue_enable(struct vpci_dev *d, unsigned qi)
 {
 	struct vpci_queue *q = &d->q[qi];
 	struct vpci_queue_cfg cfg = {
-		.size = q->size,
-		.desc = q->desc,
-		.driver = q->driver,
-		.device = q->device,
-		.event_idx = d->driver_features & (1ull << VPCI_F_EVENT_IDX),
+	    .size = q->size,
+	    .desc = q->desc,
+	    .driver = q->driver,
+	    .device = q->device,
+	    .event_idx = d->driver_features & (1ull << VPCI_F_EVENT_IDX),
 	};
 
 	if (!(d->status & VIRTIO_CONFIG_S_FEATURES_OK) || q->size == 0 ||
@@ -328,8 +329,8 @@ void vpci_bar_write(struct vpci_dev *d, uint64_t off, unsigned size, uint64_t va
 		unsigned q = (unsigned)((off - VPCI_NOTIFY_OFF) / VPCI_NOTIFY_MULT);
 		if (size <= 4 && (d->status & VIRTIO_CONFIG_S_DRIVER_OK) && d->q[q].enabled)
 			d->p.ops->queue_notify(d->p.model, q);
-	} else if (!window && in(off, size, VPCI_MSIX_TABLE_OFF,
-				 (uint64_t)d->p.nvectors * VPCI_MSIX_ENTRY)) {
+	} else if (!window &&
+		   in(off, size, VPCI_MSIX_TABLE_OFF, (uint64_t)d->p.nvectors * VPCI_MSIX_ENTRY)) {
 		msix_write(d, off - VPCI_MSIX_TABLE_OFF, size, val);
 	}
 	/* ISR and PBA are read-only; holes ignore writes */

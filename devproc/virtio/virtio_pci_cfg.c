@@ -11,8 +11,8 @@
 
 #include "virtio_pci_int.h"
 
-#define BAR0_LO     0x10
-#define BAR0_HI     0x14
+#define BAR0_LO	    0x10
+#define BAR0_HI	    0x14
 #define BAR_MEM64   0x4 /* memory, 64-bit, not prefetchable */
 #define MSIX_CAP_ID 0x11
 #define VNDR_CAP_ID 0x09
@@ -32,8 +32,8 @@ static void writable(struct vpci_dev *d, unsigned off, unsigned size, uint64_t m
 }
 
 /* One struct virtio_pci_cap (virtio spec 4.1.4) pointing into BAR0. */
-static void vendor_cap(struct vpci_dev *d, unsigned off, unsigned next, unsigned len,
-		       unsigned type, uint32_t bar_off, uint32_t length)
+static void vendor_cap(struct vpci_dev *d, unsigned off, unsigned next, unsigned len, unsigned type,
+		       uint32_t bar_off, uint32_t length)
 {
 	put(d, off + VIRTIO_PCI_CAP_VNDR, 1, VNDR_CAP_ID);
 	put(d, off + VIRTIO_PCI_CAP_NEXT, 1, next);
@@ -77,7 +77,7 @@ void vpci_cfg_init(struct vpci_dev *d)
 
 	put(d, VPCI_CAP_MSIX_OFF, 1, MSIX_CAP_ID);
 	put(d, VPCI_CAP_MSIX_OFF + 1, 1, VPCI_CAP_COMMON_OFF);
-	put(d, VPCI_MSIX_CTRL_OFF, 2, d->p.nvectors - 1); /* table size - 1 */
+	put(d, VPCI_MSIX_CTRL_OFF, 2, d->p.nvectors - 1);      /* table size - 1 */
 	put(d, VPCI_CAP_MSIX_OFF + 4, 4, VPCI_MSIX_TABLE_OFF); /* BIR 0 */
 	put(d, VPCI_CAP_MSIX_OFF + 8, 4, VPCI_MSIX_PBA_OFF);   /* BIR 0 */
 	writable(d, VPCI_MSIX_CTRL_OFF, 2, VPCI_MSIX_CTRL_ENABLE | VPCI_MSIX_CTRL_MASKALL);

@@ -19,14 +19,17 @@
 #define VPCI_PCICFG_DATA    (VPCI_CAP_PCICFG_OFF + 16)
 #define VPCI_COMMON_CAP_LEN 0x40 /* virtio_pci_modern_common_cfg, rounded */
 
-#define VPCI_CMD_MEMORY 0x0002
-#define VPCI_CMD_MASTER 0x0004
+#define VPCI_CMD_MEMORY	      0x0002
+#define VPCI_CMD_MASTER	      0x0004
 #define VPCI_CMD_INTX_DISABLE 0x0400
 
 #define VPCI_MSIX_MASKBIT 1u /* vector control: entry masked */
 
+#define VPCI_ISR_QUEUE	0x1 /* ISR bits (spec 4.1.4.5) */
+#define VPCI_ISR_CONFIG 0x2
+
 struct vpci_queue {
-	uint16_t size;   /* queue_size as the driver left it (max after reset) */
+	uint16_t size;	 /* queue_size as the driver left it (max after reset) */
 	uint16_t vector; /* queue_msix_vector */
 	bool enabled;
 	uint64_t desc, driver, device;

@@ -1,4 +1,4 @@
-/* A strict split virtqueue, device side (virtio 1.x, section 2.7). See
+/* A strict split virtqueue, device side (virtio 1.x, "Split Virtqueues"). See
  * virtqueue.h for the rules it enforces.
  *
  * Everything in the rings is guest-shared and may change under us at any
@@ -13,16 +13,16 @@
 
 #include "virtqueue.h"
 
-/* Layout (spec 2.7): a descriptor is 16 bytes; avail is flags, idx,
- * ring[size] of u16, used_event; used is flags, idx, ring[size] of
- * {u32 id, u32 len}, avail_event. All little-endian. */
+/* Layout (spec, "Split Virtqueues"): a descriptor is 16 bytes; avail is flags,
+ * idx, ring[size] of u16, used_event; used is flags, idx, ring[size] of {u32
+ * id, u32 len}, avail_event. All little-endian. */
 #define DESC_SIZE      16u
 #define RING_IDX_OFF   2u /* idx, after flags, in both rings */
 #define RING_ENTRY_OFF 4u
 #define USED_ELEM_SIZE 8u
 
-/* The spec's cap on the bytes of one chain (2.7.5: "MUST NOT add a
- * descriptor chain longer than 2^32 bytes in total"). */
+/* The spec's cap on the bytes of one chain ("The Virtqueue Descriptor Table":
+ * "MUST NOT add a descriptor chain longer than 2^32 bytes in total"). */
 #define VQ_MAX_CHAIN_BYTES (1ull << 32)
 
 /* One descriptor, once copied out of guest memory. */
@@ -87,7 +87,7 @@ static bool is_pow2(unsigned v)
 	return v && !(v & (v - 1));
 }
 
-/* Sizes and alignments are the spec's (2.7), event fields included. The
+/* Sizes and alignments are the spec's, event fields included. The
  * host pointers are checked as well: gmem_map keeps the guest's alignment
  * (page-aligned slots), a fake gmem over an odd buffer might not, and the
  * __atomic accesses need it. *vq is written only on success. */
@@ -107,8 +107,8 @@ int vq_init(struct virtqueue *vq, const struct gmem *mem, uint16_t size, uint64_
 		return -EINVAL;
 	if ((uintptr_t)d % 16 || (uintptr_t)a % 2 || (uintptr_t)u % 4)
 		return -EINVAL;
-	/* Both indices start at 0 (spec 2.7.13, 2.7.8), so "nothing signalled
-	 * yet" is exactly "signalled at 0". */
+	/* Both indices start at 0 (spec: avail and used ring), so "nothing
+	 * signalled yet" is exactly "signalled at 0". */
 	*vq = (struct virtqueue){
 	    .mem = mem,
 	    .size = size,
@@ -130,8 +130,8 @@ static int fail(struct virtqueue *vq)
 	return -EBADMSG;
 }
 
-/* Switch the walk to the indirect table d points to. The spec forbids a
- * table inside a table and INDIRECT together with NEXT (2.7.5.3.1); the
+/* Switch the walk to the indirect table d points to. The spec forbids a table
+ * inside a table and INDIRECT together with NEXT ("Indirect Descriptors"); the
  * WRITE flag of d is ignored, as it must be. */
 static int enter_indirect(const struct gmem *mem, struct walk *w, const struct desc *d)
 {
@@ -149,7 +149,7 @@ static int enter_indirect(const struct gmem *mem, struct walk *w, const struct d
 }
 
 /* Append the buffer d describes. Readable ones must all come first
- * (2.7.4.2): one readable after a writable one breaks the chain. Sums
+ * ("Message Framing"): one readable after a writable one breaks the chain. Sums
  * cannot overflow (at most VQ_MAX_CHAIN lengths below 2^32 each) and are
  * capped at the spec's 2^32. */
 static int add_buf(const struct gmem *mem, struct vq_chain *c, const struct desc *d)
@@ -172,14 +172,15 @@ static int add_buf(const struct gmem *mem, struct vq_chain *c, const struct desc
 	}
 	if (c->out_bytes + c->in_bytes > VQ_MAX_CHAIN_BYTES)
 		return -EBADMSG;
-	c->e[c->n++] = (struct vq_buf){.ptr = p, .gpa = d->addr, .len = d->len, .writable = writable};
+	c->e[c->n++] =
+	    (struct vq_buf){.ptr = p, .gpa = d->addr, .len = d->len, .writable = writable};
 	return 0;
 }
 
-/* Follow the chain from head: zero or more direct descriptors, possibly
- * ending in one that refers to an indirect table, whose own chain then
- * starts at its entry 0 (2.7.5.3). Bounded: hops per table never exceed
- * its entry count, so a loop ends the walk with -EBADMSG. */
+/* Follow the chain from head: zero or more direct descriptors, possibly ending
+ * in one that refers to an indirect table, whose own chain then starts at its
+ * entry 0 ("Indirect Descriptors"). Bounded: hops per table never exceed its
+ * entry count, so a loop ends the walk with -EBADMSG. */
 static int walk_chain(const struct virtqueue *vq, uint16_t head, struct vq_chain *c)
 {
 	struct walk w = {.table = vq->desc, .entries = vq->size};
@@ -211,7 +212,7 @@ static int walk_chain(const struct virtqueue *vq, uint16_t head, struct vq_chain
 
 /* avail->idx is read with acquire semantics, so the ring entry and the
  * descriptors it leads to are read after it (pairs with the driver's
- * barrier before its idx update, 2.7.13.3.1). The driver can never have
+ * barrier before its idx update, "Updating idx"). The driver can never have
  * more than size chains outstanding: a larger gap is a broken queue. */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 {
@@ -237,7 +238,8 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 }
 
 /* The element is complete before the release store of used->idx makes it
- * visible (2.7.8: "MUST set len prior to updating the used idx"). */
+ * visible ("The Virtqueue Used Ring": "MUST set len prior to updating the used
+ * idx"). */
 int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 {
 	uint8_t *e;
@@ -254,11 +256,11 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 	return 0;
 }
 
-/* The classic vring_need_event: the entries pushed since the last signal
- * went to used indices old .. new-1, and the driver asked to be
- * interrupted once the entry at index event is written (2.7.7.2). In
- * 16-bit arithmetic, event lies in [old, new) exactly when
- * new - 1 - event < new - old. */
+/* The classic vring_need_event: the entries pushed since the last signal went
+ * to used indices old .. new-1, and the driver asked to be interrupted once the
+ * entry at index event is written ("Used Buffer Notification Suppression"). In
+ * 16-bit arithmetic, event lies in [old, new) exactly when new - 1 - event <
+ * new - old. */
 static bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
 {
 	return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old_idx);
@@ -290,7 +292,8 @@ bool vq_should_notify(struct virtqueue *vq)
  * the caller's next load of avail->idx in vq_has_avail: the driver does the
  * mirror image (store idx, fence, load avail_event), so at least one side
  * sees the other's update and no buffer is left without a kick. With event
- * idx the device keeps used->flags at 0 (2.7.10). */
+ * idx the device keeps used->flags at 0 ("Available Buffer Notification
+ * Suppression"). */
 void vq_enable_notify(struct virtqueue *vq)
 {
 	if (!vq->desc || vq->broken)

@@ -1,12 +1,13 @@
-/* A split virtqueue (virtio 1.x, section 2.7) on the device side, strict:
+/* A split virtqueue (virtio 1.x, "Split Virtqueues") on the device side, strict:
  * the guest is hostile. Descriptor tables, avail and used rings must lie in
  * guest RAM (gmem) and be aligned; chains are followed with a hop limit (no
  * loops), indirect tables are validated (length a multiple of 16, not
  * nested, in RAM), buffers must be in RAM, readable descriptors must come
- * before writable ones, and total lengths must not overflow. Any violation
- * fails the chain with -EBADMSG and marks the queue broken (the device then
- * sets DEVICE_NEEDS_RESET); nothing a guest writes can crash or hang the
- * process. VIRTIO_F_EVENT_IDX (used_event / avail_event) is supported.
+ * before writable ones, and a chain holds at most VQ_MAX_CHAIN buffers and
+ * 2^32 bytes. Any violation fails the chain with -EBADMSG and marks the
+ * queue broken (the device then sets DEVICE_NEEDS_RESET); nothing a guest
+ * writes can crash or hang the process. VIRTIO_F_EVENT_IDX (used_event /
+ * avail_event) is supported.
  *
  * Not thread-safe: the caller serialises vq_pop/vq_push on one queue. */
 #pragma once
@@ -28,16 +29,16 @@
 #define VIRTQ_USED_F_NO_NOTIFY	   1
 
 struct vq_buf {
-	void *ptr;     /* host pointer, valid for len bytes (gmem_ptr checked) */
+	void *ptr; /* host pointer, valid for len bytes (gmem_ptr checked) */
 	uint64_t gpa;
 	uint32_t len;
 	bool writable; /* device-writable (VIRTQ_DESC_F_WRITE) */
 };
 
 struct vq_chain {
-	uint16_t head;       /* to hand back to vq_push */
-	unsigned n;          /* buffers in e[] */
-	unsigned n_out;      /* the first n_out are readable, the rest writable */
+	uint16_t head;	/* to hand back to vq_push */
+	unsigned n;	/* buffers in e[] */
+	unsigned n_out; /* the first n_out are readable, the rest writable */
 	uint64_t out_bytes, in_bytes;
 	struct vq_buf e[VQ_MAX_CHAIN];
 };
@@ -48,10 +49,10 @@ struct virtqueue {
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	bool event_idx;
 	bool broken;
-	uint16_t last_avail; /* next avail index to consume */
-	uint16_t used_idx;   /* our copy of used->idx */
+	uint16_t last_avail;	 /* next avail index to consume */
+	uint16_t used_idx;	 /* our copy of used->idx */
 	uint16_t signalled_used; /* used_idx at the last interrupt (event idx) */
-	bool signalled_valid;
+	bool signalled_valid;	 /* false: notify at the next check, to be safe */
 	/* Host views of the three parts (gmem_ptr checked by vq_init). */
 	uint8_t *desc, *avail, *used;
 };
@@ -72,7 +73,7 @@ int vq_init(struct virtqueue *vq, const struct gmem *mem, uint16_t size, uint64_
  * was negotiated (the queue has no way to know, and a valid table is
  * harmless); an indirect table needs no alignment (the spec sets none),
  * must be 16 * 1..VQ_MAX_CHAIN bytes, and its descriptor must not also
- * have NEXT. A chain may hold at most 2^32 bytes in total (spec 2.7.5). */
+ * have NEXT. A chain may hold at most 2^32 bytes in total (as the spec says). */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* Return a chain to the driver with `written` bytes written into its
  * writable buffers. -EINVAL if head is out of range, -EBADMSG if broken. */

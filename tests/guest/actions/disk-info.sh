@@ -7,45 +7,8 @@
 # 1) disks to appear.
 #
 # This file also holds what the other disk-* actions share (they source it):
-# the disk wait and listing, the chosen device, mounting on /mnt, and the
-# files disk-write writes and disk-check and disk-sync-wait expect:
-#   hello.txt   a line of text
-#   data1.bin   guest.disk-mb=N MiB (default 4) of pseudo-random text lines
-#   data2.bin   65537 bytes of the same, another seed (not a whole block)
-#   synced.bin  1 MiB of the same, a third seed (disk-sync-wait only)
-# The data files are 64-byte lines "NAME LINENO w1 w2 w3 w4 w5" where the
-# w are successive values of the LCG x = (x * 69069 + 1) mod 2^31 as %08x,
-# starting at x = SEED: deterministic (any awk gives the same bytes, e.g. the
-# host's), unique in every sector, and never zero.
+# the disk wait and listing, the chosen device, mkfs and mount on /mnt.
 modules_disk_info="virtio_pci virtio_blk"
-
-DISK_FILES="hello.txt data1.bin data2.bin"
-
-# disk_gen NAME SEED BYTES: BYTES bytes of the pseudo-random lines
-disk_gen() {
-	awk -v name="$1" -v x="$2" -v n="$3" 'BEGIN {
-		lines = int((n + 63) / 64)
-		for (i = 0; i < lines; i++) {
-			l = sprintf("%-8.8s %09d", name, i)
-			for (j = 0; j < 5; j++) {
-				x = (x * 69069 + 1) % 2147483648
-				l = l sprintf(" %08x", x)
-			}
-			print l
-		}
-	}' | head -c "$3"
-}
-
-# disk_content NAME: the expected content of file NAME
-disk_content() {
-	case "$1" in
-	hello.txt) echo "moat virtio-blk test file" ;;
-	data1.bin) disk_gen data1 1 $((${GUEST_DISK_MB:-4} * 1048576)) ;;
-	data2.bin) disk_gen data2 2 65537 ;;
-	synced.bin) disk_gen synced 3 1048576 ;;
-	*) return 1 ;;
-	esac
-}
 
 # disk_wait: wait for guest.disks virtio disks (block device and /dev node)
 disk_wait() {

@@ -53,10 +53,11 @@ static int map_perms(const void *p, char perms[5])
 
 static int test_fake(void)
 {
-	uint8_t buf[4096];
+	uint8_t *buf = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct gmem m;
 
-	gmem_fake(&m, buf, 0x10000, sizeof(buf));
+	CHECK(buf != MAP_FAILED);
+	gmem_fake(&m, buf, 0x10000, 4096);
 	CHECK(gmem_ptr(&m, 0x10000, 4096) == buf);
 	CHECK(gmem_ptr(&m, 0x10fff, 1) == buf + 4095);
 	CHECK(gmem_ptr(&m, 0x11000, 0) == buf + 4096); /* at the end, len 0 */
@@ -70,9 +71,16 @@ static int test_fake(void)
 	CHECK(gmem_ptr(&m, UINT64_MAX, 2) == NULL);
 	CHECK(gmem_ptr(&m, UINT64_MAX - 0xffff, 0x10001) == NULL); /* wraps onto RAM */
 	CHECK(gmem_ptr(NULL, 0x10000, 1) == NULL);
+	/* a corrupt gmem whose slot runs past the mapping gives nothing */
+	m.r[0].size = 8192;
+	CHECK(gmem_ptr(&m, 0x10000, 1) == NULL);
+	m.r[0] = (struct gmem_region){.gpa = 0x10000, .size = 4096, .off = 1ull << 40};
+	CHECK(gmem_ptr(&m, 0x10000, 0) == NULL);
+	m.r[0].off = 0;
 	gmem_unmap(&m); /* a fake: nothing to unmap, the buffer stays ours */
 	CHECK(m.base == NULL && m.n == 0);
 	buf[0] = 1;
+	CHECK(munmap(buf, 4096) == 0);
 	gmem_unmap(&m);
 	gmem_unmap(NULL);
 	return 0;
@@ -92,6 +100,10 @@ static int test_fake_top(void)
 	CHECK(gmem_ptr(&m, UINT64_MAX, 2) == NULL);
 	CHECK(gmem_ptr(&m, UINT64_MAX - 4095, 4097) == NULL);
 	CHECK(gmem_ptr(&m, 0, 1) == NULL);
+	/* a hand-made region that claims to wrap: still no wrapping range */
+	m.r[0].size = m.size = 8192;
+	CHECK(gmem_ptr(&m, UINT64_MAX, 2) == NULL);
+	CHECK(gmem_ptr(&m, UINT64_MAX - 4095, 4097) == NULL);
 	return 0;
 }
 
@@ -115,8 +127,10 @@ static int test_map_small(void)
 	CHECK(gmem_ptr(&m, mem - 1, 1) != NULL);
 	CHECK(gmem_ptr(&m, mem - 1, 2) == NULL);
 	CHECK(gmem_ptr(&m, mem, 1) == NULL);
+	p = m.base;
 	gmem_unmap(&m);
 	CHECK(m.base == NULL && m.size == 0);
+	CHECK(map_perms(p, perms) < 0); /* really unmapped */
 	gmem_unmap(&m);
 	close(fd);
 	return 0;
@@ -159,7 +173,8 @@ static int test_map_hole(void)
 /* Refusals leave *m as it was. */
 static int test_map_errors(void)
 {
-	const uint64_t bad_sizes[] = {0, MOAT_MEM_MIN - 4096, MOAT_MEM_MIN + 1, MOAT_MEM_MAX + 4096};
+	const uint64_t bad_sizes[] = {0, MOAT_MEM_MIN - 4096, MOAT_MEM_MIN + 1,
+				      MOAT_MEM_MAX + 4096};
 	struct gmem m;
 	int fd = ram_fd(MOAT_MEM_MIN), ro, pfd[2];
 	char path[64];
@@ -184,7 +199,7 @@ static int test_map_errors(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(test_fake),	  TEST(test_fake_top),	 TEST(test_map_small),
+	    TEST(test_fake),	 TEST(test_fake_top),	TEST(test_map_small),
 	    TEST(test_map_hole), TEST(test_map_errors),
 	};
 

@@ -89,7 +89,7 @@ static int test_indirect_chain(void)
 	CHECK(vq_pop(&f.vq, &chain) == 1);
 	CHECK(chain.head == 9 && chain.n == 6 && chain.n_out == 4);
 	CHECK(chain.out_bytes == 4 + 4 + 0x10 + 0x20 && chain.in_bytes == 0x40 + 0x80);
-	const uint64_t gpa[] = {data(&f, 0), data(&f, 4), data(&f, 0x10),
+	const uint64_t gpa[] = {data(&f, 0),	data(&f, 4),	data(&f, 0x10),
 				data(&f, 0x20), data(&f, 0x40), data(&f, 0x80)};
 	for (unsigned i = 0; i < 6; i++) {
 		CHECK(chain.e[i].gpa == gpa[i] && chain.e[i].ptr == host(&f, gpa[i]));
@@ -171,8 +171,8 @@ static int test_wraparound(void)
 	return 0;
 }
 
-/* The spec's rule (2.7.7.2), literally: after writing entries at used
- * indices old .. new-1, notify iff one of them was used_event. */
+/* The spec's rule ("Used Buffer Notification Suppression"), literally: after writing entries at
+ * used indices old .. new-1, notify iff one of them was used_event. */
 static bool reference_notify(uint16_t old, uint16_t new_idx, uint16_t used_event)
 {
 	for (uint16_t j = old; j != new_idx; j++)
@@ -202,8 +202,8 @@ static int test_event_idx_reference(void)
 	for (steps = 0; steps < 200000; steps++) {
 		unsigned k = rnd(&s) % 6;
 		uint32_t r = rnd(&s);
-		uint16_t ev = r & 1 ? (uint16_t)(f.vq.used_idx + (r >> 8) % 16 - 8)
-				    : (uint16_t)(r >> 8);
+		uint16_t ev =
+		    r & 1 ? (uint16_t)(f.vq.used_idx + (r >> 8) % 16 - 8) : (uint16_t)(r >> 8);
 		bool want;
 
 		for (unsigned i = 0; i < k; i++) {
@@ -220,6 +220,34 @@ static int test_event_idx_reference(void)
 	CHECK(pushed > 65536);
 	printf("# %u of %u checks notified\n", notifies, steps);
 	CHECK(notifies > 1000 && notifies < steps);
+	return 0;
+}
+
+/* Push one chain and ask whether to notify. */
+static bool push_one(struct fake *f)
+{
+	offer(f, 0);
+	if (vq_pop(&f->vq, &chain) != 1 || vq_push(&f->vq, 0, 0) != 0)
+		abort();
+	return vq_should_notify(&f->vq);
+}
+
+/* A fresh queue knows exactly what it signalled (nothing, at index 0);
+ * one restored mid-stream (signalled_valid false) notifies once to be
+ * safe, then is exact again. */
+static int test_event_idx_start(void)
+{
+	struct fake f;
+
+	CHECK(fake_init(&f, 8, true) == 0);
+	desc(&f, 0, data(&f, 0), 16, W, 0);
+	set_used_event(&f, 3);
+	CHECK(!push_one(&f) && !push_one(&f) && !push_one(&f));
+	CHECK(push_one(&f));
+	CHECK(!push_one(&f));
+	f.vq.signalled_valid = false;
+	CHECK(push_one(&f));
+	CHECK(!push_one(&f));
 	return 0;
 }
 
@@ -270,7 +298,8 @@ static int test_notify_enable(void)
 		}
 		CHECK(avail_event(&f) == f.vq.last_avail && f.vq.last_avail == 3 + 2 * round);
 		/* the driver adds two: the first one's index equals avail_event,
-		 * so by 2.7.10 the driver kicks for it */
+		 * so the driver kicks for it ("Available Buffer
+		 * Notification Suppression") */
 		CHECK(f.avail_idx == avail_event(&f));
 		offer(&f, 0);
 		offer(&f, 0);
@@ -314,15 +343,11 @@ static int test_chain_copy(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(test_simple_chain),
-	    TEST(test_zero_length),
-	    TEST(test_indirect_chain),
-	    TEST(test_indirect_only),
-	    TEST(test_wraparound),
-	    TEST(test_event_idx_reference),
-	    TEST(test_no_interrupt_flag),
-	    TEST(test_notify_enable),
-	    TEST(test_chain_copy),
+	    TEST(test_simple_chain),	TEST(test_zero_length),
+	    TEST(test_indirect_chain),	TEST(test_indirect_only),
+	    TEST(test_wraparound),	TEST(test_event_idx_reference),
+	    TEST(test_event_idx_start), TEST(test_no_interrupt_flag),
+	    TEST(test_notify_enable),	TEST(test_chain_copy),
 	};
 
 	return RUN_TESTS(tests);

@@ -28,6 +28,9 @@ static int test_loop_two(void)
 	desc(&f, 1, data(&f, 16), 16, N, 0);
 	offer(&f, 0);
 	BROKEN(&f);
+	/* broken stays broken, even once the guest repairs the chain */
+	desc(&f, 1, data(&f, 16), 16, 0, 0);
+	CHECK(vq_pop(&f.vq, &chain) == -EBADMSG);
 	return 0;
 }
 
@@ -60,6 +63,8 @@ static int test_whole_table_chain(void)
 	return 0;
 }
 
+/* The descriptor just past the table is made valid: a walk that read it
+ * would succeed instead of breaking the queue. */
 static int test_next_out_of_range(void)
 {
 	const uint16_t next[] = {8, 9, 0x7fff, 0xffff};
@@ -68,6 +73,7 @@ static int test_next_out_of_range(void)
 		struct fake f;
 
 		CHECK(fake_init(&f, 8, false) == 0);
+		desc(&f, 8, data(&f, 0), 16, 0, 0);
 		desc(&f, 0, data(&f, 0), 16, N, next[i]);
 		offer(&f, 0);
 		BROKEN(&f);
@@ -85,12 +91,35 @@ static int test_head_out_of_range(void)
 
 		CHECK(fake_init(&f, 8, false) == 0);
 		desc(&f, 0, data(&f, 0), 16, 0, 0);
+		desc(&f, 8, data(&f, 0), 16, 0, 0);
 		offer(&f, 0);
 		offer(&f, head[i]);
 		POPS(&f);
 		BROKEN(&f);
 		fake_free(&f);
 	}
+	return 0;
+}
+
+/* The table ends exactly where RAM ends: reading one entry past it would
+ * leave the buffer (ASan would see it); the walk must stop first. */
+static int test_table_at_end_of_ram(void)
+{
+	const uint64_t d = FAKE_END - 16 * 8;
+	struct vq_chain *c = &chain;
+	struct fake f;
+
+	CHECK(fake_init(&f, 8, false) == 0);
+	CHECK(vq_init(&f.vq, &f.g, 8, d, f.gpa + AVAIL_OFF, f.gpa + USED_OFF, false) == 0);
+	desc_at(&f, d, 7, data(&f, 0), 16, N, 1);
+	desc_at(&f, d, 1, data(&f, 0), 16, N, 8);
+	offer(&f, 7);
+	BROKEN(&f);
+	CHECK(vq_init(&f.vq, &f.g, 8, d, f.gpa + AVAIL_OFF, f.gpa + USED_OFF, false) == 0);
+	f.vq.last_avail = f.avail_idx;
+	desc_at(&f, d, 7, data(&f, 0), 16, 0, 0);
+	offer(&f, 7);
+	CHECK(vq_pop(&f.vq, c) == 1 && c->head == 7);
 	return 0;
 }
 
@@ -147,9 +176,9 @@ static int test_indirect_bad_len(void)
 	for (unsigned i = 0; i < sizeof(len) / sizeof(len[0]); i++) {
 		struct fake f;
 
+		/* entry 0 alone would be a valid chain, whatever the length */
 		CHECK(fake_init(&f, 8, false) == 0);
-		for (unsigned j = 0; j < 257; j++)
-			desc_at(&f, f.gpa + IND_OFF, j, data(&f, 0), 1, j < 256 ? N : 0, j + 1);
+		desc_at(&f, f.gpa + IND_OFF, 0, data(&f, 0), 1, 0, 0);
 		desc(&f, 0, f.gpa + IND_OFF, len[i], IN, 0);
 		offer(&f, 0);
 		BROKEN(&f);
@@ -160,13 +189,16 @@ static int test_indirect_bad_len(void)
 
 static int test_indirect_outside_ram(void)
 {
-	const uint64_t addr[] = {FAKE_END - 16, FAKE_END, FAKE_GPA - 16, 0, UINT64_MAX - 15,
-				 0xc0000000};
+	const uint64_t addr[] = {FAKE_END - 16,	  FAKE_END,  FAKE_GPA - 16, 0,
+				 UINT64_MAX - 15, 0xc0000000};
 
 	for (unsigned i = 0; i < sizeof(addr) / sizeof(addr[0]); i++) {
 		struct fake f;
 
+		/* where the table starts in RAM, its entry 0 is valid */
 		CHECK(fake_init(&f, 8, false) == 0);
+		if (addr[i] >= FAKE_GPA && addr[i] <= FAKE_END - 16)
+			desc_at(&f, addr[i], 0, data(&f, 0), 16, 0, 0);
 		desc(&f, 0, addr[i], 32, IN, 0);
 		offer(&f, 0);
 		BROKEN(&f);
@@ -223,9 +255,11 @@ static int test_indirect_loops(void)
 	offer(&f, 0);
 	BROKEN(&f);
 	fake_free(&f);
-	/* next past the table (but inside the queue's size) */
+	/* next past the table (but inside the queue's size), to an entry
+	 * that would be valid */
 	CHECK(fake_init(&f, 8, false) == 0);
 	desc_at(&f, t, 0, data(&f, 0), 16, N, 2);
+	desc_at(&f, t, 2, data(&f, 0), 16, 0, 0);
 	desc(&f, 0, t, 32, IN, 0);
 	offer(&f, 0);
 	BROKEN(&f);
@@ -273,10 +307,18 @@ static int test_buffer_bounds(void)
 		uint32_t len;
 		bool ok;
 	} b[] = {
-	    {FAKE_END - 8, 8, true},	    {FAKE_END - 8, 9, false},	{FAKE_END, 0, true},
-	    {FAKE_END, 1, false},	    {FAKE_END + 1, 0, false},	{FAKE_GPA, 0, true},
-	    {FAKE_GPA - 1, 2, false},	    {FAKE_GPA - 1, 0, false},	{0, 0, false},
-	    {FAKE_END - 1, 0xffffffff, false}, {UINT64_MAX, 1, false}, {UINT64_MAX - 7, 16, false},
+	    {FAKE_END - 8, 8, true},
+	    {FAKE_END - 8, 9, false},
+	    {FAKE_END, 0, true},
+	    {FAKE_END, 1, false},
+	    {FAKE_END + 1, 0, false},
+	    {FAKE_GPA, 0, true},
+	    {FAKE_GPA - 1, 2, false},
+	    {FAKE_GPA - 1, 0, false},
+	    {0, 0, false},
+	    {FAKE_END - 1, 0xffffffff, false},
+	    {UINT64_MAX, 1, false},
+	    {UINT64_MAX - 7, 16, false},
 	};
 
 	for (unsigned i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
@@ -337,9 +379,14 @@ static int test_pci_hole(void)
 		uint32_t len;
 		bool ok;
 	} b[] = {
-	    {0xc0000000 - 8, 8, true},	{0xc0000000 - 8, 16, false}, {0xc0000000, 1, false},
-	    {0xfec00000, 4, false},	{high - 8, 16, false},	     {high, 16, true},
-	    {high + FAKE_LEN / 2 - 4, 8, false}, {high + FAKE_LEN / 2 - 4, 4, true},
+	    {0xc0000000 - 8, 8, true},
+	    {0xc0000000 - 8, 16, false},
+	    {0xc0000000, 1, false},
+	    {0xfec00000, 4, false},
+	    {high - 8, 16, false},
+	    {high, 16, true},
+	    {high + FAKE_LEN / 2 - 4, 8, false},
+	    {high + FAKE_LEN / 2 - 4, 4, true},
 	};
 
 	for (unsigned i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
@@ -348,8 +395,8 @@ static int test_pci_hole(void)
 		CHECK(fake_init_at(&f, low, 8, false) == 0);
 		f.g.n = 2;
 		f.g.r[0].size = FAKE_LEN / 2;
-		f.g.r[1] = (struct gmem_region){.gpa = high, .size = FAKE_LEN / 2,
-						.off = FAKE_LEN / 2};
+		f.g.r[1] =
+		    (struct gmem_region){.gpa = high, .size = FAKE_LEN / 2, .off = FAKE_LEN / 2};
 		desc(&f, 0, b[i].addr, b[i].len, 0, 0);
 		offer(&f, 0);
 		if (!b[i].ok) {
@@ -400,7 +447,7 @@ static int test_chain_length_limit(void)
 	return 0;
 }
 
-/* A chain may carry 2^32 bytes, not one more (spec 2.7.5). The region
+/* A chain may carry 2^32 bytes, not one more (the spec's limit). The region
  * claims more RAM than the buffer holds: nothing here touches the data,
  * only the rings, which lie in the real buffer. */
 static int test_total_bytes(void)
@@ -451,11 +498,11 @@ static int test_init_placement(void)
 		int r;
 	} c[] = {
 	    {d, a, u, 0},
-	    {d + 8, a, u, -EINVAL},		  /* desc 16-aligned */
-	    {d, a + 1, u, -EINVAL},		  /* avail 2-aligned */
-	    {d, a, u + 2, -EINVAL},		  /* used 4-aligned */
-	    {d - 16, a, u, -EINVAL},		  /* below RAM */
-	    {FAKE_END - 16 * s, a, u, 0},	  /* desc ends at the end */
+	    {d + 8, a, u, -EINVAL},	  /* desc 16-aligned */
+	    {d, a + 1, u, -EINVAL},	  /* avail 2-aligned */
+	    {d, a, u + 2, -EINVAL},	  /* used 4-aligned */
+	    {d - 16, a, u, -EINVAL},	  /* below RAM */
+	    {FAKE_END - 16 * s, a, u, 0}, /* desc ends at the end */
 	    {FAKE_END - 16 * s + 16, a, u, -EINVAL},
 	    {d, a_last, u, 0},
 	    {d, a_last + 2, u, -EINVAL}, /* used_event past the end */
@@ -482,6 +529,12 @@ static int test_init_placement(void)
 	/* a fake gmem over a misaligned buffer cannot give aligned rings */
 	gmem_fake(&g, mem + 2, FAKE_GPA, FAKE_LEN - 2);
 	CHECK(vq_init(&vq, &g, s, d, a, u, false) == -EINVAL);
+	gmem_fake(&g, mem + 8, FAKE_GPA, FAKE_LEN - 8);
+	CHECK(vq_init(&vq, &g, s, d, a, u, false) == -EINVAL);
+	/* and the guest's alignment is checked on its own addresses, even
+	 * where the host pointer happens to be aligned */
+	gmem_fake(&g, mem, FAKE_GPA + 8, FAKE_LEN);
+	CHECK(vq_init(&vq, &g, s, FAKE_GPA + 8, a + 8, u + 8, false) == -EINVAL);
 	free(mem);
 	return 0;
 }
@@ -621,6 +674,7 @@ int main(void)
 	    TEST(test_whole_table_chain),
 	    TEST(test_next_out_of_range),
 	    TEST(test_head_out_of_range),
+	    TEST(test_table_at_end_of_ram),
 	    TEST(test_avail_idx_jump),
 	    TEST(test_indirect_misaligned_ok),
 	    TEST(test_indirect_bad_len),

@@ -1,6 +1,6 @@
 /* A fake guest for the virtqueue tests: one RAM region over a heap buffer,
  * the three ring parts at fixed places, and driver-side helpers written
- * from the spec's layout (2.7), not from virtqueue.c. */
+ * from the spec's layout, not from virtqueue.c. */
 #pragma once
 
 #include <errno.h>
@@ -15,10 +15,10 @@
 #define FAKE_GPA  0x100000ull
 #define FAKE_LEN  0x40000ull
 #define FAKE_END  (FAKE_GPA + FAKE_LEN)
-#define DESC_OFF  0x0ull    /* up to 16 KiB: 1024 descriptors */
-#define AVAIL_OFF 0x4000ull /* 6 + 2 * 1024 */
-#define USED_OFF  0x5000ull /* 6 + 8 * 1024 */
-#define DATA_OFF  0x8000ull /* buffers */
+#define DESC_OFF  0x0ull     /* up to 16 KiB: 1024 descriptors */
+#define AVAIL_OFF 0x4000ull  /* 6 + 2 * 1024 */
+#define USED_OFF  0x5000ull  /* 6 + 8 * 1024 */
+#define DATA_OFF  0x8000ull  /* buffers */
 #define IND_OFF	  0x30000ull /* indirect tables */
 
 struct fake {

@@ -1,0 +1,153 @@
+/* moat-blk's worker pool; the flush ordering rule is in blk_pool.h. */
+#include "blk_pool.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static void w_unlink(struct blk_pool *p, struct blk_req *r)
+{
+	if (r->wprev)
+		r->wprev->wnext = r->wnext;
+	else
+		p->w_head = r->wnext;
+	if (r->wnext)
+		r->wnext->wprev = r->wprev;
+	else
+		p->w_tail = r->wprev;
+	r->wprev = r->wnext = NULL;
+	pthread_cond_broadcast(&p->written);
+}
+
+/* Called with the lock held; drops it while the request runs. A write
+ * leaves the list only after `done` has pushed it, so a flush after it
+ * also completes after it in the used ring. */
+static void run_one(struct blk_pool *p, struct blk_req *r)
+{
+	if (r->op == BLK_OP_FLUSH)
+		while (p->w_head && p->w_head->seq < r->seq)
+			pthread_cond_wait(&p->written, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	p->exec(p->disk, r);
+	p->done(p->opaque, r);
+	pthread_mutex_lock(&p->lock);
+	if (r->op == BLK_OP_WRITE)
+		w_unlink(p, r);
+	free(r);
+}
+
+static void *worker(void *arg)
+{
+	struct blk_pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		struct blk_req *r = p->head;
+
+		if (!r) {
+			if (p->stop)
+				break;
+			pthread_cond_wait(&p->work, &p->lock);
+			continue;
+		}
+		p->head = r->next;
+		if (!p->head)
+			p->tail = NULL;
+		r->next = NULL;
+		run_one(p, r);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+int blk_pool_start(struct blk_pool *p, const struct blk_disk *disk, unsigned nthreads,
+		   blk_done_fn done, void *opaque)
+{
+	int rc;
+
+	if (nthreads < 1 || nthreads > BLK_MAX_WORKERS || !done)
+		return -EINVAL;
+	*p = (struct blk_pool){
+	    .disk = disk, .exec = blk_req_execute, .done = done, .opaque = opaque};
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->written, NULL);
+	for (unsigned i = 0; i < nthreads; i++) {
+		rc = pthread_create(&p->thr[i], NULL, worker, p);
+		if (rc) {
+			blk_pool_stop(p);
+			return -rc;
+		}
+		p->nthreads++;
+	}
+	return 0;
+}
+
+void blk_pool_submit(struct blk_pool *p, struct blk_req *r)
+{
+	pthread_mutex_lock(&p->lock);
+	r->next = NULL;
+	r->wprev = r->wnext = NULL;
+	/* a write takes the next number; a flush waits for all below it */
+	r->seq = r->op == BLK_OP_WRITE ? p->next_seq++ : p->next_seq;
+	if (r->op == BLK_OP_WRITE) {
+		r->wprev = p->w_tail;
+		if (p->w_tail)
+			p->w_tail->wnext = r;
+		else
+			p->w_head = r;
+		p->w_tail = r;
+	}
+	if (p->tail)
+		p->tail->next = r;
+	else
+		p->head = r;
+	p->tail = r;
+	pthread_cond_signal(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct blk_req *blk_pool_cancel(struct blk_pool *p, unsigned q)
+{
+	struct blk_req *out = NULL, **link, *r;
+
+	pthread_mutex_lock(&p->lock);
+	link = &p->head;
+	p->tail = NULL;
+	while ((r = *link)) {
+		if (r->queue != q) {
+			p->tail = r;
+			link = &r->next;
+			continue;
+		}
+		*link = r->next;
+		if (r->op == BLK_OP_WRITE)
+			w_unlink(p, r);
+		r->next = out;
+		out = r;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return out;
+}
+
+void blk_pool_stop(struct blk_pool *p)
+{
+	struct blk_req *r;
+
+	pthread_mutex_lock(&p->lock);
+	while ((r = p->head)) {
+		p->head = r->next;
+		if (r->op == BLK_OP_WRITE)
+			w_unlink(p, r);
+		free(r);
+	}
+	p->tail = NULL;
+	p->stop = true;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->nthreads; i++)
+		pthread_join(p->thr[i], NULL);
+	p->nthreads = 0;
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->work);
+	pthread_cond_destroy(&p->written);
+}

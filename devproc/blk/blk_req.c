@@ -1,0 +1,165 @@
+/* virtio-blk request parsing and execution. See blk_req.h. */
+#include "blk_req.h"
+
+#include <endian.h>
+#include <errno.h>
+#include <linux/virtio_blk.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The last writable byte of the chain, or NULL if it has none. Zero-length
+ * buffers are skipped: they hold no byte. */
+static uint8_t *status_byte(const struct vq_chain *c)
+{
+	for (unsigned i = c->n; i > c->n_out; i--) {
+		const struct vq_buf *b = &c->e[i - 1];
+		if (b->len)
+			return (uint8_t *)b->ptr + b->len - 1;
+	}
+	return NULL;
+}
+
+/* Point r->iov at len bytes of buffers [first, last) of c, skipping the
+ * first skip bytes of them (a byte stream, as in vq_chain_read). */
+static void build_iov(struct blk_req *r, const struct vq_chain *c, unsigned first, unsigned last,
+		      uint64_t skip, uint64_t len)
+{
+	r->niov = 0;
+	r->len = len;
+	for (unsigned i = first; i < last && len; i++) {
+		const struct vq_buf *b = &c->e[i];
+		uint64_t k;
+
+		if (skip >= b->len) {
+			skip -= b->len;
+			continue;
+		}
+		k = b->len - skip < len ? b->len - skip : len;
+		r->iov[r->niov++] = (struct iovec){(uint8_t *)b->ptr + skip, k};
+		len -= k;
+		skip = 0;
+	}
+}
+
+/* Data of an IN or OUT request: whole sectors, all inside the disk. */
+static bool range_ok(const struct blk_disk *disk, uint64_t sector, uint64_t len)
+{
+	return len % BLK_SECTOR == 0 && sector <= disk->sectors &&
+	       len / BLK_SECTOR <= disk->sectors - sector;
+}
+
+int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct blk_req *r)
+{
+	uint8_t hdr[BLK_HDR_LEN];
+	uint64_t sector, in_data;
+	unsigned n_out = c->n_out < c->n ? c->n_out : c->n;
+
+	r->status_p = status_byte(c);
+	/* The header is copied once: the guest may change it under us. */
+	if (!r->status_p || vq_chain_read(c, 0, hdr, sizeof(hdr)) != sizeof(hdr))
+		return -EBADMSG;
+	memcpy(&r->type, hdr, 4);
+	memcpy(&sector, hdr + 8, 8);
+	r->type = le32toh(r->type);
+	sector = le64toh(sector);
+	in_data = c->in_bytes - 1; /* writable bytes before the status */
+	r->used_len = c->in_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)c->in_bytes;
+	r->status = VIRTIO_BLK_S_OK;
+	r->op = BLK_OP_DONE;
+	r->niov = 0;
+	r->len = 0;
+	r->offset = sector * BLK_SECTOR; /* meaningful only once range_ok */
+
+	switch (r->type) {
+	case VIRTIO_BLK_T_IN:
+		if (!range_ok(disk, sector, in_data))
+			break;
+		build_iov(r, c, n_out, c->n, 0, in_data);
+		r->op = BLK_OP_READ;
+		return 0;
+	case VIRTIO_BLK_T_OUT:
+		/* 5.2.6.2: a read-only device fails writes, and writes nothing */
+		if (disk->read_only || !range_ok(disk, sector, c->out_bytes - BLK_HDR_LEN))
+			break;
+		build_iov(r, c, 0, n_out, BLK_HDR_LEN, c->out_bytes - BLK_HDR_LEN);
+		r->op = BLK_OP_WRITE;
+		return 0;
+	case VIRTIO_BLK_T_FLUSH:
+		r->op = BLK_OP_FLUSH;
+		return 0;
+	case VIRTIO_BLK_T_GET_ID:
+		build_iov(r, c, n_out, c->n, 0,
+			  in_data < BLK_SERIAL_LEN ? in_data : BLK_SERIAL_LEN);
+		r->op = BLK_OP_GET_ID;
+		return 0;
+	default:
+		r->status = VIRTIO_BLK_S_UNSUPP;
+		return 0;
+	}
+	r->status = VIRTIO_BLK_S_IOERR;
+	return 0;
+}
+
+/* preadv/pwritev until all of r's iov is done. 0 or -errno; -EIO when the
+ * image ends early (someone shrank it under us). Advances r->iov. */
+static int rw_all(const struct blk_disk *disk, struct blk_req *r, bool write)
+{
+	struct iovec *iov = r->iov;
+	unsigned n = r->niov;
+	uint64_t off = r->offset;
+
+	while (n) {
+		ssize_t k = write ? pwritev(disk->fd, iov, (int)n, (off_t)off)
+				  : preadv(disk->fd, iov, (int)n, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EIO;
+		off += (uint64_t)k;
+		while (n && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+static void copy_serial(const struct blk_disk *disk, struct blk_req *r)
+{
+	uint64_t done = 0;
+
+	for (unsigned i = 0; i < r->niov; i++) {
+		memcpy(r->iov[i].iov_base, disk->serial + done, r->iov[i].iov_len);
+		done += r->iov[i].iov_len;
+	}
+}
+
+void blk_req_execute(const struct blk_disk *disk, struct blk_req *r)
+{
+	switch (r->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		if (rw_all(disk, r, r->op == BLK_OP_WRITE) < 0)
+			r->status = VIRTIO_BLK_S_IOERR;
+		break;
+	case BLK_OP_FLUSH:
+		if (fdatasync(disk->fd) < 0)
+			r->status = VIRTIO_BLK_S_IOERR;
+		break;
+	case BLK_OP_GET_ID:
+		copy_serial(disk, r);
+		break;
+	case BLK_OP_DONE:
+		break;
+	}
+	/* guest-shared: one store, and vq_push's release orders it before
+	 * the used index the driver looks at */
+	__atomic_store_n(r->status_p, r->status, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,75 @@
+/* virtio-blk requests (virtio spec 5.2.6): parsing a descriptor chain into
+ * what to do, and doing it against the image. The chain is arbitrary guest
+ * input that vq_pop() has bounds-checked (every buffer lies in guest RAM):
+ * here the layout is checked. Per the spec the device assumes no framing
+ * (2.6.4): the header is the first 16 readable bytes wherever they lie,
+ * the status is the last writable byte, and data may share buffers with
+ * either. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "virtqueue.h"
+
+#define BLK_SECTOR     512u
+#define BLK_HDR_LEN    16u		  /* le32 type, le32 reserved, le64 sector */
+#define BLK_SERIAL_LEN 20u		  /* VIRTIO_BLK_ID_BYTES */
+#define BLK_SEG_MAX    (VQ_MAX_CHAIN - 2) /* data buffers: header and status aside */
+
+/* The image as the device sees it. */
+struct blk_disk {
+	int fd;		  /* not owned */
+	uint64_t sectors; /* capacity in 512-byte sectors */
+	bool read_only;
+	char serial[BLK_SERIAL_LEN]; /* zero-padded, not NUL-terminated when full */
+};
+
+enum blk_op {
+	BLK_OP_DONE,   /* nothing to do but report status (an error, UNSUPP) */
+	BLK_OP_READ,   /* preadv into iov */
+	BLK_OP_WRITE,  /* pwritev from iov */
+	BLK_OP_FLUSH,  /* fdatasync, after earlier writes (blk_pool.h) */
+	BLK_OP_GET_ID, /* the serial into iov */
+};
+
+/* One request. The pool and model fields are theirs; parse fills the rest. */
+struct blk_req {
+	enum blk_op op;
+	uint32_t type;	   /* VIRTIO_BLK_T_*, as the guest sent it */
+	uint8_t status;	   /* VIRTIO_BLK_S_*: the result so far */
+	uint8_t *status_p; /* the status byte in guest RAM */
+	uint32_t used_len; /* for vq_push: every writable byte, status included */
+	uint64_t offset;   /* in the image, bytes */
+	uint64_t len;	   /* data bytes in iov */
+
+	/* owner bookkeeping (blk_model.c, blk_pool.c) */
+	uint16_t head;
+	unsigned queue;
+	uint64_t gen;
+	uint64_t seq;
+	struct blk_req *next;	       /* pool FIFO */
+	struct blk_req *wprev, *wnext; /* pool: writes not yet finished */
+
+	unsigned niov;
+	struct iovec iov[]; /* room for the chain's buffer count */
+};
+
+/* Bytes to allocate for a request parsed from chain c. */
+static inline uint64_t blk_req_size(const struct vq_chain *c)
+{
+	return sizeof(struct blk_req) + (uint64_t)c->n * sizeof(struct iovec);
+}
+
+/* Parse chain c for disk into r (allocated with blk_req_size(c) bytes;
+ * the owner fields are left alone). Returns 0 with r->op set (and, for
+ * BLK_OP_DONE, r->status the error to report), or -EBADMSG when the
+ * chain has no room for a header or a status byte: nothing can be
+ * reported, and the caller returns the chain with 0 bytes written. */
+int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct blk_req *r);
+
+/* Do r (any op) against disk, then store its status byte in guest RAM.
+ * Blocking I/O: called from the worker pool or, for BLK_OP_DONE and
+ * BLK_OP_GET_ID, inline. */
+void blk_req_execute(const struct blk_disk *disk, struct blk_req *r);

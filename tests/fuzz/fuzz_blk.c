@@ -1,0 +1,128 @@
+/* libFuzzer target: virtio-blk request parsing and execution
+ * (devproc/blk/blk_req.c) on arbitrary descriptor chains, against a small
+ * in-memory image. The input:
+ *   byte 0: bit 0 read-only disk, bits 1-7 ignored
+ *   byte 1: number of buffers n (mod VQ_MAX_CHAIN + 1)
+ *   n * 5 bytes: offset (le16) and length (le16) in a 64 KiB guest RAM,
+ *                flags (bit 0 writable); readable buffers are moved
+ *                first, as vq_pop guarantees
+ *   the rest: copied into guest RAM from offset 0 (headers, data)
+ * Invariants: a parsed request's iov lies inside its chain's buffers, adds
+ * up to its length, whole sectors inside the disk for reads and writes;
+ * the used length covers the writable bytes; a read-only image never
+ * changes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "blk_req.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define RAM_SIZE 0x10000
+#define SECTORS	 16
+
+static uint8_t ram[RAM_SIZE];
+static struct vq_chain chain;
+
+static bool in_chain(const struct vq_chain *c, const struct iovec *v)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		const uint8_t *b = c->e[i].ptr, *p = v->iov_base;
+		if (p >= b && p + v->iov_len <= b + c->e[i].len)
+			return true;
+	}
+	return false;
+}
+
+static void check(const struct vq_chain *c, const struct blk_disk *disk, const struct blk_req *r)
+{
+	uint64_t sum = 0;
+
+	for (unsigned i = 0; i < r->niov; i++) {
+		if (!in_chain(c, &r->iov[i]))
+			abort();
+		sum += r->iov[i].iov_len;
+	}
+	if (r->op != BLK_OP_DONE && sum != r->len)
+		abort();
+	if (r->used_len != (c->in_bytes > UINT32_MAX ? UINT32_MAX : c->in_bytes))
+		abort();
+	if (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE) {
+		if (r->len % BLK_SECTOR || r->offset > disk->sectors * BLK_SECTOR ||
+		    r->len > disk->sectors * BLK_SECTOR - r->offset)
+			abort();
+	}
+	if (r->op == BLK_OP_WRITE && disk->read_only)
+		abort();
+	if (r->op == BLK_OP_GET_ID && r->len > BLK_SERIAL_LEN)
+		abort();
+}
+
+/* Readable buffers first, as vq_pop hands them over. */
+static void build_chain(const uint8_t **p, const uint8_t *end, unsigned n)
+{
+	struct vq_buf w[VQ_MAX_CHAIN];
+	unsigned nw = 0;
+
+	memset(&chain, 0, sizeof(chain));
+	for (unsigned i = 0; i < n && end - *p >= 5; i++, *p += 5) {
+		uint32_t off = (*p)[0] | (*p)[1] << 8, len = (*p)[2] | (*p)[3] << 8;
+		if (off + len > RAM_SIZE)
+			len = RAM_SIZE - off;
+		struct vq_buf b = {
+		    .ptr = ram + off, .gpa = off, .len = len, .writable = (*p)[4] & 1};
+		if (b.writable) {
+			w[nw++] = b;
+			chain.in_bytes += len;
+		} else {
+			chain.e[chain.n_out++] = b;
+			chain.out_bytes += len;
+		}
+	}
+	chain.n = chain.n_out;
+	for (unsigned i = 0; i < nw; i++)
+		chain.e[chain.n++] = w[i];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int img = -1;
+	static uint8_t before[SECTORS * BLK_SECTOR], after[SECTORS * BLK_SECTOR];
+	const uint8_t *p = data + 2, *end = data + size;
+	struct blk_disk disk = {.sectors = SECTORS, .serial = "fuzz-serial"};
+
+	if (size < 2)
+		return 0;
+	if (img < 0) {
+		img = memfd_create("fuzz-blk", 0);
+		if (img < 0 || ftruncate(img, sizeof(before)) < 0)
+			abort();
+	}
+	disk.fd = img;
+	disk.read_only = data[0] & 1;
+	build_chain(&p, end, data[1] % (VQ_MAX_CHAIN + 1));
+	memset(ram, 0, sizeof(ram));
+	memcpy(ram, p, (size_t)(end - p) < sizeof(ram) ? (size_t)(end - p) : sizeof(ram));
+	if (disk.read_only && pread(img, before, sizeof(before), 0) != sizeof(before))
+		abort();
+
+	struct blk_req *r = malloc(blk_req_size(&chain));
+	if (!r)
+		abort();
+	if (blk_req_parse(&chain, &disk, r) == 0) {
+		check(&chain, &disk, r);
+		blk_req_execute(&disk, r);
+	} else if (chain.out_bytes >= BLK_HDR_LEN && chain.in_bytes >= 1) {
+		abort(); /* only a chain without room for header or status is refused */
+	}
+	free(r);
+	if (disk.read_only) {
+		if (pread(img, after, sizeof(after), 0) != sizeof(after) ||
+		    memcmp(before, after, sizeof(before)))
+			abort();
+	}
+	return 0;
+}

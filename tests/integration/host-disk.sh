@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Disks on the host's own KVM with the tiny PVH guest (which does not touch
+# them: Linux guests do, in linux-disk.sh): bad --disk input, the image
+# lock between two moats, moat-blk's sandbox, and SIGKILL of moat-blk
+# while the VM runs. Needs root and /dev/kvm.
+# Usage: host-disk.sh MOAT TINY_ELF
+MOAT=$1
+TINY=$2
+. "$(dirname "$0")/lib.sh"
+
+if [ ! -w /dev/kvm ]; then
+	echo "1..0 # SKIP no usable /dev/kvm"
+	exit 77
+fi
+T=$T_TMP
+truncate -s 64M "$T/img"
+truncate -s 1000 "$T/odd"
+
+nblk() { pgrep -cx moat-blk || true; }
+bad() { # bad NAME PATTERN ARGS... : exit 2, one clear line, no process left behind
+	local name=$1 pat=$2 before
+	shift 2
+	before=$(nblk)
+	timeout 30 "$MOAT" run --kernel "$TINY" --cmdline h "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	local st=$?
+	[ $st = 2 ] && grep -q -- "$pat" "$T/$name.err" && [ "$(wc -l <"$T/$name.err")" -le 2 ] &&
+		[ "$(nblk)" = "$before" ] || { echo "# $name: exit $st" >&2; diag <"$T/$name.err"; return 1; }
+}
+check "missing image" bad missing "cannot open disk image" --disk path="$T/none"
+check "image not whole sectors" bad odd "not a whole number of 512-byte sectors" --disk path="$T/odd"
+check "image is a directory" bad dir "not a regular file" --disk path="$T",ro
+check "--disk without path" bad nopath "needs path=" --disk ro
+check "--disk with an unknown field" bad field "unknown field" --disk path="$T/img",cache=none
+check "--disk id used twice" bad twice "used twice" --disk path="$T/img",id=a --disk path="$T/odd",id=a
+
+"$MOAT" run --kernel "$TINY" --cmdline w --disk path="$T/img",serial=host-disk-1 \
+	--audit "$T/audit" --serial "file:$T/console" >"$T/out" 2>"$T/err" </dev/null &
+mon=$!
+if wait_for "$T/console" "TINY: waiting" 30; then
+	ok "a VM with a disk is up"
+	blk=$(child_pid "$mon" moat-blk)
+	check "moat-blk runs under the monitor" [ -n "$blk" ]
+	[ -n "$blk" ] && check_sandboxed "$blk" moat-blk
+	n=$(sed -n 's/.*child-ready child=blk0 .*syscalls=\([0-9]*\).*/\1/p' "$T/audit")
+	check "moat-blk's policy size is in the audit trail (${n:-?} syscalls)" [ "${n:-0}" -gt 0 ]
+	check "a second moat cannot use the same image" bad locked "in use by another process" --disk path="$T/img"
+	check "nor read-only" bad lockedro "in use by another process" --disk path="$T/img",ro
+	kill -KILL "$blk"
+	wait_for "$T/audit" "child-died child=blk0" 10
+	check "SIGKILL of moat-blk is recorded" grep -q "child-died child=blk0 kind=blk pid=$blk was killed by signal KILL" "$T/audit"
+	check "the VM keeps running without it" kill -0 "$mon"
+else
+	not_ok "a VM with a disk is up"
+	diag <"$T/err"
+fi
+kill -TERM "$mon"
+wait "$mon"
+check "SIGTERM ends it with exit 0 (got $?)" [ $? = 0 ]
+check "nothing left running" bash -c '! pgrep -x moat-blk && ! pgrep -x moat-vcpu'
+truncate -s 64M "$T/img2"
+check "two read-only users may share an image" bash -c "
+	'$MOAT' run --kernel '$TINY' --cmdline w --disk path='$T/img2',ro --serial file:'$T/c1' </dev/null >/dev/null 2>&1 &
+	m1=\$!
+	for i in \$(seq 100); do grep -q waiting '$T/c1' 2>/dev/null && break; sleep 0.1; done
+	timeout 30 '$MOAT' run --kernel '$TINY' --cmdline h --disk path='$T/img2',ro </dev/null >/dev/null 2>&1
+	st=\$?
+	kill -TERM \$m1; wait \$m1
+	[ \$st = 0 ]"
+finish
