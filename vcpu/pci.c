@@ -196,7 +196,13 @@ bool pci_mmio(struct pci_bus *b, uint64_t gpa, uint8_t *data, unsigned len, bool
 		if (is_write && off >= VPCI_MSIX_TABLE_OFF &&
 		    off < VPCI_MSIX_TABLE_OFF + (uint64_t)f->nvec * VPCI_MSIX_ENTRY)
 			snoop_msix(b, f, off - VPCI_MSIX_TABLE_OFF, data, len);
-		remote_access(f->rd, IORING_SPACE_MMIO, gpa, data, len, is_write);
+		/* A function whose process is gone reads as a device held in
+		 * reset (zeros), not as absent (all ones): Linux's virtio
+		 * driver, resetting it at shutdown, polls device_status until
+		 * it reads 0 and would otherwise spin forever. */
+		if (remote_access(f->rd, IORING_SPACE_MMIO, gpa, data, len, is_write) < 0 &&
+		    !is_write)
+			memset(data, 0, len);
 		return true;
 	}
 	return false;

@@ -6,7 +6,11 @@
  * registers one KVM ioeventfd per queue notify address, and turns the
  * guest's writes to each MSI-X table entry into a KVM MSI route for the
  * irqfd of that vector. A device never asks for a route, so a compromised
- * one cannot aim interrupts anywhere the guest did not. */
+ * one cannot aim interrupts anywhere the guest did not.
+ *
+ * When a function's process dies, its config space reads all ones (no
+ * device) and its BAR0 reads zeros (a device held in reset), so that the
+ * guest's driver can still reset it and shut down. */
 #pragma once
 
 #include <pthread.h>

@@ -35,7 +35,9 @@ int remote_access(struct remote_dev *d, unsigned space, uint64_t addr, uint8_t *
 		rc = ioring_call(&d->ring, vcpu_self_id, &req, &val, REMOTE_TIMEOUT_MS);
 		if (rc == -ETIMEDOUT)
 			remote_detach(d, "it did not answer in time");
-		else if (rc < 0 && rc != -EPIPE)
+		else if (rc == -EPIPE)
+			remote_detach(d, "it is gone");
+		else if (rc < 0)
 			remote_detach(d, "it answered garbage");
 	}
 	if (!is_write) {
