@@ -15,6 +15,7 @@
 #include "loop.h"
 #include "log.h"
 #include "pol.h"
+#include "pol_report_proto.h"
 #include "util.h"
 #include "vcpu.pb-c.h"
 #include "virtio_pci_layout.h"
@@ -161,16 +162,11 @@ static int send_to_monitor(Moat__Vcpu__VcpuToMonitor *env)
 
 static int send_ready(const struct pol_report *rep, const char *format)
 {
-	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
+	Moat__Sandbox__SandboxReport sr;
 	Moat__Vcpu__ReadyEvent ready = MOAT__VCPU__READY_EVENT__INIT;
 	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
 
-	sr.uid = rep->uid;
-	sr.caps_all_zero = rep->caps_all_zero;
-	sr.no_new_privs = rep->no_new_privs;
-	sr.seccomp_mode = rep->seccomp_mode;
-	sr.policy_syscalls = rep->policy_syscalls;
-	sr.namespaces = (char *)rep->namespaces;
+	pol_report_to_proto(rep, &sr);
 	ready.sandbox = &sr;
 	ready.kernel_format = (char *)format;
 	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;

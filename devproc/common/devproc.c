@@ -11,6 +11,7 @@
 #include "ioring.h"
 #include "log.h"
 #include "pol.h"
+#include "pol_report_proto.h"
 
 #define CONTROL_FD       3
 #define START_TIMEOUT_MS 30000
@@ -55,16 +56,11 @@ static int receive_start(struct dev_state *st, Moat__Dev__MonitorToDevice **env_
 
 static int send_ready(const struct dev_state *st, const char *name, const struct pol_report *rep)
 {
-	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
+	Moat__Sandbox__SandboxReport sr;
 	Moat__Dev__ReadyEvent ready = MOAT__DEV__READY_EVENT__INIT;
 	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
 
-	sr.uid = rep->uid;
-	sr.caps_all_zero = rep->caps_all_zero;
-	sr.no_new_privs = rep->no_new_privs;
-	sr.seccomp_mode = rep->seccomp_mode;
-	sr.policy_syscalls = rep->policy_syscalls;
-	sr.namespaces = (char *)rep->namespaces;
+	pol_report_to_proto(rep, &sr);
 	ready.kind = (char *)st->k->kind;
 	ready.name = (char *)name;
 	ready.sandbox = &sr;

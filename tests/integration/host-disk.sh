@@ -8,10 +8,7 @@ MOAT=$1
 TINY=$2
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -w /dev/kvm ]; then
-	echo "1..0 # SKIP no usable /dev/kvm"
-	exit 77
-fi
+need_host_kvm
 T=$T_TMP
 truncate -s 64M "$T/img"
 truncate -s 1000 "$T/odd"

@@ -9,10 +9,7 @@ MOAT=$1
 TINY=$2
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -w /dev/kvm ]; then
-	echo "1..0 # SKIP no usable /dev/kvm"
-	exit 77
-fi
+need_host_kvm
 T=$T_TMP
 OSK="hardwork-moat-test-osk-$(printf %041d 7)" # 64 bytes, made up
 printf '%s\n' "$OSK" >"$T/osk"

@@ -7,10 +7,7 @@ MOAT=$1
 TINY=$2
 . "$(dirname "$0")/lib.sh"
 
-if [ ! -w /dev/kvm ]; then
-	echo "1..0 # SKIP no usable /dev/kvm"
-	exit 77
-fi
+need_host_kvm
 T=$T_TMP
 
 run() { # run NAME EXPECTED_STATUS ARGS... ; output in $T/NAME.out/.err

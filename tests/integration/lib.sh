@@ -22,6 +22,14 @@ finish() {
 	[ "$T_FAIL" -eq 0 ]
 }
 
+# Tests of moat on the host's own KVM skip (exit 77) without one.
+need_host_kvm() {
+	if [ ! -w /dev/kvm ]; then
+		echo "1..0 # SKIP no usable /dev/kvm"
+		exit 77
+	fi
+}
+
 # wait_for FILE PATTERN SECONDS: poll until PATTERN appears in FILE.
 wait_for() {
 	local i
