@@ -40,6 +40,8 @@ static bool valid(const struct ioring_slot *s)
 		return false;
 	if (s->space == IORING_SPACE_MMIO)
 		return true;
+	if (s->space == IORING_SPACE_PCICFG)
+		return s->addr <= 0xfff && s->addr + s->size <= 0x1000;
 	return s->space == IORING_SPACE_PIO && s->addr <= 0xffff && s->addr + s->size <= 0x10000;
 }
 
@@ -48,9 +50,12 @@ static void handler(void *opaque, unsigned space, uint64_t addr, unsigned size, 
 {
 	(*(unsigned *)opaque)++;
 	if ((size != 1 && size != 2 && size != 4 && size != 8) ||
-	    (space != IORING_SPACE_PIO && space != IORING_SPACE_MMIO))
+	    (space != IORING_SPACE_PIO && space != IORING_SPACE_MMIO &&
+	     space != IORING_SPACE_PCICFG))
 		abort();
 	if (space == IORING_SPACE_PIO && (addr > 0xffff || addr + size > 0x10000))
+		abort();
+	if (space == IORING_SPACE_PCICFG && (addr > 0xfff || addr + size > 0x1000))
 		abort();
 	if (is_write ? (*val & ~mask_of(size)) != 0 : *val != mask_of(size))
 		abort();
