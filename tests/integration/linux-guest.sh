@@ -79,7 +79,7 @@ check "smc: key count is 18" [ "$(marker smc 'smc key_count')" = 18 ]
 # One name a line: names are four bytes and may end in a space ("REV ").
 sed -n 's/^MOAT-GUEST: smc key [0-9]* //p' "$T/smc.out" | tr -d '\r' >"$T/keys"
 keys=$(tr '\n' ' ' <"$T/keys")
-check "smc: keys by index in ascending byte order ($keys)" LC_ALL=C sort -c "$T/keys"
+check "smc: keys by index in ascending byte order ($keys)" env LC_ALL=C sort -c "$T/keys"
 check "smc: #KEY, OSK0, OSK1, FNum, REV listed" \
 	bash -c "grep -q '#KEY' <<<'$keys' && grep -q OSK0 <<<'$keys' && grep -q OSK1 <<<'$keys' && grep -q FNum <<<'$keys' && grep -q 'REV' <<<'$keys'"
 hex=$(printf '%s' "$OSK" | od -An -tx1 | tr -d ' \n')
