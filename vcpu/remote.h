@@ -12,8 +12,12 @@
 #include "ioring.h"
 
 #define REMOTE_MAX_DEVICES 8
-/* A device this slow is treated as dead: a vCPU never waits longer. */
-#define REMOTE_TIMEOUT_MS 2000
+/* A device this slow is treated as hung and detached: a vCPU never waits
+ * longer. A device that dies is seen at once (closed doorbell, the
+ * monitor's detach); this bound is for a live device that stops
+ * answering, and is generous because a busy or nested host can leave a
+ * healthy device process unscheduled for a second or more. */
+#define REMOTE_TIMEOUT_MS 10000
 
 struct remote_dev {
 	char name[16];
