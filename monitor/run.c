@@ -16,11 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "channel.h"
-#include "console.h"
-#include "fdutil.h"
 #include "audit.h"
+#include "channel.h"
+#include "config.h"
+#include "console.h"
 #include "devices.h"
+#include "fdutil.h"
 #include "log.h"
 #include "paths.h"
 #include "resources.h"
@@ -28,10 +29,6 @@
 #include "supervise.h"
 #include "util.h"
 #include "vcpu.pb-c.h"
-
-#ifndef MOAT_LIBEXECDIR
-#include "config.h"
-#endif
 
 static int send_start(int ctl, const struct mon_config *cfg, const struct mon_resources *r,
 		      const struct mon_devices *devs)
@@ -132,7 +129,7 @@ static int open_inputs(struct mon_config *cfg, struct mon_resources *res)
 	return rc;
 }
 
-static int spawn_vcpu(struct mon_vm *vm, struct mon_resources *res, int *ctl_child)
+static int spawn_vcpu(struct mon_vm *vm, int *ctl_child)
 {
 	char exe[PATH_MAX];
 	char *argv[] = {"moat-vcpu", NULL};
@@ -183,7 +180,7 @@ int mon_run(struct mon_config *cfg)
 	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
 	if (rc < 0)
 		goto out;
-	rc = spawn_vcpu(&vm, &res, &ctl[1]);
+	rc = spawn_vcpu(&vm, &ctl[1]);
 	close(ctl[1]);
 	if (rc < 0)
 		goto out;
