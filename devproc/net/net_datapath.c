@@ -1,0 +1,246 @@
+/* virtio-net frames: TX chains to the backend, frames from the backend into
+ * RX buffers (spec 5.1.6). Locks as net_model.h says: a queue's lock only,
+ * dropped around send and before every interrupt. */
+#include <errno.h>
+#include <string.h>
+
+#include "net_int.h"
+
+/* ---- TX ------------------------------------------------------------------ */
+
+/* One popped chain (TX lock held; dropped around send). Returns true if
+ * it was pushed. */
+static bool tx_one(struct net_model *m, struct net_queue *q)
+{
+	uint16_t head = q->chain.head;
+	uint64_t gen = q->gen;
+	int rc;
+
+	if (net_tx_parse(&q->chain, &m->txf) < 0) {
+		atomic_fetch_add(&m->st.tx_dropped_malformed, 1);
+		return vq_push(&q->vq, head, 0) == 0;
+	}
+	/* send may block (a full tap) or call net_model_receive (slirp
+	 * answers at once): it must not run under our lock */
+	m->tx_sending = true;
+	pthread_mutex_unlock(&q->lock);
+	rc = m->be_ops->send(m->be, m->txf.iov, m->txf.iovcnt, m->txf.len);
+	pthread_mutex_lock(&q->lock);
+	m->tx_sending = false;
+	if (rc < 0) {
+		atomic_fetch_add(&m->st.tx_dropped_backend, 1);
+	} else {
+		atomic_fetch_add(&m->st.tx_frames, 1);
+		atomic_fetch_add(&m->st.tx_bytes, m->txf.len);
+	}
+	/* reset meanwhile: the chain is no longer ours to return */
+	if (!q->ready || q->gen != gen)
+		return false;
+	return vq_push(&q->vq, head, 0) == 0;
+}
+
+/* Drain the TX queue, as virtqueue.h describes; at most one queue's worth
+ * per call, then again through the eventfd, so the registers are served
+ * meanwhile. */
+void net_tx_kick(struct net_model *m)
+{
+	struct net_queue *q = &m->q[NET_TXQ];
+	bool pushed = false, broken = false, notify = false, again = false;
+	unsigned budget;
+
+	pthread_mutex_lock(&q->lock);
+	if (!q->ready || !atomic_load(&m->live) || m->tx_sending) {
+		/* tx_sending: another thread is in here; it drains the rest */
+		pthread_mutex_unlock(&q->lock);
+		return;
+	}
+	budget = q->vq.size;
+	for (;;) {
+		int r = 0;
+
+		while (budget && q->ready && (r = vq_pop(&q->vq, &q->chain)) == 1) {
+			pushed |= tx_one(m, q);
+			budget--;
+		}
+		if (!q->ready)
+			break; /* reset while we were sending */
+		if (r < 0) {
+			broken = true;
+			break;
+		}
+		if (!budget) {
+			again = true;
+			break;
+		}
+		vq_enable_notify(&q->vq);
+		if (!vq_has_avail(&q->vq))
+			break;
+	}
+	if (pushed && q->ready)
+		notify = vq_should_notify(&q->vq);
+	pthread_mutex_unlock(&q->lock);
+	if (broken)
+		vpci_set_needs_reset(m->vpci);
+	if (notify)
+		vpci_notify_queue(m->vpci, NET_TXQ);
+	if (again)
+		net_kick_later(m, NET_TXQ);
+}
+
+/* ---- RX ------------------------------------------------------------------ */
+
+/* The next RX chain: 1, 0 when there is none (the driver has then been
+ * asked to kick us when it posts more), -EBADMSG on a broken queue.
+ * Asking before giving up matters with EVENT_IDX: avail_event must name
+ * the index the driver will post next, or it never kicks. */
+static int rx_pop(struct net_queue *q, struct vq_chain *c)
+{
+	int r = vq_pop(&q->vq, c);
+
+	if (r != 0)
+		return r;
+	vq_enable_notify(&q->vq);
+	if (!vq_has_avail(&q->vq))
+		return 0;
+	return vq_pop(&q->vq, c);
+}
+
+/* Give back n chains popped but not used: vq_pop only advances
+ * last_avail, so they are popped again, afresh, next time. */
+static void rx_unpop(struct net_queue *q, unsigned n)
+{
+	q->vq.last_avail = (uint16_t)(q->vq.last_avail - n);
+}
+
+static void rx_header(uint8_t *hdr, uint16_t num_buffers)
+{
+	/* no offloads: flags 0 (the guest checksums), gso_type NONE */
+	memset(hdr, 0, NET_HDR_LEN);
+	hdr[10] = (uint8_t)num_buffers;
+	hdr[11] = (uint8_t)(num_buffers >> 8);
+}
+
+/* Without MRG_RXBUF the header and the frame go in one chain. */
+static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *frame, size_t len)
+{
+	struct vq_chain *c = &m->rx_first;
+	uint8_t hdr[NET_HDR_LEN];
+	int r = rx_pop(q, c);
+
+	if (r <= 0)
+		return r == 0 ? -ENOBUFS : r;
+	if (c->in_bytes < NET_HDR_LEN + len) {
+		rx_unpop(q, 1); /* may still serve a smaller frame */
+		return -EMSGSIZE;
+	}
+	rx_header(hdr, 1);
+	vq_chain_write(c, 0, hdr, NET_HDR_LEN);
+	vq_chain_write(c, NET_HDR_LEN, frame, len);
+	return vq_push(&q->vq, c->head, (uint32_t)(NET_HDR_LEN + len));
+}
+
+/* With MRG_RXBUF: as many chains as it takes (spec 5.1.6.4), the header
+ * in the first with their count. Nothing is pushed unless all of the
+ * frame fits: a partial frame is never handed over. The frame is written
+ * as we go; the header last, into the first chain, once the count is
+ * known. */
+static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *frame, size_t len)
+{
+	uint64_t off = 0, total = NET_HDR_LEN + len; /* position in header + frame */
+	uint8_t hdr[NET_HDR_LEN];
+	unsigned n = 0;
+
+	while (off < total) {
+		struct vq_chain *c = n == 0 ? &m->rx_first : &q->chain;
+		uint64_t take, skip;
+		int r;
+
+		if (n == NET_QUEUE_MAX || n == q->vq.size) {
+			rx_unpop(q, n); /* a whole ring of tiny buffers */
+			return -EMSGSIZE;
+		}
+		r = rx_pop(q, c);
+		if (r <= 0) {
+			rx_unpop(q, n);
+			return r == 0 ? -ENOBUFS : r;
+		}
+		/* every buffer holds at least a header (spec 5.1.6.3.1): a
+		 * first one that cannot is the driver's loss, returned empty */
+		if (n == 0 && c->in_bytes < NET_HDR_LEN) {
+			if (vq_push(&q->vq, c->head, 0) < 0)
+				return -EBADMSG;
+			continue;
+		}
+		take = total - off < c->in_bytes ? total - off : c->in_bytes;
+		skip = n == 0 ? NET_HDR_LEN : 0;
+		vq_chain_write(c, skip, frame + off + skip - NET_HDR_LEN, take - skip);
+		m->rx_used[n++] = (struct net_rx_used){c->head, (uint32_t)take};
+		off += take;
+	}
+	rx_header(hdr, (uint16_t)n);
+	vq_chain_write(&m->rx_first, 0, hdr, NET_HDR_LEN);
+	for (unsigned i = 0; i < n; i++)
+		if (vq_push(&q->vq, m->rx_used[i].head, m->rx_used[i].len) < 0)
+			return -EBADMSG;
+	return 0;
+}
+
+/* The frame, into the guest (RX lock held). */
+static int rx_fill(struct net_model *m, struct net_queue *q, const uint8_t *frame, size_t len)
+{
+	if (atomic_load(&m->mrg_rxbuf))
+		return rx_merge(m, q, frame, len);
+	return rx_single(m, q, frame, len);
+}
+
+int net_model_receive(struct net_model *m, const uint8_t *frame, size_t len)
+{
+	struct net_queue *q = &m->q[NET_RXQ];
+	bool notify = false;
+	int rc;
+
+	if (len < NET_FRAME_MIN || len > NET_FRAME_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&q->lock);
+	if (!q->ready || !atomic_load(&m->live) || !atomic_load(&m->link_up)) {
+		pthread_mutex_unlock(&q->lock);
+		return -ENETDOWN;
+	}
+	rc = rx_fill(m, q, frame, len);
+	if (rc == 0)
+		notify = vq_should_notify(&q->vq);
+	else if (rc == -ENOBUFS)
+		m->rx_wanted = true;
+	pthread_mutex_unlock(&q->lock);
+
+	if (rc == 0) {
+		atomic_fetch_add(&m->st.rx_frames, 1);
+		atomic_fetch_add(&m->st.rx_bytes, len);
+	} else if (rc == -ENOBUFS) {
+		atomic_fetch_add(&m->st.rx_dropped_no_buffers, 1);
+	} else if (rc == -EMSGSIZE) {
+		atomic_fetch_add(&m->st.rx_dropped_too_big, 1);
+	} else if (rc == -EBADMSG) {
+		vpci_set_needs_reset(m->vpci);
+		rc = -ENETDOWN;
+	}
+	if (notify)
+		vpci_notify_queue(m->vpci, NET_RXQ);
+	return rc;
+}
+
+/* The driver posted RX buffers: if a receive went without, tell the
+ * backend to retry. Kicks that nobody waits for cost only this check. */
+void net_rx_kick(struct net_model *m)
+{
+	struct net_queue *q = &m->q[NET_RXQ];
+	bool wake;
+
+	pthread_mutex_lock(&q->lock);
+	wake = m->rx_wanted && q->ready && atomic_load(&m->live);
+	if (wake)
+		m->rx_wanted = false;
+	pthread_mutex_unlock(&q->lock);
+	if (wake && m->be_ops->rx_ready)
+		m->be_ops->rx_ready(m->be);
+}

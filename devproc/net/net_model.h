@@ -1,0 +1,99 @@
+/* The virtio-net device (virtio ID 1, spec 5.1) on moat's virtio-pci
+ * transport, as a library that knows nothing of the backend (libslirp or
+ * a tap descriptor): receiveq 0 and transmitq 1, the MAC and link status
+ * in config space, mergeable receive buffers. No offloads are offered yet
+ * (no CSUM, GUEST_CSUM, TSO), so every frame crosses whole and checksummed.
+ *
+ * Frames from the guest (TX) go to the backend through net_backend_ops.send
+ * with the virtio-net header stripped; frames for the guest (RX) come in
+ * through net_model_receive. Malformed TX chains are dropped and counted
+ * (struct net_stats), never trusted.
+ *
+ * Threads: the device process's loop serves trapped accesses
+ * (net_model_io) and the queues' notify eventfds (net_model_ready, from
+ * one thread only); net_model_receive may be called from any thread,
+ * including from inside send (slirp answers an ARP request synchronously).
+ * Locks, outermost first: the transport's (vpci), then a queue's (RX and
+ * TX are independent, never held together). No callback into the backend
+ * (send, rx_ready) and no interrupt is made with a lock held. */
+#pragma once
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "gmem.h"
+
+#define NET_RXQ	       0
+#define NET_TXQ	       1
+#define NET_NUM_QUEUES 2
+#define NET_QUEUE_MAX  256
+
+#define NET_HDR_LEN   12 /* struct virtio_net_hdr_v1: VERSION_1 always has num_buffers */
+#define NET_FRAME_MIN 14 /* an Ethernet header */
+/* The largest frame either way, without the virtio-net header. Without
+ * TSO a guest sends at most its MTU plus 14 (18 with a VLAN tag): this
+ * covers any MTU up to 65518, and keeps every frame within 64 KiB. */
+#define NET_FRAME_MAX 65536
+
+struct net_backend_ops {
+	/* One frame from the guest: len bytes in iov[0..iovcnt), which point
+	 * into guest RAM (the guest may change them meanwhile: copy, do not
+	 * parse in place). 0, or -errno (the frame is dropped and counted). */
+	int (*send)(void *be, const struct iovec *iov, int iovcnt, size_t len);
+	/* The guest posted receive buffers after a net_model_receive
+	 * returned -ENOBUFS: retry what was kept. Runs on the loop's thread,
+	 * without model locks; may call net_model_receive. May be NULL. */
+	void (*rx_ready)(void *be);
+};
+
+struct net_stats {
+	uint64_t tx_frames, tx_bytes;
+	uint64_t tx_dropped_malformed; /* bad chains: see net_tx_parse */
+	uint64_t tx_dropped_backend;   /* send failed */
+	uint64_t rx_frames, rx_bytes;
+	uint64_t rx_dropped_no_buffers; /* -ENOBUFS (the caller may retry) */
+	uint64_t rx_dropped_too_big;	/* -EMSGSIZE: too big for the posted buffers */
+};
+
+struct net_params {
+	const struct gmem *mem; /* not owned; must outlive the model */
+	uint64_t bar0_gpa;
+	const int *notify_fds; /* one per queue (NET_NUM_QUEUES); not owned */
+	unsigned nqueues;
+	const int *irq_fds; /* one per MSI-X vector; not owned */
+	unsigned nvectors;
+	uint8_t mac[6];
+	bool link_down; /* start with the link down */
+	const struct net_backend_ops *be_ops;
+	void *be;
+};
+
+struct net_model;
+
+/* 0 and *out, or -errno with one line in err. */
+int net_model_create(struct net_model **out, const struct net_params *p, char *err, size_t errlen);
+void net_model_destroy(struct net_model *m); /* NULL is fine */
+
+/* A trapped access (struct dev_kind's io). */
+void net_model_io(struct net_model *m, unsigned space, uint64_t addr, unsigned size, bool is_write,
+		  uint64_t *data);
+/* The notify eventfds, for the main loop to poll (struct dev_kind's fds). */
+int net_model_fds(struct net_model *m, struct pollfd *out, unsigned max);
+/* fd is readable: drain it and serve its queue (struct dev_kind's ready):
+ * TX frames go to send, RX buffers wake rx_ready. */
+void net_model_ready(struct net_model *m, int fd);
+
+/* Hand a frame (NET_FRAME_MIN..NET_FRAME_MAX bytes) to the guest. 0 when
+ * delivered; -ENOBUFS when the guest has posted too few buffers (counted;
+ * rx_ready follows when it posts more, so the caller may keep the frame);
+ * -EMSGSIZE when the guest's buffers can never hold it (counted); -ENETDOWN
+ * when the driver is not running or the link is down; -EINVAL for a length
+ * out of range. Copies the frame: it may be reused on return. */
+int net_model_receive(struct net_model *m, const uint8_t *frame, size_t len);
+
+/* Set the link status the guest sees, with a configuration interrupt. */
+void net_model_set_link(struct net_model *m, bool up);
+void net_model_stats(struct net_model *m, struct net_stats *out);

@@ -1,0 +1,360 @@
+/* Parser of the --net option value (see netopt.h). The value is walked in
+ * place as comma-separated fields of (pointer, length): nothing is copied
+ * until a field is known good, and user text in an error is shown clipped
+ * and with non-printable bytes replaced, so the message stays one line. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netopt.h"
+
+#define SHOW_MAX 24 /* bytes of user text quoted in an error */
+#define SHOW_BUF (SHOW_MAX + 4)
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* s[0..n) made safe to print inside quotes: at most SHOW_MAX bytes, then
+ * "...", and '?' for any byte that is not printable ASCII. */
+static const char *show(char buf[SHOW_BUF], const char *s, size_t n)
+{
+	size_t k = n > SHOW_MAX ? SHOW_MAX : n;
+
+	for (size_t i = 0; i < k; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7F) ? s[i] : '?';
+	strcpy(buf + k, n > k ? "..." : "");
+	return buf;
+}
+
+static bool is_lower_id(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+static bool is_ifname(char c)
+{
+	return (c >= 'A' && c <= 'Z') || is_lower_id(c) || c == '.';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool span_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && !memcmp(s, word, n);
+}
+
+/* "xx:xx:xx:xx:xx:xx", exactly; 0 or -EINVAL. */
+static int parse_mac(uint8_t mac[6], const char *s, size_t n, char *err, size_t errlen)
+{
+	char b[SHOW_BUF];
+
+	if (n != NETOPT_MAC_STRLEN - 1)
+		goto bad;
+	for (size_t i = 0; i < 6; i++) {
+		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			goto bad;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	/* a group bit set would make every frame the guest sends a multicast */
+	if (mac[0] & 1)
+		return fail(err, errlen, "net: MAC %s is a multicast address", show(b, s, n));
+	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
+		return fail(err, errlen, "net: MAC 00:00:00:00:00:00 is not a valid address");
+	return 0;
+bad:
+	return fail(err, errlen, "net: bad MAC '%s' (want xx:xx:xx:xx:xx:xx)", show(b, s, n));
+}
+
+/* Leading zeros are refused because inet_aton() would read "010" as octal;
+ * that also makes this glibc's inet_pton(AF_INET), which libslirp uses. */
+bool netopt_parse_addr(const char *s, size_t n, uint32_t *addr)
+{
+	uint32_t a = 0;
+	size_t i = 0;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+
+		if (part > 0) {
+			if (i >= n || s[i] != '.')
+				return false;
+			i++;
+		}
+		while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(s[i++] - '0');
+			digits++;
+		}
+		if (digits == 0 || v > 255 || (digits > 1 && s[i - digits] == '0'))
+			return false;
+		a = a << 8 | v;
+	}
+	if (i != n)
+		return false;
+	*addr = a;
+	return true;
+}
+
+/* Decimal 1..65535, digits only. */
+static int parse_port(uint16_t *port, const char *s, size_t n, const char *what, char *err,
+		      size_t errlen)
+{
+	char b[SHOW_BUF];
+	unsigned long v = 0;
+
+	if (n == 0)
+		return fail(err, errlen, "net: hostfwd %s port is missing", what);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return fail(err, errlen, "net: hostfwd %s port '%s' is not a number", what,
+				    show(b, s, n));
+		if (v <= 65535)
+			v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v == 0 || v > 65535)
+		return fail(err, errlen, "net: hostfwd %s port %s is out of range (1-65535)", what,
+			    show(b, s, n));
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* "[ADDR]:PORT" of one side of a forward; an empty ADDR is def. */
+static int parse_end(uint32_t *addr, uint16_t *port, const char *s, size_t n, uint32_t def,
+		     const char *what, char *err, size_t errlen)
+{
+	const char *colon = memchr(s, ':', n);
+	char b[SHOW_BUF];
+	size_t alen;
+
+	if (!colon)
+		return fail(err, errlen, "net: hostfwd %s side '%s' wants [ADDR]:PORT", what,
+			    show(b, s, n));
+	alen = (size_t)(colon - s);
+	if (alen == 0)
+		*addr = def;
+	else if (!netopt_parse_addr(s, alen, addr))
+		return fail(err, errlen, "net: hostfwd %s address '%s' is not an IPv4 address",
+			    what, show(b, s, alen));
+	return parse_port(port, colon + 1, n - alen - 1, what, err, errlen);
+}
+
+/* PROTO:[HADDR]:HPORT-[GADDR]:GPORT, appended to o->fwd[]. */
+static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, size_t errlen)
+{
+	const char *colon = memchr(s, ':', n), *dash;
+	struct netopt_fwd f = {0};
+	char b[SHOW_BUF];
+	size_t plen;
+	int r;
+
+	if (o->nfwd == NETOPT_MAX_FWD)
+		return fail(err, errlen, "net: more than %d hostfwd rules", NETOPT_MAX_FWD);
+	if (!colon)
+		return fail(err, errlen,
+			    "net: hostfwd '%s' wants PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+			    show(b, s, n));
+	plen = (size_t)(colon - s);
+	if (span_is(s, plen, "tcp"))
+		f.proto = NETOPT_TCP;
+	else if (span_is(s, plen, "udp"))
+		f.proto = NETOPT_UDP;
+	else
+		return fail(err, errlen, "net: unknown hostfwd protocol '%s' (want tcp or udp)",
+			    show(b, s, plen));
+	s += plen + 1;
+	n -= plen + 1;
+	dash = memchr(s, '-', n);
+	if (!dash)
+		return fail(err, errlen, "net: hostfwd '%s' has no '-' between host and guest",
+			    show(b, s, n));
+	r = parse_end(&f.host_addr, &f.host_port, s, (size_t)(dash - s), NETOPT_ADDR_LOOP,
+		      "host", err, errlen);
+	if (r)
+		return r;
+	r = parse_end(&f.guest_addr, &f.guest_port, dash + 1, n - (size_t)(dash - s) - 1,
+		      NETOPT_ADDR_GUEST, "guest", err, errlen);
+	if (r)
+		return r;
+	/* the host side must be something we can bind: no group addresses */
+	if (f.host_addr >= 0xE0000000u)
+		return fail(err, errlen, "net: hostfwd host address is not a unicast address");
+	for (unsigned i = 0; i < o->nfwd; i++)
+		if (o->fwd[i].proto == f.proto && o->fwd[i].host_port == f.host_port)
+			return fail(err, errlen, "net: two hostfwd rules for %s host port %u",
+				    f.proto == NETOPT_UDP ? "udp" : "tcp", f.host_port);
+	o->fwd[o->nfwd++] = f;
+	return 0;
+}
+
+/* The first field: "user" or "tap=IFNAME". */
+static int parse_kind(struct netopt *o, const char *s, size_t n, char *err, size_t errlen)
+{
+	char b[SHOW_BUF];
+
+	if (span_is(s, n, "user")) {
+		o->kind = NETOPT_USER;
+		return 0;
+	}
+	if (n >= 3 && !memcmp(s, "tap", 3) && (n == 3 || s[3] == '=')) {
+		const char *name = s + 4;
+		size_t len = n > 4 ? n - 4 : 0;
+
+		if (len == 0)
+			return fail(err, errlen, "net: tap needs an interface name (tap=IFNAME)");
+		if (len > NETOPT_IFNAME_MAX)
+			return fail(err, errlen, "net: tap name '%s' is longer than %d bytes",
+				    show(b, name, len), NETOPT_IFNAME_MAX);
+		/* the kernel's dev_valid_name() refuses these two */
+		if (span_is(name, len, ".") || span_is(name, len, ".."))
+			return fail(err, errlen, "net: tap name '%s' is not valid",
+				    show(b, name, len));
+		for (size_t i = 0; i < len; i++)
+			if (!is_ifname(name[i]))
+				return fail(err, errlen,
+					    "net: tap name '%s' has a character outside "
+					    "A-Z a-z 0-9 _ . -",
+					    show(b, name, len));
+		o->kind = NETOPT_TAP;
+		memcpy(o->ifname, name, len);
+		o->ifname[len] = 0;
+		return 0;
+	}
+	if (n == 0)
+		return fail(err, errlen, "net: empty option (want user,... or tap=IFNAME,...)");
+	return fail(err, errlen, "net: unknown network kind '%s' (want user or tap=IFNAME)",
+		    show(b, s, n));
+}
+
+/* Which optional fields have been seen, to refuse a second one. */
+struct seen {
+	bool id, mac, restrict_;
+};
+
+/* One key=value field after the first. */
+static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_t n, char *err,
+		       size_t errlen)
+{
+	const char *eq = memchr(s, '=', n);
+	size_t klen = eq ? (size_t)(eq - s) : n, vlen = eq ? n - klen - 1 : 0;
+	const char *v = eq ? eq + 1 : s + n;
+	char b[SHOW_BUF];
+	bool *dup = NULL;
+	int r = 0;
+
+	if (n == 0)
+		return fail(err, errlen, "net: empty field (a stray comma?)");
+	if (span_is(s, klen, "id"))
+		dup = &seen->id;
+	else if (span_is(s, klen, "mac"))
+		dup = &seen->mac;
+	else if (span_is(s, klen, "restrict"))
+		dup = &seen->restrict_;
+	else if (!span_is(s, klen, "hostfwd"))
+		return fail(err, errlen, "net: unknown field '%s'", show(b, s, klen));
+	if (!eq)
+		return fail(err, errlen, "net: field '%s' needs a value (%s=...)", show(b, s, klen),
+			    b);
+	if (dup && *dup)
+		return fail(err, errlen, "net: '%s' given twice", show(b, s, klen));
+	if (o->kind == NETOPT_TAP && (dup == &seen->restrict_ || !dup))
+		return fail(err, errlen, "net: '%s' applies only to user networking",
+			    show(b, s, klen));
+	if (dup)
+		*dup = true;
+
+	if (dup == &seen->id) {
+		if (vlen == 0 || vlen > NETOPT_ID_MAX)
+			return fail(err, errlen, "net: id must be 1-%d characters", NETOPT_ID_MAX);
+		for (size_t i = 0; i < vlen; i++)
+			if (!is_lower_id(v[i]))
+				return fail(err, errlen,
+					    "net: id '%s' has a character outside a-z 0-9 _ -",
+					    show(b, v, vlen));
+		memcpy(o->id, v, vlen);
+		o->id[vlen] = 0;
+	} else if (dup == &seen->mac) {
+		r = parse_mac(o->mac, v, vlen, err, errlen);
+	} else if (dup == &seen->restrict_) {
+		if (span_is(v, vlen, "on"))
+			o->restricted = true;
+		else if (span_is(v, vlen, "off"))
+			o->restricted = false;
+		else
+			return fail(err, errlen, "net: restrict wants on or off, not '%s'",
+				    show(b, v, vlen));
+	} else {
+		r = parse_hostfwd(o, v, vlen, err, errlen);
+	}
+	return r;
+}
+
+int netopt_parse(struct netopt *out, const char *arg, unsigned index, char *err, size_t errlen)
+{
+	struct seen seen = {0};
+	struct netopt o;
+	const char *p = arg;
+	int r;
+
+	if (err && errlen)
+		err[0] = 0;
+	if (!out || !arg)
+		return fail(err, errlen, "net: no option value");
+	if (index > NETOPT_MAX_INDEX)
+		return fail(err, errlen, "net: more than %d network devices", NETOPT_MAX_INDEX + 1);
+	memset(&o, 0, sizeof(o));
+	for (bool first = true;; first = false) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		r = first ? parse_kind(&o, p, n, err, errlen)
+			  : parse_field(&o, &seen, p, n, err, errlen);
+		if (r)
+			return r;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	if (!seen.id)
+		snprintf(o.id, sizeof(o.id), "net%u", index);
+	if (!seen.mac) {
+		static const uint8_t base[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+		memcpy(o.mac, base, sizeof(base));
+		o.mac[5] = (uint8_t)(0x56 + index);
+	}
+	*out = o;
+	return 0;
+}
+
+void netopt_format_mac(const uint8_t mac[6], char buf[NETOPT_MAC_STRLEN])
+{
+	snprintf(buf, NETOPT_MAC_STRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+}
+
+void netopt_format_addr(uint32_t addr, char buf[16])
+{
+	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xFF, (addr >> 8) & 0xFF,
+		 addr & 0xFF);
+}
