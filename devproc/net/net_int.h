@@ -49,8 +49,8 @@ struct net_model {
 	struct net_tx_frame txf;
 
 	/* RX, under the RX lock */
-	bool rx_wanted;		   /* a receive failed for want of buffers */
-	struct vq_chain rx_first;  /* the chain that gets the header */
+	bool rx_wanted;		  /* a receive failed for want of buffers */
+	struct vq_chain rx_first; /* the chain that gets the header */
 	struct net_rx_used rx_used[NET_QUEUE_MAX];
 };
 

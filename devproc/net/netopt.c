@@ -171,9 +171,10 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 	if (o->nfwd == NETOPT_MAX_FWD)
 		return fail(err, errlen, "net: more than %d hostfwd rules", NETOPT_MAX_FWD);
 	if (!colon)
-		return fail(err, errlen,
-			    "net: hostfwd '%s' wants PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
-			    show(b, s, n));
+		return fail(
+		    err, errlen,
+		    "net: hostfwd '%s' wants PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+		    show(b, s, n));
 	plen = (size_t)(colon - s);
 	if (span_is(s, plen, "tcp"))
 		f.proto = NETOPT_TCP;
@@ -188,8 +189,8 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 	if (!dash)
 		return fail(err, errlen, "net: hostfwd '%s' has no '-' between host and guest",
 			    show(b, s, n));
-	r = parse_end(&f.host_addr, &f.host_port, s, (size_t)(dash - s), NETOPT_ADDR_LOOP,
-		      "host", err, errlen);
+	r = parse_end(&f.host_addr, &f.host_port, s, (size_t)(dash - s), NETOPT_ADDR_LOOP, "host",
+		      err, errlen);
 	if (r)
 		return r;
 	r = parse_end(&f.guest_addr, &f.guest_port, dash + 1, n - (size_t)(dash - s) - 1,

@@ -8,13 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NETOPT_ID_MAX	   15 /* id: 1..15 of [a-z0-9_-] */
-#define NETOPT_IFNAME_MAX  15 /* IFNAMSIZ - 1: the kernel's limit for a tap name */
-#define NETOPT_MAX_FWD	   16 /* hostfwd rules per device */
-#define NETOPT_MAC_STRLEN  18 /* "52:54:00:12:34:56" and its NUL */
-#define NETOPT_MAX_INDEX   169 /* 0x56 + 169 = 0xFF: last default MAC */
-#define NETOPT_ADDR_LOOP   0x7F000001u /* 127.0.0.1: default host address of a forward */
-#define NETOPT_ADDR_GUEST  0x0A00020Fu /* 10.0.2.15: default guest address of a forward */
+#define NETOPT_ID_MAX	  15	      /* id: 1..15 of [a-z0-9_-] */
+#define NETOPT_IFNAME_MAX 15	      /* IFNAMSIZ - 1: the kernel's limit for a tap name */
+#define NETOPT_MAX_FWD	  16	      /* hostfwd rules per device */
+#define NETOPT_MAC_STRLEN 18	      /* "52:54:00:12:34:56" and its NUL */
+#define NETOPT_MAX_INDEX  169	      /* 0x56 + 169 = 0xFF: last default MAC */
+#define NETOPT_ADDR_LOOP  0x7F000001u /* 127.0.0.1: default host address of a forward */
+#define NETOPT_ADDR_GUEST 0x0A00020Fu /* 10.0.2.15: default guest address of a forward */
 
 enum netopt_kind {
 	NETOPT_USER = 1, /* libslirp user networking, in moat-net */

@@ -61,11 +61,11 @@ int slirp_cfg_build(struct slirp_cfg *cfg, const struct netopt *opt, char *err, 
 			return fail(err, errlen, "net: hostfwd guest address %s %s", a, why);
 		}
 		c.fwd[i] = (struct slirp_cfg_fwd){
-			.is_udp = f->proto == NETOPT_UDP,
-			.host_addr = f->host_addr,
-			.host_port = f->host_port,
-			.guest_addr = f->guest_addr,
-			.guest_port = f->guest_port,
+		    .is_udp = f->proto == NETOPT_UDP,
+		    .host_addr = f->host_addr,
+		    .host_port = f->host_port,
+		    .guest_addr = f->guest_addr,
+		    .guest_port = f->guest_port,
 		};
 	}
 	c.nfwd = opt->nfwd;

@@ -12,7 +12,7 @@
 
 #include "netopt.h"
 
-#define SLIRP_CFG_VERSION     4	  /* SlirpConfig version we fill (libslirp 4.7) */
+#define SLIRP_CFG_VERSION     4		  /* SlirpConfig version we fill (libslirp 4.7) */
 #define SLIRP_CFG_NETWORK     0x0A000200u /* 10.0.2.0 */
 #define SLIRP_CFG_NETMASK     0xFFFFFF00u /* 255.255.255.0 */
 #define SLIRP_CFG_HOST	      0x0A000202u /* 10.0.2.2: gateway, and the host's loopback */

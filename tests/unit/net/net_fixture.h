@@ -109,7 +109,8 @@ static inline int setup_model(struct nfix *f)
 	ram_init(&f->ram, QSIZE);
 	for (unsigned q = 0; q < NET_NUM_QUEUES; q++) {
 		uint64_t base = RAM_GPA + 0x8000 * q;
-		f->r[q] = (struct vring){.desc = base, .avail = base + 0x4000, .used = base + 0x6000};
+		f->r[q] =
+		    (struct vring){.desc = base, .avail = base + 0x4000, .used = base + 0x6000};
 		f->notify[q] = eventfd(0, EFD_NONBLOCK);
 	}
 	for (unsigned v = 0; v < NVECTORS; v++)

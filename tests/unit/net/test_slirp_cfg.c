@@ -7,7 +7,8 @@
 #include "slirp_cfg.h"
 #include "tap.h"
 
-#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
+#define IP(a, b, c, d)                                                                             \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (uint32_t)(d))
 
 static int build(struct slirp_cfg *c, const char *arg, char *err, size_t errlen)
 {
@@ -58,14 +59,14 @@ static int t_bad_guest_addr(void)
 	static const struct {
 		const char *arg, *want;
 	} bad[] = {
-		{"user,hostfwd=tcp::22-10.0.3.15:22", "10.0.3.15 is outside"},
-		{"user,hostfwd=tcp::22-192.168.0.1:22", "outside the guest network"},
-		{"user,hostfwd=tcp::22-0.0.0.0:22", "outside"},
-		{"user,hostfwd=tcp::22-10.0.2.0:22", "network's own or broadcast"},
-		{"user,hostfwd=tcp::22-10.0.2.255:22", "network's own or broadcast"},
-		{"user,hostfwd=tcp::22-10.0.2.2:22", "gateway 10.0.2.2"},
-		{"user,hostfwd=udp::53-10.0.2.3:53", "DNS proxy 10.0.2.3"},
-		{"user,hostfwd=tcp::1-:1,hostfwd=tcp::2-127.0.0.1:2", "127.0.0.1 is outside"},
+	    {"user,hostfwd=tcp::22-10.0.3.15:22", "10.0.3.15 is outside"},
+	    {"user,hostfwd=tcp::22-192.168.0.1:22", "outside the guest network"},
+	    {"user,hostfwd=tcp::22-0.0.0.0:22", "outside"},
+	    {"user,hostfwd=tcp::22-10.0.2.0:22", "network's own or broadcast"},
+	    {"user,hostfwd=tcp::22-10.0.2.255:22", "network's own or broadcast"},
+	    {"user,hostfwd=tcp::22-10.0.2.2:22", "gateway 10.0.2.2"},
+	    {"user,hostfwd=udp::53-10.0.2.3:53", "DNS proxy 10.0.2.3"},
+	    {"user,hostfwd=tcp::1-:1,hostfwd=tcp::2-127.0.0.1:2", "127.0.0.1 is outside"},
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -125,7 +126,7 @@ static int t_resolv_good(void)
 	CHECK(ns("\n\n\nnameserver 8.8.4.4", &a) == 0 && a == IP(8, 8, 4, 4));
 	/* a line after a NUL-cut line still counts */
 	CHECK(slirp_cfg_resolv_nameserver("nameserver \0 1.2.3.4\nnameserver 5.6.7.8\n", 40, &a) ==
-		      0 &&
+		  0 &&
 	      a == IP(5, 6, 7, 8));
 	return 0;
 }
@@ -133,21 +134,21 @@ static int t_resolv_good(void)
 static int t_resolv_none(void)
 {
 	static const char *none[] = {
-		"",
-		"\n",
-		"search lan\n",
-		"#nameserver 1.2.3.4\n",
-		" nameserver 1.2.3.4\n", /* sscanf's literal must match at the start */
-		"nameserver1.2.3.4\n",	 /* blanks are required */
-		"Nameserver 1.2.3.4\n",
-		"nameserver\n1.2.3.4\n",
-		"nameserver \n",
-		"nameserver 1.2.3\n",
-		"nameserver 1.2.3.04\n",
-		"nameserver 1.2.3.4;\n",
-		"nameserver 256.1.1.1\n",
-		"nameserver localhost\n",
-		"nameserver ::1\n",
+	    "",
+	    "\n",
+	    "search lan\n",
+	    "#nameserver 1.2.3.4\n",
+	    " nameserver 1.2.3.4\n", /* sscanf's literal must match at the start */
+	    "nameserver1.2.3.4\n",   /* blanks are required */
+	    "Nameserver 1.2.3.4\n",
+	    "nameserver\n1.2.3.4\n",
+	    "nameserver \n",
+	    "nameserver 1.2.3\n",
+	    "nameserver 1.2.3.04\n",
+	    "nameserver 1.2.3.4;\n",
+	    "nameserver 256.1.1.1\n",
+	    "nameserver localhost\n",
+	    "nameserver ::1\n",
 	};
 	uint32_t a = 0xDEADBEEF;
 
@@ -198,9 +199,8 @@ static int t_resolv_text(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(t_defaults),   TEST(t_forwards),	  TEST(t_bad_guest_addr),
-		TEST(t_not_user),   TEST(t_resolv_good), TEST(t_resolv_none),
-		TEST(t_resolv_long), TEST(t_resolv_text),
+	    TEST(t_defaults),	 TEST(t_forwards),    TEST(t_bad_guest_addr), TEST(t_not_user),
+	    TEST(t_resolv_good), TEST(t_resolv_none), TEST(t_resolv_long),    TEST(t_resolv_text),
 	};
 
 	return RUN_TESTS(tests);

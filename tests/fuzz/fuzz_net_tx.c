@@ -1,0 +1,113 @@
+/* libFuzzer target: virtio-net TX chain parsing (devproc/net/net_tx.c) on
+ * arbitrary descriptor chains. The input:
+ *   byte 0: number of buffers n (mod VQ_MAX_CHAIN + 1)
+ *   n * 6 bytes: offset (le16) and length (le24) in a 128 KiB guest RAM,
+ *                flags (bit 0 writable); readable buffers are moved
+ *                first, as vq_pop guarantees
+ *   the rest: copied into guest RAM from offset 0 (headers, frames)
+ * Invariants: a frame is accepted exactly when the chain is all readable,
+ * holds a header with flags and gso_type 0 and a frame of NET_FRAME_MIN..
+ * NET_FRAME_MAX bytes; then its iov lies inside the chain's buffers, has
+ * no empty entry, and holds exactly the chain's bytes after the header. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_model.h"
+#include "net_tx.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define RAM_SIZE 0x20000
+
+static uint8_t ram[RAM_SIZE];
+static uint8_t stream[NET_FRAME_MAX];
+static struct vq_chain chain;
+static struct net_tx_frame frame;
+
+static bool in_chain(const struct vq_chain *c, const struct iovec *v)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		const uint8_t *b = c->e[i].ptr, *p = v->iov_base;
+		if (p >= b && p + v->iov_len <= b + c->e[i].len)
+			return true;
+	}
+	return false;
+}
+
+/* Readable buffers first, as vq_pop hands them over. */
+static void build_chain(const uint8_t **p, const uint8_t *end, unsigned n)
+{
+	struct vq_buf w[VQ_MAX_CHAIN];
+	unsigned nw = 0;
+
+	memset(&chain, 0, sizeof(chain));
+	for (unsigned i = 0; i < n && end - *p >= 6; i++, *p += 6) {
+		uint32_t off = (*p)[0] | (*p)[1] << 8;
+		uint32_t len = (*p)[2] | (*p)[3] << 8 | (uint32_t)(*p)[4] << 16;
+		if (off + len > RAM_SIZE)
+			len = RAM_SIZE - off;
+		struct vq_buf b = {
+		    .ptr = ram + off, .gpa = off, .len = len, .writable = (*p)[5] & 1};
+		if (b.writable) {
+			w[nw++] = b;
+			chain.in_bytes += len;
+		} else {
+			chain.e[chain.n_out++] = b;
+			chain.out_bytes += len;
+		}
+	}
+	chain.n = chain.n_out;
+	for (unsigned i = 0; i < nw; i++)
+		chain.e[chain.n++] = w[i];
+}
+
+static bool acceptable(const struct vq_chain *c)
+{
+	uint8_t hdr[NET_HDR_LEN];
+
+	if (c->n != c->n_out || c->out_bytes < NET_HDR_LEN)
+		return false;
+	if (c->out_bytes - NET_HDR_LEN < NET_FRAME_MIN ||
+	    c->out_bytes - NET_HDR_LEN > NET_FRAME_MAX)
+		return false;
+	vq_chain_read(c, 0, hdr, sizeof(hdr));
+	return hdr[0] == 0 && hdr[1] == 0;
+}
+
+static void check(const struct vq_chain *c, const struct net_tx_frame *f)
+{
+	size_t sum = 0;
+
+	if (f->len != c->out_bytes - NET_HDR_LEN || f->iovcnt < 1 || (unsigned)f->iovcnt > c->n)
+		abort();
+	if (vq_chain_read(c, NET_HDR_LEN, stream, f->len) != f->len)
+		abort();
+	for (int i = 0; i < f->iovcnt; i++) {
+		if (!f->iov[i].iov_len || !in_chain(c, &f->iov[i]))
+			abort();
+		if (memcmp(f->iov[i].iov_base, stream + sum, f->iov[i].iov_len))
+			abort();
+		sum += f->iov[i].iov_len;
+	}
+	if (sum != f->len)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *p = data + 1, *end = data + size;
+
+	if (size < 1)
+		return 0;
+	build_chain(&p, end, data[0] % (VQ_MAX_CHAIN + 1));
+	memset(ram, 0, sizeof(ram));
+	memcpy(ram, p, (size_t)(end - p) < sizeof(ram) ? (size_t)(end - p) : sizeof(ram));
+
+	int rc = net_tx_parse(&chain, &frame);
+	if ((rc == 0) != acceptable(&chain))
+		abort();
+	if (rc == 0)
+		check(&chain, &frame);
+	return 0;
+}
