@@ -1,4 +1,5 @@
 #include "options.h"
+#include "errline.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -10,17 +11,6 @@
 
 #include "guest_layout.h"
 #include "smbios.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t len, const char *fmt,
-						       ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 int mon_parse_size(const char *s, uint64_t *out)
 {
@@ -66,7 +56,7 @@ static int parse_serial(const char *arg, struct mon_config *cfg, char *err, size
 		cfg->serial = MON_SERIAL_FILE;
 		cfg->serial_path = arg + 5;
 	} else
-		return fail(err, len, "--serial takes stdio, file:PATH or none, not '%s'", arg);
+		return err_line(err, len, "--serial takes stdio, file:PATH or none, not '%s'", arg);
 	return 0;
 }
 
@@ -78,7 +68,7 @@ static int parse_cpus(const char *arg, struct mon_config *cfg, char *err, size_t
 	errno = 0;
 	v = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || v < 1 || v > MON_MAX_CPUS)
-		return fail(err, len, "--cpus must be a number from 1 to %d, not '%s'",
+		return err_line(err, len, "--cpus must be a number from 1 to %d, not '%s'",
 			    MON_MAX_CPUS, arg);
 	cfg->cpus = (unsigned)v;
 	return 0;
@@ -90,14 +80,14 @@ static int parse_mem(const char *arg, uint64_t host, struct mon_config *cfg, cha
 	uint64_t v;
 
 	if (mon_parse_size(arg, &v) < 0)
-		return fail(err, len, "--mem takes a size such as 512M or 4G, not '%s'", arg);
+		return err_line(err, len, "--mem takes a size such as 512M or 4G, not '%s'", arg);
 	if (v < MOAT_MEM_MIN)
-		return fail(err, len, "--mem %s is too small: a guest needs at least %llu MiB", arg,
+		return err_line(err, len, "--mem %s is too small: a guest needs at least %llu MiB", arg,
 			    MOAT_MEM_MIN >> 20);
 	if (v % 4096)
-		return fail(err, len, "--mem %s is not a whole number of 4 KiB pages", arg);
+		return err_line(err, len, "--mem %s is not a whole number of 4 KiB pages", arg);
 	if (v > MOAT_MEM_MAX || (host && v > host))
-		return fail(err, len, "--mem %s is more than this host has (%llu MiB)", arg,
+		return err_line(err, len, "--mem %s is more than this host has (%llu MiB)", arg,
 			    (unsigned long long)(host >> 20));
 	cfg->mem_bytes = v;
 	return 0;
@@ -121,11 +111,11 @@ static int parse_smc(char *arg, struct mon_config *cfg, char *err, size_t len)
 		memset(osk, 'x', n);
 		cfg->smc_osk_inline = true;
 		if (!ok)
-			return fail(err, len, "--smc osk= must be exactly %d characters, not %zu",
+			return err_line(err, len, "--smc osk= must be exactly %d characters, not %zu",
 				    MON_OSK_LEN, n);
 		return 0;
 	}
-	return fail(err, len, "--smc takes osk-file=PATH or osk=STRING");
+	return err_line(err, len, "--smc takes osk-file=PATH or osk=STRING");
 }
 
 int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
@@ -138,7 +128,7 @@ int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
 		return 0;
 	f = fopen(cfg->smc_osk_file, "re");
 	if (!f)
-		return fail(err, errlen, "cannot read the OSK file %s: %s", cfg->smc_osk_file,
+		return err_line(err, errlen, "cannot read the OSK file %s: %s", cfg->smc_osk_file,
 			    strerror(errno));
 	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer holding a copy */
 	n = fread(buf, 1, sizeof(buf), f);
@@ -147,7 +137,7 @@ int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
 		n--;
 	if (n != MON_OSK_LEN) {
 		explicit_bzero(buf, sizeof(buf));
-		return fail(err, errlen, "the OSK in %s must be exactly %d bytes%s",
+		return err_line(err, errlen, "the OSK in %s must be exactly %d bytes%s",
 			    cfg->smc_osk_file, MON_OSK_LEN, n > MON_OSK_LEN ? " (it is longer)" : "");
 	}
 	memcpy(cfg->smc_osk, buf, MON_OSK_LEN);
@@ -160,7 +150,7 @@ static int parse_smbios(const char *arg, struct mon_config *cfg, char *err, size
 	struct smbios_info probe;
 
 	if (cfg->nsmbios >= MON_MAX_SMBIOS)
-		return fail(err, len, "too many --smbios options (at most %d)", MON_MAX_SMBIOS);
+		return err_line(err, len, "too many --smbios options (at most %d)", MON_MAX_SMBIOS);
 	smbios_info_init(&probe, 0, 1);
 	if (smbios_parse_option(&probe, arg, err, len) < 0)
 		return -EINVAL;
@@ -222,21 +212,21 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 			d->ro = true;
 		} else if (strncmp(f, "id=", 3) == 0) {
 			if (!good_id(f + 3))
-				return fail(err, len, "--disk id= takes 1-15 of a-z 0-9 - _, not '%s'",
+				return err_line(err, len, "--disk id= takes 1-15 of a-z 0-9 - _, not '%s'",
 					    f + 3);
 			snprintf(d->id, sizeof(d->id), "%s", f + 3);
 		} else if (strncmp(f, "serial=", 7) == 0) {
 			if (strlen(f + 7) > 20 || !printable(f + 7))
-				return fail(err, len,
+				return err_line(err, len,
 					    "--disk serial= takes at most 20 printable characters");
 			snprintf(d->serial, sizeof(d->serial), "%s", f + 7);
 		} else {
-			return fail(err, len, "--disk: unknown field '%s' (path=, ro, id=, serial=)",
+			return err_line(err, len, "--disk: unknown field '%s' (path=, ro, id=, serial=)",
 				    f);
 		}
 	}
 	if (!d->path)
-		return fail(err, len, "--disk needs path=IMAGE");
+		return err_line(err, len, "--disk needs path=IMAGE");
 	return 0;
 }
 
@@ -246,7 +236,7 @@ static int parse_disk(const char *arg, struct mon_config *cfg, char *err, size_t
 	char *copy;
 
 	if (cfg->ndisks >= MON_MAX_DISKS)
-		return fail(err, len, "too many --disk options (at most %d)", MON_MAX_DISKS);
+		return err_line(err, len, "too many --disk options (at most %d)", MON_MAX_DISKS);
 	d = &cfg->disks[cfg->ndisks];
 	*d = (struct mon_disk){0};
 	copy = strdup(arg);
@@ -261,7 +251,7 @@ static int parse_disk(const char *arg, struct mon_config *cfg, char *err, size_t
 	for (unsigned i = 0; i < cfg->ndisks; i++)
 		if (strcmp(cfg->disks[i].id, d->id) == 0) {
 			free(copy);
-			return fail(err, len, "--disk id=%s is used twice", d->id);
+			return err_line(err, len, "--disk id=%s is used twice", d->id);
 		}
 	/* copy stays allocated: d->path points into it for the run's life. */
 	cfg->ndisks++;
@@ -314,20 +304,20 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		case 'v': cfg->verbose = true; break;
 		case 'h': cfg->help = true; return 0;
 		case ':':
-			return fail(err, errlen, "option %s needs a value", argv[optind - 1]);
+			return err_line(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
-			return fail(err, errlen, "unknown option '%s' (see moat run --help)",
+			return err_line(err, errlen, "unknown option '%s' (see moat run --help)",
 				    argv[optind - 1]);
 		}
 	}
 	if (rc < 0)
 		return rc;
 	if (optind < argc)
-		return fail(err, errlen, "unexpected argument '%s' (see moat run --help)",
+		return err_line(err, errlen, "unexpected argument '%s' (see moat run --help)",
 			    argv[optind]);
 	if (!cfg->kernel)
-		return fail(err, errlen, "--kernel is required (see moat run --help)");
+		return err_line(err, errlen, "--kernel is required (see moat run --help)");
 	if (strlen(cfg->cmdline) >= MOAT_CMDLINE_MAX)
-		return fail(err, errlen, "--cmdline is too long (%zu bytes)", strlen(cfg->cmdline));
+		return err_line(err, errlen, "--cmdline is too long (%zu bytes)", strlen(cfg->cmdline));
 	return 0;
 }

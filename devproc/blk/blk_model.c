@@ -57,11 +57,8 @@ static void kick_later(struct blk_queue *q)
 static void blk_config_read(void *model, uint32_t off, unsigned size, uint64_t *data)
 {
 	struct blk_model *m = model;
-	uint64_t v = 0;
 
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)m->config[off + i] << (8 * i);
-	*data = v;
+	*data = vpci_config_bytes(m->config, off, size);
 }
 
 static int blk_queue_enable(void *model, unsigned qi, const struct vpci_queue_cfg *cfg)

@@ -29,16 +29,13 @@ static void net_config_read(void *model, uint32_t off, unsigned size, uint64_t *
 {
 	struct net_model *m = model;
 	uint8_t cfg[NET_CONFIG_LEN] = {0};
-	uint64_t v = 0;
 
 	memcpy(cfg, m->mac, sizeof(m->mac));
 	cfg[6] = atomic_load(&m->link_up) ? VIRTIO_NET_S_LINK_UP : 0;
 	/* max_virtqueue_pairs is only meaningful with MQ, which we do not
 	 * offer; 1 is the truth anyway */
 	cfg[8] = 1;
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)cfg[off + i] << (8 * i);
-	*data = v;
+	*data = vpci_config_bytes(cfg, off, size);
 }
 
 static int net_queue_enable(void *model, unsigned qi, const struct vpci_queue_cfg *cfg)

@@ -8,22 +8,10 @@
 #include <string.h>
 
 #include "netopt.h"
+#include "errline.h"
 
 #define SHOW_MAX 24 /* bytes of user text quoted in an error */
 #define SHOW_BUF (SHOW_MAX + 4)
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
 
 /* s[0..n) made safe to print inside quotes: at most SHOW_MAX bytes, then
  * "...", and '?' for any byte that is not printable ASCII. */
@@ -79,12 +67,12 @@ static int parse_mac(uint8_t mac[6], const char *s, size_t n, char *err, size_t 
 	}
 	/* a group bit set would make every frame the guest sends a multicast */
 	if (mac[0] & 1)
-		return fail(err, errlen, "net: MAC %s is a multicast address", show(b, s, n));
+		return err_line(err, errlen, "net: MAC %s is a multicast address", show(b, s, n));
 	if (!(mac[0] | mac[1] | mac[2] | mac[3] | mac[4] | mac[5]))
-		return fail(err, errlen, "net: MAC 00:00:00:00:00:00 is not a valid address");
+		return err_line(err, errlen, "net: MAC 00:00:00:00:00:00 is not a valid address");
 	return 0;
 bad:
-	return fail(err, errlen, "net: bad MAC '%s' (want xx:xx:xx:xx:xx:xx)", show(b, s, n));
+	return err_line(err, errlen, "net: bad MAC '%s' (want xx:xx:xx:xx:xx:xx)", show(b, s, n));
 }
 
 /* Leading zeros are refused because inet_aton() would read "010" as octal;
@@ -124,16 +112,16 @@ static int parse_port(uint16_t *port, const char *s, size_t n, const char *what,
 	unsigned long v = 0;
 
 	if (n == 0)
-		return fail(err, errlen, "net: hostfwd %s port is missing", what);
+		return err_line(err, errlen, "net: hostfwd %s port is missing", what);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return fail(err, errlen, "net: hostfwd %s port '%s' is not a number", what,
+			return err_line(err, errlen, "net: hostfwd %s port '%s' is not a number", what,
 				    show(b, s, n));
 		if (v <= 65535)
 			v = v * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (v == 0 || v > 65535)
-		return fail(err, errlen, "net: hostfwd %s port %s is out of range (1-65535)", what,
+		return err_line(err, errlen, "net: hostfwd %s port %s is out of range (1-65535)", what,
 			    show(b, s, n));
 	*port = (uint16_t)v;
 	return 0;
@@ -148,13 +136,13 @@ static int parse_end(uint32_t *addr, uint16_t *port, const char *s, size_t n, ui
 	size_t alen;
 
 	if (!colon)
-		return fail(err, errlen, "net: hostfwd %s side '%s' wants [ADDR]:PORT", what,
+		return err_line(err, errlen, "net: hostfwd %s side '%s' wants [ADDR]:PORT", what,
 			    show(b, s, n));
 	alen = (size_t)(colon - s);
 	if (alen == 0)
 		*addr = def;
 	else if (!netopt_parse_addr(s, alen, addr))
-		return fail(err, errlen, "net: hostfwd %s address '%s' is not an IPv4 address",
+		return err_line(err, errlen, "net: hostfwd %s address '%s' is not an IPv4 address",
 			    what, show(b, s, alen));
 	return parse_port(port, colon + 1, n - alen - 1, what, err, errlen);
 }
@@ -169,9 +157,9 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 	int r;
 
 	if (o->nfwd == NETOPT_MAX_FWD)
-		return fail(err, errlen, "net: more than %d hostfwd rules", NETOPT_MAX_FWD);
+		return err_line(err, errlen, "net: more than %d hostfwd rules", NETOPT_MAX_FWD);
 	if (!colon)
-		return fail(
+		return err_line(
 		    err, errlen,
 		    "net: hostfwd '%s' wants PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
 		    show(b, s, n));
@@ -181,13 +169,13 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 	else if (span_is(s, plen, "udp"))
 		f.proto = NETOPT_UDP;
 	else
-		return fail(err, errlen, "net: unknown hostfwd protocol '%s' (want tcp or udp)",
+		return err_line(err, errlen, "net: unknown hostfwd protocol '%s' (want tcp or udp)",
 			    show(b, s, plen));
 	s += plen + 1;
 	n -= plen + 1;
 	dash = memchr(s, '-', n);
 	if (!dash)
-		return fail(err, errlen, "net: hostfwd '%s' has no '-' between host and guest",
+		return err_line(err, errlen, "net: hostfwd '%s' has no '-' between host and guest",
 			    show(b, s, n));
 	r = parse_end(&f.host_addr, &f.host_port, s, (size_t)(dash - s), NETOPT_ADDR_LOOP, "host",
 		      err, errlen);
@@ -199,10 +187,10 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 		return r;
 	/* the host side must be something we can bind: no group addresses */
 	if (f.host_addr >= 0xE0000000u)
-		return fail(err, errlen, "net: hostfwd host address is not a unicast address");
+		return err_line(err, errlen, "net: hostfwd host address is not a unicast address");
 	for (unsigned i = 0; i < o->nfwd; i++)
 		if (o->fwd[i].proto == f.proto && o->fwd[i].host_port == f.host_port)
-			return fail(err, errlen, "net: two hostfwd rules for %s host port %u",
+			return err_line(err, errlen, "net: two hostfwd rules for %s host port %u",
 				    f.proto == NETOPT_UDP ? "udp" : "tcp", f.host_port);
 	o->fwd[o->nfwd++] = f;
 	return 0;
@@ -222,17 +210,17 @@ static int parse_kind(struct netopt *o, const char *s, size_t n, char *err, size
 		size_t len = n > 4 ? n - 4 : 0;
 
 		if (len == 0)
-			return fail(err, errlen, "net: tap needs an interface name (tap=IFNAME)");
+			return err_line(err, errlen, "net: tap needs an interface name (tap=IFNAME)");
 		if (len > NETOPT_IFNAME_MAX)
-			return fail(err, errlen, "net: tap name '%s' is longer than %d bytes",
+			return err_line(err, errlen, "net: tap name '%s' is longer than %d bytes",
 				    show(b, name, len), NETOPT_IFNAME_MAX);
 		/* the kernel's dev_valid_name() refuses these two */
 		if (span_is(name, len, ".") || span_is(name, len, ".."))
-			return fail(err, errlen, "net: tap name '%s' is not valid",
+			return err_line(err, errlen, "net: tap name '%s' is not valid",
 				    show(b, name, len));
 		for (size_t i = 0; i < len; i++)
 			if (!is_ifname(name[i]))
-				return fail(err, errlen,
+				return err_line(err, errlen,
 					    "net: tap name '%s' has a character outside "
 					    "A-Z a-z 0-9 _ . -",
 					    show(b, name, len));
@@ -242,8 +230,8 @@ static int parse_kind(struct netopt *o, const char *s, size_t n, char *err, size
 		return 0;
 	}
 	if (n == 0)
-		return fail(err, errlen, "net: empty option (want user,... or tap=IFNAME,...)");
-	return fail(err, errlen, "net: unknown network kind '%s' (want user or tap=IFNAME)",
+		return err_line(err, errlen, "net: empty option (want user,... or tap=IFNAME,...)");
+	return err_line(err, errlen, "net: unknown network kind '%s' (want user or tap=IFNAME)",
 		    show(b, s, n));
 }
 
@@ -264,7 +252,7 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 	int r = 0;
 
 	if (n == 0)
-		return fail(err, errlen, "net: empty field (a stray comma?)");
+		return err_line(err, errlen, "net: empty field (a stray comma?)");
 	if (span_is(s, klen, "id"))
 		dup = &seen->id;
 	else if (span_is(s, klen, "mac"))
@@ -272,24 +260,24 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 	else if (span_is(s, klen, "restrict"))
 		dup = &seen->restrict_;
 	else if (!span_is(s, klen, "hostfwd"))
-		return fail(err, errlen, "net: unknown field '%s'", show(b, s, klen));
+		return err_line(err, errlen, "net: unknown field '%s'", show(b, s, klen));
 	if (!eq)
-		return fail(err, errlen, "net: field '%s' needs a value (%s=...)", show(b, s, klen),
+		return err_line(err, errlen, "net: field '%s' needs a value (%s=...)", show(b, s, klen),
 			    b);
 	if (dup && *dup)
-		return fail(err, errlen, "net: '%s' given twice", show(b, s, klen));
+		return err_line(err, errlen, "net: '%s' given twice", show(b, s, klen));
 	if (o->kind == NETOPT_TAP && (dup == &seen->restrict_ || !dup))
-		return fail(err, errlen, "net: '%s' applies only to user networking",
+		return err_line(err, errlen, "net: '%s' applies only to user networking",
 			    show(b, s, klen));
 	if (dup)
 		*dup = true;
 
 	if (dup == &seen->id) {
 		if (vlen == 0 || vlen > NETOPT_ID_MAX)
-			return fail(err, errlen, "net: id must be 1-%d characters", NETOPT_ID_MAX);
+			return err_line(err, errlen, "net: id must be 1-%d characters", NETOPT_ID_MAX);
 		for (size_t i = 0; i < vlen; i++)
 			if (!is_lower_id(v[i]))
-				return fail(err, errlen,
+				return err_line(err, errlen,
 					    "net: id '%s' has a character outside a-z 0-9 _ -",
 					    show(b, v, vlen));
 		memcpy(o->id, v, vlen);
@@ -302,7 +290,7 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 		else if (span_is(v, vlen, "off"))
 			o->restricted = false;
 		else
-			return fail(err, errlen, "net: restrict wants on or off, not '%s'",
+			return err_line(err, errlen, "net: restrict wants on or off, not '%s'",
 				    show(b, v, vlen));
 	} else {
 		r = parse_hostfwd(o, v, vlen, err, errlen);
@@ -320,9 +308,9 @@ int netopt_parse(struct netopt *out, const char *arg, unsigned index, char *err,
 	if (err && errlen)
 		err[0] = 0;
 	if (!out || !arg)
-		return fail(err, errlen, "net: no option value");
+		return err_line(err, errlen, "net: no option value");
 	if (index > NETOPT_MAX_INDEX)
-		return fail(err, errlen, "net: more than %d network devices", NETOPT_MAX_INDEX + 1);
+		return err_line(err, errlen, "net: more than %d network devices", NETOPT_MAX_INDEX + 1);
 	memset(&o, 0, sizeof(o));
 	for (bool first = true;; first = false) {
 		const char *comma = strchr(p, ',');

@@ -5,19 +5,7 @@
 #include <string.h>
 
 #include "slirp_cfg.h"
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+#include "errline.h"
 
 /* Why addr cannot receive a forward, or NULL when it can. */
 static const char *guest_addr_problem(uint32_t addr)
@@ -40,7 +28,7 @@ int slirp_cfg_build(struct slirp_cfg *cfg, const struct netopt *opt, char *err, 
 	if (err && errlen)
 		err[0] = 0;
 	if (!cfg || !opt || opt->kind != NETOPT_USER || opt->nfwd > NETOPT_MAX_FWD)
-		return fail(err, errlen, "net: slirp settings need a user network option");
+		return err_line(err, errlen, "net: slirp settings need a user network option");
 	memset(&c, 0, sizeof(c));
 	c.version = SLIRP_CFG_VERSION;
 	c.restricted = opt->restricted;
@@ -58,7 +46,7 @@ int slirp_cfg_build(struct slirp_cfg *cfg, const struct netopt *opt, char *err, 
 
 		if (why) {
 			netopt_format_addr(f->guest_addr, a);
-			return fail(err, errlen, "net: hostfwd guest address %s %s", a, why);
+			return err_line(err, errlen, "net: hostfwd guest address %s %s", a, why);
 		}
 		c.fwd[i] = (struct slirp_cfg_fwd){
 		    .is_udp = f->proto == NETOPT_UDP,

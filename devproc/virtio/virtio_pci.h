@@ -127,3 +127,15 @@ void vpci_set_needs_reset(struct vpci_dev *d);
 /* For tests and stats: interrupts written to an eventfd, and writes that
  * failed (a full or closed descriptor). */
 void vpci_irq_stats(struct vpci_dev *d, uint64_t *sent, uint64_t *failed);
+
+/* For config_read implementations: size bytes at off of a device's
+ * configuration image, little-endian (the transport has already checked
+ * that off + size lies within config_len). */
+static inline uint64_t vpci_config_bytes(const uint8_t *cfg, uint32_t off, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)cfg[off + i] << (8 * i);
+	return v;
+}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "le_bytes.h"
+#include "errline.h"
 #include "smbios.h"
 
 enum {
@@ -438,19 +439,6 @@ struct item {
 	char val[SMBIOS_STR_MAX + 1];
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 /* Read the item starting at *pp into it; *pp moves past it and its comma.
  * Keys are [a-z0-9_-]; in values ",," is a comma. Returns 0 or -EINVAL. */
 static int next_item(const char **pp, struct item *it, char *err, size_t errlen)
@@ -463,12 +451,12 @@ static int next_item(const char **pp, struct item *it, char *err, size_t errlen)
 
 		if (n == KEY_MAX ||
 		    !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-			return fail(err, errlen, "smbios: bad field name (want key=value,...)");
+			return err_line(err, errlen, "smbios: bad field name (want key=value,...)");
 		it->key[n++] = c;
 	}
 	it->key[n] = 0;
 	if (n == 0 || *p != '=')
-		return fail(err, errlen, "smbios: expected key=value, got '%s'", n ? it->key : "");
+		return err_line(err, errlen, "smbios: expected key=value, got '%s'", n ? it->key : "");
 	p++;
 	for (n = 0; *p; p++) {
 		unsigned char c = (unsigned char)*p;
@@ -478,9 +466,9 @@ static int next_item(const char **pp, struct item *it, char *err, size_t errlen)
 		if (c == ',')
 			p++; /* ",," */
 		if (c < 0x20 || c == 0x7F)
-			return fail(err, errlen, "smbios: control character in '%s'", it->key);
+			return err_line(err, errlen, "smbios: control character in '%s'", it->key);
 		if (n == SMBIOS_STR_MAX)
-			return fail(err, errlen, "smbios: value of '%s' is longer than %d bytes",
+			return err_line(err, errlen, "smbios: value of '%s' is longer than %d bytes",
 				    it->key, SMBIOS_STR_MAX);
 		it->val[n++] = (char)c;
 	}
@@ -488,7 +476,7 @@ static int next_item(const char **pp, struct item *it, char *err, size_t errlen)
 	if (*p == ',') {
 		p++;
 		if (!*p)
-			return fail(err, errlen, "smbios: trailing comma");
+			return err_line(err, errlen, "smbios: trailing comma");
 	}
 	*pp = p;
 	return 0;
@@ -542,13 +530,13 @@ static int find_type(const struct item *items, unsigned n, char *err, size_t err
 		if (strcmp(items[k].key, "type"))
 			continue;
 		if (type >= 0)
-			return fail(err, errlen, "smbios: type given twice");
+			return err_line(err, errlen, "smbios: type given twice");
 		if (strlen(v) != 1 || v[0] < '0' || v[0] > '3')
-			return fail(err, errlen, "smbios: unsupported type (have 0, 1, 2, 3)");
+			return err_line(err, errlen, "smbios: unsupported type (have 0, 1, 2, 3)");
 		type = v[0] - '0';
 	}
 	if (type < 0)
-		return fail(err, errlen, "smbios: missing type=N");
+		return err_line(err, errlen, "smbios: missing type=N");
 	return type;
 }
 
@@ -581,10 +569,10 @@ int smbios_parse_option(struct smbios_info *info, const char *arg, char *err, si
 	if (err && errlen)
 		err[0] = 0;
 	if (!info || !arg || !*arg)
-		return fail(err, errlen, "smbios: empty option");
+		return err_line(err, errlen, "smbios: empty option");
 	while (*arg) {
 		if (n == ITEMS_MAX)
-			return fail(err, errlen, "smbios: too many fields");
+			return err_line(err, errlen, "smbios: too many fields");
 		if (next_item(&arg, &items[n], err, errlen))
 			return -EINVAL;
 		n++;
@@ -599,13 +587,13 @@ int smbios_parse_option(struct smbios_info *info, const char *arg, char *err, si
 			continue;
 		idx[k] = find_field(type, items[k].key);
 		if (idx[k] < 0)
-			return fail(err, errlen, "smbios: unknown field '%s' for type=%d",
+			return err_line(err, errlen, "smbios: unknown field '%s' for type=%d",
 				    items[k].key, type);
 		for (unsigned j = 0; j < k; j++)
 			if (idx[j] == idx[k])
-				return fail(err, errlen, "smbios: '%s' given twice", items[k].key);
+				return err_line(err, errlen, "smbios: '%s' given twice", items[k].key);
 		if (fields[idx[k]].off == UUID_FIELD && parse_uuid(items[k].val, uuid))
-			return fail(err, errlen,
+			return err_line(err, errlen,
 				    "smbios: bad uuid (want xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
 	}
 	for (unsigned k = 0; k < n; k++)
