@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 #define IPC_MAX_MSG (64 * 1024)
-#define IPC_MAX_FDS 64
+#define IPC_MAX_FDS 128
 
 struct ipc_fds {
 	int fd[IPC_MAX_FDS];

@@ -32,6 +32,8 @@ static void kill_child(struct mon_child *c)
 
 #define BLK_QUEUES  1
 #define BLK_VECTORS 2 /* configuration changes, the request queue */
+#define NET_QUEUES  2 /* receiveq, transmitq */
+#define NET_VECTORS 3 /* configuration changes, one per queue */
 
 /* The virtio part of a start request: slot, window, RAM, eventfds. */
 static void add_virtio(const struct mon_device *d, const struct mon_config *cfg, int mem_fd,
@@ -52,8 +54,53 @@ static void add_virtio(const struct mon_device *d, const struct mon_config *cfg,
 	v->fd_irq = idx_irq;
 }
 
+/* The virtio-net part: MAC, and slirp's settings or the tap. */
+struct net_start {
+	Moat__Dev__NetConfig net;
+	Moat__Dev__NetUser user;
+	Moat__Dev__NetTap tap;
+	Moat__Dev__NetForward fwd[NETOPT_MAX_FWD];
+	Moat__Dev__NetForward *fwdp[NETOPT_MAX_FWD];
+	uint8_t mac[6];
+};
+
+static void add_net(const struct mon_device *d, struct net_start *ns, int *fds, unsigned *n)
+{
+	const struct netopt *o = d->net;
+
+	moat__dev__net_config__init(&ns->net);
+	memcpy(ns->mac, o->mac, 6);
+	ns->net.mac.data = ns->mac;
+	ns->net.mac.len = 6;
+	if (o->kind == NETOPT_TAP) {
+		moat__dev__net_tap__init(&ns->tap);
+		ns->tap.fd_tap = *n, fds[(*n)++] = d->tap_fd;
+		ns->tap.ifname = (char *)o->ifname;
+		ns->net.backend_case = MOAT__DEV__NET_CONFIG__BACKEND_TAP;
+		ns->net.tap = &ns->tap;
+		return;
+	}
+	moat__dev__net_user__init(&ns->user);
+	ns->user.restricted = o->restricted;
+	ns->user.dns_upstream = d->dns_upstream;
+	for (unsigned i = 0; i < o->nfwd; i++) {
+		moat__dev__net_forward__init(&ns->fwd[i]);
+		ns->fwd[i].udp = o->fwd[i].proto == NETOPT_UDP;
+		ns->fwd[i].host_addr = o->fwd[i].host_addr;
+		ns->fwd[i].host_port = o->fwd[i].host_port;
+		ns->fwd[i].guest_addr = o->fwd[i].guest_addr;
+		ns->fwd[i].guest_port = o->fwd[i].guest_port;
+		ns->fwdp[i] = &ns->fwd[i];
+	}
+	ns->user.n_fwd = o->nfwd;
+	ns->user.fwd = ns->fwdp;
+	ns->net.backend_case = MOAT__DEV__NET_CONFIG__BACKEND_USER;
+	ns->net.user = &ns->user;
+}
+
 static int send_start(struct mon_device *d, const struct mon_config *cfg, int mem_fd)
 {
+	struct net_start ns;
 	Moat__Dev__StartRequest s = MOAT__DEV__START_REQUEST__INIT;
 	Moat__Dev__SmcConfig smc = MOAT__DEV__SMC_CONFIG__INIT;
 	Moat__Dev__BlkConfig blk = MOAT__DEV__BLK_CONFIG__INIT;
@@ -78,6 +125,11 @@ static int send_start(struct mon_device *d, const struct mon_config *cfg, int me
 		blk.serial = (char *)d->disk->serial;
 		s.config_case = MOAT__DEV__START_REQUEST__CONFIG_BLK;
 		s.blk = &blk;
+	}
+	if (d->net) {
+		add_net(d, &ns, fds, &n);
+		s.config_case = MOAT__DEV__START_REQUEST__CONFIG_NET;
+		s.net = &ns.net;
 	}
 	if (strcmp(d->kind, "smc") == 0) {
 		smc.osk.data = (uint8_t *)cfg->smc_osk;
@@ -109,7 +161,7 @@ static void audit_ready(const struct mon_device *d, const Moat__Dev__ReadyEvent 
 
 /* Wait for READY, watching the child's pidfd so a crash during start-up is
  * seen at once rather than after the timeout. */
-static int wait_ready(struct mon_device *d)
+static int wait_ready(struct mon_device *d, char *err, size_t errlen)
 {
 	struct timespec t0;
 
@@ -142,6 +194,15 @@ static int wait_ready(struct mon_device *d)
 		if (env->msg_case == MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY) {
 			audit_ready(d, env->ready);
 			rc = 0;
+		} else if (env->msg_case == MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR) {
+			/* the device's own words, made safe to print */
+			const char *msg = env->start_error->message ? env->start_error->message : "";
+			size_t i = 0;
+			for (; msg[i] && i + 1 < errlen; i++)
+				err[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
+			if (errlen)
+				err[i] = 0;
+			rc = env->start_error->user_error ? -EINVAL : -EIO;
 		}
 		protobuf_c_message_free_unpacked(m, NULL);
 		return rc;
@@ -162,7 +223,8 @@ static int make_eventfds(struct mon_device *d)
 	return 0;
 }
 
-static int start_one(struct mon_device *d, const struct mon_config *cfg, int mem_fd)
+static int start_one(struct mon_device *d, const struct mon_config *cfg, int mem_fd, char *err,
+		     size_t errlen)
 {
 	char exe[4096], argv0[32], builddir[48];
 	int ctl[2];
@@ -186,7 +248,10 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg, int mem
 	if (rc < 0)
 		return rc;
 	char *argv[] = {argv0, NULL};
-	struct mon_spawn_args sa = {.path = exe, .argv = argv, .fds = &ctl[1], .nfds = 1};
+	/* slirp makes host sockets for the guest: only it keeps the host's
+	 * network namespace (a tap is a descriptor, and needs none) */
+	struct mon_spawn_args sa = {.path = exe, .argv = argv, .fds = &ctl[1], .nfds = 1,
+				    .keep_net = d->net && d->net->kind == NETOPT_USER};
 	mon_child_uid(getpid(), &sa.uid);
 	sa.gid = sa.uid;
 	rc = mon_spawn(&sa, &d->child);
@@ -201,7 +266,16 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg, int mem
 	close(d->doorbell_dev); /* the device's end is the device's alone */
 	d->doorbell_dev = -1;
 	if (rc == 0)
-		rc = wait_ready(d);
+		rc = wait_ready(d, err, errlen);
+	if (rc == -EINVAL || rc == -EIO) {
+		/* It said why and is on its way out: reap it quietly. */
+		kill_child(&d->child);
+		waitid(P_PIDFD, d->child.pidfd, &(siginfo_t){0}, WEXITED);
+		d->alive = false;
+		if (rc == -EINVAL)
+			return rc; /* the user's configuration: the caller says so */
+		return log_error_errno(rc, "%s (%s) did not start: %s", d->name, argv0, err);
+	}
 	if (rc < 0) {
 		siginfo_t si = {0};
 		char how[128];
@@ -226,7 +300,8 @@ static struct mon_device *new_device(struct mon_devices *devs, const char *kind)
 	struct mon_device *d = &devs->d[devs->n++];
 
 	*d = (struct mon_device){.kind = kind, .ctl = -1, .ring_fd = -1, .doorbell = -1,
-				 .doorbell_dev = -1, .disk_fd = -1, .child = {.pidfd = -1}};
+				 .doorbell_dev = -1, .disk_fd = -1, .tap_fd = -1,
+				 .child = {.pidfd = -1}};
 	for (unsigned i = 0; i < VPCI_MAX_QUEUES; i++)
 		d->notify[i] = -1;
 	for (unsigned i = 0; i < VPCI_MAX_VECTORS; i++)
@@ -246,7 +321,7 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 		d->pio_base = SMC_PIO_BASE;
 		d->pio_len = SMC_PIO_LEN;
 		snprintf(d->name, sizeof(d->name), "smc0");
-		rc = start_one(d, cfg, res->mem_fd);
+		rc = start_one(d, cfg, res->mem_fd, err, errlen);
 	}
 	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++) {
 		struct mon_device *d = new_device(devs, "blk");
@@ -258,11 +333,56 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 		d->nvec = BLK_VECTORS;
 		d->disk = &cfg->disks[i];
 		d->disk_fd = res->disk_fd[i];
-		rc = start_one(d, cfg, res->mem_fd);
+		rc = start_one(d, cfg, res->mem_fd, err, errlen);
+	}
+	for (unsigned i = 0; rc == 0 && i < cfg->nnets; i++) {
+		struct mon_device *d = new_device(devs, "net");
+		snprintf(d->name, sizeof(d->name), "%s", cfg->nets[i].id);
+		d->pci = true;
+		d->slot = slot++;
+		d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
+		d->nq = NET_QUEUES;
+		d->nvec = NET_VECTORS;
+		d->net = &cfg->nets[i];
+		d->tap_fd = res->tap_fd[i];
+		d->dns_upstream = res->dns_upstream;
+		rc = start_one(d, cfg, res->mem_fd, err, errlen);
 	}
 	if (rc < 0)
 		mon_devices_stop(devs);
 	return rc;
+}
+
+/* A counter's name comes from the device: only [a-z0-9_] gets through. */
+static bool counter_name_ok(const char *n)
+{
+	size_t i = 0;
+
+	for (; n && n[i] && i < 32; i++)
+		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '_'))
+			return false;
+	return n && i > 0 && !n[i];
+}
+
+static void audit_stats(const struct mon_device *d, const Moat__Dev__StatsResponse *st)
+{
+	char extra[1024] = "";
+	size_t off = 0;
+
+	for (size_t i = 0; i < st->n_counters && i < 16; i++) {
+		const Moat__Dev__Counter *c = st->counters[i];
+		int w;
+		if (!c || !counter_name_ok(c->name))
+			continue;
+		w = snprintf(extra + off, sizeof(extra) - off, " %s=%llu", c->name,
+			     (unsigned long long)c->value);
+		if (w < 0 || (size_t)w >= sizeof(extra) - off)
+			break;
+		off += (size_t)w;
+	}
+	extra[off] = 0;
+	mon_audit("child-stats", "child=%s requests=%llu bad_requests=%llu%s", d->name,
+		  (unsigned long long)st->requests, (unsigned long long)st->bad_requests, extra);
 }
 
 void mon_device_dispatch(struct mon_device *d)
@@ -277,9 +397,7 @@ void mon_device_dispatch(struct mon_device *d)
 		ipc_fds_close(&fds);
 		Moat__Dev__DeviceToMonitor *env = (Moat__Dev__DeviceToMonitor *)m;
 		if (env->msg_case == MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS && !fds.n)
-			mon_audit("child-stats", "child=%s requests=%llu bad_requests=%llu", d->name,
-				  (unsigned long long)env->stats->requests,
-				  (unsigned long long)env->stats->bad_requests);
+			audit_stats(d, env->stats);
 		else
 			rc = -EPROTO;
 		protobuf_c_message_free_unpacked(m, NULL);

@@ -14,7 +14,7 @@
 #include "spawn.h"
 #include "virtio_pci_layout.h"
 
-#define MON_MAX_DEVICES 8
+#define MON_MAX_DEVICES 16
 
 struct mon_device {
 	char name[16];      /* "smc0" */
@@ -36,6 +36,9 @@ struct mon_device {
 	int irq[VPCI_MAX_VECTORS];
 	const struct mon_disk *disk;
 	int disk_fd;
+	const struct netopt *net; /* moat-net */
+	int tap_fd;               /* its tap (the resources' own), or -1 */
+	uint32_t dns_upstream;    /* user networking's upstream DNS, or 0 */
 };
 
 struct mon_devices {

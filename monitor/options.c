@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "guest_layout.h"
+#include "slirp_cfg.h"
 #include "smbios.h"
 
 int mon_parse_size(const char *s, uint64_t *out)
@@ -258,6 +259,34 @@ static int parse_disk(const char *arg, struct mon_config *cfg, char *err, size_t
 	return 0;
 }
 
+/* --net: parsed by netopt_parse (shared with moat-net's tests and fuzzer),
+ * the user network's forwards checked by slirp_cfg_build now rather than
+ * by moat-net later, and ids and tap names unique among the devices. */
+static int parse_net(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	struct netopt *n;
+	struct slirp_cfg sc;
+
+	if (cfg->nnets >= MON_MAX_NETS)
+		return err_line(err, len, "too many --net options (at most %d)", MON_MAX_NETS);
+	n = &cfg->nets[cfg->nnets];
+	if (netopt_parse(n, arg, cfg->nnets, err, len) < 0)
+		return -EINVAL;
+	if (n->kind == NETOPT_USER && slirp_cfg_build(&sc, n, err, len) < 0)
+		return -EINVAL;
+	for (unsigned i = 0; i < cfg->nnets; i++) {
+		if (strcmp(cfg->nets[i].id, n->id) == 0)
+			return err_line(err, len, "--net id=%s is used twice", n->id);
+		if (n->kind == NETOPT_TAP && cfg->nets[i].kind == NETOPT_TAP &&
+		    strcmp(cfg->nets[i].ifname, n->ifname) == 0)
+			return err_line(err, len, "--net tap=%s is given twice", n->ifname);
+		if (memcmp(cfg->nets[i].mac, n->mac, 6) == 0)
+			return err_line(err, len, "--net: two devices with the MAC of %s", n->id);
+	}
+	cfg->nnets++;
+	return 0;
+}
+
 static const struct option run_opts[] = {
 	{"kernel", required_argument, NULL, 'k'},
 	{"initrd", required_argument, NULL, 'i'},
@@ -267,6 +296,7 @@ static const struct option run_opts[] = {
 	{"serial", required_argument, NULL, 's'},
 	{"smc", required_argument, NULL, 'S'},
 	{"disk", required_argument, NULL, 'D'},
+	{"net", required_argument, NULL, 'N'},
 	{"smbios", required_argument, NULL, 'B'},
 	{"audit", required_argument, NULL, 'A'},
 	{"verbose", no_argument, NULL, 'v'},
@@ -299,6 +329,7 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		case 's': rc = parse_serial(optarg, cfg, err, errlen); break;
 		case 'S': rc = parse_smc(optarg, cfg, err, errlen); break;
 		case 'D': rc = parse_disk(optarg, cfg, err, errlen); break;
+		case 'N': rc = parse_net(optarg, cfg, err, errlen); break;
 		case 'B': rc = parse_smbios(optarg, cfg, err, errlen); break;
 		case 'A': cfg->audit_path = optarg; break;
 		case 'v': cfg->verbose = true; break;
@@ -317,6 +348,12 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 			    argv[optind]);
 	if (!cfg->kernel)
 		return err_line(err, errlen, "--kernel is required (see moat run --help)");
+	/* device names must be unique: they name processes, logs and audit lines */
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		for (unsigned j = 0; j < cfg->ndisks; j++)
+			if (strcmp(cfg->nets[i].id, cfg->disks[j].id) == 0)
+				return err_line(err, errlen, "--net id=%s is a --disk id too",
+						cfg->nets[i].id);
 	if (strlen(cfg->cmdline) >= MOAT_CMDLINE_MAX)
 		return err_line(err, errlen, "--cmdline is too long (%zu bytes)", strlen(cfg->cmdline));
 	return 0;

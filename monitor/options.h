@@ -7,12 +7,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netopt.h"
+
 #define MON_DEFAULT_MEM     (512ULL << 20)
 #define MON_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
 #define MON_MAX_CPUS        8
 #define MON_MAX_SMBIOS      8
 #define MON_OSK_LEN         64
 #define MON_MAX_DISKS       8
+#define MON_MAX_NETS        4
 
 /* --disk path=IMG[,ro][,id=NAME][,serial=STR] */
 struct mon_disk {
@@ -47,6 +50,10 @@ struct mon_config {
 
 	struct mon_disk disks[MON_MAX_DISKS];
 	unsigned ndisks;
+
+	/* --net user|tap=IFNAME,...: one moat-net each (devproc/net/netopt.h) */
+	struct netopt nets[MON_MAX_NETS];
+	unsigned nnets;
 };
 
 /* Parse argv of `moat run` (argv[0] is "run"). On error returns -EINVAL

@@ -11,6 +11,9 @@
 #include <unistd.h>
 
 #include "fdutil.h"
+#include "log.h"
+#include "slirp_cfg.h"
+#include "tap.h"
 #include "util.h"
 
 uint64_t mon_host_mem_bytes(void)
@@ -98,9 +101,30 @@ static int open_serial(const struct mon_config *cfg, struct mon_resources *r, ch
 
 void mon_resources_init(struct mon_resources *r)
 {
-	*r = (struct mon_resources){-1, -1, -1, -1, -1, -1, -1, -1, {0}};
+	*r = (struct mon_resources){-1, -1, -1, -1, -1, -1, -1, -1, {0}, {0}, 0};
 	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
 		r->disk_fd[i] = -1;
+	for (unsigned i = 0; i < MON_MAX_NETS; i++)
+		r->tap_fd[i] = -1;
+}
+
+/* The upstream DNS server for slirp's 10.0.2.3: the first IPv4 nameserver
+ * of /etc/resolv.conf as this process sees it, by libslirp's own rule. A
+ * test (or a user) names another by running moat in a mount namespace
+ * with its own file there. None is not an error: DNS just goes
+ * unanswered, as it would under slirp with no resolver. */
+static uint32_t read_dns_upstream(void)
+{
+	char buf[16384];
+	uint32_t addr = 0;
+	_cleanup_close_ int fd = open("/etc/resolv.conf", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+
+	if (n <= 0 || slirp_cfg_resolv_nameserver(buf, (size_t)n, &addr) < 0) {
+		log_debug("no IPv4 nameserver in /etc/resolv.conf: DNS at 10.0.2.3 will not answer");
+		return 0;
+	}
+	return addr;
 }
 
 /* A disk image: a regular file (or block device) whose size is a whole
@@ -158,6 +182,14 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 		rc = open_serial(cfg, r, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++)
 		rc = open_disk(&cfg->disks[i], &r->disk_fd[i], err, errlen);
+	for (unsigned i = 0; rc == 0 && i < cfg->nnets; i++) {
+		if (cfg->nets[i].kind == NETOPT_TAP) {
+			r->tap_fd[i] = mon_open_tap(cfg->nets[i].ifname, err, errlen);
+			rc = r->tap_fd[i] < 0 ? r->tap_fd[i] : 0;
+		} else if (!r->dns_upstream) {
+			r->dns_upstream = read_dns_upstream();
+		}
+	}
 	return rc;
 }
 
@@ -183,6 +215,8 @@ void mon_close_resources(struct mon_resources *r)
 	mon_close_child_ends(r);
 	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
 		close_fd(&r->disk_fd[i]);
+	for (unsigned i = 0; i < MON_MAX_NETS; i++)
+		close_fd(&r->tap_fd[i]);
 	close_fd(&r->console_out);
 	close_fd(&r->console_in);
 }

@@ -17,6 +17,9 @@ struct mon_resources {
 	int console_out;   /* the monitor's end of the output pipe (stdio), or -1 */
 	int console_in;    /* the monitor's end of the input pipe (stdio), or -1 */
 	int disk_fd[MON_MAX_DISKS]; /* images, opened and locked; given to moat-blk */
+	int tap_fd[MON_MAX_NETS];   /* --net tap: attached taps; given to moat-net */
+	uint32_t dns_upstream;      /* --net user: first IPv4 nameserver of our
+				     * /etc/resolv.conf (host byte order), or 0 */
 };
 
 void mon_resources_init(struct mon_resources *r);

@@ -178,6 +178,11 @@ int mon_run(struct mon_config *cfg)
 	/* Devices first: the vCPUs must find them serving. */
 	rc = mon_devices_start(cfg, &res, &vm.devs, err, sizeof(err));
 	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
+	if (rc == -EINVAL && err[0]) {
+		/* a device refused the user's configuration (a port in use) */
+		log_error("%s", err);
+		status = MON_EXIT_BAD_INPUT;
+	}
 	if (rc < 0)
 		goto out;
 	rc = spawn_vcpu(&vm, &ctl[1]);

@@ -99,6 +99,26 @@ int pol_sandbox_enter(const char *kind, struct pol_report *rep);
 int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim,
 			     struct pol_report *rep);
 
+/* A file written into the new, empty root before it is made read-only:
+ * moat-net's etc/resolv.conf, the one path libslirp reads its DNS server
+ * from. path is relative ("etc/resolv.conf"); missing directories are
+ * made. The file is read-only and holds text and nothing else. */
+struct pol_root_file {
+	const char *path;
+	const char *text;
+};
+#define POL_MAX_ROOT_FILES 2
+
+struct pol_options {
+	const struct pol_limits *limits; /* NULL: the defaults */
+	const struct pol_root_file *files;
+	unsigned nfiles; /* at most POL_MAX_ROOT_FILES */
+};
+
+/* The same with every option (NULL: none). */
+int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts,
+			   struct pol_report *rep);
+
 /* Build the filter of the embedded policy `kind` without loading it. On
  * success *out owns a context (seccomp_release() it) and *nsyscalls counts
  * the allowed syscalls; on failure err holds "file:line: why". */

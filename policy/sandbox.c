@@ -135,14 +135,14 @@ static int sandbox_preflight(struct pol_report *rep, int *maxfd)
 }
 
 /* Everything after the policy is compiled, up to loading it. */
-static int sandbox_steps(const struct pol_limits *lim, struct pol_report *rep)
+static int sandbox_steps(const struct pol_options *o, struct pol_report *rep)
 {
 	int maxfd = 2, r;
 
 	r = sandbox_preflight(rep, &maxfd);
 	if (r < 0)
 		return r;
-	r = pol_fs_isolate();
+	r = pol_fs_isolate(o->files, o->nfiles);
 	if (r < 0)
 		return r;
 	/* Fails unless the uts namespace is ours; names the sandbox in logs. */
@@ -151,18 +151,23 @@ static int sandbox_steps(const struct pol_limits *lim, struct pol_report *rep)
 	r = pol_privs_drop(rep);
 	if (r < 0)
 		return r;
-	return pol_rlimits_apply(lim, maxfd, rep);
+	return pol_rlimits_apply(o->limits, maxfd, rep);
 }
 
-int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim,
-			     struct pol_report *rep)
+int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts,
+			   struct pol_report *rep)
 {
 	static const struct pol_limits defaults;
+	struct pol_options o = opts ? *opts : (struct pol_options){0};
 	scmp_filter_ctx ctx;
 	unsigned nsyscalls;
 	char err[256];
 	int r;
 
+	if (!o.limits)
+		o.limits = &defaults;
+	if (o.nfiles > POL_MAX_ROOT_FILES || (o.nfiles && !o.files))
+		return log_error_errno(EINVAL, "sandbox: %u root files", o.nfiles);
 	memset(rep, 0, sizeof(*rep));
 	snprintf(rep->kind, sizeof(rep->kind), "%s", kind);
 	/* First, so that a broken policy fails before anything has changed. */
@@ -171,7 +176,7 @@ int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim,
 		return log_error_errno(r, "policy %s: %s", kind, err);
 	rep->policy_syscalls = nsyscalls;
 
-	r = sandbox_steps(lim ? lim : &defaults, rep);
+	r = sandbox_steps(&o, rep);
 	if (r == 0) {
 		r = seccomp_load(ctx);
 		if (r < 0)
@@ -184,7 +189,15 @@ int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim,
 	return 0;
 }
 
+int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim,
+			     struct pol_report *rep)
+{
+	struct pol_options o = {.limits = lim};
+
+	return pol_sandbox_enter_opts(kind, &o, rep);
+}
+
 int pol_sandbox_enter(const char *kind, struct pol_report *rep)
 {
-	return pol_sandbox_enter_limits(kind, NULL, rep);
+	return pol_sandbox_enter_opts(kind, NULL, rep);
 }

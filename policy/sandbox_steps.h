@@ -4,8 +4,9 @@
 
 #include "pol.h"
 
-/* fsroot.c: private mounts, pivot_root into an empty read-only tmpfs. */
-int pol_fs_isolate(void);
+/* fsroot.c: private mounts, pivot_root into an empty read-only tmpfs
+ * holding only files[0..nfiles). */
+int pol_fs_isolate(const struct pol_root_file *files, unsigned nfiles);
 
 /* privs.c: securebits, capabilities (checked), no_new_privs, dumpable. */
 int pol_privs_drop(struct pol_report *rep);

@@ -148,18 +148,21 @@ static void blk_dev_io(void *model, unsigned space, uint64_t addr, unsigned size
 	blk_model_io(d->model, space, addr, size, is_write, data);
 }
 
-static int blk_dev_fds(void *model, struct pollfd *out, unsigned max)
+static int blk_dev_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms)
 {
 	struct blk_dev *d = model;
 
+	(void)timeout_ms;
 	return blk_model_fds(d->model, out, max);
 }
 
-static void blk_dev_ready(void *model, int fd)
+static void blk_dev_polled(void *model, struct pollfd *p, unsigned n)
 {
 	struct blk_dev *d = model;
 
-	blk_model_ready(d->model, fd);
+	for (unsigned i = 0; i < n; i++)
+		if (p[i].revents)
+			blk_model_ready(d->model, p[i].fd);
 }
 
 static const struct dev_kind blk_kind = {
@@ -168,7 +171,7 @@ static const struct dev_kind blk_kind = {
     .io = blk_dev_io,
     .destroy = blk_dev_destroy,
     .fds = blk_dev_fds,
-    .ready = blk_dev_ready,
+    .polled = blk_dev_polled,
 };
 
 int main(void)

@@ -69,11 +69,37 @@ static int send_ready(const struct dev_state *st, const char *name, const struct
 	return ipc_send(CONTROL_FD, &env.base, NULL, 0);
 }
 
+/* Tell the monitor why we could not start, before exiting. */
+static void send_start_error(const char *msg, bool user_error)
+{
+	Moat__Dev__StartError se = MOAT__DEV__START_ERROR__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	se.message = (char *)msg;
+	se.user_error = user_error;
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR;
+	env.start_error = &se;
+	ipc_send(CONTROL_FD, &env.base, NULL, 0);
+}
+
 static void send_stats(const struct dev_state *st)
 {
 	Moat__Dev__StatsResponse stats = MOAT__DEV__STATS_RESPONSE__INIT;
 	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+	struct dev_counter c[DEV_MAX_COUNTERS];
+	Moat__Dev__Counter pc[DEV_MAX_COUNTERS], *pcp[DEV_MAX_COUNTERS];
+	unsigned n = st->k->counters ? st->k->counters(st->model, c) : 0;
 
+	if (n > DEV_MAX_COUNTERS)
+		n = DEV_MAX_COUNTERS;
+	for (unsigned i = 0; i < n; i++) {
+		moat__dev__counter__init(&pc[i]);
+		pc[i].name = (char *)c[i].name;
+		pc[i].value = c[i].value;
+		pcp[i] = &pc[i];
+	}
+	stats.n_counters = n;
+	stats.counters = pcp;
 	stats.requests = st->served;
 	stats.bad_requests = st->ring.malformed;
 	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS;
@@ -121,22 +147,26 @@ static int dev_dispatch_monitor(struct dev_state *st)
 
 static int dev_loop(struct dev_state *st)
 {
-	for (;;) {
-		struct pollfd p[2 + DEV_MAX_EXTRA_FDS] = {
-			{.fd = st->doorbell, .events = POLLIN},
-			{.fd = CONTROL_FD, .events = POLLIN},
-		};
-		int n = 0;
+	static struct pollfd p[2 + DEV_MAX_EXTRA_FDS];
 
+	for (;;) {
+		int n = 0, timeout = -1;
+
+		p[0] = (struct pollfd){.fd = st->doorbell, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = CONTROL_FD, .events = POLLIN};
 		if (st->k->fds) {
-			n = st->k->fds(st->model, p + 2, DEV_MAX_EXTRA_FDS);
+			n = st->k->fds(st->model, p + 2, DEV_MAX_EXTRA_FDS, &timeout);
 			if (n < 0)
 				return log_error_errno(n, "Device descriptors: %m");
 			if (n > DEV_MAX_EXTRA_FDS)
 				n = DEV_MAX_EXTRA_FDS;
 		}
-		if (poll(p, 2 + (nfds_t)n, -1) < 0 && errno != EINTR)
-			return log_error_errno(errno, "poll: %m");
+		if (poll(p, 2 + (nfds_t)n, timeout) < 0) {
+			if (errno != EINTR)
+				return log_error_errno(errno, "poll: %m");
+			for (int i = 0; i < 2 + n; i++)
+				p[i].revents = 0;
+		}
 		/* Spin a little after each burst: an SMC key read is a few dozen
 		 * accesses one KVM exit apart, and an awake server answers them
 		 * for about the cost of handling them in moat-vcpu. */
@@ -145,9 +175,8 @@ static int dev_loop(struct dev_state *st)
 			log_debug("moat-vcpu is gone; stopping");
 			return 0;
 		}
-		for (int i = 0; i < n; i++)
-			if (p[2 + i].revents && st->k->ready)
-				st->k->ready(st->model, p[2 + i].fd);
+		if (st->k->polled)
+			st->k->polled(st->model, p + 2, (unsigned)n);
 		if (p[1].revents) {
 			int rc = dev_dispatch_monitor(st);
 			if (rc <= 0)
@@ -156,9 +185,16 @@ static int dev_loop(struct dev_state *st)
 	}
 }
 
+static bool user_at_fault(int rc)
+{
+	return rc == -EINVAL || rc == -EADDRINUSE || rc == -EADDRNOTAVAIL;
+}
+
 static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ipc_fds *fds)
 {
 	struct pol_report rep = {0};
+	struct pol_options opts = {0};
+	const char *policy = st->k->kind;
 	char err[256] = "";
 	int ring_fd, rc;
 
@@ -166,7 +202,11 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 	st->doorbell = ipc_fds_take(fds, s->fd_doorbell);
 	if (ring_fd < 0 || st->doorbell < 0)
 		return log_error_errno(EBADF, "start: descriptor indices do not match");
-	rc = pol_sandbox_enter(st->k->kind, &rep);
+	if (st->k->sandbox && (rc = st->k->sandbox(s, &policy, &opts, err, sizeof(err))) < 0) {
+		close(ring_fd);
+		goto fail;
+	}
+	rc = pol_sandbox_enter_opts(policy, &opts, &rep);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to enter the sandbox: %m");
 	rc = ioring_map(ring_fd, &st->ring);
@@ -180,8 +220,16 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 	else
 		rc = st->k->init(&st->model, s, err, sizeof(err));
 	if (rc < 0)
-		return log_error_errno(rc, "%s", err[0] ? err : "device set-up failed");
+		goto fail;
 	return send_ready(st, s->name, &rep);
+fail:
+	if (!err[0])
+		snprintf(err, sizeof(err), "device set-up failed: %s", strerror(-rc));
+	send_start_error(err, user_at_fault(rc));
+	/* The monitor prints a user's error itself; log the rest. */
+	if (!user_at_fault(rc))
+		log_error("%s", err);
+	return rc;
 }
 
 int dev_main(const struct dev_kind *k)

@@ -23,12 +23,29 @@
 struct ipc_fds;
 struct pollfd;
 
-#define DEV_MAX_EXTRA_FDS 16 /* descriptors a model may have polled */
+#define DEV_MAX_EXTRA_FDS 1024 /* descriptors a model may have polled */
+#define DEV_MAX_COUNTERS  16   /* counters a model reports in its stats */
+
+struct pol_options;
+
+struct dev_counter {
+	const char *name; /* static: "tx_dropped_malformed" */
+	uint64_t value;
+};
 
 struct dev_kind {
 	const char *kind; /* "smc": names the policy, the process and the log */
+	/* Optional, before the sandbox is entered: a policy other than kind's
+	 * (*policy), and files for the sandbox's root or other limits (*o).
+	 * Strings it points to must outlive the call (static storage). 0, or
+	 * -errno with one line in err. */
+	int (*sandbox)(const Moat__Dev__StartRequest *req, const char **policy,
+		       struct pol_options *o, char *err, size_t errlen);
 	/* Build the model from the kind's part of the start request; one line
-	 * in err on failure. Secrets in req are wiped by the caller after. */
+	 * in err on failure. Secrets in req are wiped by the caller after.
+	 * -EINVAL, -EADDRINUSE and -EADDRNOTAVAIL say the user's configuration
+	 * is at fault (a forward's port is taken): the monitor then reports
+	 * err as bad input and exits 2. */
 	int (*init)(void **model, const Moat__Dev__StartRequest *req, char *err, size_t errlen);
 	/* Instead of init, if set: the same, plus the start request's other
 	 * descriptors (all but the ring and its doorbell). The model takes
@@ -40,13 +57,18 @@ struct dev_kind {
 	void (*io)(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
 		   uint64_t *data);
 	void (*destroy)(void *model);
-	/* Optional: descriptors the loop should poll for POLLIN besides the
-	 * doorbell and the control socket. Called before every poll; returns
-	 * how many it wrote to out (at most max), or -errno to stop. */
-	int (*fds)(void *model, struct pollfd *out, unsigned max);
-	/* With fds: one of them has an event (revents != 0). Runs on the
-	 * loop's thread, between ring requests. */
-	void (*ready)(void *model, int fd);
+	/* Optional: descriptors the loop should poll besides the doorbell and
+	 * the control socket (fd and events set). Called before every poll;
+	 * returns how many it wrote to out (at most max), or -errno to stop.
+	 * *timeout_ms starts at -1 (none); lower it to be called back. */
+	int (*fds)(void *model, struct pollfd *out, unsigned max, int *timeout_ms);
+	/* With fds: after every poll, whether or not anything happened, the
+	 * same n entries with revents filled in. Runs on the loop's thread,
+	 * between ring requests. */
+	void (*polled)(void *model, struct pollfd *p, unsigned n);
+	/* Optional: the model's counters for the monitor's stats request;
+	 * returns how many it wrote (at most DEV_MAX_COUNTERS). */
+	unsigned (*counters)(void *model, struct dev_counter *out);
 };
 
 int dev_main(const struct dev_kind *k);
