@@ -43,9 +43,10 @@ wait_for() {
 # The status fields of a process, one "Name: value" a line.
 status_field() { awk -v k="$2:" '$1 == k { $1 = ""; sub(/^ /, ""); print; exit }' "/proc/$1/status"; }
 
-# check_sandboxed PID NAME: the checks of DESIGN.md on one child.
+# check_sandboxed PID NAME [host-net]: the checks of DESIGN.md on one child.
+# With host-net (moat-net with slirp) it must share our network namespace.
 check_sandboxed() {
-	local pid=$1 name=$2 uid
+	local pid=$1 name=$2 hostnet=${3:-} uid
 	check "$name: CapEff is 0" [ "$(status_field "$pid" CapEff)" = 0000000000000000 ]
 	check "$name: CapPrm is 0" [ "$(status_field "$pid" CapPrm)" = 0000000000000000 ]
 	check "$name: CapBnd is 0" [ "$(status_field "$pid" CapBnd)" = 0000000000000000 ]
@@ -54,6 +55,11 @@ check_sandboxed() {
 	uid=$(status_field "$pid" Uid | awk '{print $1}')
 	check "$name: runs as non-root uid ($uid)" [ -n "$uid" ] && [ "$uid" != 0 ] && [ "$uid" != 65534 ]
 	for ns in mnt pid user net ipc uts; do
+		if [ "$ns" = net ] && [ -n "$hostnet" ]; then
+			check "$name: in the host's network namespace (slirp's sockets)" \
+				[ "$(readlink /proc/$pid/ns/$ns)" = "$(readlink /proc/self/ns/$ns)" ]
+			continue
+		fi
 		check "$name: own $ns namespace" \
 			[ "$(readlink /proc/$pid/ns/$ns)" != "$(readlink /proc/self/ns/$ns)" ]
 	done

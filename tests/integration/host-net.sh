@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# moat-net on the host's own KVM with the tiny PVH guest (which has no
+# network driver: Linux guests use the card in linux-net.sh): bad --net
+# input and a hostfwd port in use (exit 2, one line, nothing left running),
+# the sandbox of both kinds of moat-net (user: the host's network namespace,
+# listening on loopback only; tap: an empty network namespace of its own,
+# holding the tap), and SIGKILL of moat-net while the VM runs. Needs root,
+# /dev/kvm and /dev/net/tun.
+# Usage: host-net.sh MOAT TINY_ELF
+MOAT=$1
+TINY=$2
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "$0")/lib.sh"
+
+need_host_kvm
+T=$T_TMP
+NS=moat-hn-$$
+P1=$((20000 + $$ % 20000)) # ports for this run's forwards
+P2=$((P1 + 1))
+
+nnet() { pgrep -cx moat-net || true; }
+bad() { # bad NAME PATTERN ARGS... : exit 2, one clear line, no process left behind
+	local name=$1 pat=$2 before st
+	shift 2
+	before=$(nnet)
+	timeout 30 "$MOAT" run --kernel "$TINY" --cmdline h "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	st=$?
+	[ $st = 2 ] && grep -q -- "$pat" "$T/$name.err" && [ "$(wc -l <"$T/$name.err")" -le 2 ] &&
+		[ "$(nnet)" = "$before" ] || { echo "# $name: exit $st" >&2; diag <"$T/$name.err"; return 1; }
+}
+check "unknown --net kind" bad kind "" --net socket,listen=:1234
+check "hostfwd without a guest port" bad fwd1 "hostfwd" --net "user,hostfwd=tcp::$P1-:"
+check "hostfwd with a bad protocol" bad fwd2 "hostfwd" --net "user,hostfwd=sctp::$P1-:22"
+check "hostfwd to slirp's own gateway" bad fwd3 "10.0.2.2" --net "user,hostfwd=tcp::$P1-10.0.2.2:22"
+check "hostfwd to an address outside 10.0.2.0/24" bad fwd4 "outside" --net "user,hostfwd=tcp::$P1-192.168.1.5:22"
+check "a multicast MAC" bad mac "" --net user,mac=01:00:5e:00:00:01
+check "unknown --net field" bad field "" --net user,model=e1000
+check "--net id used twice" bad twice "used twice" --net user,id=a --net user,id=a
+check "a tap that does not exist" bad notap "no such network interface" --net tap=moat-none0
+check "an interface that is not a tap" bad lo "not a tap device" --net tap=lo
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(); time.sleep(60)' "$P1" &
+busy=$!
+sleep 0.5
+check "a hostfwd port already in use" bad inuse "cannot listen on 127.0.0.1:$P1: Address already in use" \
+	--net "user,hostfwd=tcp::$P1-:22"
+kill "$busy"
+wait "$busy" 2>/dev/null
+
+# ---- user networking: sandbox, listeners, SIGKILL ---------------------------
+"$MOAT" run --kernel "$TINY" --cmdline w --net "user,hostfwd=tcp::$P1-:22,hostfwd=udp::$P2-:53" \
+	--audit "$T/audit" --serial "file:$T/console" >"$T/out" 2>"$T/err" </dev/null &
+mon=$!
+if wait_for "$T/console" "TINY: waiting" 30; then
+	ok "a VM with user networking is up"
+	net=$(child_pid "$mon" moat-net)
+	check "moat-net runs under the monitor" [ -n "$net" ]
+	[ -n "$net" ] && check_sandboxed "$net" moat-net/user host-net
+	n=$(sed -n 's/.*child-ready child=net0 kind=net .*syscalls=\([0-9]*\).*/\1/p' "$T/audit")
+	check "moat-net (user)'s policy size is in the audit trail (${n:-?} syscalls)" [ "${n:-0}" -gt 0 ]
+	ss -Hltnup >"$T/ss"
+	check "the TCP forward listens on 127.0.0.1:$P1, held by moat-net" \
+		grep -q "127.0.0.1:$P1 .*\"moat-net\",pid=$net" "$T/ss"
+	check "the UDP forward listens on 127.0.0.1:$P2" grep -q "127.0.0.1:$P2 .*\"moat-net\"" "$T/ss"
+	check "no forward listens beyond loopback" bash -c "! grep -q '0.0.0.0:$P1\|\*:$P1' '$T/ss'"
+	# slirp accepts and tries the guest, which has no driver: moat-net lives on
+	python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 5); s.sendall(b"hello"); s.close()' "$P1"
+	sleep 0.5
+	check "a connection to the forward leaves moat-net running" kill -0 "$net"
+	kill -KILL "$net"
+	wait_for "$T/audit" "child-died child=net0" 10
+	check "SIGKILL of moat-net is recorded" grep -q "child-died child=net0 kind=net pid=$net was killed by signal KILL" "$T/audit"
+	check "the VM keeps running without it" kill -0 "$mon"
+	check "its forward is closed with it" bash -c "! ss -Hltn | grep -q '127.0.0.1:$P1 '"
+else
+	not_ok "a VM with user networking is up"
+	diag <"$T/err"
+fi
+kill -TERM "$mon"
+wait "$mon"
+check "SIGTERM ends it with exit 0 (got $?)" [ $? = 0 ]
+
+# ---- tap, in a network namespace of the test's own ---------------------------
+if ip netns add "$NS" 2>/dev/null; then
+	trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T_TMP"' EXIT
+	ip -n "$NS" tuntap add dev mtap0 mode tap && ip -n "$NS" link set mtap0 up
+	ip netns exec "$NS" "$MOAT" run --kernel "$TINY" --cmdline w --net tap=mtap0 \
+		--audit "$T/audit2" --serial "file:$T/console2" >"$T/out2" 2>"$T/err2" </dev/null &
+	mon=$!
+	if wait_for "$T/console2" "TINY: waiting" 30; then
+		ok "a VM on a tap is up"
+		net=$(pgrep -x moat-net | head -1)
+		check "moat-net (tap) runs" [ -n "$net" ]
+		if [ -n "$net" ]; then
+			check_sandboxed "$net" moat-net/tap
+			check "moat-net (tap) is not in the tap's namespace either" \
+				[ "$(readlink /proc/$net/ns/net)" != "$(ip netns exec "$NS" readlink /proc/self/ns/net)" ]
+			check "moat-net (tap) holds the tap the monitor opened" \
+				bash -c "ls -l /proc/$net/fd | grep -q /dev/net/tun"
+			n=$(sed -n 's/.*child-ready child=net0 kind=net .*syscalls=\([0-9]*\).*/\1/p' "$T/audit2")
+			check "moat-net (tap)'s policy is the smaller one (${n:-?} syscalls)" [ "${n:-99}" -lt 40 ]
+			check "a second moat cannot take the same tap" \
+				bash -c "ip netns exec '$NS' timeout 30 '$MOAT' run --kernel '$TINY' --cmdline h --net tap=mtap0 </dev/null >/dev/null 2>'$T/busy.err'; [ \$? = 2 ] && grep -q 'cannot attach' '$T/busy.err'"
+		fi
+	else
+		not_ok "a VM on a tap is up"
+		diag <"$T/err2"
+	fi
+	kill -TERM "$mon"
+	wait "$mon"
+	check "SIGTERM ends it with exit 0 (got $?)" [ $? = 0 ]
+	check "its counters are in the audit trail" grep -q "child-stats child=net0 .*tx_dropped_malformed=0 .*tap_rx_short=" "$T/audit2"
+else
+	not_ok "ip netns add (needs root)"
+fi
+check "nothing left running" bash -c '! pgrep -x moat-net && ! pgrep -x moat-vcpu'
+finish
