@@ -14,6 +14,7 @@ TINY=$2
 
 need_host_kvm
 T=$T_TMP
+[ -e /dev/net/tun ] || modprobe tun 2>/dev/null # the KVM box loads no module by itself
 NS=moat-hn-$$
 P1=$((20000 + $$ % 20000)) # ports for this run's forwards
 P2=$((P1 + 1))

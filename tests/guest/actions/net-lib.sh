@@ -2,8 +2,10 @@
 # Helpers of the net-* actions: the virtio-net interface, a DHCP lease,
 # the servers a forward reaches, and the console line that ends a test.
 
-# net_iface: wait up to 10 s for the first virtio-net interface; prints it
+# net_iface: wait up to 10 s for the first virtio-net interface; prints it.
+# Brings lo up too: connections to the guest's own address go through it.
 net_iface() {
+	ip link set lo up
 	i=0
 	while [ $i -lt 100 ]; do
 		for d in /sys/class/net/*; do
@@ -41,9 +43,16 @@ SCRIPT
 	say "net lease $(cat /tmp/lease)"
 }
 
+# net_get URL [SECONDS]: wget it into /tmp/fetched, within SECONDS (default
+# 30). (Not wget -T: it crashes Debian's busybox 1.35.)
+net_get() {
+	rm -f /tmp/fetched
+	timeout "${2:-30}" wget -q -O /tmp/fetched "$1" 2>&1
+}
+
 # net_fetch URL: wget it; prints MOAT-GUEST: net fetched SHA256
 net_fetch() {
-	out=$(wget -q -T 20 -O /tmp/fetched "$1" 2>&1) || { fail "wget $1: $out"; return 1; }
+	out=$(net_get "$1") || { fail "wget $1: $out"; return 1; }
 	say "net fetched $(sha256sum </tmp/fetched | cut -d' ' -f1)"
 }
 

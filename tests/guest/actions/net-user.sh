@@ -5,7 +5,8 @@
 # host writes a line on the console. Parameters:
 #   guest.url=URL        fetched with wget (the host's 127.0.0.1 is 10.0.2.2)
 #   guest.name=NAME      resolved through 10.0.2.3 (none: skipped)
-#   guest.isolated=1     restrict=on: the fetch must fail, no ping, no DNS
+#   guest.isolated=1     restrict=on: serve first, then the fetch must fail
+#                        (while one from the guest's own httpd works)
 #   guest.token=WORD     in the guest httpd's index.html
 # Prints (besides net_dhcp's and net_serve's lines)
 #   MOAT-GUEST: net ping 10.0.2.2 ok
@@ -19,20 +20,25 @@ action_net_user() {
 	ifc=$(net_iface) || return
 	net_dhcp "$ifc" || return
 	if [ "${GUEST_ISOLATED:-0}" = 1 ]; then
-		if wget -q -T 5 -O /tmp/fetched "$GUEST_URL" 2>/dev/null; then
+		net_serve || return
+		# wget works (on our own server, through our own address) ...
+		out=$(net_get http://10.0.2.15/) || { fail "wget of our own httpd: $out"; return 1; }
+		# ... but not to the host (slirp drops the SYN: give up after 8 s)
+		if net_get "$GUEST_URL" 8 >/dev/null; then
 			fail "restrict=on, yet the guest fetched $GUEST_URL"
 			return 1
 		fi
 		say "net isolated"
-	else
-		ping -c 1 -W 5 10.0.2.2 >/dev/null 2>&1 || { fail "no answer to ping 10.0.2.2"; return 1; }
-		say "net ping 10.0.2.2 ok"
-		net_fetch "$GUEST_URL" || return
-		if [ -n "${GUEST_NAME:-}" ]; then
-			a=$(nslookup "$GUEST_NAME" 10.0.2.3 2>&1 | awk '/^Name:/ { n = 1 } n && /^Address/ { print $NF; exit }')
-			[ -n "$a" ] || { fail "nslookup $GUEST_NAME through 10.0.2.3 found nothing"; return 1; }
-			say "net dns $GUEST_NAME $a"
-		fi
+		net_wait_host
+		return
+	fi
+	ping -c 1 -W 5 10.0.2.2 >/dev/null 2>&1 || { fail "no answer to ping 10.0.2.2"; return 1; }
+	say "net ping 10.0.2.2 ok"
+	net_fetch "$GUEST_URL" || return
+	if [ -n "${GUEST_NAME:-}" ]; then
+		a=$(nslookup "$GUEST_NAME" 10.0.2.3 2>&1 | awk '/^Name:/ { n = 1 } n && /^Address/ { print $NF; exit }')
+		[ -n "$a" ] || { fail "nslookup $GUEST_NAME through 10.0.2.3 found nothing"; return 1; }
+		say "net dns $GUEST_NAME $a"
 	fi
 	net_serve || return
 	net_wait_host
