@@ -5,6 +5,10 @@
  *   work        harmless work that must survive the filter; sends "ok"
  *   kill-*      one forbidden call; the filter must kill us (SIGSYS)
  *   no-policy   asks for a policy that is not embedded: must refuse to start
+ *   root-file   enters net-user.policy with etc/resolv.conf written into its
+ *               root (as moat-net does); reads it back, and finds the root
+ *               read-only and nothing else there; sends "ok"
+ *   root-file-bad  asks for a file outside the root: must refuse to start
  * Any other outcome is sent as "fail: why". */
 #include <dirent.h>
 #include <errno.h>
@@ -140,6 +144,42 @@ static void do_kill(const char *mode)
 	_exit(1);
 }
 
+#define ROOT_FILE_TEXT "nameserver 127.0.0.1\n"
+
+/* Returns NULL when the root holds exactly the file written, else why not. */
+static const char *check_root_file(void)
+{
+	char buf[64] = "";
+	int fd = open("/etc/resolv.conf", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return "cannot open /etc/resolv.conf";
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n != (ssize_t)strlen(ROOT_FILE_TEXT) || memcmp(buf, ROOT_FILE_TEXT, (size_t)n) != 0)
+		return "/etc/resolv.conf does not hold what was written";
+	if (open("/etc/passwd", O_RDONLY) >= 0 || errno != ENOENT)
+		return "/etc/passwd is there";
+	/* net-user.policy allows read-only opens only: the mount must refuse
+	 * new files anyway, which mkdir (allowed by no policy) cannot show */
+	return NULL;
+}
+
+static int enter(const char *mode, struct pol_report *rep)
+{
+	static const struct pol_root_file ok = {"etc/resolv.conf", ROOT_FILE_TEXT};
+	static const struct pol_root_file bad = {"../etc/evil", "x"};
+	struct pol_options o = {.nfiles = 1};
+
+	if (strcmp(mode, "no-policy") == 0)
+		return pol_sandbox_enter("nothere", rep);
+	if (strncmp(mode, "root-file", 9) != 0)
+		return pol_sandbox_enter("test", rep);
+	o.files = strcmp(mode, "root-file") == 0 ? &ok : &bad;
+	return pol_sandbox_enter_opts("net-user", &o, rep);
+}
+
 int main(int argc, char **argv)
 {
 	struct pol_report rep;
@@ -151,7 +191,7 @@ int main(int argc, char **argv)
 		say("fail: usage");
 		return 1;
 	}
-	if (pol_sandbox_enter(strcmp(argv[1], "no-policy") == 0 ? "nothere" : "test", &rep) < 0) {
+	if (enter(argv[1], &rep) < 0) {
 		say("fail: sandbox refused");
 		return 2;
 	}
@@ -161,11 +201,14 @@ int main(int argc, char **argv)
 		return 1;
 	if (strncmp(argv[1], "kill-", 5) == 0)
 		do_kill(argv[1]);
-	if (strcmp(argv[1], "work") != 0) {
+	if (strcmp(argv[1], "root-file") == 0)
+		why = check_root_file();
+	else if (strcmp(argv[1], "work") == 0)
+		why = do_work();
+	else {
 		say("fail: unknown mode");
 		return 1;
 	}
-	why = do_work();
 	if (why) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "fail: %s (%s)", why, strerror(errno));

@@ -269,6 +269,63 @@ static int run_kill(const char *mode)
 	return 0;
 }
 
+/* A file for the root (moat-net's etc/resolv.conf): there, with its text,
+ * read-only, and alone; a path out of the root refuses to start. */
+static int test_root_file(void)
+{
+	struct run r;
+	char msg[256] = "", path[128];
+	siginfo_t si;
+	struct stat st;
+	int n, fd;
+
+	if (geteuid() != 0)
+		return TEST_SKIP;
+	CHECK(start("root-file", true, &r) == 0);
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/resolv.conf", (int)r.c.pid);
+	CHECK(stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0444);
+	/* even root cannot add to it: the mount is read-only */
+	snprintf(path, sizeof(path), "/proc/%d/root/etc/new", (int)r.c.pid);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	CHECK(fd < 0 && errno == EROFS);
+	CHECK(send(r.sock, "g", 1, 0) == 1);
+	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	CHECK(wait_child(&r, &si) == 0);
+	close(r.sock);
+	if (strcmp(msg, "ok") != 0 || si.si_code != CLD_EXITED || si.si_status != 0) {
+		fprintf(stderr, "root-file: '%s', code %d status %d\n", msg, si.si_code, si.si_status);
+		return 1;
+	}
+	return 0;
+}
+
+static int test_root_file_outside_refuses(void)
+{
+	struct run r;
+	siginfo_t si;
+	int sp[2], n;
+	char path[4096], msg[128] = "";
+	char *argv[] = {"sandboxed-child", "root-file-bad", NULL};
+
+	if (geteuid() != 0)
+		return TEST_SKIP;
+	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
+	CHECK(mon_child_uid(getpid(), &r.uid) == 0);
+	struct mon_spawn_args a = {path, argv, &sp[1], 1, true, r.uid, r.uid};
+	CHECK(mon_spawn(&a, &r.c) == 0);
+	close(sp[1]);
+	r.sock = sp[0];
+	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	CHECK(wait_child(&r, &si) == 0);
+	close(r.sock);
+	CHECK(strcmp(msg, "fail: sandbox refused") == 0);
+	CHECK(si.si_code == CLD_EXITED && si.si_status == 2);
+	return 0;
+}
+
 static int test_work(void) { return run_work(false); }
 static int test_work_keep_net(void) { return run_work(true); }
 static int test_kill_socket(void) { return run_kill("kill-socket"); }
@@ -354,6 +411,8 @@ int main(void)
 		TEST(test_kill_x32),
 		TEST(test_kill_thread),
 		TEST(test_missing_policy_refuses),
+		TEST(test_root_file),
+		TEST(test_root_file_outside_refuses),
 		TEST(test_refuses_outside_userns),
 	};
 	return RUN_TESTS(tests);
