@@ -73,7 +73,10 @@ static void net_driver_ok(void *model, uint64_t features)
 
 /* Stop both queues. RX runs whole under its lock, so it is idle once we
  * hold it; a TX frame may be in the backend's send with the lock dropped:
- * report busy until it is back (the guest's buffers are in use). */
+ * report busy until it is back (the guest's buffers are in use).
+ * rx_wanted stays set: a backend told -ENOBUFS keeps its frames (and the
+ * tap stops reading) until rx_ready, which the kick at the next
+ * DRIVER_OK brings; forgetting it here would stall RX for good. */
 static int net_reset(void *model)
 {
 	struct net_model *m = model;
@@ -86,9 +89,7 @@ static int net_reset(void *model)
 		pthread_mutex_lock(&q->lock);
 		q->ready = false;
 		q->gen++;
-		if (i == NET_RXQ)
-			m->rx_wanted = false;
-		else
+		if (i == NET_TXQ)
 			busy = m->tx_sending;
 		pthread_mutex_unlock(&q->lock);
 	}

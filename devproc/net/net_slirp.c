@@ -426,8 +426,10 @@ int net_slirp_create(struct net_backend *out, const Moat__Dev__NetUser *cfg, cha
 	struct netopt o;
 	int rc;
 
-	if (!s)
+	if (!s) {
+		snprintf(err, errlen, "slirp: out of memory");
 		return -ENOMEM;
+	}
 	s->backlog_tail = &s->backlog;
 	rc = user_to_netopt(cfg, &o, err, errlen);
 	if (rc == 0)

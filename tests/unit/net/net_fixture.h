@@ -1,9 +1,10 @@
-/* The fixture of the virtio-net tests (test_net.c, test_net_hostile.c):
- * the model behind the real virtio-pci transport, a fake guest RAM with
- * two split rings (receiveq 0, transmitq 1), and a fake backend that
- * records what it is sent. The test plays the guest driver (registers
- * through vpci_drv.h, rings here) and moat-net's main loop (it kicks the
- * model through the queues' notify eventfds). */
+/* The fixture of the virtio-net tests (test_net.c, test_net_hostile.c,
+ * and with a real backend test_net_tap.c, test_net_slirp.c): the model
+ * behind the real virtio-pci transport, a fake guest RAM with two split
+ * rings (receiveq 0, transmitq 1), and a fake backend that records what it
+ * is sent. The test plays the guest driver (registers through vpci_drv.h,
+ * rings here) and moat-net's main loop (it kicks the model through the
+ * queues' notify eventfds). */
 #pragma once
 
 #include <errno.h>
@@ -100,8 +101,9 @@ static inline int driver_up(struct nfix *f, uint64_t features)
 	return 0;
 }
 
-/* The model, set up but no driver yet. */
-static inline int setup_model(struct nfix *f)
+/* The model, set up but no driver yet, behind the backend ops/be (the
+ * fake one, or a real one: test_net_tap.c, test_net_slirp.c). */
+static inline int setup_model_be(struct nfix *f, const struct net_backend_ops *ops, void *be)
 {
 	char err[128] = "";
 
@@ -122,8 +124,8 @@ static inline int setup_model(struct nfix *f)
 	    .nqueues = NET_NUM_QUEUES,
 	    .irq_fds = f->irq,
 	    .nvectors = NVECTORS,
-	    .be_ops = &test_be,
-	    .be = f,
+	    .be_ops = ops,
+	    .be = be,
 	};
 	memcpy(p.mac, test_mac, sizeof(p.mac));
 	if (net_model_create(&f->m, &p, err, sizeof(err)) < 0) {
@@ -133,6 +135,11 @@ static inline int setup_model(struct nfix *f)
 	f->drv = (struct drv){.io = io, .dev = f->m};
 	f->next_data = RAM_DATA;
 	return 0;
+}
+
+static inline int setup_model(struct nfix *f)
+{
+	return setup_model_be(f, &test_be, f);
 }
 
 static inline int setup(struct nfix *f, uint64_t features)
