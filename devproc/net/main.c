@@ -187,6 +187,8 @@ static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct
 	    .nvectors = d->nirq,
 	    .be_ops = d->be.ops,
 	    .be = d->be.be,
+	    /* slirp parses every frame itself and wants them whole */
+	    .offloads = is_tap(req) ? NET_OFFLOADS_TAP : 0,
 	};
 	memcpy(p.mac, req->net->mac.data, 6);
 	rc = net_model_create(&d->model, &p, err, errlen);
@@ -257,6 +259,7 @@ static unsigned net_dev_counters(void *model, struct dev_counter *out)
 	    {"rx_bytes", s.rx_bytes},
 	    {"rx_dropped_no_buffers", s.rx_dropped_no_buffers},
 	    {"rx_dropped_too_big", s.rx_dropped_too_big},
+	    {"rx_dropped_offload", s.rx_dropped_offload},
 	};
 	for (; n < sizeof(c) / sizeof(c[0]); n++)
 		out[n] = c[n];

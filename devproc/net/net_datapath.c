@@ -2,6 +2,7 @@
  * RX buffers (spec 5.1.6). Locks as net_model.h says: a queue's lock only,
  * dropped around send and before every interrupt. */
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <string.h>
 
 #include "net_int.h"
@@ -16,7 +17,7 @@ static bool tx_one(struct net_model *m, struct net_queue *q)
 	uint64_t gen = q->gen;
 	int rc;
 
-	if (net_tx_parse(&q->chain, &m->txf) < 0) {
+	if (net_tx_parse_hdr(&q->chain, &m->txf, atomic_load(&m->features) & m->offloads) < 0) {
 		atomic_fetch_add(&m->st.tx_dropped_malformed, 1);
 		return vq_push(&q->vq, head, 0) == 0;
 	}
@@ -24,7 +25,10 @@ static bool tx_one(struct net_model *m, struct net_queue *q)
 	 * answers at once): it must not run under our lock */
 	m->tx_sending = true;
 	pthread_mutex_unlock(&q->lock);
-	rc = m->be_ops->send(m->be, m->txf.iov, m->txf.iovcnt, m->txf.len);
+	if (m->be_ops->send_hdr)
+		rc = m->be_ops->send_hdr(m->be, m->txf.hdr, m->txf.iov, m->txf.iovcnt, m->txf.len);
+	else
+		rc = m->be_ops->send(m->be, m->txf.iov, m->txf.iovcnt, m->txf.len);
 	pthread_mutex_lock(&q->lock);
 	m->tx_sending = false;
 	if (rc < 0) {
@@ -112,16 +116,21 @@ static void rx_unpop(struct net_queue *q, unsigned n)
 	q->vq.last_avail = (uint16_t)(q->vq.last_avail - n);
 }
 
-static void rx_header(uint8_t *hdr, uint16_t num_buffers)
+/* The header for the guest: the backend's offload fields (checked by
+ * net_model_receive_hdr), or none (flags 0, gso_type NONE). */
+static void rx_header(uint8_t *hdr, const uint8_t *in, uint16_t num_buffers)
 {
-	/* no offloads: flags 0 (the guest checksums), gso_type NONE */
-	memset(hdr, 0, NET_HDR_LEN);
+	if (in)
+		memcpy(hdr, in, NET_HDR_LEN);
+	else
+		memset(hdr, 0, NET_HDR_LEN);
 	hdr[10] = (uint8_t)num_buffers;
 	hdr[11] = (uint8_t)(num_buffers >> 8);
 }
 
 /* Without MRG_RXBUF the header and the frame go in one chain. */
-static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *frame, size_t len)
+static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *in_hdr,
+		     const uint8_t *frame, size_t len)
 {
 	struct vq_chain *c = &m->rx_first;
 	uint8_t hdr[NET_HDR_LEN];
@@ -133,7 +142,7 @@ static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *fr
 		rx_unpop(q, 1); /* may still serve a smaller frame */
 		return -EMSGSIZE;
 	}
-	rx_header(hdr, 1);
+	rx_header(hdr, in_hdr, 1);
 	vq_chain_write(c, 0, hdr, NET_HDR_LEN);
 	vq_chain_write(c, NET_HDR_LEN, frame, len);
 	return vq_push(&q->vq, c->head, (uint32_t)(NET_HDR_LEN + len));
@@ -144,7 +153,8 @@ static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *fr
  * frame fits: a partial frame is never handed over. The frame is written
  * as we go; the header last, into the first chain, once the count is
  * known. */
-static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *frame, size_t len)
+static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *in_hdr,
+		    const uint8_t *frame, size_t len)
 {
 	uint64_t off = 0, total = NET_HDR_LEN + len; /* position in header + frame */
 	uint8_t hdr[NET_HDR_LEN];
@@ -177,7 +187,7 @@ static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *fra
 		m->rx_used[n++] = (struct net_rx_used){c->head, (uint32_t)take};
 		off += take;
 	}
-	rx_header(hdr, (uint16_t)n);
+	rx_header(hdr, in_hdr, (uint16_t)n);
 	vq_chain_write(&m->rx_first, 0, hdr, NET_HDR_LEN);
 	for (unsigned i = 0; i < n; i++)
 		if (vq_push(&q->vq, m->rx_used[i].head, m->rx_used[i].len) < 0)
@@ -186,14 +196,47 @@ static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *fra
 }
 
 /* The frame, into the guest (RX lock held). */
-static int rx_fill(struct net_model *m, struct net_queue *q, const uint8_t *frame, size_t len)
+static int rx_fill(struct net_model *m, struct net_queue *q, const uint8_t *in_hdr,
+		   const uint8_t *frame, size_t len)
 {
 	if (atomic_load(&m->mrg_rxbuf))
-		return rx_merge(m, q, frame, len);
-	return rx_single(m, q, frame, len);
+		return rx_merge(m, q, in_hdr, frame, len);
+	return rx_single(m, q, in_hdr, frame, len);
+}
+
+/* May the guest get a frame with these offload fields? Only with what its
+ * driver accepted (spec 5.1.6.4.1): a tap set up for an earlier driver,
+ * or a frame already queued when offloads changed, may offer more. */
+static bool rx_hdr_ok(const uint8_t *h, uint64_t features)
+{
+	uint8_t flags = h[0], gso = h[1];
+	bool csum = (features >> VIRTIO_NET_F_GUEST_CSUM) & 1;
+
+	if (flags & ~(VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		return false;
+	if (flags && !csum)
+		return false;
+	if ((gso & VIRTIO_NET_HDR_GSO_ECN) && !((features >> VIRTIO_NET_F_GUEST_ECN) & 1))
+		return false;
+	switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return true;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return (features >> VIRTIO_NET_F_GUEST_TSO4) & 1;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return (features >> VIRTIO_NET_F_GUEST_TSO6) & 1;
+	default:
+		return false;
+	}
 }
 
 int net_model_receive(struct net_model *m, const uint8_t *frame, size_t len)
+{
+	return net_model_receive_hdr(m, NULL, frame, len);
+}
+
+int net_model_receive_hdr(struct net_model *m, const uint8_t hdr[NET_HDR_LEN],
+			  const uint8_t *frame, size_t len)
 {
 	struct net_queue *q = &m->q[NET_RXQ];
 	bool notify = false;
@@ -206,7 +249,12 @@ int net_model_receive(struct net_model *m, const uint8_t *frame, size_t len)
 		pthread_mutex_unlock(&q->lock);
 		return -ENETDOWN;
 	}
-	rc = rx_fill(m, q, frame, len);
+	if (hdr && !rx_hdr_ok(hdr, atomic_load(&m->features) & m->offloads)) {
+		pthread_mutex_unlock(&q->lock);
+		atomic_fetch_add(&m->st.rx_dropped_offload, 1);
+		return -EPROTO;
+	}
+	rc = rx_fill(m, q, hdr, frame, len);
 	if (rc == 0)
 		notify = vq_should_notify(&q->vq);
 	else if (rc == -ENOBUFS)

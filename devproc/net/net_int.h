@@ -24,6 +24,7 @@ struct net_queue {
 struct net_counters {
 	atomic_uint_least64_t tx_frames, tx_bytes, tx_dropped_malformed, tx_dropped_backend;
 	atomic_uint_least64_t rx_frames, rx_bytes, rx_dropped_no_buffers, rx_dropped_too_big;
+	atomic_uint_least64_t rx_dropped_offload;
 };
 
 struct net_rx_used {
@@ -39,6 +40,9 @@ struct net_model {
 	atomic_bool live;      /* DRIVER_OK and no reset since */
 	atomic_bool mrg_rxbuf; /* VIRTIO_NET_F_MRG_RXBUF negotiated */
 	atomic_bool link_up;
+	uint64_t offloads;		  /* offered on top of MAC, STATUS, MRG_RXBUF */
+	atomic_uint_least64_t features;	  /* negotiated at the last DRIVER_OK */
+	atomic_bool features_news;	  /* the backend has not heard of them yet */
 	uint8_t mac[6];
 	struct net_queue q[NET_NUM_QUEUES];
 	struct net_counters st;

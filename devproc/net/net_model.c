@@ -66,6 +66,9 @@ static void net_driver_ok(void *model, uint64_t features)
 	struct net_model *m = model;
 
 	atomic_store(&m->mrg_rxbuf, (features >> VIRTIO_NET_F_MRG_RXBUF) & 1);
+	atomic_store(&m->features, features);
+	/* told from the loop's thread (net_model_ready), not under our lock */
+	atomic_store(&m->features_news, true);
 	atomic_store(&m->live, true);
 	for (unsigned i = 0; i < NET_NUM_QUEUES; i++)
 		net_kick_later(m, i);
@@ -114,7 +117,7 @@ static int transport_init(struct net_model *m, const struct net_params *p)
 	    .virtio_id = 1, /* VIRTIO_ID_NET */
 	    .class_code = NET_CLASS,
 	    .features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS |
-			1ull << VIRTIO_NET_F_MRG_RXBUF,
+			1ull << VIRTIO_NET_F_MRG_RXBUF | m->offloads,
 	    .num_queues = NET_NUM_QUEUES,
 	    .queue_max = NET_QUEUE_MAX,
 	    .config_len = NET_CONFIG_LEN,
@@ -135,6 +138,10 @@ static int check_params(const struct net_params *p, char *err, size_t errlen)
 	}
 	if (!p->be_ops || !p->be_ops->send) {
 		snprintf(err, errlen, "virtio-net: no backend");
+		return -EINVAL;
+	}
+	if ((p->offloads & ~NET_OFFLOADS_TAP) || (p->offloads && !p->be_ops->send_hdr)) {
+		snprintf(err, errlen, "virtio-net: offloads the backend cannot take");
 		return -EINVAL;
 	}
 	/* a multicast MAC (the group bit) is not an interface address */
@@ -159,6 +166,7 @@ int net_model_create(struct net_model **out, const struct net_params *p, char *e
 	m->mem = p->mem;
 	m->be_ops = p->be_ops;
 	m->be = p->be;
+	m->offloads = p->offloads;
 	memcpy(m->mac, p->mac, sizeof(m->mac));
 	atomic_store(&m->link_up, !p->link_down);
 	for (unsigned i = 0; i < NET_NUM_QUEUES; i++) {
@@ -204,6 +212,8 @@ int net_model_fds(struct net_model *m, struct pollfd *out, unsigned max)
 
 void net_model_ready(struct net_model *m, int fd)
 {
+	if (atomic_exchange(&m->features_news, false) && m->be_ops->features)
+		m->be_ops->features(m->be, atomic_load(&m->features));
 	for (unsigned i = 0; i < NET_NUM_QUEUES; i++) {
 		uint64_t v;
 
@@ -236,5 +246,6 @@ void net_model_stats(struct net_model *m, struct net_stats *out)
 	    .rx_bytes = atomic_load(&m->st.rx_bytes),
 	    .rx_dropped_no_buffers = atomic_load(&m->st.rx_dropped_no_buffers),
 	    .rx_dropped_too_big = atomic_load(&m->st.rx_dropped_too_big),
+	    .rx_dropped_offload = atomic_load(&m->st.rx_dropped_offload),
 	};
 }

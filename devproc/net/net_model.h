@@ -1,8 +1,10 @@
 /* The virtio-net device (virtio ID 1, spec 5.1) on moat's virtio-pci
  * transport, as a library that knows nothing of the backend (libslirp or
  * a tap descriptor): receiveq 0 and transmitq 1, the MAC and link status
- * in config space, mergeable receive buffers. No offloads are offered yet
- * (no CSUM, GUEST_CSUM, TSO), so every frame crosses whole and checksummed.
+ * in config space, mergeable receive buffers. Checksum and TCP segmentation
+ * offloads are offered only when the backend takes virtio-net headers
+ * (the tap: net_params.offloads); otherwise every frame crosses whole and
+ * checksummed.
  *
  * Frames from the guest (TX) go to the backend through net_backend_ops.send
  * with the virtio-net header stripped; frames for the guest (RX) come in
@@ -43,6 +45,16 @@ struct net_backend_ops {
 	 * into guest RAM (the guest may change them meanwhile: copy, do not
 	 * parse in place). 0, or -errno (the frame is dropped and counted). */
 	int (*send)(void *be, const struct iovec *iov, int iovcnt, size_t len);
+	/* Instead of send, for a backend given offloads (net_params.offloads):
+	 * the same with the frame's virtio-net header, a checked copy
+	 * (net_tx_parse_hdr) whose num_buffers is 0. */
+	int (*send_hdr)(void *be, const uint8_t hdr[12], const struct iovec *iov, int iovcnt,
+			size_t len);
+	/* The driver set DRIVER_OK with these features (VIRTIO_NET_F_* bits):
+	 * the frames to receive may now carry the offloads it accepted. Runs
+	 * on the loop's thread, without model locks, before any queue is
+	 * served for that driver. May be NULL. */
+	void (*features)(void *be, uint64_t features);
 	/* The guest posted receive buffers after a net_model_receive
 	 * returned -ENOBUFS: retry what was kept. Runs on the loop's thread,
 	 * without model locks; may call net_model_receive. May be NULL. */
@@ -56,6 +68,7 @@ struct net_stats {
 	uint64_t rx_frames, rx_bytes;
 	uint64_t rx_dropped_no_buffers; /* -ENOBUFS (the caller may retry) */
 	uint64_t rx_dropped_too_big;	/* -EMSGSIZE: too big for the posted buffers */
+	uint64_t rx_dropped_offload;	/* an offload the driver did not accept */
 };
 
 struct net_params {
@@ -67,9 +80,19 @@ struct net_params {
 	unsigned nvectors;
 	uint8_t mac[6];
 	bool link_down; /* start with the link down */
+	/* Offloads to offer on top (NET_OFFLOADS_TAP or 0): the backend must
+	 * have send_hdr, and take headers with net_model_receive_hdr. */
+	uint64_t offloads;
 	const struct net_backend_ops *be_ops;
 	void *be;
 };
+
+/* Checksum and TCP segmentation offloads both ways, as a tap with
+ * IFF_VNET_HDR handles them (VIRTIO_NET_F_* bit numbers). */
+#define NET_OFFLOADS_TAP                                                                          \
+	(1ull << 0 /* CSUM */ | 1ull << 1 /* GUEST_CSUM */ | 1ull << 7 /* GUEST_TSO4 */ |           \
+	 1ull << 8 /* GUEST_TSO6 */ | 1ull << 9 /* GUEST_ECN */ | 1ull << 11 /* HOST_TSO4 */ |     \
+	 1ull << 12 /* HOST_TSO6 */ | 1ull << 13 /* HOST_ECN */)
 
 struct net_model;
 
@@ -93,6 +116,12 @@ void net_model_ready(struct net_model *m, int fd);
  * when the driver is not running or the link is down; -EINVAL for a length
  * out of range. Copies the frame: it may be reused on return. */
 int net_model_receive(struct net_model *m, const uint8_t *frame, size_t len);
+/* The same with the virtio-net header the backend got with the frame (a
+ * tap's): its offload fields go to the guest as they are, but only those
+ * the driver accepted; a frame asking for more is dropped and counted
+ * (rx_dropped_offload). num_buffers is ours to fill. */
+int net_model_receive_hdr(struct net_model *m, const uint8_t hdr[12], const uint8_t *frame,
+			  size_t len);
 
 /* Set the link status the guest sees, with a configuration interrupt. */
 void net_model_set_link(struct net_model *m, bool up);

@@ -1,14 +1,20 @@
-/* The tap backend: each frame crosses the tap descriptor behind a zeroed
- * 12-byte virtio-net header (no offloads are on, so the kernel sends none
- * and expects none). Receiving stops while the guest has no buffers
- * posted: the frame in hand waits, the rest wait in the tap's own queue,
- * which is where a host's backpressure belongs. */
+/* The tap backend: each frame crosses the tap descriptor behind its
+ * 12-byte virtio-net header, which carries the checksum and segmentation
+ * offloads both ways: the guest's (checked by the model) to the kernel,
+ * and the kernel's to the guest, once the driver has said which it takes
+ * (TUNSETOFFLOAD, the one ioctl net-tap.policy allows). Receiving stops
+ * while the guest has no buffers posted: the frame in hand waits, the rest
+ * wait in the tap's own queue, which is where a host's backpressure
+ * belongs. */
 #include "net_tap.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -23,21 +29,21 @@ struct net_tap {
 	struct net_model *model;
 	bool held;     /* frame[0..held_len) waits for the guest's buffers */
 	size_t held_len;
-	uint64_t tx_errors, rx_short, rx_errors;
+	uint64_t tx_errors, rx_short, rx_errors, offload_errors;
 	uint8_t hdr[NET_TAP_HDR_LEN];
-	uint8_t frame[NET_FRAME_MAX];
+	uint8_t frame[NET_FRAME_MAX + 1]; /* one more: a longer frame shows */
 	uint8_t txbuf[NET_FRAME_MAX];
 };
 
-static int nt_send(void *be, const struct iovec *iov, int iovcnt, size_t len)
+static int nt_send_hdr(void *be, const uint8_t hdr[NET_TAP_HDR_LEN], const struct iovec *iov,
+		       int iovcnt, size_t len)
 {
 	struct net_tap *t = be;
-	static const uint8_t zero_hdr[NET_TAP_HDR_LEN];
 	struct iovec v[NT_MAX_IOV];
 	ssize_t n;
 	int cnt;
 
-	v[0] = (struct iovec){.iov_base = (void *)zero_hdr, .iov_len = sizeof(zero_hdr)};
+	v[0] = (struct iovec){.iov_base = (void *)hdr, .iov_len = NET_TAP_HDR_LEN};
 	if (iovcnt < NT_MAX_IOV) {
 		/* straight from guest RAM: the kernel copies, nothing here parses */
 		memcpy(v + 1, iov, (size_t)iovcnt * sizeof(*iov));
@@ -62,6 +68,37 @@ static int nt_send(void *be, const struct iovec *iov, int iovcnt, size_t len)
 	return 0;
 }
 
+static int nt_send(void *be, const struct iovec *iov, int iovcnt, size_t len)
+{
+	static const uint8_t zero_hdr[NET_TAP_HDR_LEN];
+
+	return nt_send_hdr(be, zero_hdr, iov, iovcnt, len);
+}
+
+/* The driver's offloads, for the kernel: what it may send us from now on.
+ * TSO needs the checksum offload too, as the spec's GUEST_TSO4 needs
+ * GUEST_CSUM. */
+static void nt_features(void *be, uint64_t f)
+{
+	struct net_tap *t = be;
+	unsigned long tun = 0;
+
+	if ((f >> VIRTIO_NET_F_GUEST_CSUM) & 1) {
+		tun |= TUN_F_CSUM;
+		if ((f >> VIRTIO_NET_F_GUEST_TSO4) & 1)
+			tun |= TUN_F_TSO4;
+		if ((f >> VIRTIO_NET_F_GUEST_TSO6) & 1)
+			tun |= TUN_F_TSO6;
+		if ((tun & (TUN_F_TSO4 | TUN_F_TSO6)) && ((f >> VIRTIO_NET_F_GUEST_ECN) & 1))
+			tun |= TUN_F_TSO_ECN;
+	}
+	if (ioctl(t->fd, TUNSETOFFLOAD, tun) < 0) {
+		/* the kernel then keeps sending plain frames: slower, still right */
+		t->offload_errors++;
+		log_debug("tap %s: TUNSETOFFLOAD %#lx: %m", t->ifname, tun);
+	}
+}
+
 /* Read and deliver frames until the tap is empty, the guest is out of
  * buffers (the frame is held) or a burst is done. */
 static void nt_receive(struct net_tap *t)
@@ -75,14 +112,16 @@ static void nt_receive(struct net_tap *t)
 					t->rx_errors++;
 				return;
 			}
-			if ((size_t)n < NET_TAP_HDR_LEN + NET_FRAME_MIN) {
-				t->rx_short++;
+			if ((size_t)n < NET_TAP_HDR_LEN + NET_FRAME_MIN ||
+			    (size_t)n > NET_TAP_HDR_LEN + NET_FRAME_MAX) {
+				t->rx_short++; /* or cut short by our buffer */
 				continue;
 			}
 			t->held = true;
 			t->held_len = (size_t)n - NET_TAP_HDR_LEN;
 		}
-		int rc = t->model ? net_model_receive(t->model, t->frame, t->held_len) : -ENETDOWN;
+		int rc = t->model ? net_model_receive_hdr(t->model, t->hdr, t->frame, t->held_len)
+				  : -ENETDOWN;
 		if (rc == -ENOBUFS)
 			return; /* rx_ready comes when the guest posts buffers */
 		t->held = false; /* delivered, or lost like on a wire */
@@ -96,6 +135,8 @@ static void nt_rx_ready(void *be)
 
 static const struct net_backend_ops nt_ops = {
     .send = nt_send,
+    .send_hdr = nt_send_hdr,
+    .features = nt_features,
     .rx_ready = nt_rx_ready,
 };
 
@@ -133,6 +174,7 @@ static unsigned nt_counters(void *be, struct dev_counter *out, unsigned max)
 	    {"tap_tx_errors", t->tx_errors},
 	    {"tap_rx_short", t->rx_short},
 	    {"tap_rx_errors", t->rx_errors},
+	    {"tap_offload_errors", t->offload_errors},
 	};
 	unsigned n = 0;
 

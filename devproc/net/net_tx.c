@@ -2,11 +2,56 @@
 #include "net_tx.h"
 
 #include <errno.h>
+#include <linux/virtio_net.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "net_model.h"
 
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static bool has(uint64_t features, unsigned bit)
+{
+	return (features >> bit) & 1;
+}
+
+/* The header's offload requests, against what was negotiated (spec
+ * 5.1.6.2). The kernel checks a tap's headers again; checking here keeps a
+ * hostile guest's garbage away from the host's GSO code altogether. */
+static bool hdr_ok(const uint8_t *h, uint64_t frame, uint64_t features)
+{
+	uint8_t flags = h[0], gso = h[1];
+	uint16_t gso_size = le16(h + 4), csum_start = le16(h + 6), csum_offset = le16(h + 8);
+	bool csum = flags & VIRTIO_NET_HDR_F_NEEDS_CSUM;
+
+	if (flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		return false; /* DATA_VALID is for RX; RSC_INFO is not ours */
+	if (csum && (!has(features, VIRTIO_NET_F_CSUM) ||
+		     (uint64_t)csum_start + csum_offset + 2 > frame))
+		return false;
+	if ((gso & VIRTIO_NET_HDR_GSO_ECN) && !has(features, VIRTIO_NET_F_HOST_ECN))
+		return false;
+	switch (gso & ~VIRTIO_NET_HDR_GSO_ECN) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return !(gso & VIRTIO_NET_HDR_GSO_ECN);
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		return has(features, VIRTIO_NET_F_HOST_TSO4) && csum && gso_size;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		return has(features, VIRTIO_NET_F_HOST_TSO6) && csum && gso_size;
+	default:
+		return false;
+	}
+}
+
 int net_tx_parse(const struct vq_chain *c, struct net_tx_frame *f)
+{
+	return net_tx_parse_hdr(c, f, 0);
+}
+
+int net_tx_parse_hdr(const struct vq_chain *c, struct net_tx_frame *f, uint64_t features)
 {
 	uint8_t hdr[NET_HDR_LEN];
 	uint64_t skip = NET_HDR_LEN, frame;
@@ -21,10 +66,10 @@ int net_tx_parse(const struct vq_chain *c, struct net_tx_frame *f)
 	/* checked on a copy: the guest can rewrite its buffers at any time */
 	if (vq_chain_read(c, 0, hdr, sizeof(hdr)) != sizeof(hdr))
 		return -EBADMSG;
-	/* flags (NEEDS_CSUM, ...) and gso_type need offloads we do not offer
-	 * (spec 5.1.6.2.1); num_buffers is ignored on TX */
-	if (hdr[0] != 0 || hdr[1] != 0)
+	if (!hdr_ok(hdr, frame, features))
 		return -EBADMSG;
+	memcpy(f->hdr, hdr, sizeof(f->hdr));
+	f->hdr[10] = f->hdr[11] = 0; /* num_buffers: meaningless on TX */
 	f->iovcnt = 0;
 	f->len = (size_t)frame;
 	for (unsigned i = 0; i < c->n; i++) {

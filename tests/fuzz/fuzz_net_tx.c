@@ -6,9 +6,13 @@
  *                first, as vq_pop guarantees
  *   the rest: copied into guest RAM from offset 0 (headers, frames)
  * Invariants: a frame is accepted exactly when the chain is all readable,
- * holds a header with flags and gso_type 0 and a frame of NET_FRAME_MIN..
- * NET_FRAME_MAX bytes; then its iov lies inside the chain's buffers, has
- * no empty entry, and holds exactly the chain's bytes after the header. */
+ * holds a frame of NET_FRAME_MIN..NET_FRAME_MAX bytes and a header whose
+ * offloads were negotiated (NEEDS_CSUM with CSUM and its field inside the
+ * frame; TCP GSO with HOST_TSO4/6, NEEDS_CSUM and a segment size; ECN with
+ * HOST_ECN); then its iov lies inside the chain's buffers, has no empty
+ * entry, holds exactly the chain's bytes after the header, and f->hdr is
+ * the header with num_buffers 0. */
+#include <linux/virtio_net.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +66,31 @@ static void build_chain(const uint8_t **p, const uint8_t *end, unsigned n)
 		chain.e[chain.n++] = w[i];
 }
 
-static bool acceptable(const struct vq_chain *c)
+static uint64_t features_of(uint8_t b)
+{
+	return (b & 1 ? 1ull << VIRTIO_NET_F_CSUM : 0) | (b & 2 ? 1ull << VIRTIO_NET_F_HOST_TSO4 : 0) |
+	       (b & 4 ? 1ull << VIRTIO_NET_F_HOST_TSO6 : 0) | (b & 8 ? 1ull << VIRTIO_NET_F_HOST_ECN : 0);
+}
+
+/* The rules of spec 5.1.6.2, written out once more as the oracle. */
+static bool hdr_acceptable(const uint8_t *h, uint64_t frame, uint8_t neg)
+{
+	unsigned start = h[6] | h[7] << 8, off = h[8] | h[9] << 8, gso_size = h[4] | h[5] << 8;
+	unsigned kind = h[1] & 0x7f;
+	bool csum = h[0] == 1;
+
+	if (h[0] > 1 || (csum && (!(neg & 1) || start + off + 2 > frame)))
+		return false;
+	if ((h[1] & 0x80) && (!(neg & 8) || kind == 0))
+		return false;
+	if (kind == 0)
+		return true;
+	if (!csum || !gso_size)
+		return false;
+	return (kind == 1 && (neg & 2)) || (kind == 4 && (neg & 4));
+}
+
+static bool acceptable(const struct vq_chain *c, uint8_t neg)
 {
 	uint8_t hdr[NET_HDR_LEN];
 
@@ -72,13 +100,18 @@ static bool acceptable(const struct vq_chain *c)
 	    c->out_bytes - NET_HDR_LEN > NET_FRAME_MAX)
 		return false;
 	vq_chain_read(c, 0, hdr, sizeof(hdr));
-	return hdr[0] == 0 && hdr[1] == 0;
+	return hdr_acceptable(hdr, c->out_bytes - NET_HDR_LEN, neg);
 }
 
 static void check(const struct vq_chain *c, const struct net_tx_frame *f)
 {
+	uint8_t hdr[NET_HDR_LEN];
 	size_t sum = 0;
 
+	vq_chain_read(c, 0, hdr, sizeof(hdr));
+	hdr[10] = hdr[11] = 0;
+	if (memcmp(hdr, f->hdr, sizeof(hdr)))
+		abort();
 	if (f->len != c->out_bytes - NET_HDR_LEN || f->iovcnt < 1 || (unsigned)f->iovcnt > c->n)
 		abort();
 	if (vq_chain_read(c, NET_HDR_LEN, stream, f->len) != f->len)
@@ -96,16 +129,18 @@ static void check(const struct vq_chain *c, const struct net_tx_frame *f)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	const uint8_t *p = data + 1, *end = data + size;
+	const uint8_t *p = data + 2, *end = data + size;
+	uint8_t neg;
 
-	if (size < 1)
+	if (size < 2)
 		return 0;
+	neg = data[1] & 15;
 	build_chain(&p, end, data[0] % (VQ_MAX_CHAIN + 1));
 	memset(ram, 0, sizeof(ram));
 	memcpy(ram, p, (size_t)(end - p) < sizeof(ram) ? (size_t)(end - p) : sizeof(ram));
 
-	int rc = net_tx_parse(&chain, &frame);
-	if ((rc == 0) != acceptable(&chain))
+	int rc = net_tx_parse_hdr(&chain, &frame, features_of(neg));
+	if ((rc == 0) != acceptable(&chain, neg))
 		abort();
 	if (rc == 0)
 		check(&chain, &frame);

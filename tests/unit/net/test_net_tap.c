@@ -410,17 +410,18 @@ static int test_tx_host_closed(void)
 	return 0;
 }
 
-/* The backend's counters: all three, by name, and max respected. */
+/* The backend's counters: all four, by name, and max respected. */
 static int test_counters(void)
 {
 	struct tfix t;
-	struct dev_counter c[4];
+	struct dev_counter c[5];
 
 	CHECK(tap_setup(&t, F_BASE) == 0);
-	CHECK(t.be.counters(t.be.be, c, 4) == 3);
+	CHECK(t.be.counters(t.be.be, c, 5) == 4);
 	CHECK(strcmp(c[0].name, "tap_tx_errors") == 0);
 	CHECK(strcmp(c[1].name, "tap_rx_short") == 0);
 	CHECK(strcmp(c[2].name, "tap_rx_errors") == 0);
+	CHECK(strcmp(c[3].name, "tap_offload_errors") == 0);
 	CHECK(t.be.counters(t.be.be, c, 1) == 1);
 	CHECK(t.be.counters(t.be.be, c, 0) == 0);
 	tap_teardown(&t);
