@@ -11,16 +11,12 @@
 #include "blk_model.h"
 #include "channel.h"
 #include "devproc.h"
-#include "gmem.h"
 #include "log.h"
-#include "virtio_pci_layout.h"
+#include "vdev.h"
 
 struct blk_dev {
-	struct gmem mem;
+	struct vdev_res res;
 	int image_fd;
-	int notify_fd[BLK_NUM_QUEUES];
-	int irq_fd[VPCI_MAX_VECTORS];
-	unsigned nirq;
 	struct blk_model *model;
 };
 
@@ -31,111 +27,55 @@ static void blk_dev_destroy(void *model)
 	if (!d)
 		return;
 	blk_model_destroy(d->model);
-	gmem_unmap(&d->mem);
+	vdev_res_release(&d->res);
 	if (d->image_fd >= 0)
 		close(d->image_fd);
-	for (unsigned i = 0; i < BLK_NUM_QUEUES; i++)
-		if (d->notify_fd[i] >= 0)
-			close(d->notify_fd[i]);
-	for (unsigned i = 0; i < d->nirq; i++)
-		if (d->irq_fd[i] >= 0)
-			close(d->irq_fd[i]);
 	free(d);
-}
-
-/* Is the start request a complete virtio-blk configuration? */
-static int check_config(const Moat__Dev__StartRequest *req, char *err, size_t errlen)
-{
-	const Moat__Dev__VirtioConfig *v = req->virtio;
-
-	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_BLK || !req->blk || !v) {
-		snprintf(err, errlen, "start: no virtio-blk configuration");
-		return -EINVAL;
-	}
-	if (v->n_fd_notify != BLK_NUM_QUEUES || v->n_fd_irq < 1 || v->n_fd_irq > VPCI_MAX_VECTORS) {
-		snprintf(err, errlen,
-			 "start: %zu notify and %zu irq descriptors (want %u and 1..%u)",
-			 v->n_fd_notify, v->n_fd_irq, BLK_NUM_QUEUES, VPCI_MAX_VECTORS);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-/* Take every descriptor the configuration names; -EBADF if one is
- * missing or named twice. */
-static int take_fds(struct blk_dev *d, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
-		    int *mem_fd)
-{
-	const Moat__Dev__VirtioConfig *v = req->virtio;
-	int rc = 0;
-
-	d->image_fd = ipc_fds_take(fds, req->blk->fd_image);
-	*mem_fd = ipc_fds_take(fds, v->fd_mem);
-	if (d->image_fd < 0 || *mem_fd < 0)
-		rc = -EBADF;
-	for (unsigned i = 0; i < BLK_NUM_QUEUES; i++)
-		if ((d->notify_fd[i] = ipc_fds_take(fds, v->fd_notify[i])) < 0)
-			rc = -EBADF;
-	d->nirq = (unsigned)v->n_fd_irq;
-	for (unsigned i = 0; i < d->nirq; i++)
-		if ((d->irq_fd[i] = ipc_fds_take(fds, v->fd_irq[i])) < 0)
-			rc = -EBADF;
-	return rc;
 }
 
 static int blk_dev_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
 			char *err, size_t errlen)
 {
 	struct blk_dev *d;
-	int mem_fd = -1, rc, fl;
+	int rc, fl;
 
-	rc = check_config(req, err, errlen);
-	if (rc < 0)
-		return rc;
+	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_BLK || !req->blk || !req->virtio) {
+		snprintf(err, errlen, "start: no virtio-blk configuration");
+		return -EPROTO;
+	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	d->image_fd = -1;
-	for (unsigned i = 0; i < BLK_NUM_QUEUES; i++)
-		d->notify_fd[i] = -1;
-	rc = take_fds(d, req, fds, &mem_fd);
-	if (rc < 0) {
-		snprintf(err, errlen, "start: descriptor indices do not match");
+	d->image_fd = ipc_fds_take(fds, req->blk->fd_image);
+	rc = vdev_res_take(&d->res, req->virtio, BLK_NUM_QUEUES, fds, err, errlen);
+	if (rc < 0)
 		goto fail;
-	}
-	fl = fcntl(d->image_fd, F_GETFL);
+	fl = d->image_fd < 0 ? -1 : fcntl(d->image_fd, F_GETFL);
 	if (fl < 0 || (!req->blk->read_only && (fl & O_ACCMODE) == O_RDONLY)) {
-		snprintf(err, errlen, "image: not open for writing, and the disk is not read-only");
+		snprintf(err, errlen, "image: missing, or not open for writing and the disk is not "
+				      "read-only");
 		rc = -EBADF;
-		goto fail;
-	}
-	rc = gmem_map(&d->mem, mem_fd, req->virtio->mem_bytes);
-	if (rc < 0) {
-		snprintf(err, errlen, "guest RAM: %s", strerror(-rc));
 		goto fail;
 	}
 	struct blk_params p = {
 	    .image_fd = d->image_fd,
 	    .read_only = req->blk->read_only,
 	    .serial = req->blk->serial,
-	    .mem = &d->mem,
+	    .mem = &d->res.mem,
 	    .bar0_gpa = req->virtio->bar0_gpa,
-	    .notify_fds = d->notify_fd,
+	    .notify_fds = d->res.notify_fd,
 	    .nqueues = BLK_NUM_QUEUES,
-	    .irq_fds = d->irq_fd,
-	    .nvectors = d->nirq,
+	    .irq_fds = d->res.irq_fd,
+	    .nvectors = d->res.nirq,
 	};
 	rc = blk_model_create(&d->model, &p, err, errlen);
 	if (rc < 0)
 		goto fail;
-	close(mem_fd); /* the mapping stays */
 	log_debug("%llu sectors%s, %u vectors", (unsigned long long)blk_model_sectors(d->model),
-		  p.read_only ? ", read-only" : "", d->nirq);
+		  p.read_only ? ", read-only" : "", d->res.nirq);
 	*model = d;
 	return 0;
 fail:
-	if (mem_fd >= 0)
-		close(mem_fd);
 	blk_dev_destroy(d);
 	return rc;
 }

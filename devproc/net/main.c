@@ -13,14 +13,13 @@
 
 #include "channel.h"
 #include "devproc.h"
-#include "gmem.h"
 #include "log.h"
 #include "net_model.h"
 #include "net_slirp.h"
 #include "net_tap.h"
 #include "pol.h"
 #include "slirp_cfg.h"
-#include "virtio_pci_layout.h"
+#include "vdev.h"
 
 /* slirp opens a socket per guest connection, after the sandbox is
  * entered: room for them (the default is the descriptors open at entry
@@ -28,10 +27,7 @@
 #define NET_USER_NOFILE 1024
 
 struct net_dev {
-	struct gmem mem;
-	int notify_fd[NET_NUM_QUEUES];
-	int irq_fd[VPCI_MAX_VECTORS];
-	unsigned nirq;
+	struct vdev_res res;
 	struct net_backend be;
 	struct net_model *model;
 	unsigned nmodel_fds; /* the model's entries lead the polled slice */
@@ -59,11 +55,6 @@ static int check_config(const Moat__Dev__StartRequest *req, char *err, size_t er
 	}
 	if (req->net->mac.len != 6 || (req->net->mac.data[0] & 1)) {
 		snprintf(err, errlen, "start: the MAC is not a unicast address");
-		return -EPROTO;
-	}
-	if (v->n_fd_notify != NET_NUM_QUEUES || v->n_fd_irq < 1 || v->n_fd_irq > VPCI_MAX_VECTORS) {
-		snprintf(err, errlen, "start: %zu notify and %zu irq descriptors (want %u and 1..%u)",
-			 v->n_fd_notify, v->n_fd_irq, NET_NUM_QUEUES, VPCI_MAX_VECTORS);
 		return -EPROTO;
 	}
 	return 0;
@@ -105,37 +96,8 @@ static void net_dev_destroy(void *model)
 	net_model_destroy(d->model);
 	if (d->be.destroy)
 		d->be.destroy(d->be.be);
-	gmem_unmap(&d->mem);
-	for (unsigned i = 0; i < NET_NUM_QUEUES; i++)
-		if (d->notify_fd[i] >= 0)
-			close(d->notify_fd[i]);
-	for (unsigned i = 0; i < d->nirq; i++)
-		if (d->irq_fd[i] >= 0)
-			close(d->irq_fd[i]);
+	vdev_res_release(&d->res);
 	free(d);
-}
-
-/* Take every descriptor the configuration names; -EBADF if one is
- * missing or named twice. */
-static int take_fds(struct net_dev *d, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
-		    int *mem_fd, int *tap_fd)
-{
-	const Moat__Dev__VirtioConfig *v = req->virtio;
-	int rc = 0;
-
-	*mem_fd = ipc_fds_take(fds, v->fd_mem);
-	if (*mem_fd < 0)
-		rc = -EBADF;
-	if (is_tap(req) && (*tap_fd = ipc_fds_take(fds, req->net->tap->fd_tap)) < 0)
-		rc = -EBADF;
-	for (unsigned i = 0; i < NET_NUM_QUEUES; i++)
-		if ((d->notify_fd[i] = ipc_fds_take(fds, v->fd_notify[i])) < 0)
-			rc = -EBADF;
-	d->nirq = (unsigned)v->n_fd_irq;
-	for (unsigned i = 0; i < d->nirq; i++)
-		if ((d->irq_fd[i] = ipc_fds_take(fds, v->fd_irq[i])) < 0)
-			rc = -EBADF;
-	return rc;
 }
 
 static int make_backend(struct net_dev *d, const Moat__Dev__StartRequest *req, int *tap_fd,
@@ -155,7 +117,7 @@ static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct
 			char *err, size_t errlen)
 {
 	struct net_dev *d;
-	int mem_fd = -1, tap_fd = -1, rc;
+	int tap_fd = -1, rc;
 
 	rc = check_config(req, err, errlen);
 	if (rc < 0)
@@ -163,28 +125,24 @@ static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	for (unsigned i = 0; i < NET_NUM_QUEUES; i++)
-		d->notify_fd[i] = -1;
-	rc = take_fds(d, req, fds, &mem_fd, &tap_fd);
-	if (rc < 0) {
-		snprintf(err, errlen, "start: descriptor indices do not match");
+	if (is_tap(req) && (tap_fd = ipc_fds_take(fds, req->net->tap->fd_tap)) < 0) {
+		snprintf(err, errlen, "start: no tap descriptor");
+		rc = -EBADF;
 		goto fail;
 	}
-	rc = gmem_map(&d->mem, mem_fd, req->virtio->mem_bytes);
-	if (rc < 0) {
-		snprintf(err, errlen, "guest RAM: %s", strerror(-rc));
+	rc = vdev_res_take(&d->res, req->virtio, NET_NUM_QUEUES, fds, err, errlen);
+	if (rc < 0)
 		goto fail;
-	}
 	rc = make_backend(d, req, &tap_fd, err, errlen);
 	if (rc < 0)
 		goto fail;
 	struct net_params p = {
-	    .mem = &d->mem,
+	    .mem = &d->res.mem,
 	    .bar0_gpa = req->virtio->bar0_gpa,
-	    .notify_fds = d->notify_fd,
+	    .notify_fds = d->res.notify_fd,
 	    .nqueues = NET_NUM_QUEUES,
-	    .irq_fds = d->irq_fd,
-	    .nvectors = d->nirq,
+	    .irq_fds = d->res.irq_fd,
+	    .nvectors = d->res.nirq,
 	    .be_ops = d->be.ops,
 	    .be = d->be.be,
 	    /* slirp parses every frame itself and wants them whole */
@@ -195,13 +153,10 @@ static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct
 	if (rc < 0)
 		goto fail;
 	d->be.attach(d->be.be, d->model);
-	close(mem_fd); /* the mapping stays */
-	log_debug("%s backend, %u vectors", is_user(req) ? "user" : "tap", d->nirq);
+	log_debug("%s backend, %u vectors", is_user(req) ? "user" : "tap", d->res.nirq);
 	*model = d;
 	return 0;
 fail:
-	if (mem_fd >= 0)
-		close(mem_fd);
 	if (tap_fd >= 0)
 		close(tap_fd);
 	net_dev_destroy(d);
