@@ -64,7 +64,7 @@ start_vm() {
 		--cmdline "$CMDLINE guest.action=$action $params" --audit "$T/$name.audit" "$@" \
 		<"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
 	mon=$!
-	exec 3>"$T/$name.in"
+	exec 3<>"$T/$name.in" # read-write: never blocks, whatever moat did
 }
 # end_vm NAME: tell the guest to finish; check it did and moat exited 0
 end_vm() {
