@@ -4,7 +4,8 @@
 # input and a hostfwd port in use (exit 2, one line, nothing left running),
 # the sandbox of both kinds of moat-net (user: the host's network namespace,
 # listening on loopback only; tap: an empty network namespace of its own,
-# holding the tap), and SIGKILL of moat-net while the VM runs. Needs root,
+# holding the tap; a tap of another user refused without CAP_NET_ADMIN), and
+# SIGKILL of moat-net while the VM runs. Needs root,
 # /dev/kvm and /dev/net/tun.
 # Usage: host-net.sh MOAT TINY_ELF
 MOAT=$1
@@ -113,6 +114,13 @@ if ip netns add "$NS" 2>/dev/null; then
 	wait "$mon"
 	check "SIGTERM ends it with exit 0 (got $?)" [ $? = 0 ]
 	check "its counters are in the audit trail" grep -q "child-stats child=net0 .*tx_dropped_malformed=0 .*tap_rx_short=" "$T/audit2"
+	# a tap that belongs to another user, for a moat without CAP_NET_ADMIN
+	ip -n "$NS" tuntap add dev mtapp mode tap user 12345
+	kvm_gid=$(stat -c %g /dev/kvm)
+	check "a tap of another user, without CAP_NET_ADMIN: no permission, exit 2" bash -c "
+		ip netns exec '$NS' setpriv --reuid=65534 --regid=65534 --groups=$kvm_gid --inh-caps=-all \
+			timeout 30 '$MOAT' run --kernel '$TINY' --net tap=mtapp </dev/null >/dev/null 2>'$T/perm.err'
+		[ \$? = 2 ] && grep -q 'cannot attach: Operation not permitted (the tap belongs to another user' '$T/perm.err'"
 else
 	not_ok "ip netns add (needs root)"
 fi
