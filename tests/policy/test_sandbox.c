@@ -269,6 +269,33 @@ static int run_kill(const char *mode)
 	return 0;
 }
 
+/* Start sandboxed-child in mode through mon_spawn and expect it to refuse
+ * to enter the sandbox: it says so and exits 2. */
+static int expect_refusal(const char *mode, bool keep_net)
+{
+	struct run r;
+	siginfo_t si;
+	int sp[2];
+	char path[4096], msg[128] = "";
+	char *argv[] = {"sandboxed-child", (char *)mode, NULL};
+	int n;
+
+	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
+	CHECK(mon_child_uid(getpid(), &r.uid) == 0);
+	struct mon_spawn_args a = {path, argv, &sp[1], 1, keep_net, r.uid, r.uid};
+	CHECK(mon_spawn(&a, &r.c) == 0);
+	close(sp[1]);
+	r.sock = sp[0];
+	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	CHECK(wait_child(&r, &si) == 0);
+	close(r.sock);
+	CHECK(strcmp(msg, "fail: sandbox refused") == 0);
+	CHECK(si.si_code == CLD_EXITED && si.si_status == 2);
+	return 0;
+}
+
 /* A file for the root (moat-net's etc/resolv.conf): there, with its text,
  * read-only, and alone; a path out of the root refuses to start. */
 static int test_root_file(void)
@@ -302,28 +329,9 @@ static int test_root_file(void)
 
 static int test_root_file_outside_refuses(void)
 {
-	struct run r;
-	siginfo_t si;
-	int sp[2], n;
-	char path[4096], msg[128] = "";
-	char *argv[] = {"sandboxed-child", "root-file-bad", NULL};
-
 	if (geteuid() != 0)
 		return TEST_SKIP;
-	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
-	CHECK(mon_child_uid(getpid(), &r.uid) == 0);
-	struct mon_spawn_args a = {path, argv, &sp[1], 1, true, r.uid, r.uid};
-	CHECK(mon_spawn(&a, &r.c) == 0);
-	close(sp[1]);
-	r.sock = sp[0];
-	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	CHECK(wait_child(&r, &si) == 0);
-	close(r.sock);
-	CHECK(strcmp(msg, "fail: sandbox refused") == 0);
-	CHECK(si.si_code == CLD_EXITED && si.si_status == 2);
-	return 0;
+	return expect_refusal("root-file-bad", true);
 }
 
 static int test_work(void) { return run_work(false); }
@@ -340,29 +348,9 @@ static int test_kill_thread(void) { return run_kill("kill-thread"); }
 /* A policy that is not there: the child must refuse to start at all. */
 static int test_missing_policy_refuses(void)
 {
-	struct run r;
-	siginfo_t si;
-	int sp[2];
-	char path[4096], msg[128] = "";
-	char *argv[] = {"sandboxed-child", "no-policy", NULL};
-	int n;
-
 	if (geteuid() != 0)
 		return TEST_SKIP;
-	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
-	CHECK(mon_child_uid(getpid(), &r.uid) == 0);
-	struct mon_spawn_args a = {path, argv, &sp[1], 1, false, r.uid, r.uid};
-	CHECK(mon_spawn(&a, &r.c) == 0);
-	close(sp[1]);
-	r.sock = sp[0];
-	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	CHECK(wait_child(&r, &si) == 0);
-	close(r.sock);
-	CHECK(strcmp(msg, "fail: sandbox refused") == 0);
-	CHECK(si.si_code == CLD_EXITED && si.si_status == 2);
-	return 0;
+	return expect_refusal("no-policy", false);
 }
 
 /* Started without mon_spawn, in the initial user namespace, the child must
