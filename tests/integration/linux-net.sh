@@ -95,6 +95,14 @@ for _ in range(20):
     sys.exit(0 if d == b"pong:" + sys.argv[3].encode() else 1)
 sys.exit(1)' "$addr" "$port" "$text"
 }
+# http_sha URL [ip netns exec NS]: the sha256 of the body, or nothing
+http_sha() {
+	local url=$1
+	shift
+	"$@" python3 -c '
+import hashlib, sys, urllib.request
+print(hashlib.sha256(urllib.request.urlopen(sys.argv[1], timeout=60).read()).hexdigest())' "$url" 2>/dev/null
+}
 # http_get URL [ip netns exec NS]: the body, or nothing
 http_get() {
 	local url=$1
@@ -122,6 +130,8 @@ if wait_for "$T/user.out" "MOAT-GUEST: net serving\|MOAT-GUEST: result" "$BOOT_T
 	check "user: the query reached the test's own resolver" grep -q "query\[A\] $NAME from 127.0.0.1" "$T/dnsmasq.log"
 	check "user: hostfwd tcp 127.0.0.1:18022 reaches the guest's httpd" \
 		[ "$(http_get http://127.0.0.1:18022/)" = "moat-guest-httpd tok-user" ]
+	check "user: 2 MiB from the guest through the forward arrive whole" \
+		[ "$(http_sha http://127.0.0.1:18022/big)" = "$(marker user "net big")" ]
 	check "user: hostfwd udp 127.0.0.1:18023 reaches the guest, and its answer comes back" \
 		udp_ping 127.0.0.1 18023 moat-udp-hello
 	check "user: the guest got the datagram" wait_for "$T/user.out" "MOAT-GUEST: net udp got moat-udp-hello" 10
@@ -177,6 +187,8 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" tuntap add de
 		check "tap: guest to namespace: wget gets the file whole" [ "$(marker tap "net fetched")" = "$blob_sum" ]
 		check "tap: namespace to guest: TCP to its httpd" \
 			[ "$(http_get http://192.168.77.2/ "${in_ns[@]}")" = "moat-guest-httpd tok-tap" ]
+		check "tap: 2 MiB from the guest arrive whole (offloaded segments)" \
+			[ "$(http_sha http://192.168.77.2/big "${in_ns[@]}")" = "$(marker tap "net big")" ]
 		check "tap: namespace to guest: UDP, and the answer comes back" \
 			udp_ping 192.168.77.2 7777 moat-tap-hello "${in_ns[@]}"
 		net=$(pgrep -x moat-net | head -1)
@@ -186,6 +198,12 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" tuntap add de
 		tail -n 30 "$T/tap.out" "$T/tap.err" | diag
 	fi
 	end_vm tap
+	# Without TSO no frame is over 1514 bytes, and the ACKs of the 1 MiB
+	# download pull the mean lower still; with it the 2 MiB go in big
+	# segments.
+	read -r frames bytes < <(sed -n 's/.*child-stats child=net0 .*tx_frames=\([0-9]*\) tx_bytes=\([0-9]*\) .*/\1 \2/p' "$T/tap.audit")
+	check "tap: the guest's segments were offloaded (mean TX frame $(( ${bytes:-0} / ${frames:-1} )) bytes > 1514)" \
+		[ "$(( ${bytes:-0} / ${frames:-1} ))" -gt 1514 ]
 else
 	not_ok "tap: a network namespace with a tap"
 fi

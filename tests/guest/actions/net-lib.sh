@@ -56,13 +56,18 @@ net_fetch() {
 	say "net fetched $(sha256sum </tmp/fetched | cut -d' ' -f1)"
 }
 
-# net_serve: httpd on port 80 serving /www (index.html says the token),
+# net_serve: httpd on port 80 serving /www (index.html says the token, big
+# is 2 MiB of random data: MOAT-GUEST: net big SHA256),
 # and udp-echo on UDP 7777 in the background, which prints
 #   MOAT-GUEST: net udp got TEXT
 # when a datagram comes. Then MOAT-GUEST: net serving.
 net_serve() {
 	mkdir -p /www
 	echo "moat-guest-httpd ${GUEST_TOKEN:-none}" >/www/index.html
+	# 2 MiB of random data for the host to fetch: big segments from the
+	# guest (TSO through a tap), checked end to end by the host
+	dd if=/dev/urandom of=/www/big bs=64k count=32 2>/dev/null
+	say "net big $(sha256sum </www/big | cut -d' ' -f1)"
 	httpd -p 80 -h /www || { fail "httpd did not start"; return 1; }
 	(got=$(udp-echo 7777 300) && say "net udp got $got") &
 	say "net serving"
