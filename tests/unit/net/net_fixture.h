@@ -103,7 +103,8 @@ static inline int driver_up(struct nfix *f, uint64_t features)
 
 /* The model, set up but no driver yet, behind the backend ops/be (the
  * fake one, or a real one: test_net_tap.c, test_net_slirp.c). */
-static inline int setup_model_be(struct nfix *f, const struct net_backend_ops *ops, void *be)
+static inline int setup_model_offloads(struct nfix *f, const struct net_backend_ops *ops, void *be,
+				       uint64_t offloads)
 {
 	char err[128] = "";
 
@@ -126,6 +127,7 @@ static inline int setup_model_be(struct nfix *f, const struct net_backend_ops *o
 	    .nvectors = NVECTORS,
 	    .be_ops = ops,
 	    .be = be,
+	    .offloads = offloads,
 	};
 	memcpy(p.mac, test_mac, sizeof(p.mac));
 	if (net_model_create(&f->m, &p, err, sizeof(err)) < 0) {
@@ -135,6 +137,11 @@ static inline int setup_model_be(struct nfix *f, const struct net_backend_ops *o
 	f->drv = (struct drv){.io = io, .dev = f->m};
 	f->next_data = RAM_DATA;
 	return 0;
+}
+
+static inline int setup_model_be(struct nfix *f, const struct net_backend_ops *ops, void *be)
+{
+	return setup_model_offloads(f, ops, be, 0);
 }
 
 static inline int setup_model(struct nfix *f)

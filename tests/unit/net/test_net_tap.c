@@ -49,13 +49,20 @@ static void tap_teardown(struct tfix *t)
 		close(t->host);
 }
 
+/* The host writes frame[0..len) behind virtio-net header hdr. */
+static int host_write_hdr(struct tfix *t, const uint8_t *hdr, const uint8_t *frame, size_t len)
+{
+	struct iovec v[2] = {{(void *)hdr, NET_TAP_HDR_LEN}, {(void *)frame, len}};
+
+	return writev(t->host, v, 2) == (ssize_t)(NET_TAP_HDR_LEN + len) ? 0 : -1;
+}
+
 /* The host writes frame[0..len) behind a zero virtio-net header. */
 static int host_write(struct tfix *t, const uint8_t *frame, size_t len)
 {
 	static const uint8_t hdr[NET_TAP_HDR_LEN];
-	struct iovec v[2] = {{(void *)hdr, sizeof(hdr)}, {(void *)frame, len}};
 
-	return writev(t->host, v, 2) == (ssize_t)(sizeof(hdr) + len) ? 0 : -1;
+	return host_write_hdr(t, hdr, frame, len);
 }
 
 /* Does the "tap" still hold frames the backend has not read? */
@@ -288,6 +295,67 @@ static int test_held_across_reset(void)
 	return 0;
 }
 
+/* Offload fields from the tap reach the guest only as its driver accepted
+ * them: a partial checksum and TCPv4 segments pass with their header, an
+ * unnegotiated TCPv6 segment, an unknown flag or UDP fragmentation are
+ * dropped and counted; without offloads even a partial checksum is. */
+static int test_host_offloads(void)
+{
+	struct tfix t;
+	uint8_t frame[1514], hdr[NET_TAP_HDR_LEN] = {0};
+	const uint8_t *got;
+	uint64_t gpa[2];
+	struct net_stats st;
+	uint64_t accepted = F_BASE | F_MRG | 1ull << VIRTIO_NET_F_CSUM |
+			    1ull << VIRTIO_NET_F_GUEST_CSUM | 1ull << VIRTIO_NET_F_GUEST_TSO4;
+	char err[128];
+	int sv[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(net_tap_create(&t.be, sv[0], "tap-test", err, sizeof(err)) == 0);
+	t.tap = sv[0];
+	t.host = sv[1];
+	CHECK(setup_model_offloads(&t.f, t.be.ops, t.be.be, NET_OFFLOADS_TAP) == 0);
+	t.be.attach(t.be.be, t.f.m);
+	CHECK(driver_up(&t.f, accepted) == 0);
+	gpa[0] = post_rx(&t.f, 4096, NULL);
+	gpa[1] = post_rx(&t.f, 4096, NULL);
+	make_frame(frame, sizeof(frame), 9);
+	hdr[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	hdr[1] = VIRTIO_NET_HDR_GSO_TCPV4;
+	hdr[4] = 0xa8, hdr[5] = 0x05; /* gso_size 1448 */
+	hdr[6] = 34, hdr[8] = 16;     /* csum_start, csum_offset */
+	CHECK(host_write_hdr(&t, hdr, frame, sizeof(frame)) == 0);
+	hdr[1] = VIRTIO_NET_HDR_GSO_TCPV6; /* not accepted */
+	CHECK(host_write_hdr(&t, hdr, frame, sizeof(frame)) == 0);
+	hdr[1] = VIRTIO_NET_HDR_GSO_UDP;
+	CHECK(host_write_hdr(&t, hdr, frame, sizeof(frame)) == 0);
+	hdr[0] = 0x80, hdr[1] = 0; /* a flag nobody knows */
+	CHECK(host_write_hdr(&t, hdr, frame, sizeof(frame)) == 0);
+	CHECK(loop_once(&t.f, &t.be, NULL) >= 0);
+	CHECK(used_idx(&t.f, NET_RXQ) == 1);
+	CHECK(guest_rx(&t.f, gpa, 0, &got) == sizeof(frame));
+	CHECK(memcmp(got, frame, sizeof(frame)) == 0);
+	CHECK(got[-12] == VIRTIO_NET_HDR_F_NEEDS_CSUM && got[-11] == VIRTIO_NET_HDR_GSO_TCPV4);
+	CHECK(got[-8] == 0xa8 && got[-7] == 0x05 && got[-6] == 34 && got[-4] == 16);
+	net_model_stats(t.f.m, &st);
+	CHECK(st.rx_dropped_offload == 3);
+	tap_teardown(&t);
+
+	/* a driver that took no offloads gets none */
+	CHECK(tap_setup(&t, F_BASE | F_MRG) == 0);
+	post_rx(&t.f, 4096, NULL);
+	memset(hdr, 0, sizeof(hdr));
+	hdr[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	CHECK(host_write_hdr(&t, hdr, frame, sizeof(frame)) == 0);
+	CHECK(loop_once(&t.f, &t.be, NULL) >= 0);
+	CHECK(used_idx(&t.f, NET_RXQ) == 0);
+	net_model_stats(t.f.m, &st);
+	CHECK(st.rx_dropped_offload == 1);
+	tap_teardown(&t);
+	return 0;
+}
+
 /* ---- guest to host --------------------------------------------------------- */
 
 /* What the host reads next: 12 zero bytes and then frame, nothing else. */
@@ -431,11 +499,17 @@ static int test_counters(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(test_host_to_guest),	 TEST(test_host_to_guest_largest),
-	    TEST(test_host_short),	 TEST(test_held_without_buffers),
-	    TEST(test_before_driver_ok), TEST(test_held_across_reset),
-	    TEST(test_guest_to_host),	 TEST(test_tx_host_full),
-	    TEST(test_tx_host_closed),	 TEST(test_counters),
+	    TEST(test_host_to_guest),
+	    TEST(test_host_to_guest_largest),
+	    TEST(test_host_short),
+	    TEST(test_host_offloads),
+	    TEST(test_held_without_buffers),
+	    TEST(test_before_driver_ok),
+	    TEST(test_held_across_reset),
+	    TEST(test_guest_to_host),
+	    TEST(test_tx_host_full),
+	    TEST(test_tx_host_closed),
+	    TEST(test_counters),
 	};
 
 	return RUN_TESTS(tests);
