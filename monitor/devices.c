@@ -15,6 +15,7 @@
 #include "audit.h"
 #include "channel.h"
 #include "device.pb-c.h"
+#include "devmsg.h"
 #include "ioring.h"
 #include "log.h"
 #include "guest_layout.h"
@@ -196,12 +197,7 @@ static int wait_ready(struct mon_device *d, char *err, size_t errlen)
 			rc = 0;
 		} else if (env->msg_case == MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR) {
 			/* the device's own words, made safe to print */
-			const char *msg = env->start_error->message ? env->start_error->message : "";
-			size_t i = 0;
-			for (; msg[i] && i + 1 < errlen; i++)
-				err[i] = msg[i] >= 0x20 && msg[i] < 0x7f ? msg[i] : '?';
-			if (errlen)
-				err[i] = 0;
+			mon_devmsg_line(env->start_error->message, err, errlen);
 			rc = env->start_error->user_error ? -EINVAL : -EIO;
 		}
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -353,34 +349,11 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 	return rc;
 }
 
-/* A counter's name comes from the device: only [a-z0-9_] gets through. */
-static bool counter_name_ok(const char *n)
-{
-	size_t i = 0;
-
-	for (; n && n[i] && i < 32; i++)
-		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '_'))
-			return false;
-	return n && i > 0 && !n[i];
-}
-
 static void audit_stats(const struct mon_device *d, const Moat__Dev__StatsResponse *st)
 {
-	char extra[1024] = "";
-	size_t off = 0;
+	char extra[1024];
 
-	for (size_t i = 0; i < st->n_counters && i < 16; i++) {
-		const Moat__Dev__Counter *c = st->counters[i];
-		int w;
-		if (!c || !counter_name_ok(c->name))
-			continue;
-		w = snprintf(extra + off, sizeof(extra) - off, " %s=%llu", c->name,
-			     (unsigned long long)c->value);
-		if (w < 0 || (size_t)w >= sizeof(extra) - off)
-			break;
-		off += (size_t)w;
-	}
-	extra[off] = 0;
+	mon_counters_format(st, extra, sizeof(extra));
 	mon_audit("child-stats", "child=%s requests=%llu bad_requests=%llu%s", d->name,
 		  (unsigned long long)st->requests, (unsigned long long)st->bad_requests, extra);
 }

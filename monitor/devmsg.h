@@ -1,0 +1,22 @@
+/* What the monitor takes from a device process's messages, made safe: a
+ * device may have been taken over by the guest, so its words reach the
+ * user's terminal and the audit trail only as printable, bounded text. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "device.pb-c.h"
+
+#define MON_MAX_COUNTERS 16 /* counters taken from one stats message */
+
+/* Copy msg (NULL: empty) into out as one line: every byte outside
+ * printable ASCII becomes '?', and it is cut to outlen - 1 bytes. */
+void mon_devmsg_line(const char *msg, char *out, size_t outlen);
+
+/* A counter name: 1..32 of [a-z0-9_]. */
+bool mon_counter_name_ok(const char *name);
+
+/* " name=value" for each well-named counter of st (at most
+ * MON_MAX_COUNTERS, whole entries only) into out, always NUL-terminated. */
+void mon_counters_format(const Moat__Dev__StatsResponse *st, char *out, size_t outlen);
