@@ -4,7 +4,9 @@
  * and runs under policy/net-user.policy. A tap device (opened by the
  * monitor) runs in a new, empty network namespace under
  * policy/net-tap.policy, with no socket calls at all. Either way it holds
- * guest RAM, its queues' notify eventfds and its vectors' irq eventfds. */
+ * guest RAM, its queues' notify eventfds and its vectors' irq eventfds.
+ * The process around the device is the virtio core's (vdev_proc.h); the
+ * backend's descriptors are polled after the queues'. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +21,7 @@
 #include "net_tap.h"
 #include "pol.h"
 #include "slirp_cfg.h"
-#include "vdev.h"
+#include "vdev_proc.h"
 
 /* slirp opens a socket per guest connection, after the sandbox is
  * entered: room for them (the default is the descriptors open at entry
@@ -27,10 +29,8 @@
 #define NET_USER_NOFILE 1024
 
 struct net_dev {
-	struct vdev_res res;
 	struct net_backend be;
 	struct net_model *model;
-	unsigned nmodel_fds; /* the model's entries lead the polled slice */
 };
 
 static bool is_user(const Moat__Dev__StartRequest *req)
@@ -87,16 +87,15 @@ static int net_dev_sandbox(const Moat__Dev__StartRequest *req, const char **poli
 	return 0;
 }
 
-static void net_dev_destroy(void *model)
+static void net_dev_destroy(void *dev)
 {
-	struct net_dev *d = model;
+	struct net_dev *d = dev;
 
 	if (!d)
 		return;
 	net_model_destroy(d->model);
 	if (d->be.destroy)
 		d->be.destroy(d->be.be);
-	vdev_res_release(&d->res);
 	free(d);
 }
 
@@ -113,15 +112,13 @@ static int make_backend(struct net_dev *d, const Moat__Dev__StartRequest *req, i
 	return rc;
 }
 
-static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
-			char *err, size_t errlen)
+static int net_dev_create(void **dev, struct vdev **vd, const Moat__Dev__StartRequest *req,
+			  struct ipc_fds *fds, const struct vdev_params *vp, char *err,
+			  size_t errlen)
 {
 	struct net_dev *d;
 	int tap_fd = -1, rc;
 
-	rc = check_config(req, err, errlen);
-	if (rc < 0)
-		return rc;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
@@ -130,19 +127,11 @@ static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct
 		rc = -EBADF;
 		goto fail;
 	}
-	rc = vdev_res_take(&d->res, req->virtio, NET_NUM_QUEUES, fds, err, errlen);
-	if (rc < 0)
-		goto fail;
 	rc = make_backend(d, req, &tap_fd, err, errlen);
 	if (rc < 0)
 		goto fail;
 	struct net_params p = {
-	    .mem = &d->res.mem,
-	    .bar0_gpa = req->virtio->bar0_gpa,
-	    .notify_fds = d->res.notify_fd,
-	    .nqueues = NET_NUM_QUEUES,
-	    .irq_fds = d->res.irq_fd,
-	    .nvectors = d->res.nirq,
+	    .vdev = *vp,
 	    .be_ops = d->be.ops,
 	    .be = d->be.be,
 	    /* slirp parses every frame itself and wants them whole */
@@ -153,8 +142,9 @@ static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct
 	if (rc < 0)
 		goto fail;
 	d->be.attach(d->be.be, d->model);
-	log_debug("%s backend, %u vectors", is_user(req) ? "user" : "tap", d->res.nirq);
-	*model = d;
+	log_debug("%s backend, %u vectors", is_user(req) ? "user" : "tap", vp->nvectors);
+	*dev = d;
+	*vd = net_model_vdev(d->model);
 	return 0;
 fail:
 	if (tap_fd >= 0)
@@ -163,47 +153,26 @@ fail:
 	return rc;
 }
 
-static void net_dev_io(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
-		       uint64_t *data)
+static int net_dev_fds(void *dev, struct pollfd *out, unsigned max, int *timeout_ms)
 {
-	struct net_dev *d = model;
+	struct net_dev *d = dev;
 
-	net_model_io(d->model, space, addr, size, is_write, data);
+	return d->be.fds(d->be.be, out, max, timeout_ms);
 }
 
-static int net_dev_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms)
+static void net_dev_polled(void *dev, struct pollfd *p, unsigned n)
 {
-	struct net_dev *d = model;
-	int n = net_model_fds(d->model, out, max), m;
+	struct net_dev *d = dev;
 
-	if (n < 0)
-		return n;
-	d->nmodel_fds = (unsigned)n;
-	m = d->be.fds(d->be.be, out + n, max - (unsigned)n, timeout_ms);
-	return m < 0 ? m : n + m;
+	d->be.polled(d->be.be, p, n);
 }
 
-static void net_dev_polled(void *model, struct pollfd *p, unsigned n)
+static unsigned net_dev_counters(void *dev, struct dev_counter *out, unsigned max)
 {
-	struct net_dev *d = model;
-	unsigned k = d->nmodel_fds < n ? d->nmodel_fds : n;
-
-	/* the guest's kicks first: TX frames reach the backend before it is
-	 * polled, and RX buffers are there for what it delivers */
-	for (unsigned i = 0; i < k; i++)
-		if (p[i].revents)
-			net_model_ready(d->model, p[i].fd);
-	d->be.polled(d->be.be, p + k, n - k);
-}
-
-static unsigned net_dev_counters(void *model, struct dev_counter *out)
-{
-	struct net_dev *d = model;
+	struct net_dev *d = dev;
 	struct net_stats s;
 	unsigned n = 0;
 
-	if (!d)
-		return 0;
 	net_model_stats(d->model, &s);
 	struct dev_counter c[] = {
 	    {"tx_frames", s.tx_frames},
@@ -216,20 +185,36 @@ static unsigned net_dev_counters(void *model, struct dev_counter *out)
 	    {"rx_dropped_too_big", s.rx_dropped_too_big},
 	    {"rx_dropped_offload", s.rx_dropped_offload},
 	};
-	for (; n < sizeof(c) / sizeof(c[0]); n++)
+	for (; n < sizeof(c) / sizeof(c[0]) && n < max; n++)
 		out[n] = c[n];
-	return n + d->be.counters(d->be.be, out + n, DEV_MAX_COUNTERS - n);
+	return n + d->be.counters(d->be.be, out + n, max - n);
+}
+
+static const struct vdev_kind net_vkind = {
+    .num_queues = NET_NUM_QUEUES,
+    .check = check_config,
+    .create = net_dev_create,
+    .destroy = net_dev_destroy,
+    .fds = net_dev_fds,
+    .polled = net_dev_polled,
+    .counters = net_dev_counters,
+};
+
+static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
+			char *err, size_t errlen)
+{
+	return vdev_proc_init(model, &net_vkind, req, fds, err, errlen);
 }
 
 static const struct dev_kind net_kind = {
     .kind = "net",
     .sandbox = net_dev_sandbox,
     .init_fds = net_dev_init,
-    .io = net_dev_io,
-    .destroy = net_dev_destroy,
-    .fds = net_dev_fds,
-    .polled = net_dev_polled,
-    .counters = net_dev_counters,
+    .io = vdev_proc_io,
+    .destroy = vdev_proc_destroy,
+    .fds = vdev_proc_fds,
+    .polled = vdev_proc_polled,
+    .counters = vdev_proc_counters,
 };
 
 int main(void)

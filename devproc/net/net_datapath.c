@@ -11,8 +11,9 @@
 
 /* One popped chain (TX lock held; dropped around send). Returns true if
  * it was pushed. */
-static bool tx_one(struct net_model *m, struct net_queue *q)
+static bool tx_one(void *dev, struct vdev_queue *q, unsigned qi)
 {
+	struct net_model *m = dev;
 	uint16_t head = q->chain.head;
 	uint64_t gen = q->gen;
 	int rc;
@@ -43,52 +44,19 @@ static bool tx_one(struct net_model *m, struct net_queue *q)
 	return vq_push(&q->vq, head, 0) == 0;
 }
 
-/* Drain the TX queue, as virtqueue.h describes; at most one queue's worth
- * per call, then again through the eventfd, so the registers are served
- * meanwhile. */
+/* While tx_sending, another thread is in tx_one with the lock dropped;
+ * it drains the rest. */
+static bool tx_may_pop(void *dev, struct vdev_queue *q, unsigned qi)
+{
+	return !((struct net_model *)dev)->tx_sending;
+}
+
+static const struct vdev_drain tx_drain = {.chain = tx_one, .may_pop = tx_may_pop};
+
+/* Drain the TX queue (bounded: see vdev_drain). */
 void net_tx_kick(struct net_model *m)
 {
-	struct net_queue *q = &m->q[NET_TXQ];
-	bool pushed = false, broken = false, notify = false, again = false;
-	unsigned budget;
-
-	pthread_mutex_lock(&q->lock);
-	if (!q->ready || !atomic_load(&m->live) || m->tx_sending) {
-		/* tx_sending: another thread is in here; it drains the rest */
-		pthread_mutex_unlock(&q->lock);
-		return;
-	}
-	budget = q->vq.size;
-	for (;;) {
-		int r = 0;
-
-		while (budget && q->ready && (r = vq_pop(&q->vq, &q->chain)) == 1) {
-			pushed |= tx_one(m, q);
-			budget--;
-		}
-		if (!q->ready)
-			break; /* reset while we were sending */
-		if (r < 0) {
-			broken = true;
-			break;
-		}
-		if (!budget) {
-			again = true;
-			break;
-		}
-		vq_enable_notify(&q->vq);
-		if (!vq_has_avail(&q->vq))
-			break;
-	}
-	if (pushed && q->ready)
-		notify = vq_should_notify(&q->vq);
-	pthread_mutex_unlock(&q->lock);
-	if (broken)
-		vpci_set_needs_reset(m->vpci);
-	if (notify)
-		vpci_notify_queue(m->vpci, NET_TXQ);
-	if (again)
-		net_kick_later(m, NET_TXQ);
+	vdev_drain(m->vd, NET_TXQ, &tx_drain);
 }
 
 /* ---- RX ------------------------------------------------------------------ */
@@ -97,7 +65,7 @@ void net_tx_kick(struct net_model *m)
  * asked to kick us when it posts more), -EBADMSG on a broken queue.
  * Asking before giving up matters with EVENT_IDX: avail_event must name
  * the index the driver will post next, or it never kicks. */
-static int rx_pop(struct net_queue *q, struct vq_chain *c)
+static int rx_pop(struct vdev_queue *q, struct vq_chain *c)
 {
 	int r = vq_pop(&q->vq, c);
 
@@ -111,7 +79,7 @@ static int rx_pop(struct net_queue *q, struct vq_chain *c)
 
 /* Give back n chains popped but not used: vq_pop only advances
  * last_avail, so they are popped again, afresh, next time. */
-static void rx_unpop(struct net_queue *q, unsigned n)
+static void rx_unpop(struct vdev_queue *q, unsigned n)
 {
 	q->vq.last_avail = (uint16_t)(q->vq.last_avail - n);
 }
@@ -129,7 +97,7 @@ static void rx_header(uint8_t *hdr, const uint8_t *in, uint16_t num_buffers)
 }
 
 /* Without MRG_RXBUF the header and the frame go in one chain. */
-static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *in_hdr,
+static int rx_single(struct net_model *m, struct vdev_queue *q, const uint8_t *in_hdr,
 		     const uint8_t *frame, size_t len)
 {
 	struct vq_chain *c = &m->rx_first;
@@ -153,7 +121,7 @@ static int rx_single(struct net_model *m, struct net_queue *q, const uint8_t *in
  * frame fits: a partial frame is never handed over. The frame is written
  * as we go; the header last, into the first chain, once the count is
  * known. */
-static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *in_hdr,
+static int rx_merge(struct net_model *m, struct vdev_queue *q, const uint8_t *in_hdr,
 		    const uint8_t *frame, size_t len)
 {
 	uint64_t off = 0, total = NET_HDR_LEN + len; /* position in header + frame */
@@ -196,7 +164,7 @@ static int rx_merge(struct net_model *m, struct net_queue *q, const uint8_t *in_
 }
 
 /* The frame, into the guest (RX lock held). */
-static int rx_fill(struct net_model *m, struct net_queue *q, const uint8_t *in_hdr,
+static int rx_fill(struct net_model *m, struct vdev_queue *q, const uint8_t *in_hdr,
 		   const uint8_t *frame, size_t len)
 {
 	if (atomic_load(&m->mrg_rxbuf))
@@ -235,17 +203,17 @@ int net_model_receive(struct net_model *m, const uint8_t *frame, size_t len)
 	return net_model_receive_hdr(m, NULL, frame, len);
 }
 
-int net_model_receive_hdr(struct net_model *m, const uint8_t hdr[NET_HDR_LEN],
-			  const uint8_t *frame, size_t len)
+int net_model_receive_hdr(struct net_model *m, const uint8_t hdr[NET_HDR_LEN], const uint8_t *frame,
+			  size_t len)
 {
-	struct net_queue *q = &m->q[NET_RXQ];
+	struct vdev_queue *q = vdev_queue(m->vd, NET_RXQ);
 	bool notify = false;
 	int rc;
 
 	if (len < NET_FRAME_MIN || len > NET_FRAME_MAX)
 		return -EINVAL;
 	pthread_mutex_lock(&q->lock);
-	if (!q->ready || !atomic_load(&m->live) || !atomic_load(&m->link_up)) {
+	if (!q->ready || !vdev_live(m->vd) || !atomic_load(&m->link_up)) {
 		pthread_mutex_unlock(&q->lock);
 		return -ENETDOWN;
 	}
@@ -269,11 +237,11 @@ int net_model_receive_hdr(struct net_model *m, const uint8_t hdr[NET_HDR_LEN],
 	} else if (rc == -EMSGSIZE) {
 		atomic_fetch_add(&m->st.rx_dropped_too_big, 1);
 	} else if (rc == -EBADMSG) {
-		vpci_set_needs_reset(m->vpci);
+		vdev_set_needs_reset(m->vd);
 		rc = -ENETDOWN;
 	}
 	if (notify)
-		vpci_notify_queue(m->vpci, NET_RXQ);
+		vdev_interrupt(m->vd, NET_RXQ);
 	return rc;
 }
 
@@ -281,11 +249,11 @@ int net_model_receive_hdr(struct net_model *m, const uint8_t hdr[NET_HDR_LEN],
  * backend to retry. Kicks that nobody waits for cost only this check. */
 void net_rx_kick(struct net_model *m)
 {
-	struct net_queue *q = &m->q[NET_RXQ];
+	struct vdev_queue *q = vdev_queue(m->vd, NET_RXQ);
 	bool wake;
 
 	pthread_mutex_lock(&q->lock);
-	wake = m->rx_wanted && q->ready && atomic_load(&m->live);
+	wake = m->rx_wanted && q->ready && vdev_live(m->vd);
 	if (wake)
 		m->rx_wanted = false;
 	pthread_mutex_unlock(&q->lock);

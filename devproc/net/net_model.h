@@ -1,5 +1,5 @@
-/* The virtio-net device (virtio ID 1, spec 5.1) on moat's virtio-pci
- * transport, as a library that knows nothing of the backend (libslirp or
+/* The virtio-net device (virtio ID 1, spec 5.1) on moat's virtio device
+ * core (vdevice.h), as a library that knows nothing of the backend (libslirp or
  * a tap descriptor): receiveq 0 and transmitq 1, the MAC and link status
  * in config space, mergeable receive buffers. Checksum and TCP segmentation
  * offloads are offered only when the backend takes virtio-net headers
@@ -11,22 +11,21 @@
  * through net_model_receive. Malformed TX chains are dropped and counted
  * (struct net_stats), never trusted.
  *
- * Threads: the device process's loop serves trapped accesses
- * (net_model_io) and the queues' notify eventfds (net_model_ready, from
- * one thread only); net_model_receive may be called from any thread,
+ * Threads: the device process's loop serves trapped accesses and the
+ * queues' notify eventfds (through the core: net_model_vdev, from one
+ * thread only); net_model_receive may be called from any thread,
  * including from inside send (slirp answers an ARP request synchronously).
- * Locks, outermost first: the transport's (vpci), then a queue's (RX and
+ * Locks, outermost first: the transport's, then a queue's (RX and
  * TX are independent, never held together). No callback into the backend
  * (send, rx_ready) and no interrupt is made with a lock held. */
 #pragma once
 
-#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include "gmem.h"
+#include "vdevice.h"
 
 #define NET_RXQ	       0
 #define NET_TXQ	       1
@@ -72,12 +71,7 @@ struct net_stats {
 };
 
 struct net_params {
-	const struct gmem *mem; /* not owned; must outlive the model */
-	uint64_t bar0_gpa;
-	const int *notify_fds; /* one per queue (NET_NUM_QUEUES); not owned */
-	unsigned nqueues;
-	const int *irq_fds; /* one per MSI-X vector; not owned */
-	unsigned nvectors;
+	struct vdev_params vdev; /* NET_NUM_QUEUES queues */
 	uint8_t mac[6];
 	bool link_down; /* start with the link down */
 	/* Offloads to offer on top (NET_OFFLOADS_TAP or 0): the backend must
@@ -89,8 +83,8 @@ struct net_params {
 
 /* Checksum and TCP segmentation offloads both ways, as a tap with
  * IFF_VNET_HDR handles them (VIRTIO_NET_F_* bit numbers). */
-#define NET_OFFLOADS_TAP                                                                          \
-	(1ull << 0 /* CSUM */ | 1ull << 1 /* GUEST_CSUM */ | 1ull << 7 /* GUEST_TSO4 */ |           \
+#define NET_OFFLOADS_TAP                                                                           \
+	(1ull << 0 /* CSUM */ | 1ull << 1 /* GUEST_CSUM */ | 1ull << 7 /* GUEST_TSO4 */ |          \
 	 1ull << 8 /* GUEST_TSO6 */ | 1ull << 9 /* GUEST_ECN */ | 1ull << 11 /* HOST_TSO4 */ |     \
 	 1ull << 12 /* HOST_TSO6 */ | 1ull << 13 /* HOST_ECN */)
 
@@ -100,14 +94,10 @@ struct net_model;
 int net_model_create(struct net_model **out, const struct net_params *p, char *err, size_t errlen);
 void net_model_destroy(struct net_model *m); /* NULL is fine */
 
-/* A trapped access (struct dev_kind's io). */
-void net_model_io(struct net_model *m, unsigned space, uint64_t addr, unsigned size, bool is_write,
-		  uint64_t *data);
-/* The notify eventfds, for the main loop to poll (struct dev_kind's fds). */
-int net_model_fds(struct net_model *m, struct pollfd *out, unsigned max);
-/* fd is readable: drain it and serve its queue (struct dev_kind's ready):
- * TX frames go to send, RX buffers wake rx_ready. */
-void net_model_ready(struct net_model *m, int fd);
+/* The device in the core: for trapped accesses and the loop (vdev_io,
+ * vdev_fds, vdev_polled). A kick of the TX queue sends its frames; one of
+ * the RX queue wakes rx_ready. */
+struct vdev *net_model_vdev(struct net_model *m);
 
 /* Hand a frame (NET_FRAME_MIN..NET_FRAME_MAX bytes) to the guest. 0 when
  * delivered; -ENOBUFS when the guest has posted too few buffers (counted;

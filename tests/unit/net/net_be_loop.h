@@ -13,7 +13,7 @@
 #define LOOP_MAX_FDS 64
 
 /* The model behind be, attached to it, and the driver up with features. */
-static inline int setup_be(struct nfix *f, struct net_backend *be, uint64_t features)
+static inline int setup_be(struct vfix *f, struct net_backend *be, uint64_t features)
 {
 	if (setup_model_be(f, be->ops, be->be) < 0)
 		return -1;
@@ -25,20 +25,16 @@ static inline int setup_be(struct nfix *f, struct net_backend *be, uint64_t feat
  * without waiting, serve the model's kicks, then hand the backend its
  * slice. Returns how many descriptors the backend asked to have polled
  * (its timeout in *timeout_ms if not NULL), or -1 if poll failed. */
-static inline int loop_once(struct nfix *f, struct net_backend *be, int *timeout_ms)
+static inline int loop_once(struct vfix *f, struct net_backend *be, int *timeout_ms)
 {
 	struct pollfd p[LOOP_MAX_FDS];
-	int timeout = -1, n, m;
+	int timeout = -1, m;
+	unsigned n = vdev_fds(f->vd, p, LOOP_MAX_FDS);
 
-	n = net_model_fds(f->m, p, LOOP_MAX_FDS);
-	if (n < 0)
+	m = be->fds(be->be, p + n, LOOP_MAX_FDS - n, &timeout);
+	if (m < 0 || poll(p, (nfds_t)(n + (unsigned)m), 0) < 0)
 		return -1;
-	m = be->fds(be->be, p + n, LOOP_MAX_FDS - (unsigned)n, &timeout);
-	if (m < 0 || poll(p, (nfds_t)(n + m), 0) < 0)
-		return -1;
-	for (int i = 0; i < n; i++)
-		if (p[i].revents)
-			net_model_ready(f->m, p[i].fd);
+	vdev_polled(f->vd, p, n);
 	be->polled(be->be, p + n, (unsigned)m);
 	if (timeout_ms)
 		*timeout_ms = timeout;
@@ -58,7 +54,7 @@ static inline uint64_t be_counter(struct net_backend *be, const char *name)
 }
 
 /* Send frame from the guest: header and frame in one buffer, kicked. */
-static inline void guest_send(struct nfix *f, const uint8_t *frame, size_t len)
+static inline void guest_send(struct vfix *f, const uint8_t *frame, size_t len)
 {
 	struct seg s = {tx_buf(f, frame, len, 0, 0), (uint32_t)(NET_HDR_LEN + len), false};
 
@@ -68,7 +64,7 @@ static inline void guest_send(struct nfix *f, const uint8_t *frame, size_t len)
 
 /* The frame the guest received in the used RX element i (one buffer
  * each, posted at gpa[i]): its length, and *frame pointing at it. */
-static inline size_t guest_rx(struct nfix *f, const uint64_t *gpa, uint16_t i,
+static inline size_t guest_rx(struct vfix *f, const uint64_t *gpa, uint16_t i,
 			      const uint8_t **frame)
 {
 	uint32_t id, len;

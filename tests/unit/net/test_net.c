@@ -8,7 +8,7 @@
 
 static int test_config(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint64_t offered;
 
 	CHECK(setup_model(&f) == 0);
@@ -40,7 +40,7 @@ static int test_config(void)
 /* Linux's layout: the header in its own buffer, the frame in fragments. */
 static int test_tx(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[1514];
 	uint32_t id, len;
 	struct net_stats st;
@@ -90,7 +90,7 @@ static int test_tx(void)
 /* A failing backend: the frame is counted as dropped, the chain returned. */
 static int test_tx_backend_error(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 	struct net_stats st;
 
@@ -108,7 +108,7 @@ static int test_tx_backend_error(void)
 }
 
 /* Check the RX buffer at gpa: header with num_buffers, then frame. */
-static int check_rx(struct nfix *f, uint64_t gpa, const uint8_t *frame, size_t len, uint16_t nbuf)
+static int check_rx(struct vfix *f, uint64_t gpa, const uint8_t *frame, size_t len, uint16_t nbuf)
 {
 	uint8_t *p = ram_ptr(&f->ram, gpa);
 
@@ -121,7 +121,7 @@ static int check_rx(struct nfix *f, uint64_t gpa, const uint8_t *frame, size_t l
 
 static int test_rx_small(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 	uint32_t id, len;
 	uint16_t head;
@@ -148,7 +148,7 @@ static int test_rx_small(void)
 /* A 4000-byte frame over 1500-byte buffers: three, with num_buffers 3. */
 static int test_rx_merge(void)
 {
-	struct nfix f;
+	struct vfix f;
 	static uint8_t frame[4000], got[4000 + NET_HDR_LEN];
 	uint64_t g[4];
 	uint16_t h[4];
@@ -178,7 +178,7 @@ static int test_rx_merge(void)
 
 static int rx_nobufs(uint64_t features)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[100];
 	struct net_stats st;
 
@@ -216,7 +216,7 @@ static int test_rx_no_buffers_event_idx(void)
  * must be asked to kick past the buffers it already posted. */
 static int test_rx_merge_partial(void)
 {
-	struct nfix f;
+	struct vfix f;
 	static uint8_t frame[4000], got[4000 + NET_HDR_LEN];
 	uint64_t g[3];
 	uint16_t h[3];
@@ -251,7 +251,7 @@ static int test_rx_merge_partial(void)
  * dropped, and the chain serves the next frame that fits. */
 static int test_rx_no_mrg(void)
 {
-	struct nfix f;
+	struct vfix f;
 	static uint8_t frame[4000];
 	struct net_stats st;
 	uint32_t id, len;
@@ -277,7 +277,7 @@ static int test_rx_no_mrg(void)
 
 static int test_link_and_reset(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 
 	CHECK(setup(&f, F_BASE | F_MRG) == 0);
@@ -303,7 +303,7 @@ static int test_link_and_reset(void)
 /* Nothing is consumed before DRIVER_OK; what was posted goes at DRIVER_OK. */
 static int test_before_driver_ok(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 
 	CHECK(setup_model(&f) == 0);
@@ -313,7 +313,7 @@ static int test_before_driver_ok(void)
 	offer(&f, NET_TXQ, &s, 1);
 	CHECK(driver_up(&f, F_BASE | F_MRG) == 0);
 	CHECK(f.sends == 0);
-	net_model_ready(f.m, f.notify[NET_TXQ]); /* the kick DRIVER_OK left */
+	vdev_ready(f.vd, f.notify[NET_TXQ]); /* the kick DRIVER_OK left */
 	CHECK(f.sends == 1 && memcmp(f.sent, frame, sizeof(frame)) == 0);
 	teardown(&f);
 	return 0;
@@ -321,14 +321,14 @@ static int test_before_driver_ok(void)
 
 /* slirp answers some frames from inside its input call: the reply comes
  * into net_model_receive while send runs. No deadlock, both delivered. */
-static int echo(struct nfix *f)
+static int echo(struct vfix *f)
 {
 	return net_model_receive(f->m, f->sent, f->sent_len);
 }
 
 static int test_send_receives(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 
 	CHECK(setup(&f, F_BASE | F_MRG) == 0);

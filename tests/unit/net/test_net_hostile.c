@@ -7,7 +7,7 @@
 
 static int test_tx_malformed(void)
 {
-	struct nfix f;
+	struct vfix f;
 	static uint8_t frame[70000];
 	struct net_stats st;
 	uint32_t id, len;
@@ -53,7 +53,7 @@ static int test_tx_malformed(void)
  * goes in the next. */
 static int test_rx_short_first(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 	uint16_t h0, h1;
 	uint32_t id, len;
@@ -79,7 +79,7 @@ static int test_rx_short_first(void)
  * whole ring is refused outright. */
 static int test_rx_tiny_buffers(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[1514];
 	struct net_stats st;
 
@@ -102,7 +102,7 @@ static int test_rx_tiny_buffers(void)
  * reset and the process goes on. */
 static int test_broken_rings(void)
 {
-	struct nfix f;
+	struct vfix f;
 	uint8_t frame[60];
 
 	CHECK(setup(&f, F_BASE | F_MRG) == 0);

@@ -20,7 +20,7 @@
 #define RX_BUF	   2048
 
 struct sfix {
-	struct nfix f;
+	struct vfix f;
 	struct net_backend be;
 	uint64_t gpa[NET_QUEUE_MAX * 2]; /* RX buffers, in the order posted */
 	unsigned nposted;

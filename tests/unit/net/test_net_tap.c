@@ -13,7 +13,7 @@
 #include "net_tap.h"
 
 struct tfix {
-	struct nfix f;
+	struct vfix f;
 	struct net_backend be;
 	int tap;  /* the backend's end (the backend owns it) */
 	int host; /* the other end */
@@ -75,7 +75,7 @@ static bool tap_pending(struct tfix *t)
 
 /* The frame the guest got in used RX element i (one buffer each, posted
  * in order at gpa[]): all of it, with num_buffers 1. */
-static int check_guest_frame(struct nfix *f, const uint64_t *gpa, uint16_t i, const uint8_t *frame,
+static int check_guest_frame(struct vfix *f, const uint64_t *gpa, uint16_t i, const uint8_t *frame,
 			     size_t len)
 {
 	const uint8_t *got;

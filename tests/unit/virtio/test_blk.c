@@ -12,7 +12,7 @@
 
 static int test_config(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint64_t offered;
 
 	CHECK(setup(&f, false) == 0);
@@ -40,7 +40,7 @@ static int test_config(void)
 
 static int test_read(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
@@ -60,7 +60,7 @@ static int test_read(void)
 
 static int test_write(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 	uint8_t back[4 * 512 + 2];
 
@@ -87,7 +87,7 @@ static int test_write(void)
 
 static int test_get_id(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
@@ -108,7 +108,7 @@ static int test_get_id(void)
 
 static int test_read_only(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 	uint64_t offered;
 	uint8_t back[512];
@@ -116,7 +116,7 @@ static int test_read_only(void)
 	CHECK(setup(&f, true) == 0);
 	drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, &offered);
 	CHECK(offered & 1ull << VIRTIO_BLK_F_RO);
-	CHECK(driver_up(&f, 1ull << VIRTIO_BLK_F_RO) == 0);
+	CHECK(driver_up(&f, BLK_F_BASE | 1ull << VIRTIO_BLK_F_RO) == 0);
 	uint64_t buf = alloc(&f, 512);
 	memset(ram_ptr(&f.ram, buf), 0xcd, 512);
 	CHECK(roundtrip(&f, VIRTIO_BLK_T_OUT, 0, buf, 512, false, &ulen) == VIRTIO_BLK_S_IOERR);
@@ -134,7 +134,7 @@ static int test_read_only(void)
  * buffer with the header or the status, zero-length buffers. */
 static int test_any_layout(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
@@ -142,8 +142,8 @@ static int test_any_layout(void)
 	uint64_t io = alloc(&f, 513);
 	struct seg split[] = {
 	    {hdr, 5, false}, {hdr + 5, 0, false}, {hdr + 5, 11, false}, {io, 513, true}};
-	uint16_t h = offer(&f, split, 4);
-	kick(&f);
+	uint16_t h = offer(&f, 0, split, 4);
+	kick(&f, 0);
 	CHECK(completed(&f, h, &ulen) && ulen == 513);
 	CHECK(ram_ptr(&f.ram, io)[512] == VIRTIO_BLK_S_OK);
 	CHECK(ram_ptr(&f.ram, io)[0] == pattern(1024) && ram_ptr(&f.ram, io)[511] == pattern(1535));
@@ -153,8 +153,8 @@ static int test_any_layout(void)
 	memcpy(ram_ptr(&f.ram, big), ram_ptr(&f.ram, header(&f, VIRTIO_BLK_T_OUT, 7)), 16);
 	memset(ram_ptr(&f.ram, big) + 16, 0x3c, 512);
 	struct seg merged[] = {{big, 16 + 512, false}, {st, 1, true}, {st, 0, true}};
-	h = offer(&f, merged, 3);
-	kick(&f);
+	h = offer(&f, 0, merged, 3);
+	kick(&f, 0);
 	CHECK(completed(&f, h, &ulen) && ulen == 1);
 	CHECK(*ram_ptr(&f.ram, st) == VIRTIO_BLK_S_OK);
 	uint8_t back[512];
@@ -166,7 +166,7 @@ static int test_any_layout(void)
 /* Indirect descriptors, as Linux uses for requests with many segments. */
 static int test_indirect(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
@@ -186,10 +186,10 @@ static int test_indirect(void)
 		memcpy(t + 16 * i + 12, &fl, 2);
 		memcpy(t + 16 * i + 14, &nx, 2);
 	}
-	uint16_t head = f.next_desc++;
-	ram_desc(&f.ram, head, table, 16 * 10, F_INDIRECT, 0);
-	ram_offer(&f.ram, head);
-	kick(&f);
+	uint16_t head = f.r[0].next_desc++;
+	desc_put(&f, 0, head, table, 16 * 10, F_INDIRECT, 0);
+	offer_head(&f, 0, head);
+	kick(&f, 0);
 	CHECK(completed(&f, head, &ulen) && ulen == 8 * 512 + 1);
 	CHECK(*ram_ptr(&f.ram, st) == VIRTIO_BLK_S_OK);
 	for (int i = 0; i < 8; i++)
@@ -202,7 +202,7 @@ static int test_indirect(void)
  * they complete in any order, each correctly. */
 static int test_concurrent(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint16_t heads[80];
 	uint64_t st[80], buf[80];
 
@@ -215,7 +215,7 @@ static int test_concurrent(void)
 		heads[i] = request(&f, w ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, (uint64_t)i * 8,
 				   buf[i], 4096, !w, &st[i]);
 	}
-	kick(&f);
+	kick(&f, 0);
 	CHECK(wait_used(&f, 80));
 	for (int i = 0; i < 80; i++) {
 		uint32_t ulen;
@@ -237,13 +237,13 @@ static int test_concurrent(void)
  * are done, and none is pushed after. */
 static int test_reset_in_flight(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint64_t st;
 
 	CHECK(setup_with(&f, false, NULL, 1) == 0);
 	for (int i = 0; i < 60; i++)
 		request(&f, VIRTIO_BLK_T_IN, 0, alloc(&f, 16384), 16384, true, &st);
-	kick(&f);
+	kick(&f, 0);
 	drv_common_write(&f.drv, C_STATUS, 1, 0);
 	int polls = 0;
 	while (drv_common_read(&f.drv, C_STATUS, 1) != 0 && polls < 100000) {
@@ -251,9 +251,9 @@ static int test_reset_in_flight(void)
 		usleep(10);
 	}
 	CHECK(drv_common_read(&f.drv, C_STATUS, 1) == 0);
-	uint16_t used = ram_used_idx(&f.ram);
+	uint16_t used = used_idx(&f, 0);
 	usleep(20000);
-	CHECK(ram_used_idx(&f.ram) == used);
+	CHECK(used_idx(&f, 0) == used);
 	teardown(&f);
 	return 0;
 }
@@ -261,7 +261,7 @@ static int test_reset_in_flight(void)
 /* VIRTQ_AVAIL_F_NO_INTERRUPT: completions without an interrupt. */
 static int test_no_interrupt_flag(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
@@ -279,18 +279,18 @@ static int test_no_interrupt_flag(void)
 /* Before DRIVER_OK nothing is consumed (spec 3.1.1); at DRIVER_OK it is. */
 static int test_waits_for_driver_ok(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint64_t st;
 
 	CHECK(setup(&f, false) == 0);
 	CHECK(drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, NULL) & S_FEATURES_OK);
 	CHECK(drv_setup_queue(&f.drv, 0, QSIZE, RING_DESC, RING_AVL, RING_USED, 1) == 1);
 	request(&f, VIRTIO_BLK_T_IN, 0, alloc(&f, 512), 512, true, &st);
-	kick(&f);
+	kick(&f, 0);
 	usleep(5000);
-	CHECK(ram_used_idx(&f.ram) == 0);
+	CHECK(used_idx(&f, 0) == 0);
 	drv_common_write(&f.drv, C_STATUS, 1, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-	blk_model_ready(f.m, f.notify); /* the loop sees the model's own kick */
+	vdev_ready(f.vd, f.notify[0]); /* the loop sees the model's own kick */
 	CHECK(wait_used(&f, 1));
 	CHECK(*ram_ptr(&f.ram, st) == VIRTIO_BLK_S_OK);
 	teardown(&f);

@@ -7,7 +7,7 @@
 
 static int test_out_of_range(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 	struct stat st;
 
@@ -33,7 +33,7 @@ static int test_out_of_range(void)
 
 static int test_bad_lengths(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
@@ -54,25 +54,25 @@ static int test_bad_lengths(void)
  * and the queue goes on. */
 static int test_malformed(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
 	uint64_t hdr = header(&f, VIRTIO_BLK_T_IN, 0), buf = alloc(&f, 512);
 	struct seg no_status[] = {{hdr, 16, false}, {buf, 512, false}};
-	uint16_t h1 = offer(&f, no_status, 2);
+	uint16_t h1 = offer(&f, 0, no_status, 2);
 	uint64_t st = alloc(&f, 1);
 	*ram_ptr(&f.ram, st) = 0xee;
 	struct seg short_hdr[] = {{hdr, 8, false}, {st, 1, true}};
-	uint16_t h2 = offer(&f, short_hdr, 2);
+	uint16_t h2 = offer(&f, 0, short_hdr, 2);
 	struct seg zero_status[] = {{hdr, 16, false}, {st, 0, true}};
-	uint16_t h3 = offer(&f, zero_status, 2);
-	kick(&f);
+	uint16_t h3 = offer(&f, 0, zero_status, 2);
+	kick(&f, 0);
 	CHECK(completed(&f, h1, &ulen) && ulen == 0);
 	CHECK(completed(&f, h2, &ulen) && ulen == 0);
 	CHECK(completed(&f, h3, &ulen) && ulen == 0);
 	CHECK(*ram_ptr(&f.ram, st) == 0xee);
-	f.ram.used_seen = ram_used_idx(&f.ram);
+	f.r[0].used_seen = used_idx(&f, 0);
 	CHECK(roundtrip(&f, VIRTIO_BLK_T_IN, 0, buf, 512, true, &ulen) == VIRTIO_BLK_S_OK);
 	teardown(&f);
 	return 0;
@@ -82,22 +82,22 @@ static int test_malformed(void)
  * interrupt; after a reset the device works again. */
 static int test_broken_queue(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint32_t ulen;
 
 	CHECK(setup(&f, false) == 0);
-	ram_desc(&f.ram, 0, header(&f, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 1);
-	ram_desc(&f.ram, 1, alloc(&f, 16), 16, F_NEXT, 0);
-	ram_offer(&f.ram, 0);
-	kick(&f);
+	desc_put(&f, 0, 0, header(&f, VIRTIO_BLK_T_IN, 0), 16, F_NEXT, 1);
+	desc_put(&f, 0, 1, alloc(&f, 16), 16, F_NEXT, 0);
+	offer_head(&f, 0, 0);
+	kick(&f, 0);
 	CHECK(drv_common_read(&f.drv, C_STATUS, 1) & S_NEEDS_RESET);
 	CHECK(irqs(&f, 0) == 1);
-	kick(&f); /* nothing more happens */
-	CHECK(ram_used_idx(&f.ram) == 0);
+	kick(&f, 0); /* nothing more happens */
+	CHECK(used_idx(&f, 0) == 0);
 	memset(f.ram.mem, 0, 0x10000); /* fresh rings */
-	f.ram.avail_idx = f.ram.used_seen = 0;
-	f.next_desc = 0;
-	CHECK(driver_up(&f, 0) == 0);
+	f.r[0].avail_idx = f.r[0].used_seen = 0;
+	f.r[0].next_desc = 0;
+	CHECK(driver_up(&f, BLK_F_BASE) == 0);
 	CHECK(!(drv_common_read(&f.drv, C_STATUS, 1) & S_NEEDS_RESET));
 	uint64_t buf = alloc(&f, 512);
 	CHECK(roundtrip(&f, VIRTIO_BLK_T_IN, 1, buf, 512, true, &ulen) == VIRTIO_BLK_S_OK);
@@ -110,20 +110,20 @@ static int test_broken_queue(void)
  * no crash; each offer is answered. */
 static int test_reoffered_head(void)
 {
-	struct bfix f;
+	struct vfix f;
 	uint64_t st;
 
 	CHECK(setup(&f, false) == 0);
 	uint64_t buf = alloc(&f, 512);
 	uint16_t h = request(&f, VIRTIO_BLK_T_OUT, 0, buf, 512, false, &st);
 	for (int i = 1; i < QSIZE; i++)
-		ram_offer(&f.ram, h);
-	kick(&f);
+		offer_head(&f, 0, h);
+	kick(&f, 0);
 	CHECK(wait_used(&f, QSIZE));
 	for (int round = 0; round < 4; round++) {
 		for (int i = 0; i < QSIZE; i++)
-			ram_offer(&f.ram, h);
-		kick(&f);
+			offer_head(&f, 0, h);
+		kick(&f, 0);
 		CHECK(wait_used(&f, (uint16_t)((round + 2) * QSIZE)));
 	}
 	CHECK(!(drv_common_read(&f.drv, C_STATUS, 1) & S_NEEDS_RESET));

@@ -1,0 +1,73 @@
+/* A virtio device process (moat-blk, moat-net, ...) around the device core
+ * (vdevice.h): what it takes from its start request (guest RAM, mapped and
+ * its descriptor closed; one notify eventfd per queue, KVM's ioeventfd; one
+ * irq eventfd per MSI-X vector, KVM's irqfd), and the struct dev_kind
+ * callbacks every virtio kind shares. A kind is then a table (struct
+ * vdev_kind) whose create builds its model from the start request, and a
+ * main that hands vdev_proc_* to dev_main:
+ *
+ *	static const struct dev_kind blk_kind = {
+ *	    .kind = "blk", .init_fds = blk_init, .io = vdev_proc_io, ...};
+ *
+ * with blk_init calling vdev_proc_init(model, &blk_vkind, ...). */
+#pragma once
+
+#include <stddef.h>
+
+#include "device.pb-c.h"
+#include "devproc.h"
+#include "gmem.h"
+#include "vdevice.h"
+#include "virtio_pci_layout.h"
+
+struct ipc_fds;
+struct pollfd;
+
+struct vdev_res {
+	struct gmem mem;
+	int notify_fd[VPCI_MAX_QUEUES];
+	unsigned nq;
+	int irq_fd[VPCI_MAX_VECTORS];
+	unsigned nirq;
+};
+
+/* Take what v names from fds (the device has nq queues, and between 1 and
+ * VPCI_MAX_VECTORS vectors) and map guest RAM. 0, or -errno with one line
+ * in err; *r is then released already. */
+int vdev_res_take(struct vdev_res *r, const Moat__Dev__VirtioConfig *v, unsigned nq,
+		  struct ipc_fds *fds, char *err, size_t errlen);
+/* Unmap and close; fine on a zeroed or failed one. */
+void vdev_res_release(struct vdev_res *r);
+
+struct vdev_kind {
+	unsigned num_queues;
+	/* Is req a complete start request of this kind (its part and the
+	 * virtio part)? Before any descriptor is taken. 0, or -EPROTO with
+	 * one line in err. */
+	int (*check)(const Moat__Dev__StartRequest *req, char *err, size_t errlen);
+	/* Build the device from the kind's part of req, on the transport's
+	 * resources vp (not owned; they outlive the device): take the kind's
+	 * own descriptors from fds, set *dev (the kind's object) and *vd (its
+	 * device in the core).
+	 * 0, or -errno with one line in err; nothing is left to destroy. */
+	int (*create)(void **dev, struct vdev **vd, const Moat__Dev__StartRequest *req,
+		      struct ipc_fds *fds, const struct vdev_params *vp, char *err, size_t errlen);
+	void (*destroy)(void *dev);
+	/* Optional: descriptors of the kind's own (a backend), polled after
+	 * the queues' eventfds, as struct dev_kind's fds and polled. */
+	int (*fds)(void *dev, struct pollfd *out, unsigned max, int *timeout_ms);
+	void (*polled)(void *dev, struct pollfd *p, unsigned n);
+	/* Optional: the kind's counters; returns how many (at most max). */
+	unsigned (*counters)(void *dev, struct dev_counter *out, unsigned max);
+};
+
+/* struct dev_kind's init_fds for kind k: the resources, then k->create. */
+int vdev_proc_init(void **model, const struct vdev_kind *k, const Moat__Dev__StartRequest *req,
+		   struct ipc_fds *fds, char *err, size_t errlen);
+/* struct dev_kind's other callbacks, the same for every virtio kind. */
+void vdev_proc_io(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
+		  uint64_t *data);
+int vdev_proc_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms);
+void vdev_proc_polled(void *model, struct pollfd *p, unsigned n);
+unsigned vdev_proc_counters(void *model, struct dev_counter *out);
+void vdev_proc_destroy(void *model);
