@@ -77,29 +77,14 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 }
 
 static const struct vdev_kind blk_vkind = {
+    .name = "blk",
     .num_queues = BLK_NUM_QUEUES,
     .check = blk_check,
     .create = blk_create,
     .destroy = blk_destroy,
 };
 
-static int blk_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
-		    char *err, size_t errlen)
-{
-	return vdev_proc_init(model, &blk_vkind, req, fds, err, errlen);
-}
-
-static const struct dev_kind blk_kind = {
-    .kind = "blk",
-    .init_fds = blk_init,
-    .io = vdev_proc_io,
-    .destroy = vdev_proc_destroy,
-    .fds = vdev_proc_fds,
-    .polled = vdev_proc_polled,
-    .counters = vdev_proc_counters,
-};
-
 int main(void)
 {
-	return dev_main(&blk_kind);
+	return vdev_proc_main(&blk_vkind);
 }

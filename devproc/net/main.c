@@ -191,6 +191,8 @@ static unsigned net_dev_counters(void *dev, struct dev_counter *out, unsigned ma
 }
 
 static const struct vdev_kind net_vkind = {
+    .name = "net",
+    .sandbox = net_dev_sandbox,
     .num_queues = NET_NUM_QUEUES,
     .check = check_config,
     .create = net_dev_create,
@@ -200,24 +202,7 @@ static const struct vdev_kind net_vkind = {
     .counters = net_dev_counters,
 };
 
-static int net_dev_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
-			char *err, size_t errlen)
-{
-	return vdev_proc_init(model, &net_vkind, req, fds, err, errlen);
-}
-
-static const struct dev_kind net_kind = {
-    .kind = "net",
-    .sandbox = net_dev_sandbox,
-    .init_fds = net_dev_init,
-    .io = vdev_proc_io,
-    .destroy = vdev_proc_destroy,
-    .fds = vdev_proc_fds,
-    .polled = vdev_proc_polled,
-    .counters = vdev_proc_counters,
-};
-
 int main(void)
 {
-	return dev_main(&net_kind);
+	return vdev_proc_main(&net_vkind);
 }

@@ -76,9 +76,31 @@ struct vdev_proc {
 	unsigned nq_fds; /* the queues' entries lead the polled slice */
 };
 
-int vdev_proc_init(void **model, const struct vdev_kind *k, const Moat__Dev__StartRequest *req,
-		   struct ipc_fds *fds, char *err, size_t errlen)
+/* The kind this process runs: struct dev_kind's init_fds has no room for
+ * it. Set once by vdev_proc_main, before dev_main calls anything. */
+static const struct vdev_kind *proc_kind;
+
+int vdev_proc_main(const struct vdev_kind *k)
 {
+	const struct dev_kind dk = {
+	    .kind = k->name,
+	    .sandbox = k->sandbox,
+	    .init_fds = vdev_proc_init,
+	    .io = vdev_proc_io,
+	    .destroy = vdev_proc_destroy,
+	    .fds = vdev_proc_fds,
+	    .polled = vdev_proc_polled,
+	    .counters = vdev_proc_counters,
+	};
+
+	proc_kind = k;
+	return dev_main(&dk);
+}
+
+int vdev_proc_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds, char *err,
+		   size_t errlen)
+{
+	const struct vdev_kind *k = proc_kind;
 	struct vdev_proc *p;
 	int rc;
 

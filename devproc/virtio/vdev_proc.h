@@ -4,12 +4,7 @@
  * irq eventfd per MSI-X vector, KVM's irqfd), and the struct dev_kind
  * callbacks every virtio kind shares. A kind is then a table (struct
  * vdev_kind) whose create builds its model from the start request, and a
- * main that hands vdev_proc_* to dev_main:
- *
- *	static const struct dev_kind blk_kind = {
- *	    .kind = "blk", .init_fds = blk_init, .io = vdev_proc_io, ...};
- *
- * with blk_init calling vdev_proc_init(model, &blk_vkind, ...). */
+ * main that is one call: return vdev_proc_main(&blk_vkind). */
 #pragma once
 
 #include <stddef.h>
@@ -21,6 +16,7 @@
 #include "virtio_pci_layout.h"
 
 struct ipc_fds;
+struct pol_options;
 struct pollfd;
 
 struct vdev_res {
@@ -40,6 +36,10 @@ int vdev_res_take(struct vdev_res *r, const Moat__Dev__VirtioConfig *v, unsigned
 void vdev_res_release(struct vdev_res *r);
 
 struct vdev_kind {
+	const char *name; /* struct dev_kind's kind: "blk" */
+	/* Optional: struct dev_kind's sandbox (a policy other than name's). */
+	int (*sandbox)(const Moat__Dev__StartRequest *req, const char **policy,
+		       struct pol_options *o, char *err, size_t errlen);
 	unsigned num_queues;
 	/* Is req a complete start request of this kind (its part and the
 	 * virtio part)? Before any descriptor is taken. 0, or -EPROTO with
@@ -61,10 +61,13 @@ struct vdev_kind {
 	unsigned (*counters)(void *dev, struct dev_counter *out, unsigned max);
 };
 
-/* struct dev_kind's init_fds for kind k: the resources, then k->create. */
-int vdev_proc_init(void **model, const struct vdev_kind *k, const Moat__Dev__StartRequest *req,
-		   struct ipc_fds *fds, char *err, size_t errlen);
-/* struct dev_kind's other callbacks, the same for every virtio kind. */
+/* Run the device process of kind k (dev_main with the callbacks below);
+ * the exit status. Once per process. */
+int vdev_proc_main(const struct vdev_kind *k);
+
+/* struct dev_kind's callbacks, the same for every virtio kind. */
+int vdev_proc_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds, char *err,
+		   size_t errlen);
 void vdev_proc_io(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
 		  uint64_t *data);
 int vdev_proc_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms);
