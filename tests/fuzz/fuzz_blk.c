@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "blk_req.h"
+#include "fuzz_chain.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,22 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint8_t ram[RAM_SIZE];
 static struct vq_chain chain;
 
-static bool in_chain(const struct vq_chain *c, const struct iovec *v)
-{
-	for (unsigned i = 0; i < c->n; i++) {
-		const uint8_t *b = c->e[i].ptr, *p = v->iov_base;
-		if (p >= b && p + v->iov_len <= b + c->e[i].len)
-			return true;
-	}
-	return false;
-}
-
 static void check(const struct vq_chain *c, const struct blk_disk *disk, const struct blk_req *r)
 {
 	uint64_t sum = 0;
 
 	for (unsigned i = 0; i < r->niov; i++) {
-		if (!in_chain(c, &r->iov[i]))
+		if (!fuzz_in_chain(c, &r->iov[i]))
 			abort();
 		sum += r->iov[i].iov_len;
 	}
@@ -61,32 +52,6 @@ static void check(const struct vq_chain *c, const struct blk_disk *disk, const s
 		abort();
 }
 
-/* Readable buffers first, as vq_pop hands them over. */
-static void build_chain(const uint8_t **p, const uint8_t *end, unsigned n)
-{
-	struct vq_buf w[VQ_MAX_CHAIN];
-	unsigned nw = 0;
-
-	memset(&chain, 0, sizeof(chain));
-	for (unsigned i = 0; i < n && end - *p >= 5; i++, *p += 5) {
-		uint32_t off = (*p)[0] | (*p)[1] << 8, len = (*p)[2] | (*p)[3] << 8;
-		if (off + len > RAM_SIZE)
-			len = RAM_SIZE - off;
-		struct vq_buf b = {
-		    .ptr = ram + off, .gpa = off, .len = len, .writable = (*p)[4] & 1};
-		if (b.writable) {
-			w[nw++] = b;
-			chain.in_bytes += len;
-		} else {
-			chain.e[chain.n_out++] = b;
-			chain.out_bytes += len;
-		}
-	}
-	chain.n = chain.n_out;
-	for (unsigned i = 0; i < nw; i++)
-		chain.e[chain.n++] = w[i];
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static int img = -1;
@@ -103,9 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	disk.fd = img;
 	disk.read_only = data[0] & 1;
-	build_chain(&p, end, data[1] % (VQ_MAX_CHAIN + 1));
-	memset(ram, 0, sizeof(ram));
-	memcpy(ram, p, (size_t)(end - p) < sizeof(ram) ? (size_t)(end - p) : sizeof(ram));
+	fuzz_build_chain(&chain, ram, RAM_SIZE, 2, &p, end, data[1] % (VQ_MAX_CHAIN + 1));
+	fuzz_fill_ram(ram, sizeof(ram), p, end);
 	if (disk.read_only && pread(img, before, sizeof(before), 0) != sizeof(before))
 		abort();
 

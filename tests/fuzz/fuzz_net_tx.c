@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_chain.h"
 #include "net_model.h"
 #include "net_tx.h"
 
@@ -29,47 +30,12 @@ static uint8_t stream[NET_FRAME_MAX];
 static struct vq_chain chain;
 static struct net_tx_frame frame;
 
-static bool in_chain(const struct vq_chain *c, const struct iovec *v)
-{
-	for (unsigned i = 0; i < c->n; i++) {
-		const uint8_t *b = c->e[i].ptr, *p = v->iov_base;
-		if (p >= b && p + v->iov_len <= b + c->e[i].len)
-			return true;
-	}
-	return false;
-}
-
-/* Readable buffers first, as vq_pop hands them over. */
-static void build_chain(const uint8_t **p, const uint8_t *end, unsigned n)
-{
-	struct vq_buf w[VQ_MAX_CHAIN];
-	unsigned nw = 0;
-
-	memset(&chain, 0, sizeof(chain));
-	for (unsigned i = 0; i < n && end - *p >= 6; i++, *p += 6) {
-		uint32_t off = (*p)[0] | (*p)[1] << 8;
-		uint32_t len = (*p)[2] | (*p)[3] << 8 | (uint32_t)(*p)[4] << 16;
-		if (off + len > RAM_SIZE)
-			len = RAM_SIZE - off;
-		struct vq_buf b = {
-		    .ptr = ram + off, .gpa = off, .len = len, .writable = (*p)[5] & 1};
-		if (b.writable) {
-			w[nw++] = b;
-			chain.in_bytes += len;
-		} else {
-			chain.e[chain.n_out++] = b;
-			chain.out_bytes += len;
-		}
-	}
-	chain.n = chain.n_out;
-	for (unsigned i = 0; i < nw; i++)
-		chain.e[chain.n++] = w[i];
-}
-
 static uint64_t features_of(uint8_t b)
 {
-	return (b & 1 ? 1ull << VIRTIO_NET_F_CSUM : 0) | (b & 2 ? 1ull << VIRTIO_NET_F_HOST_TSO4 : 0) |
-	       (b & 4 ? 1ull << VIRTIO_NET_F_HOST_TSO6 : 0) | (b & 8 ? 1ull << VIRTIO_NET_F_HOST_ECN : 0);
+	return (b & 1 ? 1ull << VIRTIO_NET_F_CSUM : 0) |
+	       (b & 2 ? 1ull << VIRTIO_NET_F_HOST_TSO4 : 0) |
+	       (b & 4 ? 1ull << VIRTIO_NET_F_HOST_TSO6 : 0) |
+	       (b & 8 ? 1ull << VIRTIO_NET_F_HOST_ECN : 0);
 }
 
 /* The rules of spec 5.1.6.2, written out once more as the oracle. */
@@ -117,7 +83,7 @@ static void check(const struct vq_chain *c, const struct net_tx_frame *f)
 	if (vq_chain_read(c, NET_HDR_LEN, stream, f->len) != f->len)
 		abort();
 	for (int i = 0; i < f->iovcnt; i++) {
-		if (!f->iov[i].iov_len || !in_chain(c, &f->iov[i]))
+		if (!f->iov[i].iov_len || !fuzz_in_chain(c, &f->iov[i]))
 			abort();
 		if (memcmp(f->iov[i].iov_base, stream + sum, f->iov[i].iov_len))
 			abort();
@@ -135,9 +101,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	neg = data[1] & 15;
-	build_chain(&p, end, data[0] % (VQ_MAX_CHAIN + 1));
-	memset(ram, 0, sizeof(ram));
-	memcpy(ram, p, (size_t)(end - p) < sizeof(ram) ? (size_t)(end - p) : sizeof(ram));
+	fuzz_build_chain(&chain, ram, RAM_SIZE, 3, &p, end, data[0] % (VQ_MAX_CHAIN + 1));
+	fuzz_fill_ram(ram, sizeof(ram), p, end);
 
 	int rc = net_tx_parse_hdr(&chain, &frame, features_of(neg));
 	if ((rc == 0) != acceptable(&chain, neg))
