@@ -172,3 +172,14 @@ void ipc_fds_close(struct ipc_fds *fds)
 			close(fds->fd[i]);
 	fds->n = 0;
 }
+
+/* protobuf-c keeps a oneof's case where the first member's quantifier
+ * would be (quantifier_offset). */
+int ipc_envelope_case(const ProtobufCMessage *m)
+{
+	const ProtobufCFieldDescriptor *f = &m->descriptor->fields[0];
+
+	if (m->descriptor->n_fields == 0 || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+		return -1;
+	return (int)*(const uint32_t *)((const char *)m + f->quantifier_offset);
+}

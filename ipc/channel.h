@@ -33,6 +33,11 @@ int ipc_recv(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage 
 int ipc_recv_wait(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
 		  struct ipc_fds *fds, int timeout_ms);
 
+/* The case of an envelope: every envelope of ipc/proto is one oneof, and
+ * this is which member it holds (-1 for a message that is not an
+ * envelope). */
+int ipc_envelope_case(const ProtobufCMessage *m);
+
 /* Take descriptor idx out of fds (so ipc_fds_close no longer closes it);
  * -EBADF if idx is out of range or already taken. */
 int ipc_fds_take(struct ipc_fds *fds, unsigned idx);

@@ -6,42 +6,36 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "channel.h"
+#include "child.h"
 #include "log.h"
+#include "util.h"
 #include "vcpu.pb-c.h"
 
-static void detach(struct vm *vm, const char *name)
+/* DETACH: a device process died; its accesses now read all ones. */
+static int vcpu_answer_detach(void *ctx, const ProtobufCMessage *m)
 {
+	struct vm *vm = ctx;
+	const char *name = ((const Moat__Vcpu__MonitorToVcpu *)m)->detach->name;
+
 	for (unsigned i = 0; i < vm->nremotes && name; i++)
 		if (strcmp(vm->remotes[i].name, name) == 0)
 			remote_detach(&vm->remotes[i], "its process died");
+	return 1;
 }
 
-/* A message from the monitor while running: only stop is meaningful; any
- * other message, or garbage, means the channel cannot be trusted. */
-static int vcpu_dispatch_monitor(struct vm *vm, int ctl_fd)
+/* STOP: end the VM now (the user quit, or a signal). */
+static int vcpu_answer_stop(void *ctx, const ProtobufCMessage *m)
 {
-	ProtobufCMessage *m = NULL;
-	struct ipc_fds fds;
-	int rc = ipc_recv(ctl_fd, &moat__vcpu__monitor_to_vcpu__descriptor, &m, &fds);
-
-	if (rc == -EAGAIN)
-		return 0;
-	if (rc < 0)
-		return rc;
-	ipc_fds_close(&fds);
-	Moat__Vcpu__MonitorToVcpu *env = (Moat__Vcpu__MonitorToVcpu *)m;
-	if (env->msg_case == MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP)
-		vm_end(vm, MOAT__VCPU__EXIT_EVENT__REASON__STOPPED, 0, "stopped by the monitor",
-		       NULL);
-	else if (env->msg_case == MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH)
-		detach(vm, env->detach->name);
-	else
-		rc = log_error_errno(EPROTO, "Unexpected message %d from the monitor",
-				     env->msg_case);
-	protobuf_c_message_free_unpacked(m, NULL);
-	return rc;
+	vm_end(ctx, MOAT__VCPU__EXIT_EVENT__REASON__STOPPED, 0, "stopped by the monitor", NULL);
+	return 1;
 }
+
+/* What the monitor may send while the VM runs; anything else, or garbage,
+ * means the channel cannot be trusted. */
+static const struct child_handler vcpu_handlers[] = {
+    {MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP, vcpu_answer_stop},
+    {MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH, vcpu_answer_detach},
+};
 
 /* Move what fits of the console input into the UART's receive FIFO. */
 static int pump_console(struct vm *vm, int fd)
@@ -61,16 +55,16 @@ static int pump_console(struct vm *vm, int fd)
 	return 0;
 }
 
-int vcpu_main_loop(struct vm *vm, int ctl_fd, int serial_in)
+int vcpu_main_loop(struct vm *vm, int serial_in)
 {
 	for (;;) {
 		/* While the guest has not drained its FIFO, leave input queued
 		 * in the pipe and look again shortly. */
 		bool want_input = serial_in >= 0 && uart_rx_space(&vm->com1) > 0;
 		struct pollfd p[3] = {
-			{.fd = vm->exit_event_fd, .events = POLLIN},
-			{.fd = ctl_fd, .events = POLLIN},
-			{.fd = want_input ? serial_in : -1, .events = POLLIN},
+		    {.fd = vm->exit_event_fd, .events = POLLIN},
+		    {.fd = CHILD_CONTROL_FD, .events = POLLIN},
+		    {.fd = want_input ? serial_in : -1, .events = POLLIN},
 		};
 		int timeout = serial_in >= 0 && !want_input ? 10 : -1;
 
@@ -79,7 +73,8 @@ int vcpu_main_loop(struct vm *vm, int ctl_fd, int serial_in)
 		if (atomic_load(&vm->ended))
 			return 0;
 		if (p[1].revents) {
-			int rc = vcpu_dispatch_monitor(vm, ctl_fd);
+			int rc = child_dispatch(&moat__vcpu__monitor_to_vcpu__descriptor,
+						vcpu_handlers, ARRAY_SIZE(vcpu_handlers), vm);
 			if (rc < 0)
 				return log_error_errno(rc, "Control channel closed: %m");
 		}

@@ -5,4 +5,4 @@
  * the UART, requests from the monitor, and the end of the VM. Returns 0
  * when the VM ended (vm->exit says how), -errno when the monitor vanished
  * or the channel broke. */
-int vcpu_main_loop(struct vm *vm, int ctl_fd, int serial_in);
+int vcpu_main_loop(struct vm *vm, int serial_in);

@@ -7,14 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "channel.h"
+#include "child.h"
 #include "ioring.h"
 #include "log.h"
-#include "pol.h"
-#include "pol_report_proto.h"
+#include "util.h"
 
-#define CONTROL_FD       3
-#define START_TIMEOUT_MS 30000
 #define DEV_SERVE_SPIN_NS 50000
 
 struct dev_state {
@@ -33,18 +30,18 @@ static void wipe_secrets(Moat__Dev__StartRequest *s)
 		explicit_bzero(s->smc->osk.data, s->smc->osk.len);
 }
 
+/* The start request, for this kind, with a sane instance name. */
 static int receive_start(struct dev_state *st, Moat__Dev__MonitorToDevice **env_out,
 			 struct ipc_fds *fds)
 {
 	ProtobufCMessage *m = NULL;
-	int rc = ipc_recv_wait(CONTROL_FD, &moat__dev__monitor_to_device__descriptor, &m, fds,
-			       START_TIMEOUT_MS);
+	int rc = child_recv_start(&moat__dev__monitor_to_device__descriptor,
+				  MOAT__DEV__MONITOR_TO_DEVICE__MSG_START, &m, fds);
 
 	if (rc < 0)
-		return log_error_errno(rc, "No start request from the monitor: %m");
+		return rc;
 	Moat__Dev__MonitorToDevice *env = (Moat__Dev__MonitorToDevice *)m;
-	if (env->msg_case != MOAT__DEV__MONITOR_TO_DEVICE__MSG_START || !env->start->kind ||
-	    strcmp(env->start->kind, st->k->kind) != 0 || !env->start->name ||
+	if (!env->start->kind || strcmp(env->start->kind, st->k->kind) != 0 || !env->start->name ||
 	    strlen(env->start->name) > 32) {
 		protobuf_c_message_free_unpacked(m, NULL);
 		ipc_fds_close(fds);
@@ -54,19 +51,18 @@ static int receive_start(struct dev_state *st, Moat__Dev__MonitorToDevice **env_
 	return 0;
 }
 
-static int send_ready(const struct dev_state *st, const char *name, const struct pol_report *rep)
+static int send_ready(const struct dev_state *st, const char *name,
+		      Moat__Sandbox__SandboxReport *sr)
 {
-	Moat__Sandbox__SandboxReport sr;
 	Moat__Dev__ReadyEvent ready = MOAT__DEV__READY_EVENT__INIT;
 	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
 
-	pol_report_to_proto(rep, &sr);
 	ready.kind = (char *)st->k->kind;
 	ready.name = (char *)name;
-	ready.sandbox = &sr;
+	ready.sandbox = sr;
 	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY;
 	env.ready = &ready;
-	return ipc_send(CONTROL_FD, &env.base, NULL, 0);
+	return child_send(&env.base);
 }
 
 /* Tell the monitor why we could not start, before exiting. */
@@ -79,11 +75,13 @@ static void send_start_error(const char *msg, bool user_error)
 	se.user_error = user_error;
 	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR;
 	env.start_error = &se;
-	ipc_send(CONTROL_FD, &env.base, NULL, 0);
+	child_send(&env.base);
 }
 
-static void send_stats(const struct dev_state *st)
+/* The answer to the monitor's StatsRequest. */
+static int dev_answer_stats(void *ctx, const ProtobufCMessage *m)
 {
+	const struct dev_state *st = ctx;
 	Moat__Dev__StatsResponse stats = MOAT__DEV__STATS_RESPONSE__INIT;
 	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
 	struct dev_counter c[DEV_MAX_COUNTERS];
@@ -104,8 +102,20 @@ static void send_stats(const struct dev_state *st)
 	stats.bad_requests = st->ring.malformed;
 	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS;
 	env.stats = &stats;
-	ipc_send(CONTROL_FD, &env.base, NULL, 0);
+	child_send(&env.base);
+	return 1;
 }
+
+static int dev_answer_stop(void *ctx, const ProtobufCMessage *m)
+{
+	return 0;
+}
+
+/* What the monitor may send once we serve. */
+static const struct child_handler dev_handlers[] = {
+    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP, dev_answer_stop},
+    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS, dev_answer_stats},
+};
 
 static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size, bool is_write,
 		      uint64_t *data)
@@ -116,35 +126,6 @@ static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size
 	st->k->io(st->model, space, addr, size, is_write, data);
 }
 
-/* Returns 1 to keep going, 0 on a stop request, -errno on a broken channel. */
-static int dev_dispatch_monitor(struct dev_state *st)
-{
-	ProtobufCMessage *m = NULL;
-	struct ipc_fds fds;
-	int rc = ipc_recv(CONTROL_FD, &moat__dev__monitor_to_device__descriptor, &m, &fds);
-
-	if (rc == -EAGAIN)
-		return 1;
-	if (rc < 0)
-		return rc;
-	ipc_fds_close(&fds);
-	Moat__Dev__MonitorToDevice *env = (Moat__Dev__MonitorToDevice *)m;
-	switch (env->msg_case) {
-	case MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP:
-		rc = 0;
-		break;
-	case MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS:
-		send_stats(st);
-		rc = 1;
-		break;
-	default:
-		rc = log_error_errno(EPROTO, "Unexpected message %d", env->msg_case);
-		break;
-	}
-	protobuf_c_message_free_unpacked(m, NULL);
-	return rc;
-}
-
 static int dev_loop(struct dev_state *st)
 {
 	static struct pollfd p[2 + DEV_MAX_EXTRA_FDS];
@@ -153,7 +134,7 @@ static int dev_loop(struct dev_state *st)
 		int n = 0, timeout = -1;
 
 		p[0] = (struct pollfd){.fd = st->doorbell, .events = POLLIN};
-		p[1] = (struct pollfd){.fd = CONTROL_FD, .events = POLLIN};
+		p[1] = (struct pollfd){.fd = CHILD_CONTROL_FD, .events = POLLIN};
 		if (st->k->fds) {
 			n = st->k->fds(st->model, p + 2, DEV_MAX_EXTRA_FDS, &timeout);
 			if (n < 0)
@@ -178,7 +159,8 @@ static int dev_loop(struct dev_state *st)
 		if (st->k->polled)
 			st->k->polled(st->model, p + 2, (unsigned)n);
 		if (p[1].revents) {
-			int rc = dev_dispatch_monitor(st);
+			int rc = child_dispatch(&moat__dev__monitor_to_device__descriptor,
+						dev_handlers, ARRAY_SIZE(dev_handlers), st);
 			if (rc <= 0)
 				return rc;
 		}
@@ -193,6 +175,7 @@ static bool user_at_fault(int rc)
 static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ipc_fds *fds)
 {
 	struct pol_report rep = {0};
+	Moat__Sandbox__SandboxReport sr;
 	struct pol_options opts = {0};
 	const char *policy = st->k->kind;
 	char err[256] = "";
@@ -206,9 +189,9 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		close(ring_fd);
 		goto fail;
 	}
-	rc = pol_sandbox_enter_opts(policy, &opts, &rep);
+	rc = child_enter_sandbox(policy, &opts, &rep, &sr);
 	if (rc < 0)
-		return log_error_errno(rc, "Failed to enter the sandbox: %m");
+		return rc;
 	rc = ioring_map(ring_fd, &st->ring);
 	close(ring_fd);
 	if (rc == 0)
@@ -221,7 +204,7 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		rc = st->k->init(&st->model, s, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
-	return send_ready(st, s->name, &rep);
+	return send_ready(st, s->name, &sr);
 fail:
 	if (!err[0])
 		snprintf(err, sizeof(err), "device set-up failed: %s", strerror(-rc));

@@ -1,4 +1,4 @@
-/* What the monitor takes from a device's messages (monitor/devmsg.c),
+/* What the monitor takes from a child's messages (monitor/devmsg.c),
  * under a hostile device: terminal escapes, newlines and bytes above
  * 0x7e in a start error; counter names that would forge audit fields;
  * too many counters, NULL entries, a buffer that cannot hold them all. */
@@ -11,14 +11,30 @@ static int test_line(void)
 {
 	char out[16], wide[64];
 
-	mon_devmsg_line("port\n in use\x1b[2J\xff", wide, sizeof(wide));
-	CHECK(strcmp(wide, "port? in use?[2J?") == 0);
-	mon_devmsg_line("a much longer message than fits", out, sizeof(out));
+	mon_untrusted_line("port\n in use\x1b[2J\xff", wide, sizeof(wide));
+	CHECK(strcmp(wide, "port\\x0a in use\\x1b[2J\\xff") == 0);
+	mon_untrusted_line("a much longer message than fits", out, sizeof(out));
 	CHECK(strlen(out) == sizeof(out) - 1 && strncmp(out, "a much longer m", 15) == 0);
-	mon_devmsg_line(NULL, out, sizeof(out));
+	/* a quoted audit field cannot be closed, an escape is never cut */
+	mon_untrusted_line("x\" forged=1 \\", wide, sizeof(wide));
+	CHECK(strcmp(wide, "x\\\" forged=1 \\\\") == 0);
+	mon_untrusted_line("abcdefghijklm\x1b", out, sizeof(out));
+	CHECK(strcmp(out, "abcdefghijklm") == 0);
+	mon_untrusted_line(NULL, out, sizeof(out));
 	CHECK(out[0] == 0);
 	out[0] = 'x';
-	mon_devmsg_line("abc", out, 1);
+	mon_untrusted_line("abc", out, 1);
+	CHECK(out[0] == 0);
+	return 0;
+}
+
+static int test_text(void)
+{
+	char out[64];
+
+	mon_untrusted_text("RIP=1\nRSP=2\x1b]0;pwned\x07\nthird\n", 2, out, sizeof(out));
+	CHECK(strcmp(out, "  RIP=1\n  RSP=2\\x1b]0;pwned\\x07\n") == 0);
+	mon_untrusted_text("", 4, out, sizeof(out));
 	CHECK(out[0] == 0);
 	return 0;
 }
@@ -78,6 +94,7 @@ int main(void)
 {
 	static const struct test_case tests[] = {
 		TEST(test_line),
+		TEST(test_text),
 		TEST(test_counter_names),
 		TEST(test_counters),
 	};

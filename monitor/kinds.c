@@ -1,0 +1,144 @@
+#include "kinds.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- smc: the Apple SMC (moat-smc), ports 0x300-0x31f ---- */
+
+static unsigned smc_count(const struct mon_config *cfg)
+{
+	return cfg->smc ? 1 : 0;
+}
+
+static void smc_bind(struct mon_device *d, const struct mon_config *cfg, unsigned i)
+{
+	mon_proc_init(&d->proc, "smc0", "smc", "smc");
+}
+
+/* The OSK travels here and nowhere else. */
+static int smc_build(const struct mon_device *d, const struct mon_config *cfg,
+		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
+		     struct mon_dev_start *b, int *fds, unsigned *n)
+{
+	moat__dev__smc_config__init(&b->smc);
+	b->smc.osk.data = (uint8_t *)cfg->smc_osk;
+	b->smc.osk.len = sizeof(cfg->smc_osk);
+	s->config_case = MOAT__DEV__START_REQUEST__CONFIG_SMC;
+	s->smc = &b->smc;
+	return 0;
+}
+
+/* ---- blk: a virtio-blk disk (moat-blk) ---- */
+
+static unsigned blk_count(const struct mon_config *cfg)
+{
+	return cfg->ndisks;
+}
+
+static void blk_bind(struct mon_device *d, const struct mon_config *cfg, unsigned i)
+{
+	mon_proc_init(&d->proc, cfg->disks[i].id, "blk", "blk");
+}
+
+/* The image was opened and locked by the monitor (resources.c). */
+static int blk_build(const struct mon_device *d, const struct mon_config *cfg,
+		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
+		     struct mon_dev_start *b, int *fds, unsigned *n)
+{
+	const struct mon_disk *disk = &cfg->disks[d->index];
+
+	moat__dev__blk_config__init(&b->blk);
+	b->blk.fd_image = *n, fds[(*n)++] = r->disk_fd[d->index];
+	b->blk.read_only = disk->ro;
+	b->blk.serial = (char *)disk->serial;
+	s->config_case = MOAT__DEV__START_REQUEST__CONFIG_BLK;
+	s->blk = &b->blk;
+	return 0;
+}
+
+/* ---- net: a virtio-net card (moat-net) on slirp or a tap ---- */
+
+static unsigned net_count(const struct mon_config *cfg)
+{
+	return cfg->nnets;
+}
+
+/* slirp makes host sockets for the guest: only it keeps the host's network
+ * namespace (a tap is a descriptor, and needs none). */
+static void net_bind(struct mon_device *d, const struct mon_config *cfg, unsigned i)
+{
+	bool user = cfg->nets[i].kind == NETOPT_USER;
+
+	mon_proc_init(&d->proc, cfg->nets[i].id, "net", user ? "net-user" : "net-tap");
+	d->proc.host_net = user;
+}
+
+static void net_user(const struct netopt *o, const struct mon_resources *r, struct mon_dev_start *b)
+{
+	moat__dev__net_user__init(&b->user);
+	b->user.restricted = o->restricted;
+	b->user.dns_upstream = r->dns_upstream;
+	for (unsigned i = 0; i < o->nfwd; i++) {
+		moat__dev__net_forward__init(&b->fwd[i]);
+		b->fwd[i].udp = o->fwd[i].proto == NETOPT_UDP;
+		b->fwd[i].host_addr = o->fwd[i].host_addr;
+		b->fwd[i].host_port = o->fwd[i].host_port;
+		b->fwd[i].guest_addr = o->fwd[i].guest_addr;
+		b->fwd[i].guest_port = o->fwd[i].guest_port;
+		b->fwdp[i] = &b->fwd[i];
+	}
+	b->user.n_fwd = o->nfwd;
+	b->user.fwd = b->fwdp;
+	b->net.backend_case = MOAT__DEV__NET_CONFIG__BACKEND_USER;
+	b->net.user = &b->user;
+}
+
+static int net_build(const struct mon_device *d, const struct mon_config *cfg,
+		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
+		     struct mon_dev_start *b, int *fds, unsigned *n)
+{
+	const struct netopt *o = &cfg->nets[d->index];
+
+	moat__dev__net_config__init(&b->net);
+	memcpy(b->mac, o->mac, sizeof(b->mac));
+	b->net.mac.data = b->mac;
+	b->net.mac.len = sizeof(b->mac);
+	if (o->kind == NETOPT_TAP) {
+		moat__dev__net_tap__init(&b->tap);
+		b->tap.fd_tap = *n, fds[(*n)++] = r->tap_fd[d->index];
+		b->tap.ifname = (char *)o->ifname;
+		b->net.backend_case = MOAT__DEV__NET_CONFIG__BACKEND_TAP;
+		b->net.tap = &b->tap;
+	} else {
+		net_user(o, r, b);
+	}
+	s->config_case = MOAT__DEV__START_REQUEST__CONFIG_NET;
+	s->net = &b->net;
+	return 0;
+}
+
+/* In this order: the SMC, then PCI slots 1, 2, ... to disks, then cards. */
+const struct mon_kind mon_kinds[] = {
+    {.name = "smc",
+     .max = 1,
+     .pio_base = 0x300,
+     .pio_len = 0x20,
+     .count = smc_count,
+     .bind = smc_bind,
+     .build = smc_build},
+    {.name = "blk",
+     .max = MON_MAX_DISKS,
+     .nq = 1,
+     .nvec = 2, /* config, requests */
+     .count = blk_count,
+     .bind = blk_bind,
+     .build = blk_build},
+    {.name = "net",
+     .max = MON_MAX_NETS,
+     .nq = 2,
+     .nvec = 3, /* config, rx, tx */
+     .count = net_count,
+     .bind = net_bind,
+     .build = net_build},
+};
+const unsigned mon_nkinds = sizeof(mon_kinds) / sizeof(mon_kinds[0]);

@@ -1,0 +1,138 @@
+#include "procstat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pol.h"
+#include "util.h"
+
+/* "Name:\tvalue..." lines of /proc/PID/status, one field at a time. */
+static void parse_status_line(const char *line, struct mon_procstat *st)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} caps[] = {
+	    {"CapInh:", offsetof(struct mon_procstat, cap_inh)},
+	    {"CapPrm:", offsetof(struct mon_procstat, cap_prm)},
+	    {"CapEff:", offsetof(struct mon_procstat, cap_eff)},
+	    {"CapBnd:", offsetof(struct mon_procstat, cap_bnd)},
+	    {"CapAmb:", offsetof(struct mon_procstat, cap_amb)},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(caps); i++)
+		if (strncmp(line, caps[i].key, strlen(caps[i].key)) == 0) {
+			uint64_t *v = (uint64_t *)((char *)st + caps[i].off);
+			*v = strtoull(line + strlen(caps[i].key), NULL, 16);
+			return;
+		}
+	if (sscanf(line, "Uid: %" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNu32, &st->uid[0],
+		   &st->uid[1], &st->uid[2], &st->uid[3]) == 4)
+		return;
+	if (sscanf(line, "Gid: %" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNu32, &st->gid[0],
+		   &st->gid[1], &st->gid[2], &st->gid[3]) == 4)
+		return;
+	if (sscanf(line, "NoNewPrivs: %d", &st->no_new_privs) == 1)
+		return;
+	(void)sscanf(line, "Seccomp: %d", &st->seccomp);
+}
+
+static int read_status(pid_t pid, struct mon_procstat *st)
+{
+	char path[64], buf[8192];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ESRCH;
+	buf[n] = 0;
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		parse_status_line(line, st);
+	return 0;
+}
+
+/* Which of the child's namespaces are not the monitor's own. */
+int mon_procstat_namespaces(pid_t pid, struct mon_procstat *st)
+{
+	uint64_t mine[POL_NS_COUNT], its[POL_NS_COUNT];
+	size_t len = sizeof(st->namespaces), n = 0;
+	int r = pol_ns_read(0, mine);
+
+	if (r == 0)
+		r = pol_ns_read(pid, its);
+	if (r < 0)
+		return r;
+	st->namespaces[0] = 0;
+	for (int i = 0; i < POL_NS_COUNT; i++) {
+		if (its[i] == mine[i])
+			continue;
+		int w =
+		    snprintf(st->namespaces + n, len - n, "%s%s", n ? "," : "", pol_ns_names[i]);
+		if (w > 0 && (size_t)w < len - n)
+			n += (size_t)w;
+	}
+	st->shares_net = its[POL_NS_NET] == mine[POL_NS_NET];
+	return 0;
+}
+
+int mon_procstat_status(pid_t pid, struct mon_procstat *st)
+{
+	st->cap_inh = st->cap_prm = st->cap_eff = st->cap_bnd = st->cap_amb = ~0ull;
+	st->no_new_privs = st->seccomp = -1;
+	memset(st->uid, 0xff, sizeof(st->uid));
+	memset(st->gid, 0xff, sizeof(st->gid));
+	return read_status(pid, st);
+}
+
+bool mon_procstat_confined(const struct mon_procstat *st, uid_t uid, gid_t gid, bool host_net,
+			   char *why, size_t whylen)
+{
+	static const char *const own[] = {"user", "mnt", "pid", "ipc", "uts"};
+	char list[72];
+
+	for (int i = 0; i < 4; i++)
+		if (st->uid[i] != uid || st->gid[i] != gid) {
+			snprintf(why, whylen, "runs as uid %u gid %u, not %u", st->uid[i],
+				 st->gid[i], (unsigned)uid);
+			return false;
+		}
+	if (st->cap_inh | st->cap_prm | st->cap_eff | st->cap_bnd | st->cap_amb) {
+		snprintf(why, whylen,
+			 "holds capabilities (effective %#" PRIx64 ", bounding %#" PRIx64 ")",
+			 st->cap_eff, st->cap_bnd);
+		return false;
+	}
+	if (st->no_new_privs != 1 || st->seccomp != 2) {
+		snprintf(why, whylen, "no_new_privs %d, seccomp mode %d", st->no_new_privs,
+			 st->seccomp);
+		return false;
+	}
+	/* Whole names, so that "user" is not found inside another name. */
+	snprintf(list, sizeof(list), ",%s,", st->namespaces);
+	for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+		char item[16];
+		snprintf(item, sizeof(item), ",%s,", own[i]);
+		if (!strstr(list, item)) {
+			snprintf(why, whylen, "shares the monitor's %s namespace", own[i]);
+			return false;
+		}
+	}
+	if (st->shares_net != host_net) {
+		snprintf(why, whylen,
+			 host_net ? "left the host's network namespace"
+				  : "shares the monitor's network namespace");
+		return false;
+	}
+	return true;
+}

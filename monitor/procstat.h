@@ -1,0 +1,35 @@
+/* What the monitor sees of a child for itself, from /proc: its host ids,
+ * capability sets, no_new_privs, seccomp mode and namespaces. The child's
+ * own sandbox report is only ever compared with this (DESIGN.md: the
+ * monitor checks, it does not believe). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct mon_procstat {
+	uint32_t uid[4], gid[4]; /* real, effective, saved, filesystem (host ids) */
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	int no_new_privs;    /* -1: line missing */
+	int seccomp;	     /* 2: filter; -1: line missing */
+	char namespaces[64]; /* "user,mnt,pid,..." that differ from ours */
+	bool shares_net;     /* in the monitor's network namespace */
+};
+
+/* Read /proc/PID/status of a child into the ids, capabilities,
+ * no_new_privs and seccomp fields of st. A zombie still shows them, so
+ * this works until the child is reaped. 0 or -errno. */
+int mon_procstat_status(pid_t pid, struct mon_procstat *st);
+
+/* Read /proc/PID/ns/ of a child into the namespace fields of st. A zombie
+ * has none left (-ENOENT). 0 or -errno. */
+int mon_procstat_namespaces(pid_t pid, struct mon_procstat *st);
+
+/* Does st show a confined child: every id the expected host uid and gid,
+ * no capability in any set, no_new_privs, seccomp filter, its own user,
+ * mount, pid, ipc and uts namespaces, and its own network namespace unless
+ * host_net? true, or false with the first failure in why. */
+bool mon_procstat_confined(const struct mon_procstat *st, uid_t uid, gid_t gid, bool host_net,
+			   char *why, size_t whylen);

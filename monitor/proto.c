@@ -1,0 +1,89 @@
+#include "proto.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "channel.h"
+
+static const char *const state_names[] = {
+    [MON_PROC_STARTING] = "before READY",
+    [MON_PROC_READY] = "while serving",
+    [MON_PROC_ENDING] = "after saying it was ending",
+    [MON_PROC_GONE] = "after its end",
+};
+
+/* 0 when m is allowed now, else -EPROTO with the reason in why. */
+static int check(struct mon_proc *p, const struct mon_msg_rule *rules, unsigned nrules, int msg,
+		 unsigned nfds, char *why, size_t len)
+{
+	const struct mon_msg_rule *r = msg > 0 && (unsigned)msg < nrules ? &rules[msg] : NULL;
+
+	if (!r || !r->name) {
+		snprintf(why, len, "sent a message of unknown kind %d", msg);
+		return -EPROTO;
+	}
+	if (nfds) {
+		snprintf(why, len, "sent %u descriptors with %s", nfds, r->name);
+		return -EPROTO;
+	}
+	if (r->max && p->seen[msg] >= r->max) {
+		snprintf(why, len, "sent %s more than %u time%s", r->name, r->max,
+			 r->max == 1 ? "" : "s");
+		return -EPROTO;
+	}
+	if (!(r->states & MON_IN(p->state))) {
+		snprintf(why, len, "sent %s %s", r->name, state_names[p->state]);
+		return -EPROTO;
+	}
+	if (r->answer && !p->requests) {
+		snprintf(why, len, "sent %s that nobody asked for", r->name);
+		return -EPROTO;
+	}
+	p->seen[msg]++;
+	if (r->answer)
+		p->requests--;
+	return 0;
+}
+
+int mon_proto_recv(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
+		   const struct mon_msg_rule *rules, unsigned nrules, ProtobufCMessage **out,
+		   int *msg)
+{
+	ProtobufCMessage *m = NULL;
+	struct ipc_fds fds;
+	unsigned nfds;
+	char why[128];
+	int rc;
+
+	if (p->ctl < 0)
+		return -1;
+	rc = ipc_recv(p->ctl, desc, &m, &fds);
+	if (rc == -EAGAIN)
+		return 0;
+	if (rc == -EPIPE) {
+		mon_proc_hangup(p);
+		return -1;
+	}
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "sent an unreadable control message (%s)",
+			 strerror(-rc));
+		mon_proc_hostile(p, why);
+		return -1;
+	}
+	nfds = fds.n; /* counted before they are closed */
+	ipc_fds_close(&fds);
+	*msg = ipc_envelope_case(m);
+	if (check(p, rules, nrules, *msg, nfds, why, sizeof(why)) < 0) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		mon_proc_hostile(p, why);
+		return -1;
+	}
+	*out = m;
+	return 1;
+}
+
+void mon_proto_asked(struct mon_proc *p)
+{
+	p->requests++;
+}

@@ -1,0 +1,35 @@
+/* The protocol discipline of every channel from a child (as OpenSSH's
+ * mon_dispatch table): each message a child may send has a rule saying in
+ * which states it is allowed, how often in the child's life, and whether it
+ * may only answer a request the monitor made. A message outside its rule,
+ * one carrying descriptors (no child message has a reason to), or one that
+ * does not unpack, cuts the child off as hostile (child.h). The per-channel
+ * modules (proto_vcpu.c, proto_dev.c) hold the tables, the sender stubs and
+ * the handlers side by side. */
+#pragma once
+
+#include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+
+#include "children.h"
+
+#define MON_IN(state) (1u << (state))
+
+struct mon_msg_rule {
+	const char *name; /* "READY"; NULL: not a message a child may send */
+	unsigned states;  /* MON_IN(MON_PROC_STARTING) | ... */
+	unsigned max;	  /* times in the child's life; 0: no limit */
+	bool answer;	  /* only as the answer to one of our requests */
+};
+
+/* Receive one message from p and check it against rules (indexed by the
+ * envelope's oneof case, nrules entries, at most MON_PROTO_MAX_MSG).
+ * Returns 1 with *out (free with protobuf_c_message_free_unpacked) and
+ * *msg its case; 0 when nothing is pending; -1 when p is done for now: it
+ * hung up (mon_proc_hangup) or was cut off (mon_proc_hostile). */
+int mon_proto_recv(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
+		   const struct mon_msg_rule *rules, unsigned nrules, ProtobufCMessage **out,
+		   int *msg);
+
+/* Note that we sent p a request it must answer (rule.answer). */
+void mon_proto_asked(struct mon_proc *p);

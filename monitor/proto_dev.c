@@ -1,0 +1,154 @@
+#include "proto_dev.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "channel.h"
+#include "devmsg.h"
+#include "kinds.h"
+#include "log.h"
+#include "proto.h"
+
+/* ---- requests ---- */
+
+/* The virtio part: slot, window, RAM, eventfds. */
+struct virtio_buf {
+	Moat__Dev__VirtioConfig vio;
+	uint32_t notify[VPCI_MAX_QUEUES], irq[VPCI_MAX_VECTORS];
+};
+
+static void add_virtio(const struct mon_device *d, const struct mon_config *cfg, int mem_fd,
+		       struct virtio_buf *b, int *fds, unsigned *n)
+{
+	moat__dev__virtio_config__init(&b->vio);
+	b->vio.slot = d->slot;
+	b->vio.bar0_gpa = d->bar0;
+	b->vio.mem_bytes = cfg->mem_bytes;
+	b->vio.fd_mem = *n, fds[(*n)++] = mem_fd;
+	for (unsigned q = 0; q < d->nq; q++)
+		b->notify[q] = *n, fds[(*n)++] = d->notify[q];
+	for (unsigned i = 0; i < d->nvec; i++)
+		b->irq[i] = *n, fds[(*n)++] = d->irq[i];
+	b->vio.n_fd_notify = d->nq;
+	b->vio.fd_notify = b->notify;
+	b->vio.n_fd_irq = d->nvec;
+	b->vio.fd_irq = b->irq;
+}
+
+int mon_dev_send_start(struct mon_device *d, const struct mon_config *cfg,
+		       const struct mon_resources *r)
+{
+	Moat__Dev__StartRequest s = MOAT__DEV__START_REQUEST__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+	struct mon_dev_start kind_buf;
+	struct virtio_buf vio;
+	int fds[IPC_MAX_FDS] = {d->ring_fd, d->doorbell_dev};
+	unsigned n = 2;
+	int rc;
+
+	s.kind = (char *)d->proc.kind;
+	s.name = d->proc.name;
+	s.fd_ring = 0;
+	s.fd_doorbell = 1;
+	s.log_debug = cfg->verbose;
+	if (d->nq) {
+		add_virtio(d, cfg, r->mem_fd, &vio, fds, &n);
+		s.virtio = &vio.vio;
+	}
+	rc = d->kind->build(d, cfg, r, &s, &kind_buf, fds, &n);
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_START;
+	env.start = &s;
+	if (rc == 0)
+		rc = ipc_send(d->proc.ctl, &env.base, fds, n);
+	explicit_bzero(&kind_buf, sizeof(kind_buf));
+	return rc;
+}
+
+int mon_dev_send_stats(struct mon_device *d)
+{
+	Moat__Dev__StatsRequest req = MOAT__DEV__STATS_REQUEST__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+	int rc;
+
+	if (d->proc.ctl < 0 || d->proc.state != MON_PROC_READY)
+		return -ENOTCONN;
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS;
+	env.stats = &req;
+	rc = ipc_send(d->proc.ctl, &env.base, NULL, 0);
+	if (rc == 0)
+		mon_proto_asked(&d->proc);
+	return rc;
+}
+
+/* ---- what a device may send, and when ---- */
+
+#define STARTING MON_IN(MON_PROC_STARTING)
+#define READY	 MON_IN(MON_PROC_READY)
+
+static const struct mon_msg_rule dev_rules[] = {
+    /* sandboxed and serving: once, before anything else */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false},
+    /* counters: only as the answer to our StatsRequest */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS] = {"STATS", READY, 0, true},
+    /* could not start: once, instead of READY */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR] = {"START_ERROR", STARTING, 1, false},
+};
+_Static_assert(sizeof(dev_rules) / sizeof(dev_rules[0]) <= MON_PROTO_MAX_MSG, "rules");
+
+static void mon_answer_ready(struct mon_device *d, const Moat__Dev__ReadyEvent *r)
+{
+	const Moat__Sandbox__SandboxReport *s = r->sandbox;
+	struct mon_claim claim = {.present = s != NULL};
+
+	if (s)
+		claim = (struct mon_claim){true,	 s->caps_all_zero, s->no_new_privs,
+					   s->uid,	 s->seccomp_mode,  s->policy_syscalls,
+					   s->namespaces};
+	mon_proc_check_ready(&d->proc, &claim, NULL);
+}
+
+static void mon_answer_start_error(struct mon_device *d, const Moat__Dev__StartError *e)
+{
+	d->proc.state = MON_PROC_ENDING;
+	d->proc.expected_end = true;
+	mon_untrusted_line(e->message, d->start_error, sizeof(d->start_error));
+	if (!d->start_error[0])
+		snprintf(d->start_error, sizeof(d->start_error), "(no reason given)");
+	d->start_user_error = e->user_error;
+}
+
+static void mon_answer_stats(struct mon_device *d, const Moat__Dev__StatsResponse *st)
+{
+	char extra[1024];
+
+	mon_counters_format(st, extra, sizeof(extra));
+	mon_proc_audit(&d->proc, "child-stats", "requests=%llu bad_requests=%llu%s",
+		       (unsigned long long)st->requests, (unsigned long long)st->bad_requests,
+		       extra);
+}
+
+void mon_dev_dispatch(struct mon_device *d)
+{
+	ProtobufCMessage *m;
+	int msg;
+
+	while (mon_proto_recv(&d->proc, &moat__dev__device_to_monitor__descriptor, dev_rules,
+			      sizeof(dev_rules) / sizeof(dev_rules[0]), &m, &msg) == 1) {
+		Moat__Dev__DeviceToMonitor *env = (Moat__Dev__DeviceToMonitor *)m;
+		switch (env->msg_case) {
+		case MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY:
+			mon_answer_ready(d, env->ready);
+			break;
+		case MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS:
+			mon_answer_stats(d, env->stats);
+			break;
+		case MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR:
+			mon_answer_start_error(d, env->start_error);
+			break;
+		default: /* mon_proto_recv let through only what the table names */
+			break;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+}

@@ -1,0 +1,206 @@
+#include "proto_vcpu.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "devmsg.h"
+#include "log.h"
+#include "proto.h"
+#include "vcpu.pb-c.h"
+
+/* ---- requests ---- */
+
+/* The descriptors of one device attachment: ring, doorbell, then (PCI) one
+ * notify eventfd per queue and one irq eventfd per vector. */
+struct attach_buf {
+	Moat__Vcpu__DeviceAttach att;
+	Moat__Vcpu__PciAttach pci;
+	uint32_t idx[VPCI_MAX_QUEUES + VPCI_MAX_VECTORS];
+};
+
+static int add_attach(const struct mon_device *d, struct attach_buf *b, int *fds, unsigned *n)
+{
+	if (*n + 2 + d->nq + d->nvec > IPC_MAX_FDS)
+		return -E2BIG;
+	moat__vcpu__device_attach__init(&b->att);
+	b->att.name = (char *)d->proc.name;
+	b->att.pio_base = d->pio_base;
+	b->att.pio_len = d->pio_len;
+	b->att.fd_ring = *n, fds[(*n)++] = d->ring_fd;
+	b->att.fd_doorbell = *n, fds[(*n)++] = d->doorbell;
+	if (!d->nq)
+		return 0;
+	moat__vcpu__pci_attach__init(&b->pci);
+	b->pci.slot = d->slot;
+	b->pci.bar0_gpa = d->bar0;
+	b->pci.n_fd_notify = d->nq;
+	b->pci.fd_notify = b->idx;
+	b->pci.n_fd_irq = d->nvec;
+	b->pci.fd_irq = b->idx + d->nq;
+	for (unsigned q = 0; q < d->nq; q++)
+		b->idx[q] = *n, fds[(*n)++] = d->notify[q];
+	for (unsigned v = 0; v < d->nvec; v++)
+		b->idx[d->nq + v] = *n, fds[(*n)++] = d->irq[v];
+	b->att.pci = &b->pci;
+	return 0;
+}
+
+int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r)
+{
+	const struct mon_config *cfg = vm->cfg;
+	Moat__Vcpu__StartRequest s = MOAT__VCPU__START_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+	static struct attach_buf att[MON_MAX_DEVICES];
+	Moat__Vcpu__DeviceAttach *attp[MON_MAX_DEVICES];
+	int fds[IPC_MAX_FDS];
+	unsigned n = 0;
+	int rc;
+
+	s.mem_bytes = cfg->mem_bytes;
+	s.cpus = cfg->cpus;
+	s.cmdline = (char *)cfg->cmdline;
+	s.log_debug = cfg->verbose;
+	s.fd_kvm = n, fds[n++] = r->kvm_fd;
+	s.fd_mem = n, fds[n++] = r->mem_fd;
+	s.fd_kernel = n, fds[n++] = r->kernel_fd;
+	if (r->initrd_fd >= 0) {
+		s.has_initrd = true;
+		s.fd_initrd = n, fds[n++] = r->initrd_fd;
+	}
+	if (r->serial_out >= 0) {
+		s.serial = MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM;
+		s.fd_serial_out = n, fds[n++] = r->serial_out;
+		if (r->serial_in >= 0) {
+			s.serial_has_input = true;
+			s.fd_serial_in = n, fds[n++] = r->serial_in;
+		}
+	}
+	for (unsigned i = 0; i < vm->devs.n; i++) {
+		if ((rc = add_attach(&vm->devs.d[i], &att[i], fds, &n)) < 0)
+			return rc;
+		attp[i] = &att[i].att;
+	}
+	s.n_devices = vm->devs.n;
+	s.devices = attp;
+	s.n_smbios = cfg->nsmbios;
+	s.smbios = (char **)cfg->smbios;
+	s.smbios_apple = cfg->smc;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_START;
+	env.start = &s;
+	return ipc_send(vm->vcpu.ctl, &env.base, fds, n);
+}
+
+void mon_vcpu_send_stop(struct mon_vm *vm, const char *why)
+{
+	Moat__Vcpu__StopRequest stop = MOAT__VCPU__STOP_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	if (vm->stop_sent)
+		return;
+	log_debug("stopping the VM: %s", why);
+	vm->stop_sent = true;
+	vm->kill_at = mon_now_ms() + MON_STOP_GRACE_MS;
+	vm->vcpu.expected_end = true;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP;
+	env.stop = &stop;
+	if (vm->vcpu.ctl < 0 || ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0)
+		mon_proc_kill(&vm->vcpu);
+}
+
+void mon_vcpu_send_detach(struct mon_vm *vm, const char *name)
+{
+	Moat__Vcpu__DeviceDetachRequest det = MOAT__VCPU__DEVICE_DETACH_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	det.name = (char *)name;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH;
+	env.detach = &det;
+	if (vm->vcpu.ctl < 0 || ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0)
+		log_warn("could not tell moat-vcpu that %s is gone", name);
+}
+
+/* ---- what moat-vcpu may send, and when ---- */
+
+#define STARTING MON_IN(MON_PROC_STARTING)
+#define READY	 MON_IN(MON_PROC_READY)
+
+static const struct mon_msg_rule vcpu_rules[] = {
+    /* sandboxed, the guest loaded: once, before anything else */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false},
+    /* the VM ended: once, while it ran */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT] = {"EXIT", READY, 1, false},
+    /* the kernel or initrd is unusable: once, instead of READY */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT] = {"BAD_INPUT", STARTING, 1, false},
+};
+_Static_assert(sizeof(vcpu_rules) / sizeof(vcpu_rules[0]) <= MON_PROTO_MAX_MSG, "rules");
+
+static void mon_answer_ready(struct mon_vm *vm, const Moat__Vcpu__ReadyEvent *r)
+{
+	const Moat__Sandbox__SandboxReport *s = r->sandbox;
+	struct mon_claim claim = {.present = s != NULL};
+	char fmt[40], extra[64];
+
+	if (s)
+		claim = (struct mon_claim){true,	 s->caps_all_zero, s->no_new_privs,
+					   s->uid,	 s->seccomp_mode,  s->policy_syscalls,
+					   s->namespaces};
+	mon_untrusted_line(r->kernel_format, fmt, sizeof(fmt));
+	snprintf(extra, sizeof(extra), "kernel=\"%s\"", fmt);
+	mon_proc_check_ready(&vm->vcpu, &claim, extra);
+}
+
+static void mon_answer_exit(struct mon_vm *vm, const Moat__Vcpu__ExitEvent *e)
+{
+	char dump[4096];
+
+	vm->vcpu.state = MON_PROC_ENDING;
+	vm->vcpu.expected_end = true;
+	vm->got_exit = true;
+	vm->exit_reason = e->reason;
+	mon_untrusted_line(e->detail, vm->exit_detail, sizeof(vm->exit_detail));
+	mon_untrusted_text(e->register_dump, 40, dump, sizeof(dump));
+	free(vm->exit_dump);
+	vm->exit_dump = dump[0] ? strdup(dump) : NULL;
+	mon_proc_audit(&vm->vcpu, "vm-exit", "reason=%d detail=\"%s\"", vm->exit_reason,
+		       vm->exit_detail);
+}
+
+static void mon_answer_bad_input(struct mon_vm *vm, const Moat__Vcpu__BadInputEvent *b)
+{
+	char line[256];
+
+	vm->vcpu.state = MON_PROC_ENDING;
+	vm->vcpu.expected_end = true;
+	mon_untrusted_line(b->message ? b->message : "?", line, sizeof(line));
+	free(vm->bad_input);
+	vm->bad_input = strdup(line);
+}
+
+void mon_vcpu_dispatch(struct mon_vm *vm)
+{
+	ProtobufCMessage *m;
+	int msg;
+
+	while (mon_proto_recv(&vm->vcpu, &moat__vcpu__vcpu_to_monitor__descriptor, vcpu_rules,
+			      sizeof(vcpu_rules) / sizeof(vcpu_rules[0]), &m, &msg) == 1) {
+		Moat__Vcpu__VcpuToMonitor *env = (Moat__Vcpu__VcpuToMonitor *)m;
+		switch (env->msg_case) {
+		case MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY:
+			mon_answer_ready(vm, env->ready);
+			break;
+		case MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT:
+			mon_answer_exit(vm, env->exit);
+			break;
+		case MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT:
+			mon_answer_bad_input(vm, env->bad_input);
+			break;
+		default: /* mon_proto_recv let through only what the table names */
+			break;
+		}
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+}

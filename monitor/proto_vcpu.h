@@ -1,0 +1,17 @@
+/* The monitor's side of the channel to moat-vcpu (ipc/proto/vcpu.proto):
+ * the requests it sends, beside the handlers of what moat-vcpu may send
+ * back and the table of when it may. */
+#pragma once
+
+#include "resources.h"
+#include "vmstate.h"
+
+/* START, once, with every descriptor moat-vcpu needs. 0 or -errno. */
+int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r);
+/* STOP (once): end the VM now. Kills moat-vcpu if it cannot be told. */
+void mon_vcpu_send_stop(struct mon_vm *vm, const char *why);
+/* DETACH: a device process is gone; moat-vcpu stops forwarding to it. */
+void mon_vcpu_send_detach(struct mon_vm *vm, const char *name);
+
+/* Serve what moat-vcpu sent, every pending message. */
+void mon_vcpu_dispatch(struct mon_vm *vm);

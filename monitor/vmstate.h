@@ -1,0 +1,33 @@
+/* One running VM as the monitor sees it: moat-vcpu and the devices (the
+ * table of children), the console, and what moat-vcpu said about the end. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "children.h"
+#include "console.h"
+#include "devices.h"
+#include "options.h"
+
+/* moat-vcpu has this long to end the VM after a StopRequest. */
+#define MON_STOP_GRACE_MS 3000
+
+struct mon_vm {
+	const struct mon_config *cfg;
+	struct mon_proc vcpu;
+	struct mon_devices devs;
+	int sigfd;
+	int console_out; /* guest output pipe, -1 when not relaying */
+	int console_in;	 /* guest input pipe, -1 when not relaying */
+	struct mon_console con;
+
+	bool stop_sent;
+	int64_t kill_at; /* ms: moat-vcpu was asked to stop and must be gone */
+	/* What moat-vcpu said, made safe (devmsg.h); checked against how it
+	 * really ended before it decides the exit status. */
+	bool got_exit;
+	int exit_reason;
+	char exit_detail[160];
+	char *exit_dump;
+	char *bad_input;
+};

@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The monitor against children that misbehave (issue: "the monitor checks,
+# it does not believe"). hostile-moat is the real monitor code with its
+# children looked up in a directory of ours, where stand-in copies named
+# moat-vcpu and moat-smc do what their .mode file says (stand_in.c). For
+# each misbehaviour: the child is cut off and audited as hostile, the
+# audit trail holds no forged line and stays under its cap, the monitor
+# stays responsive (SIGTERM ends it within a second) and idle, and the
+# exit status is the true one. Needs root; no KVM (a stand-in vCPU runs no
+# guest). Usage: hostile.sh HOSTILE_MOAT STAND_IN
+MOAT=$1
+STAND_IN=$2
+. "$(dirname "$0")/../integration/lib.sh"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP needs root (it spawns sandboxed children)"
+	exit 77
+fi
+T=$T_TMP
+chmod 755 "$T" # the children run as an unprivileged uid and read their mode
+mkdir -m 755 "$T/bin"
+cp "$STAND_IN" "$T/bin/moat-vcpu"
+cp "$STAND_IN" "$T/bin/moat-smc"
+head -c 64 /dev/zero | tr '\0' 'k' >"$T/osk"
+KERNEL=$STAND_IN # any regular file: the stand-in vCPU loads nothing
+
+# start NAME VCPU_MODE SMC_MODE|- : a VM in the background, pid in $mon
+start() {
+	local name=$1 smc=()
+	echo "$2" >"$T/bin/moat-vcpu.mode"
+	echo "$3" >"$T/bin/moat-smc.mode"
+	[ "$3" != - ] && smc=(--smc "osk-file=$T/osk")
+	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
+		--audit "$T/$name.audit" "${smc[@]}" >"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	mon=$!
+}
+
+# finish_within SECONDS: wait for $mon at most that long; status in $st
+finish_within() {
+	local i
+	for ((i = 0; i < $1 * 20; i++)); do
+		kill -0 "$mon" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$mon" 2>/dev/null; then
+		kill -KILL "$mon"
+		wait "$mon"
+		st=timeout
+		return 1
+	fi
+	wait "$mon"
+	st=$?
+}
+
+# Every line of the audit trail is one the monitor wrote: a timestamp, its
+# pid, an event; no line came from a child's string.
+audit_clean() {
+	local f=$1 pid=$2
+	[ -s "$f" ] && ! grep -qav "^[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9:]*Z moat\[$pid\] [a-z-]* " "$f" &&
+		! grep -qa $'\x1b' "$f" && [ "$(grep -c "^[^ ]* moat\[$pid\] vm-end " "$f")" = 1 ]
+}
+
+# No stand-in is left running.
+no_children() { ! pgrep -f "^moat-(vcpu|smc)" >/dev/null; }
+
+# CPU time (ticks) the monitor used over one second.
+idle_ticks() {
+	local a b
+	a=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	sleep 1
+	b=$(awk '{print $14 + $15}' "/proc/$1/stat")
+	echo $((b - a))
+}
+
+# ---- a well-behaved pair: the baseline ---------------------------------------
+start good good good
+if wait_for "$T/good.audit" "child-ready child=vcpu" 10; then
+	ok "good stand-ins start"
+	check "READY is audited with what /proc showed" \
+		grep -Eq "child-ready child=smc0 kind=smc pid=[0-9]+ uid=[0-9]+ caps=none no_new_privs=1 seccomp=2 syscalls=[0-9]+ namespaces=user,mnt,pid,net,ipc,uts,cgroup" "$T/good.audit"
+	t0=$(date +%s%N)
+	kill -TERM "$mon"
+	finish_within 5
+	t=$((($(date +%s%N) - t0) / 1000000))
+	check "SIGTERM: a clean stop, exit 0 (got $st) in ${t} ms" [ "$st" = 0 ]
+	check "the device's answer to our STATS request is audited" grep -q "child-stats child=smc0 .*requests_seen=0" "$T/good.audit"
+else
+	not_ok "good stand-ins start"
+	diag <"$T/good.err"
+	kill -KILL "$mon"; wait "$mon"
+fi
+
+# ---- a hostile moat-vcpu: cut off, and the VM is over (exit 1) --------------
+for mode in ready-twice ready-fds exit-twice lie unconfined hangup; do
+	start "vcpu-$mode" "$mode" -
+	finish_within 10
+	a=$T/vcpu-$mode.audit
+	check "vcpu $mode: exit 1 (got $st)" [ "$st" = 1 ]
+	check "vcpu $mode: audited as hostile" grep -q "child-hostile child=vcpu kind=vcpu .*reason=" "$a"
+	check "vcpu $mode: the audit trail holds only the monitor's lines" audit_clean "$a" "$mon"
+	grep -a child-hostile "$a" | diag
+done
+check "vcpu ready-twice: the reason names it" grep -q 'reason="sent READY more than 1 time"' "$T/vcpu-ready-twice.audit"
+check "vcpu ready-fds: the reason names the descriptors" grep -q 'reason="sent 1 descriptors with READY"' "$T/vcpu-ready-fds.audit"
+check "vcpu lie: the claimed policy size is refused" grep -q 'reason="claims a policy of' "$T/vcpu-lie.audit"
+check "vcpu unconfined: /proc shows it is not confined" grep -q 'reason="holds capabilities\|reason="no_new_privs' "$T/vcpu-unconfined.audit"
+check "vcpu hangup: a closed channel with the child alive is cut off" grep -q 'reason="closed its control channel but stayed alive"' "$T/vcpu-hangup.audit"
+
+# EXIT, then a death by SIGSYS: the real end wins
+start vcpu-exit-sigsys exit-sigsys -
+finish_within 10
+check "vcpu EXIT then SIGSYS: exit 1, not the claimed clean end (got $st)" [ "$st" = 1 ]
+check "vcpu EXIT then SIGSYS: the death is audited as it was" \
+	grep -q "child-died child=vcpu kind=vcpu .*seccomp" "$T/vcpu-exit-sigsys.audit"
+check "vcpu EXIT then SIGSYS: the audit trail is clean" audit_clean "$T/vcpu-exit-sigsys.audit" "$mon"
+
+# strings with newlines, forged fields and terminal escapes
+start vcpu-escapes escapes -
+finish_within 10
+check "vcpu escapes: exit 1 (a triple fault, said so) (got $st)" [ "$st" = 1 ]
+check "vcpu escapes: no forged audit line, no escape byte" audit_clean "$T/vcpu-escapes.audit" "$mon"
+check "vcpu escapes: nothing raw reaches the terminal" \
+	bash -c "! grep -qa \$'\\x1b\\|\\x07' '$T/vcpu-escapes.err' && grep -q 'x\\\\x0a2026' '$T/vcpu-escapes.err'"
+check "vcpu escapes: the register dump is escaped too" grep -q 'RIP=0' "$T/vcpu-escapes.err"
+
+# ---- a device that lies at READY: the VM does not start (exit 1) -----------
+for mode in ready-fds lie unconfined; do
+	start "smc-$mode" good "$mode"
+	finish_within 10
+	a=$T/smc-$mode.audit
+	check "smc $mode: the VM does not start, exit 1 (got $st)" [ "$st" = 1 ]
+	check "smc $mode: audited as hostile" grep -q "child-hostile child=smc0 kind=smc .*reason=" "$a"
+	check "smc $mode: the audit trail is clean" audit_clean "$a" "$mon"
+	grep -a child-hostile "$a" | diag
+done
+
+# ---- a device hostile while the VM runs: cut off, the VM goes on -------------
+for mode in ready-twice stats-flood hangup; do
+	start "smc-$mode" good "$mode"
+	a=$T/smc-$mode.audit
+	if ! wait_for "$a" "child-hostile child=smc0" 10; then
+		not_ok "smc $mode: audited as hostile"
+		diag <"$T/smc-$mode.err"
+		kill -KILL "$mon"; wait "$mon"
+		continue
+	fi
+	ok "smc $mode: audited as hostile"
+	grep -a child-hostile "$a" | diag
+	check "smc $mode: its death is audited" wait_for "$a" "child-died child=smc0" 5
+	check "smc $mode: the monitor is idle afterwards" [ "$(idle_ticks "$mon")" -le 3 ]
+	t0=$(date +%s%N)
+	kill -TERM "$mon"
+	finish_within 5
+	t=$((($(date +%s%N) - t0) / 1000000))
+	check "smc $mode: SIGTERM ends the VM in ${t} ms (under a second), exit 0 (got $st)" \
+		[ "$st" = 0 ] && [ "$t" -lt 1000 ]
+	check "smc $mode: the audit trail is clean" audit_clean "$a" "$mon"
+	check "smc $mode: the audit trail stays small ($(wc -l <"$a") lines)" [ "$(wc -l <"$a")" -lt 40 ]
+done
+check "smc ready-fds: the reason names the descriptors" grep -q 'reason="sent 1 descriptors with READY"' "$T/smc-ready-fds.audit"
+check "smc lie: the claimed policy size is refused" grep -q 'reason="claims a policy of' "$T/smc-lie.audit"
+check "smc unconfined: /proc shows it is not confined" grep -q 'reason="holds capabilities' "$T/smc-unconfined.audit"
+check "smc ready-twice: the reason names it" grep -q 'reason="sent READY more than 1 time"' "$T/smc-ready-twice.audit"
+check "smc hangup: a closed channel with the child alive is cut off" grep -q 'reason="closed its control channel but stayed alive"' "$T/smc-hangup.audit"
+check "smc stats-flood: the first unrequested STATS cuts it off" \
+	grep -q 'reason="sent STATS that nobody asked for"' "$T/smc-stats-flood.audit"
+
+# an answer to our STATS request, carrying a descriptor
+start smc-stats-fds good stats-fds
+if wait_for "$T/smc-stats-fds.audit" "child-ready child=vcpu" 10; then
+	kill -TERM "$mon"
+	finish_within 5
+	check "smc stats-fds: the VM still ends cleanly (exit $st)" [ "$st" = 0 ]
+	check "smc stats-fds: STATS with descriptors is hostile" \
+		grep -q 'child-hostile child=smc0 .*reason="sent 1 descriptors with STATS"' "$T/smc-stats-fds.audit"
+	check "smc stats-fds: no child-stats line taken from it" \
+		bash -c "! grep -q child-stats '$T/smc-stats-fds.audit'"
+else
+	not_ok "smc stats-fds: the VM starts"
+	kill -KILL "$mon"; wait "$mon"
+fi
+
+# a start error full of escapes
+start smc-escapes good escapes
+finish_within 10
+check "smc escapes: the start fails with exit 1 (got $st)" [ "$st" = 1 ]
+check "smc escapes: nothing raw reaches the terminal" \
+	bash -c "! grep -qa \$'\\x1b\\|\\x07' '$T/smc-escapes.err' && grep -q 'did not start: x\\\\x0a2026' '$T/smc-escapes.err'"
+check "smc escapes: the audit trail is clean" audit_clean "$T/smc-escapes.audit" "$mon"
+
+check "no stand-in is left running" no_children
+finish

@@ -1,0 +1,234 @@
+/* A stand-in child that misbehaves on purpose, for the monitor's
+ * hostile-child tests (hostile.sh). Copied into a directory as moat-vcpu
+ * and moat-smc, it is spawned by the real monitor code (hostile_moat.c)
+ * exactly as the real children are, and reads what to do from the file
+ * <its directory>/<its name>.mode, one word:
+ *
+ *   good            behave: READY; answer STATS; on STOP say EXIT (vcpu)
+ *                   and exit 0
+ *   ready-twice     READY, READY
+ *   exit-twice      READY, EXIT (reset), EXIT (reset)         (vcpu)
+ *   exit-sigsys     READY, EXIT (reset), then a syscall its policy kills
+ *   stats-flood     READY, then 100,000 STATS nobody asked for (device)
+ *   stats-fds       READY, then answer the STATS request with a descriptor
+ *   ready-fds       READY carrying a descriptor
+ *   escapes         strings with newlines, forged audit fields and
+ *                   terminal escapes in every field the monitor shows
+ *   hangup          READY, then close the channel and stay alive
+ *   lie             sandboxed, but claim a different policy size
+ *   unconfined      no sandbox at all, while claiming a full one
+ *
+ * After misbehaving it waits to be killed. */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "device.pb-c.h"
+#include "vcpu.pb-c.h"
+
+static char mode[32];
+static bool is_vcpu;
+
+/* Forged audit lines and terminal escapes, for every string field. */
+#define EVIL "x\n2026-01-01T00:00:00Z moat[1] vm-end status=0\x1b]0;owned\x07\x1b[2J\"forged=1"
+
+static void read_mode(const char *argv0)
+{
+	char exe[PATH_MAX], path[PATH_MAX + 64];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	FILE *f;
+
+	if (n <= 0)
+		exit(90);
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(path, sizeof(path), "%s/%s.mode", exe, argv0);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%31s", mode) != 1)
+		exit(91);
+	fclose(f);
+}
+
+static bool is(const char *m)
+{
+	return strcmp(mode, m) == 0;
+}
+
+/* poll, not pause: pause is not in the policies, and a stand-in must
+ * die only of what the monitor does to it. */
+static void wait_forever(void)
+{
+	for (;;)
+		poll(NULL, 0, -1);
+}
+
+/* Send an envelope, with one descriptor (our stdin) when with_fd. */
+static void say(const ProtobufCMessage *env, bool with_fd)
+{
+	int fd = 0;
+
+	ipc_send(CHILD_CONTROL_FD, env, with_fd ? &fd : NULL, with_fd ? 1 : 0);
+}
+
+static void vcpu_ready(Moat__Sandbox__SandboxReport *sr)
+{
+	Moat__Vcpu__ReadyEvent r = MOAT__VCPU__READY_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	r.sandbox = sr;
+	r.kernel_format = is("escapes") ? EVIL : "bzImage";
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;
+	env.ready = &r;
+	say(&env.base, is("ready-fds"));
+}
+
+static void vcpu_exit(int reason)
+{
+	Moat__Vcpu__ExitEvent e = MOAT__VCPU__EXIT_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	e.reason = reason;
+	e.detail = is("escapes") ? EVIL : "stand-in";
+	e.register_dump = is("escapes") ? "RIP=0\n" EVIL "\nRSP=0\n" : "";
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT;
+	env.exit = &e;
+	say(&env.base, false);
+}
+
+static void dev_ready(Moat__Sandbox__SandboxReport *sr)
+{
+	Moat__Dev__ReadyEvent r = MOAT__DEV__READY_EVENT__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	r.kind = "smc";
+	r.name = "smc0";
+	r.sandbox = sr;
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY;
+	env.ready = &r;
+	say(&env.base, is("ready-fds"));
+}
+
+static void dev_stats(bool with_fd)
+{
+	Moat__Dev__StatsResponse st = MOAT__DEV__STATS_RESPONSE__INIT;
+	Moat__Dev__Counter c = MOAT__DEV__COUNTER__INIT;
+	Moat__Dev__Counter *cp = &c;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	c.name = "requests_seen";
+	st.n_counters = 1;
+	st.counters = &cp;
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS;
+	env.stats = &st;
+	say(&env.base, with_fd);
+}
+
+/* Requests from the monitor while "serving": STOP ends us, STATS is
+ * answered (with a descriptor in stats-fds). */
+static void serve(void)
+{
+	for (;;) {
+		struct pollfd p = {.fd = CHILD_CONTROL_FD, .events = POLLIN};
+		ProtobufCMessage *m = NULL;
+		struct ipc_fds fds;
+
+		if (poll(&p, 1, -1) < 0)
+			continue;
+		if (ipc_recv(CHILD_CONTROL_FD,
+			     is_vcpu ? &moat__vcpu__monitor_to_vcpu__descriptor
+				     : &moat__dev__monitor_to_device__descriptor,
+			     &m, &fds) < 0)
+			_exit(0); /* the monitor is gone */
+		ipc_fds_close(&fds);
+		int msg = ipc_envelope_case(m);
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP) {
+			vcpu_exit(MOAT__VCPU__EXIT_EVENT__REASON__STOPPED);
+			_exit(0);
+		}
+		if (!is_vcpu && msg == MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP)
+			_exit(0);
+		if (!is_vcpu && msg == MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS)
+			dev_stats(is("stats-fds"));
+	}
+}
+
+static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
+{
+	vcpu_ready(sr);
+	if (is("ready-twice"))
+		vcpu_ready(sr);
+	if (is("exit-twice") || is("exit-sigsys") || is("escapes"))
+		vcpu_exit(is("escapes") ? MOAT__VCPU__EXIT_EVENT__REASON__TRIPLE_FAULT
+					: MOAT__VCPU__EXIT_EVENT__REASON__RESET);
+	if (is("exit-twice"))
+		vcpu_exit(MOAT__VCPU__EXIT_EVENT__REASON__RESET);
+	if (is("exit-sigsys"))
+		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); /* not in vcpu.policy */
+	if (is("escapes"))
+		_exit(1);
+}
+
+static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
+{
+	if (is("escapes")) {
+		Moat__Dev__StartError e = MOAT__DEV__START_ERROR__INIT;
+		Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+		e.message = EVIL;
+		env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR;
+		env.start_error = &e;
+		say(&env.base, false);
+		_exit(1);
+	}
+	dev_ready(sr);
+	if (is("ready-twice"))
+		dev_ready(sr);
+	for (int i = 0; is("stats-flood") && i < 100000; i++)
+		dev_stats(false);
+}
+
+int main(int argc, char **argv)
+{
+	ProtobufCMessage *start = NULL;
+	struct ipc_fds fds;
+	struct pol_report rep = {0};
+	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
+
+	is_vcpu = strcmp(argv[0], "moat-vcpu") == 0;
+	read_mode(argv[0]);
+	if (child_recv_start(is_vcpu ? &moat__vcpu__monitor_to_vcpu__descriptor
+				     : &moat__dev__monitor_to_device__descriptor,
+			     is_vcpu ? MOAT__VCPU__MONITOR_TO_VCPU__MSG_START
+				     : MOAT__DEV__MONITOR_TO_DEVICE__MSG_START,
+			     &start, &fds) < 0)
+		return 1;
+	ipc_fds_close(&fds);
+	protobuf_c_message_free_unpacked(start, NULL);
+	if (is("unconfined")) {
+		/* claim what a confined child would */
+		sr.caps_all_zero = sr.no_new_privs = true;
+		sr.seccomp_mode = 2;
+		sr.policy_syscalls = 51;
+		sr.namespaces = "user,mnt,pid,net,ipc,uts,cgroup";
+	} else if (child_enter_sandbox(is_vcpu ? "vcpu" : "smc", NULL, &rep, &sr) < 0) {
+		return 1;
+	}
+	if (is("lie"))
+		sr.policy_syscalls += 7;
+	if (is_vcpu)
+		misbehave_vcpu(&sr);
+	else
+		misbehave_device(&sr);
+	if (is("hangup"))
+		close(CHILD_CONTROL_FD);
+	if (is("good") || is("stats-fds"))
+		serve();
+	wait_forever();
+}
