@@ -11,7 +11,7 @@
 
 #include "guest_layout.h"
 #include "slirp_cfg.h"
-#include "smbios.h"
+#include "smbios_opt.h"
 
 int mon_parse_size(const char *s, uint64_t *out)
 {
@@ -27,11 +27,24 @@ int mon_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	if (*end) {
 		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		case 't': case 'T': shift = 40; break;
-		default: return -EINVAL;
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		case 't':
+		case 'T':
+			shift = 40;
+			break;
+		default:
+			return -EINVAL;
 		}
 		end++;
 		if (*end == 'i')
@@ -70,26 +83,25 @@ static int parse_cpus(const char *arg, struct mon_config *cfg, char *err, size_t
 	v = strtol(arg, &end, 10);
 	if (errno || end == arg || *end || v < 1 || v > MON_MAX_CPUS)
 		return err_line(err, len, "--cpus must be a number from 1 to %d, not '%s'",
-			    MON_MAX_CPUS, arg);
+				MON_MAX_CPUS, arg);
 	cfg->cpus = (unsigned)v;
 	return 0;
 }
 
-static int parse_mem(const char *arg, uint64_t host, struct mon_config *cfg, char *err,
-		     size_t len)
+static int parse_mem(const char *arg, uint64_t host, struct mon_config *cfg, char *err, size_t len)
 {
 	uint64_t v;
 
 	if (mon_parse_size(arg, &v) < 0)
 		return err_line(err, len, "--mem takes a size such as 512M or 4G, not '%s'", arg);
 	if (v < MOAT_MEM_MIN)
-		return err_line(err, len, "--mem %s is too small: a guest needs at least %llu MiB", arg,
-			    MOAT_MEM_MIN >> 20);
+		return err_line(err, len, "--mem %s is too small: a guest needs at least %llu MiB",
+				arg, MOAT_MEM_MIN >> 20);
 	if (v % 4096)
 		return err_line(err, len, "--mem %s is not a whole number of 4 KiB pages", arg);
 	if (v > MOAT_MEM_MAX || (host && v > host))
 		return err_line(err, len, "--mem %s is more than this host has (%llu MiB)", arg,
-			    (unsigned long long)(host >> 20));
+				(unsigned long long)(host >> 20));
 	cfg->mem_bytes = v;
 	return 0;
 }
@@ -112,8 +124,9 @@ static int parse_smc(char *arg, struct mon_config *cfg, char *err, size_t len)
 		memset(osk, 'x', n);
 		cfg->smc_osk_inline = true;
 		if (!ok)
-			return err_line(err, len, "--smc osk= must be exactly %d characters, not %zu",
-				    MON_OSK_LEN, n);
+			return err_line(err, len,
+					"--smc osk= must be exactly %d characters, not %zu",
+					MON_OSK_LEN, n);
 		return 0;
 	}
 	return err_line(err, len, "--smc takes osk-file=PATH or osk=STRING");
@@ -130,7 +143,7 @@ int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
 	f = fopen(cfg->smc_osk_file, "re");
 	if (!f)
 		return err_line(err, errlen, "cannot read the OSK file %s: %s", cfg->smc_osk_file,
-			    strerror(errno));
+				strerror(errno));
 	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer holding a copy */
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
@@ -139,7 +152,8 @@ int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
 	if (n != MON_OSK_LEN) {
 		explicit_bzero(buf, sizeof(buf));
 		return err_line(err, errlen, "the OSK in %s must be exactly %d bytes%s",
-			    cfg->smc_osk_file, MON_OSK_LEN, n > MON_OSK_LEN ? " (it is longer)" : "");
+				cfg->smc_osk_file, MON_OSK_LEN,
+				n > MON_OSK_LEN ? " (it is longer)" : "");
 	}
 	memcpy(cfg->smc_osk, buf, MON_OSK_LEN);
 	explicit_bzero(buf, sizeof(buf));
@@ -196,7 +210,8 @@ static bool good_id(const char *s)
 	if (!*s || strlen(s) > 15)
 		return false;
 	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+		      *s == '_'))
 			return false;
 	return true;
 }
@@ -213,17 +228,19 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 			d->ro = true;
 		} else if (strncmp(f, "id=", 3) == 0) {
 			if (!good_id(f + 3))
-				return err_line(err, len, "--disk id= takes 1-15 of a-z 0-9 - _, not '%s'",
-					    f + 3);
+				return err_line(err, len,
+						"--disk id= takes 1-15 of a-z 0-9 - _, not '%s'",
+						f + 3);
 			snprintf(d->id, sizeof(d->id), "%s", f + 3);
 		} else if (strncmp(f, "serial=", 7) == 0) {
 			if (strlen(f + 7) > 20 || !printable(f + 7))
-				return err_line(err, len,
-					    "--disk serial= takes at most 20 printable characters");
+				return err_line(
+				    err, len,
+				    "--disk serial= takes at most 20 printable characters");
 			snprintf(d->serial, sizeof(d->serial), "%s", f + 7);
 		} else {
-			return err_line(err, len, "--disk: unknown field '%s' (path=, ro, id=, serial=)",
-				    f);
+			return err_line(err, len,
+					"--disk: unknown field '%s' (path=, ro, id=, serial=)", f);
 		}
 	}
 	if (!d->path)
@@ -288,32 +305,25 @@ static int parse_net(const char *arg, struct mon_config *cfg, char *err, size_t 
 }
 
 static const struct option run_opts[] = {
-	{"kernel", required_argument, NULL, 'k'},
-	{"initrd", required_argument, NULL, 'i'},
-	{"cmdline", required_argument, NULL, 'c'},
-	{"mem", required_argument, NULL, 'm'},
-	{"cpus", required_argument, NULL, 'p'},
-	{"serial", required_argument, NULL, 's'},
-	{"smc", required_argument, NULL, 'S'},
-	{"disk", required_argument, NULL, 'D'},
-	{"net", required_argument, NULL, 'N'},
-	{"smbios", required_argument, NULL, 'B'},
-	{"audit", required_argument, NULL, 'A'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
+    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+    {"cmdline", required_argument, NULL, 'c'}, {"mem", required_argument, NULL, 'm'},
+    {"cpus", required_argument, NULL, 'p'},    {"serial", required_argument, NULL, 's'},
+    {"smc", required_argument, NULL, 'S'},     {"disk", required_argument, NULL, 'D'},
+    {"net", required_argument, NULL, 'N'},     {"smbios", required_argument, NULL, 'B'},
+    {"audit", required_argument, NULL, 'A'},   {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},	       {0},
 };
 
-int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
-		  char *err, size_t errlen)
+int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg, char *err,
+		  size_t errlen)
 {
 	int c, rc = 0;
 
 	*cfg = (struct mon_config){
-		.cmdline = MON_DEFAULT_CMDLINE,
-		.mem_bytes = MON_DEFAULT_MEM,
-		.cpus = 1,
-		.serial = MON_SERIAL_STDIO,
+	    .cmdline = MON_DEFAULT_CMDLINE,
+	    .mem_bytes = MON_DEFAULT_MEM,
+	    .cpus = 1,
+	    .serial = MON_SERIAL_STDIO,
 	};
 	if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes)
 		cfg->mem_bytes = host_mem_bytes & ~0xfffffULL;
@@ -321,31 +331,57 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 	opterr = 0;
 	while (rc == 0 && (c = getopt_long(argc, argv, "+:k:i:c:m:p:s:vh", run_opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': cfg->kernel = optarg; break;
-		case 'i': cfg->initrd = optarg; break;
-		case 'c': cfg->cmdline = optarg; break;
-		case 'm': rc = parse_mem(optarg, host_mem_bytes, cfg, err, errlen); break;
-		case 'p': rc = parse_cpus(optarg, cfg, err, errlen); break;
-		case 's': rc = parse_serial(optarg, cfg, err, errlen); break;
-		case 'S': rc = parse_smc(optarg, cfg, err, errlen); break;
-		case 'D': rc = parse_disk(optarg, cfg, err, errlen); break;
-		case 'N': rc = parse_net(optarg, cfg, err, errlen); break;
-		case 'B': rc = parse_smbios(optarg, cfg, err, errlen); break;
-		case 'A': cfg->audit_path = optarg; break;
-		case 'v': cfg->verbose = true; break;
-		case 'h': cfg->help = true; return 0;
+		case 'k':
+			cfg->kernel = optarg;
+			break;
+		case 'i':
+			cfg->initrd = optarg;
+			break;
+		case 'c':
+			cfg->cmdline = optarg;
+			break;
+		case 'm':
+			rc = parse_mem(optarg, host_mem_bytes, cfg, err, errlen);
+			break;
+		case 'p':
+			rc = parse_cpus(optarg, cfg, err, errlen);
+			break;
+		case 's':
+			rc = parse_serial(optarg, cfg, err, errlen);
+			break;
+		case 'S':
+			rc = parse_smc(optarg, cfg, err, errlen);
+			break;
+		case 'D':
+			rc = parse_disk(optarg, cfg, err, errlen);
+			break;
+		case 'N':
+			rc = parse_net(optarg, cfg, err, errlen);
+			break;
+		case 'B':
+			rc = parse_smbios(optarg, cfg, err, errlen);
+			break;
+		case 'A':
+			cfg->audit_path = optarg;
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case 'h':
+			cfg->help = true;
+			return 0;
 		case ':':
 			return err_line(err, errlen, "option %s needs a value", argv[optind - 1]);
 		default:
 			return err_line(err, errlen, "unknown option '%s' (see moat run --help)",
-				    argv[optind - 1]);
+					argv[optind - 1]);
 		}
 	}
 	if (rc < 0)
 		return rc;
 	if (optind < argc)
 		return err_line(err, errlen, "unexpected argument '%s' (see moat run --help)",
-			    argv[optind]);
+				argv[optind]);
 	if (!cfg->kernel)
 		return err_line(err, errlen, "--kernel is required (see moat run --help)");
 	/* device names must be unique: they name processes, logs and audit lines */
@@ -355,6 +391,7 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 				return err_line(err, errlen, "--net id=%s is a --disk id too",
 						cfg->nets[i].id);
 	if (strlen(cfg->cmdline) >= MOAT_CMDLINE_MAX)
-		return err_line(err, errlen, "--cmdline is too long (%zu bytes)", strlen(cfg->cmdline));
+		return err_line(err, errlen, "--cmdline is too long (%zu bytes)",
+				strlen(cfg->cmdline));
 	return 0;
 }

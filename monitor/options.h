@@ -7,21 +7,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "moat_limits.h"
 #include "netopt.h"
 
-#define MON_DEFAULT_MEM     (512ULL << 20)
+#define MON_DEFAULT_MEM	    (512ULL << 20)
 #define MON_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
-#define MON_MAX_CPUS        8
-#define MON_MAX_SMBIOS      8
-#define MON_OSK_LEN         64
-#define MON_MAX_DISKS       8
-#define MON_MAX_NETS        4
+#define MON_OSK_LEN	    64
+/* The limits are machine/moat_limits.h's, shared with every child. */
+#define MON_MAX_CPUS   MOAT_MAX_CPUS
+#define MON_MAX_SMBIOS MOAT_MAX_SMBIOS
+#define MON_MAX_DISKS  MOAT_MAX_DISKS
+#define MON_MAX_NETS   MOAT_MAX_NETS
 
 /* --disk path=IMG[,ro][,id=NAME][,serial=STR] */
 struct mon_disk {
 	char *path;
 	bool ro;
-	char id[16];     /* instance name; default blkN */
+	char id[16];	 /* instance name; default blkN */
 	char serial[21]; /* VIRTIO_BLK_T_GET_ID: at most 20 bytes */
 };
 
@@ -29,7 +31,7 @@ enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };
 
 struct mon_config {
 	const char *kernel;
-	const char *initrd;  /* NULL: none */
+	const char *initrd; /* NULL: none */
 	const char *cmdline;
 	uint64_t mem_bytes;
 	unsigned cpus;
@@ -37,12 +39,12 @@ struct mon_config {
 	const char *serial_path; /* MON_SERIAL_FILE */
 	bool verbose;
 	bool help;
-	const char *audit_path;  /* --audit: append the audit trail here */
+	const char *audit_path; /* --audit: append the audit trail here */
 
 	/* --smc: an Apple SMC device process with this OSK. */
 	bool smc;
-	const char *smc_osk_file;    /* osk-file=PATH, read by mon_read_osk() */
-	bool smc_osk_inline;         /* osk=STRING was given (and wiped) */
+	const char *smc_osk_file;     /* osk-file=PATH, read by mon_read_osk() */
+	bool smc_osk_inline;	      /* osk=STRING was given (and wiped) */
 	uint8_t smc_osk[MON_OSK_LEN]; /* secret: wiped once handed over */
 
 	const char *smbios[MON_MAX_SMBIOS]; /* --smbios, validated */
@@ -51,7 +53,7 @@ struct mon_config {
 	struct mon_disk disks[MON_MAX_DISKS];
 	unsigned ndisks;
 
-	/* --net user|tap=IFNAME,...: one moat-net each (devproc/net/netopt.h) */
+	/* --net user|tap=IFNAME,...: one moat-net each (config/netopt.h) */
 	struct netopt nets[MON_MAX_NETS];
 	unsigned nnets;
 };
@@ -60,8 +62,8 @@ struct mon_config {
  * and writes one line for the user into err. host_mem_bytes bounds --mem
  * (0: no bound). An OSK given inline (--smc osk=...) is copied into cfg and
  * overwritten in argv at once, so /proc/PID/cmdline stops showing it. */
-int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
-		  char *err, size_t errlen);
+int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg, char *err,
+		  size_t errlen);
 /* Read the OSK file named by --smc osk-file= into cfg->smc_osk: exactly
  * 64 bytes, a trailing newline allowed. -EINVAL with a line in err. */
 int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen);

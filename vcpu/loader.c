@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "boot/guest_layout.h"
+#include "guest_layout.h"
 #include "boot/mptable.h"
 #include "boot/pvh.h"
 #include "boot/smbios.h"

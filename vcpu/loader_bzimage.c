@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "boot/bzimage.h"
-#include "boot/e820.h"
-#include "boot/guest_layout.h"
+#include "e820.h"
+#include "guest_layout.h"
 #include "log.h"
 #include "loader.h"
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "boot/e820.h"
-#include "boot/guest_layout.h"
+#include "e820.h"
+#include "guest_layout.h"
 #include "boot/pvh.h"
 #include "log.h"
 #include "loader.h"

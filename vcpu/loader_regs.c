@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "boot/guest_layout.h"
+#include "guest_layout.h"
 #include "log.h"
 #include "loader.h"
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "boot/guest_layout.h"
 #include "channel.h"
+#include "guest_layout.h"
 #include "loader.h"
 #include "loop.h"
 #include "log.h"

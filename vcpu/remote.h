@@ -10,8 +10,12 @@
 #include <stdbool.h>
 
 #include "ioring.h"
+#include "moat_limits.h"
 
-#define REMOTE_MAX_DEVICES 8
+/* Every device the monitor may configure (moat_limits.h checks that they
+ * fit the PCI slots and that the start request's descriptors fit one
+ * message). */
+#define REMOTE_MAX_DEVICES MOAT_MAX_DEVICES
 /* A device this slow is treated as hung and detached: a vCPU never waits
  * longer. A device that dies is seen at once (closed doorbell, the
  * monitor's detach); this bound is for a live device that stops
@@ -32,8 +36,8 @@ extern __thread unsigned vcpu_self_id;
 
 /* One access on the device's ring: a dead or detached device reads all
  * ones and drops writes. Returns 0 or the ring's -errno. */
-int remote_access(struct remote_dev *d, unsigned space, uint64_t addr, uint8_t *data,
-		  unsigned len, bool is_write);
+int remote_access(struct remote_dev *d, unsigned space, uint64_t addr, uint8_t *data, unsigned len,
+		  bool is_write);
 /* The iobus handler of a remote device (opaque: struct remote_dev). */
 void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is_write);
 /* Stop forwarding to it (the monitor saw it die). */

@@ -9,19 +9,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "boot/e820.h"
+#include "ram.h"
 #include "log.h"
 #include "vcpu.pb-c.h"
 
-
 void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	for (unsigned i = 0; i < vm->nslots; i++) {
-		const struct ram_slot *s = &vm->slots[i];
-		if (gpa >= s->gpa && gpa - s->gpa <= s->size && len <= s->size - (gpa - s->gpa))
-			return vm->mem + s->offset + (gpa - s->gpa);
-	}
-	return NULL;
+	return mach_ram_ptr(vm->mem, vm->mem_bytes, vm->slots, vm->nslots, gpa, len);
 }
 
 static int vm_check_api(int kvm_fd)
@@ -30,13 +24,13 @@ static int vm_check_api(int kvm_fd)
 		int cap;
 		const char *name;
 	} need[] = {
-		{KVM_CAP_IRQCHIP, "in-kernel irqchip"},
-		{KVM_CAP_PIT2, "in-kernel PIT"},
-		{KVM_CAP_USER_MEMORY, "user memory slots"},
-		{KVM_CAP_EXT_CPUID, "KVM_GET_SUPPORTED_CPUID"},
-		{KVM_CAP_IRQ_ROUTING, "GSI routing"},
-		{KVM_CAP_IOEVENTFD, "ioeventfd"},
-		{KVM_CAP_IRQFD, "irqfd"},
+	    {KVM_CAP_IRQCHIP, "in-kernel irqchip"},
+	    {KVM_CAP_PIT2, "in-kernel PIT"},
+	    {KVM_CAP_USER_MEMORY, "user memory slots"},
+	    {KVM_CAP_EXT_CPUID, "KVM_GET_SUPPORTED_CPUID"},
+	    {KVM_CAP_IRQ_ROUTING, "GSI routing"},
+	    {KVM_CAP_IOEVENTFD, "ioeventfd"},
+	    {KVM_CAP_IRQFD, "irqfd"},
 	};
 	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
 
@@ -53,9 +47,9 @@ static int vm_check_api(int kvm_fd)
 
 static int vm_map_ram(struct vm *vm)
 {
-	struct ram_region r[2];
+	struct mach_ram_region r[MACH_RAM_MAX_REGIONS];
 	unsigned n = 0;
-	int rc = guest_ram_regions(vm->mem_bytes, r, &n);
+	int rc = mach_ram_regions(vm->mem_bytes, r, &n);
 
 	if (rc < 0)
 		return log_error_errno(rc, "Bad memory size %llu",
@@ -68,14 +62,14 @@ static int vm_map_ram(struct vm *vm)
 	madvise(vm->mem, vm->mem_bytes, MADV_DONTDUMP);
 	for (unsigned i = 0; i < n; i++) {
 		struct kvm_userspace_memory_region m = {
-			.slot = i,
-			.guest_phys_addr = r[i].gpa,
-			.memory_size = r[i].size,
-			.userspace_addr = (uint64_t)(uintptr_t)(vm->mem + r[i].memfd_off),
+		    .slot = i,
+		    .guest_phys_addr = r[i].gpa,
+		    .memory_size = r[i].size,
+		    .userspace_addr = (uint64_t)(uintptr_t)(vm->mem + r[i].off),
 		};
 		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &m) < 0)
 			return log_error_errno(errno, "KVM_SET_USER_MEMORY_REGION: %m");
-		vm->slots[i] = (struct ram_slot){r[i].gpa, r[i].size, r[i].memfd_off};
+		vm->slots[i] = r[i];
 	}
 	vm->nslots = n;
 	return 0;

@@ -11,17 +11,13 @@
 #include "cmos.h"
 #include "i8042.h"
 #include "iobus.h"
+#include "moat_limits.h"
 #include "pci.h"
+#include "ram.h"
 #include "remote.h"
 #include "uart.h"
 
-#define VCPU_MAX_CPUS 8
-
-struct ram_slot {
-	uint64_t gpa;
-	uint64_t size;
-	uint64_t offset; /* into the memfd */
-};
+#define VCPU_MAX_CPUS MOAT_MAX_CPUS
 
 struct vcpu {
 	struct vm *vm;
@@ -43,9 +39,9 @@ struct vm {
 	int kvm_fd;
 	int vm_fd;
 	int mem_fd;
-	uint8_t *mem;       /* the whole memfd, mapped shared */
+	uint8_t *mem; /* the whole memfd, mapped shared */
 	uint64_t mem_bytes;
-	struct ram_slot slots[2];
+	struct mach_ram_region slots[MACH_RAM_MAX_REGIONS]; /* one KVM slot each */
 	unsigned nslots;
 	int run_size;
 	unsigned ncpus;
@@ -66,7 +62,7 @@ struct vm {
 };
 
 /* Guest physical to host pointer for [gpa, gpa+len) inside one RAM slot;
- * NULL if any byte of the range is not RAM. */
+ * NULL if any byte of the range is not RAM (mach_ram_ptr). */
 void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* Create the VM from the /dev/kvm and memfd descriptors: checks the API,

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "guest_layout.h"
-#include "le_bytes.h"
+#include "bytes.h"
 #include "smbios.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "bzimage.h"
-#include "le_bytes.h"
+#include "bytes.h"
 
 /* Offsets in the file and in boot_params (boot.rst, zero-page.rst). */
 enum {

@@ -10,8 +10,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "guest_layout.h"
-#include "le_bytes.h"
+#include "moat_limits.h"
 #include "mptable.h"
 
 enum {

@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "le_bytes.h"
+#include "bytes.h"
 #include "pvh.h"
 
 /* ELF64 (the System V gABI), only what a vmlinux needs. */
@@ -168,7 +168,7 @@ static int add_load(const uint8_t *ph, size_t len, struct pvh_info *out, const c
 
 	if (s.filesz > s.memsz)
 		return fail(why, "PT_LOAD with filesz > memsz");
-	if (!range_ok(s.offset, s.filesz, len))
+	if (!bytes_fit(s.offset, s.filesz, len))
 		return fail(why, "PT_LOAD beyond the end of the file");
 	if (s.memsz == 0)
 		return 0;
@@ -198,7 +198,7 @@ static int scan_phdrs(const uint8_t *img, size_t len, struct pvh_info *out, stru
 	if (phnum == 0)
 		return fail(why, "ELF file has no program headers");
 	/* phnum * 56 < 2^22: no overflow. */
-	if (!range_ok(phoff, (uint64_t)phnum * PHDR_SIZE, len))
+	if (!bytes_fit(phoff, (uint64_t)phnum * PHDR_SIZE, len))
 		return fail(why, "ELF program headers beyond the end of the file");
 
 	for (unsigned i = 0; i < phnum && r >= 0; i++) {
@@ -209,7 +209,7 @@ static int scan_phdrs(const uint8_t *img, size_t len, struct pvh_info *out, stru
 		if (type == PT_LOAD) {
 			r = add_load(ph, len, out, why);
 		} else if (type == PT_NOTE) {
-			if (!range_ok(off, sz, len))
+			if (!bytes_fit(off, sz, len))
 				return fail(why, "PT_NOTE beyond the end of the file");
 			r = scan_notes(img + off, sz, le64_get(ph + PH_ALIGN), en, why);
 		}
@@ -230,7 +230,7 @@ static int scan_shdrs(const uint8_t *img, size_t len, struct entry_note *en, con
 		return 0;
 	if (le16_get(img + EH_SHENTSIZE) != SHDR_SIZE)
 		return fail(why, "bad ELF section header size");
-	if (!range_ok(shoff, (uint64_t)shnum * SHDR_SIZE, len))
+	if (!bytes_fit(shoff, (uint64_t)shnum * SHDR_SIZE, len))
 		return fail(why, "ELF section headers beyond the end of the file");
 
 	for (unsigned i = 0; i < shnum && r >= 0; i++) {
@@ -239,7 +239,7 @@ static int scan_shdrs(const uint8_t *img, size_t len, struct entry_note *en, con
 
 		if (le32_get(sh + SH_TYPE) != SHT_NOTE)
 			continue;
-		if (!range_ok(off, sz, len))
+		if (!bytes_fit(off, sz, len))
 			return fail(why, "SHT_NOTE section beyond the end of the file");
 		r = scan_notes(img + off, sz, le64_get(sh + SH_ADDRALIGN), en, why);
 	}

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "bzimage.h"
-#include "le_bytes.h"
+#include "bytes.h"
 #include "tap.h"
 
 #define SETUP_SECTS 4

@@ -1,4 +1,4 @@
-/* Unit tests for vcpu/boot/e820.c: the guest's e820 map and its KVM slots for
+/* Unit tests for machine/e820.c and ram.c: the guest's e820 map and its KVM slots for
  * sizes around the PCI hole, checked against invariants rather than a copy of
  * the expected table. */
 #include <errno.h>
@@ -20,13 +20,13 @@ static int overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 static int check_map(uint64_t mem)
 {
 	struct e820_entry e[E820_MOAT_MAX_ENTRIES];
-	struct ram_region rr[2];
+	struct mach_ram_region rr[2];
 	unsigned n = 0, nr = 0;
 	uint64_t ram = 0, slots = 0;
 	int ebda = 0, bios = 0;
 
 	CHECK(e820_build(mem, e, E820_MOAT_MAX_ENTRIES, &n) == 0);
-	CHECK(guest_ram_regions(mem, rr, &nr) == 0);
+	CHECK(mach_ram_regions(mem, rr, &nr) == 0);
 	CHECK(n >= 4 && n <= E820_MOAT_MAX_ENTRIES);
 	for (unsigned i = 0; i < n; i++) {
 		CHECK(e[i].size > 0);
@@ -55,10 +55,10 @@ static int check_map(uint64_t mem)
 	CHECK(ram == mem - (MOAT_HIMEM_GPA - MOAT_EBDA_GPA));
 
 	CHECK(nr == (mem > MOAT_PCI_HOLE_START ? 2u : 1u));
-	CHECK(rr[0].gpa == 0 && rr[0].memfd_off == 0);
+	CHECK(rr[0].gpa == 0 && rr[0].off == 0);
 	for (unsigned j = 0; j < nr; j++) {
 		CHECK(rr[j].size > 0 && rr[j].size % 4096 == 0);
-		CHECK(rr[j].memfd_off == slots);
+		CHECK(rr[j].off == slots);
 		CHECK(!overlaps(rr[j].gpa, rr[j].size, MOAT_PCI_HOLE_START,
 				MOAT_PCI_HOLE_END - MOAT_PCI_HOLE_START));
 		slots += rr[j].size;
@@ -103,12 +103,12 @@ static int test_256m(void)
 static int test_hole_boundary(void)
 {
 	struct e820_entry e[E820_MOAT_MAX_ENTRIES];
-	struct ram_region rr[2];
+	struct mach_ram_region rr[2];
 	unsigned n = 0, nr = 0;
 
 	CHECK(e820_build(MOAT_PCI_HOLE_START, e, E820_MOAT_MAX_ENTRIES, &n) == 0);
 	CHECK(n == 5 && e[3].addr + e[3].size == MOAT_PCI_HOLE_START);
-	CHECK(guest_ram_regions(MOAT_PCI_HOLE_START, rr, &nr) == 0);
+	CHECK(mach_ram_regions(MOAT_PCI_HOLE_START, rr, &nr) == 0);
 	CHECK(nr == 1 && rr[0].size == MOAT_PCI_HOLE_START);
 	return 0;
 }
@@ -116,23 +116,23 @@ static int test_hole_boundary(void)
 static int test_5g(void)
 {
 	struct e820_entry e[E820_MOAT_MAX_ENTRIES];
-	struct ram_region rr[2];
+	struct mach_ram_region rr[2];
 	unsigned n = 0, nr = 0;
 
 	CHECK(e820_build(5 * GiB, e, E820_MOAT_MAX_ENTRIES, &n) == 0);
 	CHECK(n == 6);
 	CHECK(e[3].addr + e[3].size == 3 * GiB);
 	CHECK(e[5].addr == 4 * GiB && e[5].size == 2 * GiB && e[5].type == E820_TYPE_RAM);
-	CHECK(guest_ram_regions(5 * GiB, rr, &nr) == 0);
+	CHECK(mach_ram_regions(5 * GiB, rr, &nr) == 0);
 	CHECK(nr == 2 && rr[0].size == 3 * GiB);
-	CHECK(rr[1].gpa == 4 * GiB && rr[1].size == 2 * GiB && rr[1].memfd_off == 3 * GiB);
+	CHECK(rr[1].gpa == 4 * GiB && rr[1].size == 2 * GiB && rr[1].off == 3 * GiB);
 	return 0;
 }
 
 static int test_rejects(void)
 {
 	struct e820_entry e[E820_MOAT_MAX_ENTRIES] = {{1, 2, 3}};
-	struct ram_region rr[2];
+	struct mach_ram_region rr[2];
 	unsigned n = 42, nr = 42;
 
 	CHECK(e820_build(0, e, E820_MOAT_MAX_ENTRIES, &n) == -EINVAL);
@@ -144,7 +144,7 @@ static int test_rejects(void)
 	CHECK(e820_build(256 * MiB, e, 4, &n) == -ENOSPC);
 	CHECK(n == 42 && e[0].addr == 1);
 	CHECK(e820_build(256 * MiB, e, 5, &n) == 0 && n == 5);
-	CHECK(guest_ram_regions(MOAT_MEM_MIN - 4096, rr, &nr) == -EINVAL && nr == 42);
+	CHECK(mach_ram_regions(MOAT_MEM_MIN - 4096, rr, &nr) == -EINVAL && nr == 42);
 	return 0;
 }
 

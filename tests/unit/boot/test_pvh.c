@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "le_bytes.h"
+#include "bytes.h"
 #include "pvh.h"
 #include "tap.h"
 

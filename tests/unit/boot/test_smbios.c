@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 #include "guest_layout.h"
-#include "le_bytes.h"
+#include "moat_limits.h"
+#include "bytes.h"
 #include "smbios.h"
 #include "tap.h"
 

@@ -1,8 +1,10 @@
 /* moat run's option parser: good forms, and every bad form gets -EINVAL
  * with a message naming the problem. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "moat_limits.h"
 #include "options.h"
 #include "tap.h"
 
@@ -13,8 +15,8 @@ static int parse(struct mon_config *c, char *err, int argc, char **argv)
 	return mon_parse_run(argc, argv, HOST, c, err, 256);
 }
 
-#define ARGV(...) ((char *[]){"run", __VA_ARGS__, NULL})
-#define ARGC(...) ((int)(sizeof((char *[]){"run", __VA_ARGS__}) / sizeof(char *)))
+#define ARGV(...)	   ((char *[]){"run", __VA_ARGS__, NULL})
+#define ARGC(...)	   ((int)(sizeof((char *[]){"run", __VA_ARGS__}) / sizeof(char *)))
 #define PARSE(c, err, ...) parse(c, err, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__))
 
 static int t_defaults(void)
@@ -37,8 +39,8 @@ static int t_full(void)
 	struct mon_config c;
 	char err[256];
 
-	CHECK(PARSE(&c, err, "--kernel", "/k", "--initrd", "/i", "--cmdline", "a b", "--mem",
-		    "5G", "--cpus", "4", "--serial", "file:/tmp/x", "-v") == 0);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--initrd", "/i", "--cmdline", "a b", "--mem", "5G",
+		    "--cpus", "4", "--serial", "file:/tmp/x", "-v") == 0);
 	CHECK(c.mem_bytes == 5ULL << 30);
 	CHECK(c.cpus == 4);
 	CHECK(c.serial == MON_SERIAL_FILE && strcmp(c.serial_path, "/tmp/x") == 0);
@@ -78,7 +80,8 @@ static int expect_error(const char *needle, int argc, char **argv)
 	}
 	return 0;
 }
-#define EXPECT_ERROR(needle, ...) CHECK(expect_error(needle, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__)) == 0)
+#define EXPECT_ERROR(needle, ...)                                                                  \
+	CHECK(expect_error(needle, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__)) == 0)
 
 static int t_bad(void)
 {
@@ -104,7 +107,8 @@ static int t_disks(void)
 	char err[256];
 	char a1[] = "path=/img/a,ro,id=root,serial=SER-1", a2[] = "path=/img/with,,comma";
 
-	CHECK(mon_parse_run(7, (char *[]){"run", "--kernel", "/k", "--disk", a1, "--disk", a2, NULL},
+	CHECK(mon_parse_run(7,
+			    (char *[]){"run", "--kernel", "/k", "--disk", a1, "--disk", a2, NULL},
 			    HOST, &c, err, sizeof(err)) == 0);
 	CHECK(c.ndisks == 2);
 	CHECK(strcmp(c.disks[0].path, "/img/a") == 0 && c.disks[0].ro);
@@ -115,7 +119,87 @@ static int t_disks(void)
 	EXPECT_ERROR("unknown field", "--kernel", "/k", "--disk", "path=/a,cache=none");
 	EXPECT_ERROR("id=", "--kernel", "/k", "--disk", "path=/a,id=Bad/Id");
 	EXPECT_ERROR("serial=", "--kernel", "/k", "--disk", "path=/a,serial=123456789012345678901");
-	EXPECT_ERROR("used twice", "--kernel", "/k", "--disk", "path=/a,id=x", "--disk", "path=/b,id=x");
+	EXPECT_ERROR("used twice", "--kernel", "/k", "--disk", "path=/a,id=x", "--disk",
+		     "path=/b,id=x");
+	return 0;
+}
+
+/* The largest VM of machine/moat_limits.h: argv for --smc, disks --disk,
+ * nets --net, --cpus cpus and smbios --smbios options, in store[]. */
+struct big_argv {
+	char *argv[4 + 2 * (MOAT_MAX_DISKS + MOAT_MAX_NETS + MOAT_MAX_SMBIOS + 3) + 1];
+	char buf[MOAT_MAX_DISKS + MOAT_MAX_SMBIOS + 2][48];
+	int argc;
+};
+
+static void big_add(struct big_argv *a, const char *opt, char *val)
+{
+	a->argv[a->argc++] = (char *)opt;
+	a->argv[a->argc++] = val;
+	a->argv[a->argc] = NULL;
+}
+
+static void big_build(struct big_argv *a, unsigned disks, unsigned nets, unsigned cpus,
+		      unsigned smbios)
+{
+	unsigned b = 0;
+
+	a->argc = 0;
+	a->argv[a->argc++] = "run";
+	big_add(a, "--kernel", "/k");
+	big_add(a, "--smc", "osk-file=/osk");
+	for (unsigned i = 0; i < disks; i++) {
+		snprintf(a->buf[b], sizeof(a->buf[b]), "path=/img/%u", i);
+		big_add(a, "--disk", a->buf[b++]);
+	}
+	for (unsigned i = 0; i < nets; i++)
+		big_add(a, "--net", "user");
+	for (unsigned i = 0; i < smbios; i++) {
+		snprintf(a->buf[b], sizeof(a->buf[b]), "type=1,serial=S%u", i);
+		big_add(a, "--smbios", a->buf[b++]);
+	}
+	snprintf(a->buf[b], sizeof(a->buf[b]), "%u", cpus);
+	big_add(a, "--cpus", a->buf[b]);
+}
+
+static int big_error(const char *needle, unsigned disks, unsigned nets, unsigned cpus,
+		     unsigned smbios)
+{
+	struct big_argv a;
+
+	big_build(&a, disks, nets, cpus, smbios);
+	CHECK(expect_error(needle, a.argc, a.argv) == 0);
+	return 0;
+}
+
+/* Everything up to the shared limits parses (one SMC, every disk, every
+ * card, every vCPU, every --smbios: what moat-vcpu and the PCI bus are
+ * sized for), and one more of any of them is refused at parse time with
+ * one line naming the option and the limit. */
+static int t_limits(void)
+{
+	struct mon_config c;
+	struct big_argv a;
+	char err[256];
+	char want[64];
+
+	CHECK(MON_MAX_DISKS == MOAT_MAX_DISKS && MON_MAX_NETS == MOAT_MAX_NETS);
+	CHECK(MON_MAX_CPUS == MOAT_MAX_CPUS && MON_MAX_SMBIOS == MOAT_MAX_SMBIOS);
+	big_build(&a, MOAT_MAX_DISKS, MOAT_MAX_NETS, MOAT_MAX_CPUS, MOAT_MAX_SMBIOS);
+	CHECK(parse(&c, err, a.argc, a.argv) == 0);
+	CHECK(c.smc && c.ndisks == MOAT_MAX_DISKS && c.nnets == MOAT_MAX_NETS);
+	CHECK(c.cpus == MOAT_MAX_CPUS && c.nsmbios == MOAT_MAX_SMBIOS);
+	CHECK(1 + c.ndisks + c.nnets == MOAT_MAX_DEVICES);
+
+	snprintf(want, sizeof(want), "too many --disk options (at most %d)", MOAT_MAX_DISKS);
+	CHECK(big_error(want, MOAT_MAX_DISKS + 1, MOAT_MAX_NETS, 1, 0) == 0);
+	snprintf(want, sizeof(want), "too many --net options (at most %d)", MOAT_MAX_NETS);
+	CHECK(big_error(want, MOAT_MAX_DISKS, MOAT_MAX_NETS + 1, 1, 0) == 0);
+	snprintf(want, sizeof(want), "--cpus must be a number from 1 to %d", MOAT_MAX_CPUS);
+	CHECK(big_error(want, MOAT_MAX_DISKS, MOAT_MAX_NETS, MOAT_MAX_CPUS + 1, 0) == 0);
+	snprintf(want, sizeof(want), "too many --smbios options (at most %d)", MOAT_MAX_SMBIOS);
+	CHECK(big_error(want, 0, 0, 1, MOAT_MAX_SMBIOS + 1) == 0);
+	CHECK(strchr(err, '\n') == NULL);
 	return 0;
 }
 
@@ -149,8 +233,14 @@ static int t_help(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(t_defaults), TEST(t_full), TEST(t_sizes), TEST(t_bad), TEST(t_disks),
-		TEST(t_osk_inline_wiped), TEST(t_help),
+	    TEST(t_defaults),
+	    TEST(t_full),
+	    TEST(t_sizes),
+	    TEST(t_bad),
+	    TEST(t_disks),
+	    TEST(t_limits),
+	    TEST(t_osk_inline_wiped),
+	    TEST(t_help),
 	};
 	return RUN_TESTS(tests);
 }

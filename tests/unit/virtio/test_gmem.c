@@ -74,7 +74,7 @@ static int test_fake(void)
 	/* a corrupt gmem whose slot runs past the mapping gives nothing */
 	m.r[0].size = 8192;
 	CHECK(gmem_ptr(&m, 0x10000, 1) == NULL);
-	m.r[0] = (struct gmem_region){.gpa = 0x10000, .size = 4096, .off = 1ull << 40};
+	m.r[0] = (struct mach_ram_region){.gpa = 0x10000, .size = 4096, .off = 1ull << 40};
 	CHECK(gmem_ptr(&m, 0x10000, 0) == NULL);
 	m.r[0].off = 0;
 	gmem_unmap(&m); /* a fake: nothing to unmap, the buffer stays ours */

@@ -396,7 +396,7 @@ static int test_pci_hole(void)
 		f.g.n = 2;
 		f.g.r[0].size = FAKE_LEN / 2;
 		f.g.r[1] =
-		    (struct gmem_region){.gpa = high, .size = FAKE_LEN / 2, .off = FAKE_LEN / 2};
+		    (struct mach_ram_region){.gpa = high, .size = FAKE_LEN / 2, .off = FAKE_LEN / 2};
 		desc(&f, 0, b[i].addr, b[i].len, 0, 0);
 		offer(&f, 0);
 		if (!b[i].ok) {

@@ -115,14 +115,14 @@ static int parse_port(uint16_t *port, const char *s, size_t n, const char *what,
 		return err_line(err, errlen, "net: hostfwd %s port is missing", what);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return err_line(err, errlen, "net: hostfwd %s port '%s' is not a number", what,
-				    show(b, s, n));
+			return err_line(err, errlen, "net: hostfwd %s port '%s' is not a number",
+					what, show(b, s, n));
 		if (v <= 65535)
 			v = v * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (v == 0 || v > 65535)
-		return err_line(err, errlen, "net: hostfwd %s port %s is out of range (1-65535)", what,
-			    show(b, s, n));
+		return err_line(err, errlen, "net: hostfwd %s port %s is out of range (1-65535)",
+				what, show(b, s, n));
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -137,13 +137,13 @@ static int parse_end(uint32_t *addr, uint16_t *port, const char *s, size_t n, ui
 
 	if (!colon)
 		return err_line(err, errlen, "net: hostfwd %s side '%s' wants [ADDR]:PORT", what,
-			    show(b, s, n));
+				show(b, s, n));
 	alen = (size_t)(colon - s);
 	if (alen == 0)
 		*addr = def;
 	else if (!netopt_parse_addr(s, alen, addr))
 		return err_line(err, errlen, "net: hostfwd %s address '%s' is not an IPv4 address",
-			    what, show(b, s, alen));
+				what, show(b, s, alen));
 	return parse_port(port, colon + 1, n - alen - 1, what, err, errlen);
 }
 
@@ -170,13 +170,13 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 		f.proto = NETOPT_UDP;
 	else
 		return err_line(err, errlen, "net: unknown hostfwd protocol '%s' (want tcp or udp)",
-			    show(b, s, plen));
+				show(b, s, plen));
 	s += plen + 1;
 	n -= plen + 1;
 	dash = memchr(s, '-', n);
 	if (!dash)
 		return err_line(err, errlen, "net: hostfwd '%s' has no '-' between host and guest",
-			    show(b, s, n));
+				show(b, s, n));
 	r = parse_end(&f.host_addr, &f.host_port, s, (size_t)(dash - s), NETOPT_ADDR_LOOP, "host",
 		      err, errlen);
 	if (r)
@@ -191,7 +191,7 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 	for (unsigned i = 0; i < o->nfwd; i++)
 		if (o->fwd[i].proto == f.proto && o->fwd[i].host_port == f.host_port)
 			return err_line(err, errlen, "net: two hostfwd rules for %s host port %u",
-				    f.proto == NETOPT_UDP ? "udp" : "tcp", f.host_port);
+					f.proto == NETOPT_UDP ? "udp" : "tcp", f.host_port);
 	o->fwd[o->nfwd++] = f;
 	return 0;
 }
@@ -210,20 +210,21 @@ static int parse_kind(struct netopt *o, const char *s, size_t n, char *err, size
 		size_t len = n > 4 ? n - 4 : 0;
 
 		if (len == 0)
-			return err_line(err, errlen, "net: tap needs an interface name (tap=IFNAME)");
+			return err_line(err, errlen,
+					"net: tap needs an interface name (tap=IFNAME)");
 		if (len > NETOPT_IFNAME_MAX)
 			return err_line(err, errlen, "net: tap name '%s' is longer than %d bytes",
-				    show(b, name, len), NETOPT_IFNAME_MAX);
+					show(b, name, len), NETOPT_IFNAME_MAX);
 		/* the kernel's dev_valid_name() refuses these two */
 		if (span_is(name, len, ".") || span_is(name, len, ".."))
 			return err_line(err, errlen, "net: tap name '%s' is not valid",
-				    show(b, name, len));
+					show(b, name, len));
 		for (size_t i = 0; i < len; i++)
 			if (!is_ifname(name[i]))
 				return err_line(err, errlen,
-					    "net: tap name '%s' has a character outside "
-					    "A-Z a-z 0-9 _ . -",
-					    show(b, name, len));
+						"net: tap name '%s' has a character outside "
+						"A-Z a-z 0-9 _ . -",
+						show(b, name, len));
 		o->kind = NETOPT_TAP;
 		memcpy(o->ifname, name, len);
 		o->ifname[len] = 0;
@@ -232,7 +233,7 @@ static int parse_kind(struct netopt *o, const char *s, size_t n, char *err, size
 	if (n == 0)
 		return err_line(err, errlen, "net: empty option (want user,... or tap=IFNAME,...)");
 	return err_line(err, errlen, "net: unknown network kind '%s' (want user or tap=IFNAME)",
-		    show(b, s, n));
+			show(b, s, n));
 }
 
 /* Which optional fields have been seen, to refuse a second one. */
@@ -262,24 +263,25 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 	else if (!span_is(s, klen, "hostfwd"))
 		return err_line(err, errlen, "net: unknown field '%s'", show(b, s, klen));
 	if (!eq)
-		return err_line(err, errlen, "net: field '%s' needs a value (%s=...)", show(b, s, klen),
-			    b);
+		return err_line(err, errlen, "net: field '%s' needs a value (%s=...)",
+				show(b, s, klen), b);
 	if (dup && *dup)
 		return err_line(err, errlen, "net: '%s' given twice", show(b, s, klen));
 	if (o->kind == NETOPT_TAP && (dup == &seen->restrict_ || !dup))
 		return err_line(err, errlen, "net: '%s' applies only to user networking",
-			    show(b, s, klen));
+				show(b, s, klen));
 	if (dup)
 		*dup = true;
 
 	if (dup == &seen->id) {
 		if (vlen == 0 || vlen > NETOPT_ID_MAX)
-			return err_line(err, errlen, "net: id must be 1-%d characters", NETOPT_ID_MAX);
+			return err_line(err, errlen, "net: id must be 1-%d characters",
+					NETOPT_ID_MAX);
 		for (size_t i = 0; i < vlen; i++)
 			if (!is_lower_id(v[i]))
 				return err_line(err, errlen,
-					    "net: id '%s' has a character outside a-z 0-9 _ -",
-					    show(b, v, vlen));
+						"net: id '%s' has a character outside a-z 0-9 _ -",
+						show(b, v, vlen));
 		memcpy(o->id, v, vlen);
 		o->id[vlen] = 0;
 	} else if (dup == &seen->mac) {
@@ -291,7 +293,7 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 			o->restricted = false;
 		else
 			return err_line(err, errlen, "net: restrict wants on or off, not '%s'",
-				    show(b, v, vlen));
+					show(b, v, vlen));
 	} else {
 		r = parse_hostfwd(o, v, vlen, err, errlen);
 	}
@@ -310,7 +312,8 @@ int netopt_parse(struct netopt *out, const char *arg, unsigned index, char *err,
 	if (!out || !arg)
 		return err_line(err, errlen, "net: no option value");
 	if (index > NETOPT_MAX_INDEX)
-		return err_line(err, errlen, "net: more than %d network devices", NETOPT_MAX_INDEX + 1);
+		return err_line(err, errlen, "net: more than %d network devices",
+				NETOPT_MAX_INDEX + 1);
 	memset(&o, 0, sizeof(o));
 	for (bool first = true;; first = false) {
 		const char *comma = strchr(p, ',');

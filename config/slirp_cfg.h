@@ -2,8 +2,10 @@
  * (libslirp 4.7, SlirpConfig version 4) and the hostfwd rules to add with
  * slirp_add_hostfwd(), built from a parsed --net user option. No libslirp
  * call here, so this is tested without the library; moat-net copies the
- * fields one by one into its SlirpConfig. Addresses are IPv4 in host byte
- * order (htonl() them into struct in_addr). */
+ * fields one by one into its SlirpConfig (devproc/net/net_slirp.c). The
+ * monitor builds it too, only to refuse a bad forward at parse time, and
+ * reads the host's resolver with slirp_cfg_resolv_nameserver(). Addresses
+ * are IPv4 in host byte order (htonl() them into struct in_addr). */
 #pragma once
 
 #include <stdbool.h>

@@ -14,8 +14,9 @@
  *   0x100000000┼ RAM ........... whatever did not fit below the hole
  *
  * The guest-RAM memfd backs [0, min(mem, hole)) in one KVM slot and the rest
- * at 4 GiB in a second one (guest_ram_regions() in e820.h). The low slot
- * includes the VGA/BIOS window, so the BIOS-area tables are real memory. */
+ * at 4 GiB in a second one (mach_ram_regions() in ram.h). The low slot
+ * includes the VGA/BIOS window, so the BIOS-area tables are real memory.
+ * How many vCPUs and devices a VM may have is in moat_limits.h. */
 #pragma once
 
 #include <stdint.h>
@@ -25,10 +26,6 @@
  * overflow (the real limit, the CPU's MAXPHYADDR, is checked by the caller). */
 #define MOAT_MEM_MIN (32ULL << 20)
 #define MOAT_MEM_MAX (1ULL << 40)
-
-/* vCPUs of one VM. APIC IDs are the vCPU indices and the IOAPIC takes the
- * next one, so the MP table itself could describe up to 254. */
-#define MOAT_MAX_CPUS 64
 
 /* Boot scratch in base memory (each one page unless said otherwise). */
 #define MOAT_GDT_GPA	    0x1000ULL /* boot GDT, empty IDT after it */
@@ -47,7 +44,7 @@
 #define MOAT_BIOS_GPA	 0xF0000ULL
 #define MOAT_BIOS_END	 0x100000ULL
 #define MOAT_MPTABLE_GPA 0xF0000ULL
-#define MOAT_MPTABLE_MAX 0x2000ULL  /* 254 CPUs need about 5.3 KiB */
+#define MOAT_MPTABLE_MAX 0x2000ULL  /* room for 254 CPUs (about 5.3 KiB) */
 #define MOAT_SMBIOS_GPA	 0xF2000ULL /* to MOAT_BIOS_END */
 
 /* The protected-mode kernel of a bzImage that cannot relocate goes here;

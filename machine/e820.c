@@ -1,20 +1,8 @@
-/* Guest e820 map and RAM slots, from guest_layout.h. */
+/* Guest e820 map, from guest_layout.h. */
 #include <errno.h>
 
 #include "e820.h"
-
-static int check_mem_size(uint64_t mem_bytes)
-{
-	if (mem_bytes < MOAT_MEM_MIN || mem_bytes > MOAT_MEM_MAX || mem_bytes % 4096)
-		return -EINVAL;
-	return 0;
-}
-
-/* RAM below the PCI hole: the rest goes above 4 GiB. */
-static uint64_t low_ram_end(uint64_t mem_bytes)
-{
-	return mem_bytes < MOAT_PCI_HOLE_START ? mem_bytes : MOAT_PCI_HOLE_START;
-}
+#include "ram.h"
 
 static void add(struct e820_entry *t, unsigned *n, uint64_t start, uint64_t end, uint32_t type)
 {
@@ -34,14 +22,10 @@ int e820_build(uint64_t mem_bytes, struct e820_entry *out, unsigned max, unsigne
 	struct e820_entry t[E820_MOAT_MAX_ENTRIES];
 	unsigned cnt = 0;
 	uint64_t low_end;
-	int r;
 
-	if (!out || !n)
+	if (!out || !n || !mach_ram_size_ok(mem_bytes))
 		return -EINVAL;
-	r = check_mem_size(mem_bytes);
-	if (r < 0)
-		return r;
-	low_end = low_ram_end(mem_bytes);
+	low_end = mach_ram_low_end(mem_bytes);
 
 	add(t, &cnt, 0, MOAT_EBDA_GPA, E820_TYPE_RAM);
 	add(t, &cnt, MOAT_EBDA_GPA, MOAT_EBDA_END, E820_TYPE_RESERVED);
@@ -57,33 +41,5 @@ int e820_build(uint64_t mem_bytes, struct e820_entry *out, unsigned max, unsigne
 	for (unsigned i = 0; i < cnt; i++)
 		out[i] = t[i];
 	*n = cnt;
-	return 0;
-}
-
-/* The low slot covers [0, low_end) in full, VGA window and BIOS area
- * included: the BIOS-area tables must be backed by memory, and one slot is
- * cheaper than three. */
-int guest_ram_regions(uint64_t mem_bytes, struct ram_region out[2], unsigned *n)
-{
-	uint64_t low_end;
-	int r;
-
-	if (!out || !n)
-		return -EINVAL;
-	r = check_mem_size(mem_bytes);
-	if (r < 0)
-		return r;
-	low_end = low_ram_end(mem_bytes);
-
-	out[0] = (struct ram_region){.gpa = 0, .size = low_end, .memfd_off = 0};
-	*n = 1;
-	if (mem_bytes > low_end) {
-		out[1] = (struct ram_region){
-		    .gpa = MOAT_HIGH_RAM_GPA,
-		    .size = mem_bytes - low_end,
-		    .memfd_off = low_end,
-		};
-		*n = 2;
-	}
 	return 0;
 }

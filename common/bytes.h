@@ -1,10 +1,10 @@
-/* Little-endian field access for the boot parsers and table builders.
+/* Little-endian field access, and the one bounds test that goes with it.
  *
- * Every multi-byte field of a bzImage, an ELF file, a zero page or an MP
- * table is little-endian and may sit at any alignment in the caller's buffer,
- * so we go through memcpy (which the compiler turns into one load or store)
- * instead of casting pointers. Callers check bounds first: these helpers do
- * not. Internal to vcpu/boot. */
+ * Every multi-byte field of a bzImage, an ELF file, a zero page, an MP or
+ * SMBIOS table, a virtio ring or header is little-endian and may sit at any
+ * alignment in the caller's buffer, so we go through memcpy (which the
+ * compiler turns into one load or store) instead of casting pointers.
+ * Callers check bounds first (bytes_fit): the accessors do not. */
 #pragma once
 
 #include <endian.h>
@@ -54,9 +54,10 @@ static inline void le64_put(uint8_t *p, uint64_t v)
 	memcpy(p, &v, sizeof(v));
 }
 
-/* True when [off, off + n) lies inside a buffer of len bytes, without
- * computing off + n (which could wrap). */
-static inline bool range_ok(uint64_t off, uint64_t n, uint64_t len)
+/* True when the n bytes at offset off fit inside a buffer of len bytes,
+ * that is [off, off + n) within [0, len), without computing off + n (which
+ * could wrap). n == 0 fits at any off up to len. */
+static inline bool bytes_fit(uint64_t off, uint64_t n, uint64_t len)
 {
 	return off <= len && n <= len - off;
 }
