@@ -16,6 +16,7 @@
 #include "paths.h"
 #include "pol.h"
 #include "procstat.h"
+#include "sandbox.pb-c.h"
 
 int64_t mon_now_ms(void)
 {
@@ -193,6 +194,15 @@ int mon_proc_check_ready(struct mon_proc *p, const struct mon_claim *claim, cons
 hostile:
 	mon_proc_hostile(p, why);
 	return -EPERM;
+}
+
+void mon_claim_from(const struct Moat__Sandbox__SandboxReport *s, struct mon_claim *claim)
+{
+	*claim = (struct mon_claim){.present = s != NULL};
+	if (s)
+		*claim = (struct mon_claim){true,	  s->caps_all_zero, s->no_new_privs,
+					    s->uid,	  s->seccomp_mode,  s->policy_syscalls,
+					    s->namespaces};
 }
 
 void mon_proc_hangup(struct mon_proc *p)

@@ -81,6 +81,10 @@ struct mon_claim {
 };
 int mon_proc_check_ready(struct mon_proc *p, const struct mon_claim *claim, const char *extra);
 
+/* The claim in a READY's sandbox report (NULL: none made). */
+struct Moat__Sandbox__SandboxReport;
+void mon_claim_from(const struct Moat__Sandbox__SandboxReport *s, struct mon_claim *claim);
+
 /* Its channel reported end of file: close it. If it is still alive after
  * MON_HANGUP_GRACE_MS, mon_proc_tick() cuts it off as hostile. */
 void mon_proc_hangup(struct mon_proc *p);

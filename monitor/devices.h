@@ -10,11 +10,12 @@
 #include <stdint.h>
 
 #include "children.h"
+#include "moat_limits.h"
 #include "options.h"
 #include "resources.h"
 #include "virtio_pci_layout.h"
 
-#define MON_MAX_DEVICES 16
+#define MON_MAX_DEVICES MOAT_MAX_DEVICES
 
 struct mon_kind;
 

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- smc: the Apple SMC (moat-smc), ports 0x300-0x31f ---- */
+#include "moat_limits.h"
+
+/* ---- smc: the Apple SMC (moat-smc), on its ports ---- */
 
 static unsigned smc_count(const struct mon_config *cfg)
 {
@@ -117,28 +119,13 @@ static int net_build(const struct mon_device *d, const struct mon_config *cfg,
 	return 0;
 }
 
-/* In this order: the SMC, then PCI slots 1, 2, ... to disks, then cards. */
+/* In this order: the SMC, then PCI slots 1, 2, ... to disks, then cards.
+ * One row a kind (clang-format would spread each over seven lines). */
+/* clang-format off */
 const struct mon_kind mon_kinds[] = {
-    {.name = "smc",
-     .max = 1,
-     .pio_base = 0x300,
-     .pio_len = 0x20,
-     .count = smc_count,
-     .bind = smc_bind,
-     .build = smc_build},
-    {.name = "blk",
-     .max = MON_MAX_DISKS,
-     .nq = 1,
-     .nvec = 2, /* config, requests */
-     .count = blk_count,
-     .bind = blk_bind,
-     .build = blk_build},
-    {.name = "net",
-     .max = MON_MAX_NETS,
-     .nq = 2,
-     .nvec = 3, /* config, rx, tx */
-     .count = net_count,
-     .bind = net_bind,
-     .build = net_build},
+	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build},
+	{"blk", MOAT_MAX_DISKS, 0, 0, MOAT_BLK_QUEUES, MOAT_BLK_VECTORS, blk_count, blk_bind, blk_build},
+	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build},
 };
+/* clang-format on */
 const unsigned mon_nkinds = sizeof(mon_kinds) / sizeof(mon_kinds[0]);

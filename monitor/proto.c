@@ -19,7 +19,7 @@ static int check(struct mon_proc *p, const struct mon_msg_rule *rules, unsigned 
 {
 	const struct mon_msg_rule *r = msg > 0 && (unsigned)msg < nrules ? &rules[msg] : NULL;
 
-	if (!r || !r->name) {
+	if (!r || !r->name || !r->handle) {
 		snprintf(why, len, "sent a message of unknown kind %d", msg);
 		return -EPROTO;
 	}
@@ -46,9 +46,11 @@ static int check(struct mon_proc *p, const struct mon_msg_rule *rules, unsigned 
 	return 0;
 }
 
-int mon_proto_recv(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
-		   const struct mon_msg_rule *rules, unsigned nrules, ProtobufCMessage **out,
-		   int *msg)
+/* One message: 1 with *out and *msg, 0 when nothing is pending, -1 when p
+ * is done for now. */
+static int recv_one(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
+		    const struct mon_msg_rule *rules, unsigned nrules, ProtobufCMessage **out,
+		    int *msg)
 {
 	ProtobufCMessage *m = NULL;
 	struct ipc_fds fds;
@@ -81,6 +83,18 @@ int mon_proto_recv(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
 	}
 	*out = m;
 	return 1;
+}
+
+void mon_proto_serve(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
+		     const struct mon_msg_rule *rules, unsigned nrules, void *ctx)
+{
+	ProtobufCMessage *m;
+	int msg;
+
+	while (recv_one(p, desc, rules, nrules, &m, &msg) == 1) {
+		rules[msg].handle(ctx, m);
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
 }
 
 void mon_proto_asked(struct mon_proc *p)

@@ -20,16 +20,17 @@ struct mon_msg_rule {
 	unsigned states;  /* MON_IN(MON_PROC_STARTING) | ... */
 	unsigned max;	  /* times in the child's life; 0: no limit */
 	bool answer;	  /* only as the answer to one of our requests */
+	/* mon_answer_<op>: handles the envelope once it passed the checks */
+	void (*handle)(void *ctx, const ProtobufCMessage *env);
 };
 
-/* Receive one message from p and check it against rules (indexed by the
- * envelope's oneof case, nrules entries, at most MON_PROTO_MAX_MSG).
- * Returns 1 with *out (free with protobuf_c_message_free_unpacked) and
- * *msg its case; 0 when nothing is pending; -1 when p is done for now: it
- * hung up (mon_proc_hangup) or was cut off (mon_proc_hostile). */
-int mon_proto_recv(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
-		   const struct mon_msg_rule *rules, unsigned nrules, ProtobufCMessage **out,
-		   int *msg);
+/* Serve every message pending from p: each is checked against rules
+ * (indexed by the envelope's oneof case, nrules entries, at most
+ * MON_PROTO_MAX_MSG) and handed to its rule's handler with ctx. Stops when
+ * nothing is pending, or p hung up (mon_proc_hangup) or was cut off
+ * (mon_proc_hostile). */
+void mon_proto_serve(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
+		     const struct mon_msg_rule *rules, unsigned nrules, void *ctx);
 
 /* Note that we sent p a request it must answer (rule.answer). */
 void mon_proto_asked(struct mon_proc *p);

@@ -9,6 +9,7 @@
 #include "kinds.h"
 #include "log.h"
 #include "proto.h"
+#include "util.h"
 
 /* ---- requests ---- */
 
@@ -83,33 +84,22 @@ int mon_dev_send_stats(struct mon_device *d)
 
 /* ---- what a device may send, and when ---- */
 
-#define STARTING MON_IN(MON_PROC_STARTING)
-#define READY	 MON_IN(MON_PROC_READY)
-
-static const struct mon_msg_rule dev_rules[] = {
-    /* sandboxed and serving: once, before anything else */
-    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false},
-    /* counters: only as the answer to our StatsRequest */
-    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS] = {"STATS", READY, 0, true},
-    /* could not start: once, instead of READY */
-    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR] = {"START_ERROR", STARTING, 1, false},
-};
-_Static_assert(sizeof(dev_rules) / sizeof(dev_rules[0]) <= MON_PROTO_MAX_MSG, "rules");
-
-static void mon_answer_ready(struct mon_device *d, const Moat__Dev__ReadyEvent *r)
+/* READY: sandboxed and serving. Checked against /proc. */
+static void mon_answer_ready(void *ctx, const ProtobufCMessage *m)
 {
-	const Moat__Sandbox__SandboxReport *s = r->sandbox;
-	struct mon_claim claim = {.present = s != NULL};
+	struct mon_device *d = ctx;
+	struct mon_claim claim;
 
-	if (s)
-		claim = (struct mon_claim){true,	 s->caps_all_zero, s->no_new_privs,
-					   s->uid,	 s->seccomp_mode,  s->policy_syscalls,
-					   s->namespaces};
+	mon_claim_from(((const Moat__Dev__DeviceToMonitor *)m)->ready->sandbox, &claim);
 	mon_proc_check_ready(&d->proc, &claim, NULL);
 }
 
-static void mon_answer_start_error(struct mon_device *d, const Moat__Dev__StartError *e)
+/* START_ERROR: it could not start; kept, made safe, for the caller. */
+static void mon_answer_start_error(void *ctx, const ProtobufCMessage *m)
 {
+	struct mon_device *d = ctx;
+	const Moat__Dev__StartError *e = ((const Moat__Dev__DeviceToMonitor *)m)->start_error;
+
 	d->proc.state = MON_PROC_ENDING;
 	d->proc.expected_end = true;
 	mon_untrusted_line(e->message, d->start_error, sizeof(d->start_error));
@@ -118,8 +108,11 @@ static void mon_answer_start_error(struct mon_device *d, const Moat__Dev__StartE
 	d->start_user_error = e->user_error;
 }
 
-static void mon_answer_stats(struct mon_device *d, const Moat__Dev__StatsResponse *st)
+/* STATS: its counters, the names checked, into the audit trail. */
+static void mon_answer_stats(void *ctx, const ProtobufCMessage *m)
 {
+	struct mon_device *d = ctx;
+	const Moat__Dev__StatsResponse *st = ((const Moat__Dev__DeviceToMonitor *)m)->stats;
 	char extra[1024];
 
 	mon_counters_format(st, extra, sizeof(extra));
@@ -128,27 +121,22 @@ static void mon_answer_stats(struct mon_device *d, const Moat__Dev__StatsRespons
 		       extra);
 }
 
+#define STARTING MON_IN(MON_PROC_STARTING)
+#define READY	 MON_IN(MON_PROC_READY)
+
+static const struct mon_msg_rule dev_rules[] = {
+    /* once, before anything else */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false, mon_answer_ready},
+    /* only as the answer to our StatsRequest */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS] = {"STATS", READY, 0, true, mon_answer_stats},
+    /* once, instead of READY */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR] = {"START_ERROR", STARTING, 1, false,
+						       mon_answer_start_error},
+};
+_Static_assert(ARRAY_SIZE(dev_rules) <= MON_PROTO_MAX_MSG, "envelope cases");
+
 void mon_dev_dispatch(struct mon_device *d)
 {
-	ProtobufCMessage *m;
-	int msg;
-
-	while (mon_proto_recv(&d->proc, &moat__dev__device_to_monitor__descriptor, dev_rules,
-			      sizeof(dev_rules) / sizeof(dev_rules[0]), &m, &msg) == 1) {
-		Moat__Dev__DeviceToMonitor *env = (Moat__Dev__DeviceToMonitor *)m;
-		switch (env->msg_case) {
-		case MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY:
-			mon_answer_ready(d, env->ready);
-			break;
-		case MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS:
-			mon_answer_stats(d, env->stats);
-			break;
-		case MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR:
-			mon_answer_start_error(d, env->start_error);
-			break;
-		default: /* mon_proto_recv let through only what the table names */
-			break;
-		}
-		protobuf_c_message_free_unpacked(m, NULL);
-	}
+	mon_proto_serve(&d->proc, &moat__dev__device_to_monitor__descriptor, dev_rules,
+			ARRAY_SIZE(dev_rules), d);
 }

@@ -10,6 +10,7 @@
 #include "devmsg.h"
 #include "log.h"
 #include "proto.h"
+#include "util.h"
 #include "vcpu.pb-c.h"
 
 /* ---- requests ---- */
@@ -125,36 +126,25 @@ void mon_vcpu_send_detach(struct mon_vm *vm, const char *name)
 
 /* ---- what moat-vcpu may send, and when ---- */
 
-#define STARTING MON_IN(MON_PROC_STARTING)
-#define READY	 MON_IN(MON_PROC_READY)
-
-static const struct mon_msg_rule vcpu_rules[] = {
-    /* sandboxed, the guest loaded: once, before anything else */
-    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false},
-    /* the VM ended: once, while it ran */
-    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT] = {"EXIT", READY, 1, false},
-    /* the kernel or initrd is unusable: once, instead of READY */
-    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT] = {"BAD_INPUT", STARTING, 1, false},
-};
-_Static_assert(sizeof(vcpu_rules) / sizeof(vcpu_rules[0]) <= MON_PROTO_MAX_MSG, "rules");
-
-static void mon_answer_ready(struct mon_vm *vm, const Moat__Vcpu__ReadyEvent *r)
+/* READY: sandboxed, the guest loaded. Checked against /proc. */
+static void mon_answer_ready(void *ctx, const ProtobufCMessage *m)
 {
-	const Moat__Sandbox__SandboxReport *s = r->sandbox;
-	struct mon_claim claim = {.present = s != NULL};
+	struct mon_vm *vm = ctx;
+	const Moat__Vcpu__ReadyEvent *r = ((const Moat__Vcpu__VcpuToMonitor *)m)->ready;
 	char fmt[40], extra[64];
+	struct mon_claim claim;
 
-	if (s)
-		claim = (struct mon_claim){true,	 s->caps_all_zero, s->no_new_privs,
-					   s->uid,	 s->seccomp_mode,  s->policy_syscalls,
-					   s->namespaces};
+	mon_claim_from(r->sandbox, &claim);
 	mon_untrusted_line(r->kernel_format, fmt, sizeof(fmt));
 	snprintf(extra, sizeof(extra), "kernel=\"%s\"", fmt);
 	mon_proc_check_ready(&vm->vcpu, &claim, extra);
 }
 
-static void mon_answer_exit(struct mon_vm *vm, const Moat__Vcpu__ExitEvent *e)
+/* EXIT: the VM ended; the verdict checks it against the real end. */
+static void mon_answer_exit(void *ctx, const ProtobufCMessage *m)
 {
+	struct mon_vm *vm = ctx;
+	const Moat__Vcpu__ExitEvent *e = ((const Moat__Vcpu__VcpuToMonitor *)m)->exit;
 	char dump[4096];
 
 	vm->vcpu.state = MON_PROC_ENDING;
@@ -169,8 +159,11 @@ static void mon_answer_exit(struct mon_vm *vm, const Moat__Vcpu__ExitEvent *e)
 		       vm->exit_detail);
 }
 
-static void mon_answer_bad_input(struct mon_vm *vm, const Moat__Vcpu__BadInputEvent *b)
+/* BAD_INPUT: the kernel or initrd cannot boot; moat run exits 2. */
+static void mon_answer_bad_input(void *ctx, const ProtobufCMessage *m)
 {
+	struct mon_vm *vm = ctx;
+	const Moat__Vcpu__BadInputEvent *b = ((const Moat__Vcpu__VcpuToMonitor *)m)->bad_input;
 	char line[256];
 
 	vm->vcpu.state = MON_PROC_ENDING;
@@ -180,27 +173,22 @@ static void mon_answer_bad_input(struct mon_vm *vm, const Moat__Vcpu__BadInputEv
 	vm->bad_input = strdup(line);
 }
 
+#define STARTING MON_IN(MON_PROC_STARTING)
+#define READY	 MON_IN(MON_PROC_READY)
+
+static const struct mon_msg_rule vcpu_rules[] = {
+    /* once, before anything else */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false, mon_answer_ready},
+    /* once, while the VM ran */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT] = {"EXIT", READY, 1, false, mon_answer_exit},
+    /* once, instead of READY */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT] = {"BAD_INPUT", STARTING, 1, false,
+						    mon_answer_bad_input},
+};
+_Static_assert(ARRAY_SIZE(vcpu_rules) <= MON_PROTO_MAX_MSG, "envelope cases");
+
 void mon_vcpu_dispatch(struct mon_vm *vm)
 {
-	ProtobufCMessage *m;
-	int msg;
-
-	while (mon_proto_recv(&vm->vcpu, &moat__vcpu__vcpu_to_monitor__descriptor, vcpu_rules,
-			      sizeof(vcpu_rules) / sizeof(vcpu_rules[0]), &m, &msg) == 1) {
-		Moat__Vcpu__VcpuToMonitor *env = (Moat__Vcpu__VcpuToMonitor *)m;
-		switch (env->msg_case) {
-		case MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY:
-			mon_answer_ready(vm, env->ready);
-			break;
-		case MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT:
-			mon_answer_exit(vm, env->exit);
-			break;
-		case MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT:
-			mon_answer_bad_input(vm, env->bad_input);
-			break;
-		default: /* mon_proto_recv let through only what the table names */
-			break;
-		}
-		protobuf_c_message_free_unpacked(m, NULL);
-	}
+	mon_proto_serve(&vm->vcpu, &moat__vcpu__vcpu_to_monitor__descriptor, vcpu_rules,
+			ARRAY_SIZE(vcpu_rules), vm);
 }

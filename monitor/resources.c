@@ -14,6 +14,7 @@
 #include "log.h"
 #include "slirp_cfg.h"
 #include "tap.h"
+#include "testhooks.h"
 #include "util.h"
 
 uint64_t mon_host_mem_bytes(void)
@@ -166,7 +167,8 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 {
 	int rc;
 
-	r->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	r->kvm_fd = open(mon_test_hooks.kvm_path ? mon_test_hooks.kvm_path : "/dev/kvm",
+			 O_RDWR | O_CLOEXEC);
 	if (r->kvm_fd < 0) {
 		snprintf(err, errlen, "cannot open /dev/kvm: %s%s", strerror(errno),
 			 errno == EACCES ? " (are you in the kvm group?)"

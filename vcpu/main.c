@@ -9,20 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "channel.h"
 #include "guest_layout.h"
+#include "child.h"
 #include "loader.h"
 #include "loop.h"
 #include "log.h"
-#include "pol.h"
-#include "pol_report_proto.h"
 #include "util.h"
 #include "vcpu.pb-c.h"
 #include "virtio_pci_layout.h"
 #include "vm.h"
-
-#define CONTROL_FD       3
-#define START_TIMEOUT_MS 30000
 
 struct remote_config {
 	char name[16];
@@ -139,17 +134,12 @@ static int receive_start(struct vcpu_config *c)
 {
 	ProtobufCMessage *m = NULL;
 	struct ipc_fds fds;
-	int rc = ipc_recv_wait(CONTROL_FD, &moat__vcpu__monitor_to_vcpu__descriptor, &m, &fds,
-			       START_TIMEOUT_MS);
+	int rc = child_recv_start(&moat__vcpu__monitor_to_vcpu__descriptor,
+				  MOAT__VCPU__MONITOR_TO_VCPU__MSG_START, &m, &fds);
 
 	if (rc < 0)
-		return log_error_errno(rc, "No start request from the monitor: %m");
-	Moat__Vcpu__MonitorToVcpu *env = (Moat__Vcpu__MonitorToVcpu *)m;
-	if (env->msg_case != MOAT__VCPU__MONITOR_TO_VCPU__MSG_START)
-		rc = log_error_errno(EPROTO, "Expected a start request, got message %d",
-				     env->msg_case);
-	else
-		rc = take_start(env->start, &fds, c);
+		return rc;
+	rc = take_start(((Moat__Vcpu__MonitorToVcpu *)m)->start, &fds, c);
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return rc;
@@ -157,17 +147,15 @@ static int receive_start(struct vcpu_config *c)
 
 static int send_to_monitor(Moat__Vcpu__VcpuToMonitor *env)
 {
-	return ipc_send(CONTROL_FD, &env->base, NULL, 0);
+	return child_send(&env->base);
 }
 
-static int send_ready(const struct pol_report *rep, const char *format)
+static int send_ready(Moat__Sandbox__SandboxReport *sr, const char *format)
 {
-	Moat__Sandbox__SandboxReport sr;
 	Moat__Vcpu__ReadyEvent ready = MOAT__VCPU__READY_EVENT__INIT;
 	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
 
-	pol_report_to_proto(rep, &sr);
-	ready.sandbox = &sr;
+	ready.sandbox = sr;
 	ready.kernel_format = (char *)format;
 	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;
 	env.ready = &ready;
@@ -258,6 +246,7 @@ int main(int argc, char **argv)
 {
 	struct vcpu_config c = {0};
 	struct pol_report rep = {0};
+	Moat__Sandbox__SandboxReport sr;
 	struct boot_input in;
 	char why[256] = "";
 	const char *format = NULL;
@@ -268,9 +257,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (c.debug)
 		log_set_level(LOG_LVL_DEBUG);
-	rc = pol_sandbox_enter("vcpu", &rep);
-	if (rc < 0)
-		return log_error_errno(rc, "Failed to enter the sandbox: %m"), 1;
+	if (child_enter_sandbox("vcpu", NULL, &rep, &sr) < 0)
+		return 1;
 
 	struct vm *vm = &the_vm;
 	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 ||
@@ -295,9 +283,9 @@ int main(int argc, char **argv)
 	close(c.kernel_fd);
 	if (c.initrd_fd >= 0)
 		close(c.initrd_fd);
-	if (send_ready(&rep, format) < 0 || vm_start(vm) < 0)
+	if (send_ready(&sr, format) < 0 || vm_start(vm) < 0)
 		return 1;
-	rc = vcpu_main_loop(vm, CONTROL_FD, c.serial_in);
+	rc = vcpu_main_loop(vm, c.serial_in);
 	if (atomic_load(&vm->ended))
 		send_exit(&vm->exit);
 	/* exit_group ends the vCPU threads wherever they are. */
