@@ -1,0 +1,99 @@
+/* What the monitor makes of a child's /proc state (monitor/procstat.c):
+ * our own process, read for real (unconfined, in our namespaces), and
+ * every way a state can fall short of the sandbox, each named. */
+#include <string.h>
+#include <unistd.h>
+
+#include "procstat.h"
+#include "tap.h"
+
+#define UID 1056964700u
+
+/* A state as a confined child shows it. */
+static struct mon_procstat confined(void)
+{
+	struct mon_procstat st = {
+	    .uid = {UID, UID, UID, UID},
+	    .gid = {UID, UID, UID, UID},
+	    .no_new_privs = 1,
+	    .seccomp = 2,
+	    .namespaces = "user,mnt,pid,net,ipc,uts,cgroup",
+	};
+	return st;
+}
+
+static int test_self(void)
+{
+	struct mon_procstat st;
+	char why[128];
+
+	CHECK(mon_procstat_status(getpid(), &st) == 0);
+	CHECK(mon_procstat_namespaces(getpid(), &st) == 0);
+	CHECK(st.uid[0] == getuid() && st.gid[0] == getgid());
+	CHECK(st.seccomp == 0);
+	CHECK(st.namespaces[0] == 0 && st.shares_net); /* all of them ours */
+	CHECK(!mon_procstat_confined(&st, getuid(), getgid(), false, why, sizeof(why)));
+	CHECK(mon_procstat_status(0, &st) < 0);
+	return 0;
+}
+
+static int test_confined(void)
+{
+	struct mon_procstat st = confined();
+	char why[128];
+
+	CHECK(mon_procstat_confined(&st, UID, UID, false, why, sizeof(why)));
+	strcpy(st.namespaces, "user,mnt,pid,ipc,uts,cgroup");
+	st.shares_net = true;
+	CHECK(mon_procstat_confined(&st, UID, UID, true, why, sizeof(why))); /* slirp */
+	return 0;
+}
+
+static int refused(struct mon_procstat st, bool host_net, const char *reason)
+{
+	char why[128] = "";
+
+	CHECK(!mon_procstat_confined(&st, UID, UID, host_net, why, sizeof(why)));
+	CHECK(strstr(why, reason) != NULL);
+	return 0;
+}
+
+static int test_shortfalls(void)
+{
+	struct mon_procstat st;
+
+	st = confined(), st.uid[2] = 0; /* a saved uid of root */
+	CHECK(refused(st, false, "runs as uid") == 0);
+	st = confined(), st.gid[3] = 0;
+	CHECK(refused(st, false, "runs as uid") == 0);
+	st = confined(), st.cap_bnd = 1ull << 21; /* CAP_SYS_ADMIN left in the bounding set */
+	CHECK(refused(st, false, "holds capabilities") == 0);
+	st = confined(), st.cap_amb = 1;
+	CHECK(refused(st, false, "holds capabilities") == 0);
+	st = confined(), st.no_new_privs = 0;
+	CHECK(refused(st, false, "no_new_privs 0") == 0);
+	st = confined(), st.seccomp = 1; /* strict mode is not our filter */
+	CHECK(refused(st, false, "seccomp mode 1") == 0);
+	st = confined(), st.seccomp = -1; /* the line was missing */
+	CHECK(refused(st, false, "seccomp mode -1") == 0);
+	st = confined(), strcpy(st.namespaces, "user,mnt,net,ipc,uts");
+	CHECK(refused(st, false, "pid namespace") == 0);
+	/* "user" must be a whole name, not part of another */
+	st = confined(), strcpy(st.namespaces, "xuser,mnt,pid,net,ipc,uts");
+	CHECK(refused(st, false, "user namespace") == 0);
+	st = confined(), st.shares_net = true;
+	CHECK(refused(st, false, "shares the monitor's network namespace") == 0);
+	st = confined(); /* slirp must stay in the host's */
+	CHECK(refused(st, true, "left the host's network namespace") == 0);
+	return 0;
+}
+
+int main(void)
+{
+	static const struct test_case tests[] = {
+	    TEST(test_self),
+	    TEST(test_confined),
+	    TEST(test_shortfalls),
+	};
+	return RUN_TESTS(tests);
+}
