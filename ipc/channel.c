@@ -77,9 +77,12 @@ int ipc_send(int sock, const ProtobufCMessage *msg, const int *fds, unsigned nfd
 	}
 }
 
-/* Collect SCM_RIGHTS descriptors; any other control message, or more than
- * IPC_MAX_FDS descriptors (MSG_CTRUNC), makes the datagram invalid. */
-static int collect_fds(struct msghdr *mh, struct ipc_fds *fds)
+/* The most descriptors one message can carry (the kernel's SCM_MAX_FD). */
+#define IPC_KERNEL_MAX_FDS 253
+
+/* Hand every SCM_RIGHTS descriptor of mh to take(); true when the datagram
+ * carried anything else, or lost descriptors (MSG_CTRUNC). */
+static bool each_fd(struct msghdr *mh, void (*take)(int fd, void *ctx), void *ctx)
 {
 	bool bad = (mh->msg_flags & MSG_CTRUNC) != 0;
 
@@ -89,38 +92,31 @@ static int collect_fds(struct msghdr *mh, struct ipc_fds *fds)
 			continue;
 		}
 		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		int *in = (int *)CMSG_DATA(c);
 		for (size_t i = 0; i < n; i++) {
 			int fd;
-			memcpy(&fd, in + i, sizeof(fd));
-			if (fds->n < IPC_MAX_FDS)
-				fds->fd[fds->n++] = fd;
-			else {
-				close(fd);
-				bad = true;
-			}
+			memcpy(&fd, (char *)CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			take(fd, ctx);
 		}
 	}
-	return bad ? -EBADMSG : 0;
+	return bad;
 }
 
-int ipc_recv(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
-	     struct ipc_fds *fds)
+/* One datagram into buf (IPC_MAX_MSG + 1 bytes), its descriptors (all of
+ * them, whatever else is wrong) to take(). Returns its length (0 with no
+ * descriptor: the peer hung up), -EMSGSIZE when it was too long, or
+ * -errno (-EAGAIN); *bad when it carried foreign control data or lost
+ * descriptors. */
+static ssize_t recv_datagram(int sock, uint8_t *buf, void (*take)(int fd, void *ctx), void *ctx,
+			     bool *bad)
 {
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int) * IPC_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(int) * IPC_KERNEL_MAX_FDS)];
 	} ctl;
-	_cleanup_free_ uint8_t *buf = malloc(IPC_MAX_MSG + 1);
 	struct iovec iov = {.iov_base = buf, .iov_len = IPC_MAX_MSG + 1};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	ssize_t n;
-	int r;
 
-	fds->n = 0;
-	*out = NULL;
-	if (!buf)
-		return -ENOMEM;
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
 	do
@@ -128,19 +124,86 @@ int ipc_recv(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage 
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	r = collect_fds(&mh, fds);
-	if (n == 0 && fds->n == 0)
-		return -EPIPE;
-	if (r == 0 && ((mh.msg_flags & MSG_TRUNC) || n > IPC_MAX_MSG))
-		r = -EMSGSIZE;
-	if (r == 0) {
-		*out = protobuf_c_message_unpack(desc, NULL, n, buf);
-		if (!*out)
-			r = -EBADMSG;
+	*bad = each_fd(&mh, take, ctx);
+	return (mh.msg_flags & MSG_TRUNC) || n > IPC_MAX_MSG ? -EMSGSIZE : n;
+}
+
+static void take_into(int fd, void *ctx)
+{
+	struct ipc_fds *fds = ctx;
+
+	if (fds->n < IPC_MAX_FDS)
+		fds->fd[fds->n++] = fd;
+	else {
+		close(fd); /* more than a message of ours carries */
+		fds->overflow = true;
 	}
-	if (r < 0)
+}
+
+int ipc_recv(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+	     struct ipc_fds *fds)
+{
+	_cleanup_free_ uint8_t *buf = malloc(IPC_MAX_MSG + 1);
+	bool bad = false;
+	ssize_t n;
+
+	fds->n = 0;
+	fds->overflow = false;
+	*out = NULL;
+	if (!buf)
+		return -ENOMEM;
+	n = recv_datagram(sock, buf, take_into, fds, &bad);
+	if (n == 0 && fds->n == 0 && !fds->overflow && !bad)
+		return -EPIPE;
+	if (n >= 0 && (bad || fds->overflow))
+		n = -EBADMSG;
+	if (n < 0) {
 		ipc_fds_close(fds);
-	return r;
+		return (int)n;
+	}
+	*out = protobuf_c_message_unpack(desc, NULL, (size_t)n, buf);
+	if (!*out) {
+		ipc_fds_close(fds);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+struct discard_ctx {
+	void (*discard)(int fd);
+	unsigned n;
+};
+
+static void take_discard(int fd, void *ctx)
+{
+	struct discard_ctx *d = ctx;
+
+	d->discard(fd);
+	d->n++;
+}
+
+int ipc_recv_nofds(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+		   unsigned *nfds, void (*discard)(int fd))
+{
+	_cleanup_free_ uint8_t *buf = malloc(IPC_MAX_MSG + 1);
+	struct discard_ctx d = {.discard = discard};
+	bool bad = false;
+	ssize_t n;
+
+	*out = NULL;
+	*nfds = 0;
+	if (!buf)
+		return -ENOMEM;
+	n = recv_datagram(sock, buf, take_discard, &d, &bad);
+	*nfds = d.n;
+	if (n == 0 && d.n == 0 && !bad)
+		return -EPIPE;
+	if (n < 0)
+		return (int)n;
+	if (bad)
+		return -EBADMSG;
+	*out = protobuf_c_message_unpack(desc, NULL, (size_t)n, buf);
+	return *out ? 0 : -EBADMSG;
 }
 
 int ipc_recv_wait(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,

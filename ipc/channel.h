@@ -5,6 +5,7 @@
 #pragma once
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define IPC_MAX_MSG (64 * 1024)
@@ -13,6 +14,7 @@
 struct ipc_fds {
 	int fd[IPC_MAX_FDS];
 	unsigned n;
+	bool overflow; /* more came than IPC_MAX_FDS: the message is refused */
 };
 
 /* Both ends of a fresh CLOEXEC, non-blocking SOCK_SEQPACKET socketpair. */
@@ -28,6 +30,16 @@ int ipc_send(int sock, const ProtobufCMessage *msg, const int *fds, unsigned nfd
  * nothing is pending, -EPIPE when the peer hung up, -EBADMSG on garbage. */
 int ipc_recv(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
 	     struct ipc_fds *fds);
+
+/* As ipc_recv, for a peer that has no reason to send a descriptor (every
+ * child, seen from the monitor). The control buffer holds the kernel's
+ * maximum (SCM_MAX_FD), so the kernel itself discards none of what came:
+ * its last close, which can block for a socket with SO_LINGER, would
+ * happen in our thread. Each descriptor that came anyway is handed to
+ * discard() instead of being closed here, and counted in *nfds (the message
+ * is still returned: the caller decides what a descriptor means). */
+int ipc_recv_nofds(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,
+		   unsigned *nfds, void (*discard)(int fd));
 
 /* As ipc_recv, but waits up to timeout_ms (-1: forever). */
 int ipc_recv_wait(int sock, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **out,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "fdsink.h"
 
 static const char *const state_names[] = {
     [MON_PROC_STARTING] = "before READY",
@@ -53,14 +54,14 @@ static int recv_one(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
 		    int *msg)
 {
 	ProtobufCMessage *m = NULL;
-	struct ipc_fds fds;
-	unsigned nfds;
+	unsigned nfds = 0;
 	char why[128];
 	int rc;
 
 	if (p->ctl < 0)
 		return -1;
-	rc = ipc_recv(p->ctl, desc, &m, &fds);
+	/* Descriptors go to the sink unclosed: see fdsink.h. */
+	rc = ipc_recv_nofds(p->ctl, desc, &m, &nfds, mon_fdsink_put);
 	if (rc == -EAGAIN)
 		return 0;
 	if (rc == -EPIPE) {
@@ -68,13 +69,11 @@ static int recv_one(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
 		return -1;
 	}
 	if (rc < 0) {
-		snprintf(why, sizeof(why), "sent an unreadable control message (%s)",
-			 strerror(-rc));
+		snprintf(why, sizeof(why), "sent an unreadable control message (%s%s)",
+			 strerror(-rc), nfds ? ", with descriptors" : "");
 		mon_proc_hostile(p, why);
 		return -1;
 	}
-	nfds = fds.n; /* counted before they are closed */
-	ipc_fds_close(&fds);
 	*msg = ipc_envelope_case(m);
 	if (check(p, rules, nrules, *msg, nfds, why, sizeof(why)) < 0) {
 		protobuf_c_message_free_unpacked(m, NULL);

@@ -21,6 +21,7 @@ chmod 755 "$T" # the children run as an unprivileged uid and read their mode
 mkdir -m 755 "$T/bin"
 cp "$STAND_IN" "$T/bin/moat-vcpu"
 cp "$STAND_IN" "$T/bin/moat-smc"
+cp "$STAND_IN" "$T/bin/moat-net"
 head -c 64 /dev/zero | tr '\0' 'k' >"$T/osk"
 KERNEL=$STAND_IN # any regular file: the stand-in vCPU loads nothing
 
@@ -61,7 +62,7 @@ audit_clean() {
 }
 
 # No stand-in is left running.
-no_children() { ! pgrep -f "^moat-(vcpu|smc)" >/dev/null; }
+no_children() { ! pgrep -f "^moat-(vcpu|smc|net)" >/dev/null; }
 
 # CPU time (ticks) the monitor used over one second.
 idle_ticks() {
@@ -187,6 +188,41 @@ check "smc escapes: the start fails with exit 1 (got $st)" [ "$st" = 1 ]
 check "smc escapes: nothing raw reaches the terminal" \
 	bash -c "! grep -qa \$'\\x1b\\|\\x07' '$T/smc-escapes.err' && grep -q 'did not start: x\\\\x0a2026' '$T/smc-escapes.err'"
 check "smc escapes: the audit trail is clean" audit_clean "$T/smc-escapes.audit" "$mon"
+
+# ---- descriptors that would block the monitor's close --------------------------
+# A peer on loopback that accepts and never reads, so a socket to it with
+# full buffers and SO_LINGER waits in its last close.
+python3 -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+print(s.getsockname()[1], flush=True)
+kept = []
+while True: kept.append(s.accept()[0])' >"$T/port" &
+peer=$!
+wait_for "$T/port" "[0-9]" 5
+echo "linger $(cat "$T/port")" >"$T/bin/moat-net.mode"
+echo good >"$T/bin/moat-vcpu.mode"
+"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M --net user \
+	--audit "$T/linger.audit" >"$T/linger.out" 2>"$T/linger.err" </dev/null &
+mon=$!
+if wait_for "$T/linger.audit" "child-hostile child=net0" 10; then
+	ok "linger: a device sending 200 lingering sockets is cut off"
+	grep -a child-hostile "$T/linger.audit" | diag
+	check "linger: the reason names the descriptors" \
+		grep -q 'reason="sent 200 descriptors with STATS"' "$T/linger.audit"
+	sleep 0.5 # the monitor's copies are the last ones now
+	t0=$(date +%s%N)
+	kill -TERM "$mon"
+	finish_within 5
+	t=$((($(date +%s%N) - t0) / 1000000))
+	check "linger: SIGTERM still ends the VM in ${t} ms, exit 0 (got $st)" [ "$st" = 0 ] && [ "$t" -lt 1000 ]
+else
+	not_ok "linger: a device sending 200 lingering sockets is cut off"
+	diag <"$T/linger.err"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$peer" 2>/dev/null
+wait "$peer" 2>/dev/null
 
 check "no stand-in is left running" no_children
 finish

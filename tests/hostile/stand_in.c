@@ -17,14 +17,22 @@
  *   hangup          READY, then close the channel and stay alive
  *   lie             sandboxed, but claim a different policy size
  *   unconfined      no sandbox at all, while claiming a full one
+ *   linger PORT     a TCP socket to 127.0.0.1:PORT with its buffers full
+ *                   and a linger of an hour (made before the sandbox, so
+ *                   whatever the policy), sent to the monitor 200 times
+ *                   over in one message after READY: its last close would
+ *                   block for the hour
  *
  * After misbehaving it waits to be killed. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,6 +42,7 @@
 #include "vcpu.pb-c.h"
 
 static char mode[32];
+static int mode_arg;
 static bool is_vcpu;
 
 /* Forged audit lines and terminal escapes, for every string field. */
@@ -51,7 +60,7 @@ static void read_mode(const char *argv0)
 	*strrchr(exe, '/') = 0;
 	snprintf(path, sizeof(path), "%s/%s.mode", exe, argv0);
 	f = fopen(path, "r");
-	if (!f || fscanf(f, "%31s", mode) != 1)
+	if (!f || fscanf(f, "%31s %d", mode, &mode_arg) < 1)
 		exit(91);
 	fclose(f);
 }
@@ -176,6 +185,60 @@ static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 		_exit(1);
 }
 
+/* A socket whose last close waits: connected to a peer that never reads,
+ * both buffers full, SO_LINGER an hour. */
+static int lingering_socket(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons(port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct linger l = {.l_onoff = 1, .l_linger = 3600};
+	static char junk[65536];
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror("stand-in: lingering socket");
+		exit(92);
+	}
+	fcntl(s, F_SETFL, O_NONBLOCK);
+	while (write(s, junk, sizeof(junk)) > 0)
+		;
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	return s;
+}
+
+static int lingering = -1;
+
+/* By hand: more descriptors than ipc_send() would ever carry. */
+static void send_lingering(void)
+{
+	Moat__Dev__StatsResponse st = MOAT__DEV__STATS_RESPONSE__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(200 * sizeof(int))];
+	} ctl = {0};
+	uint8_t msg[64];
+	struct iovec iov = {.iov_base = msg};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
+			    .msg_controllen = sizeof(ctl.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS;
+	env.stats = &st;
+	iov.iov_len = protobuf_c_message_pack(&env.base, msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(200 * sizeof(int));
+	for (unsigned i = 0; i < 200; i++)
+		memcpy(CMSG_DATA(c) + i * sizeof(int), &lingering, sizeof(int));
+	if (sendmsg(CHILD_CONTROL_FD, &mh, MSG_NOSIGNAL) < 0)
+		exit(93);
+	close(lingering); /* the monitor's copies are the last */
+}
+
 static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 {
 	if (is("escapes")) {
@@ -192,6 +255,8 @@ static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 		dev_ready(sr);
 	for (int i = 0; is("stats-flood") && i < 100000; i++)
 		dev_stats(false);
+	if (is("linger"))
+		send_lingering();
 }
 
 int main(int argc, char **argv)
@@ -200,6 +265,8 @@ int main(int argc, char **argv)
 	struct ipc_fds fds;
 	struct pol_report rep = {0};
 	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
+
+	const char *policy = strcmp(argv[0], "moat-net") == 0 ? "net-user" : "smc";
 
 	is_vcpu = strcmp(argv[0], "moat-vcpu") == 0;
 	read_mode(argv[0]);
@@ -211,13 +278,15 @@ int main(int argc, char **argv)
 		return 1;
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(start, NULL);
+	if (is("linger"))
+		lingering = lingering_socket(mode_arg);
 	if (is("unconfined")) {
 		/* claim what a confined child would */
 		sr.caps_all_zero = sr.no_new_privs = true;
 		sr.seccomp_mode = 2;
 		sr.policy_syscalls = 51;
 		sr.namespaces = "user,mnt,pid,net,ipc,uts,cgroup";
-	} else if (child_enter_sandbox(is_vcpu ? "vcpu" : "smc", NULL, &rep, &sr) < 0) {
+	} else if (child_enter_sandbox(is_vcpu ? "vcpu" : policy, NULL, &rep, &sr) < 0) {
 		return 1;
 	}
 	if (is("lie"))
