@@ -30,25 +30,20 @@ check "--disk without path" bad nopath "needs path=" --disk ro
 check "--disk with an unknown field" bad field "unknown field" --disk path="$T/img",cache=none
 check "--disk id used twice" bad twice "used twice" --disk path="$T/img",id=a --disk path="$T/odd",id=a
 
-"$MOAT" run --kernel "$TINY" --cmdline w --disk path="$T/img",serial=host-disk-1 \
-	--audit "$T/audit" --serial "file:$T/console" >"$T/out" 2>"$T/err" </dev/null &
-mon=$!
-if wait_for "$T/console" "TINY: waiting" 30; then
+blk="" # check_child sets it
+if vm_up vm "TINY: waiting" 30 \
+	"$MOAT" run --kernel "$TINY" --cmdline w --disk path="$T/img",serial=host-disk-1; then
 	ok "a VM with a disk is up"
-	blk=$(child_pid "$mon" moat-blk)
-	check "moat-blk runs under the monitor" [ -n "$blk" ]
-	[ -n "$blk" ] && check_sandboxed "$blk" moat-blk
-	n=$(sed -n 's/.*child-ready child=blk0 .*syscalls=\([0-9]*\).*/\1/p' "$T/audit")
-	check "moat-blk's policy size is in the audit trail (${n:-?} syscalls)" [ "${n:-0}" -gt 0 ]
+	check_child blk moat-blk blk0 "$T/vm.audit"
 	check "a second moat cannot use the same image" bad locked "in use by another process" --disk path="$T/img"
 	check "nor read-only" bad lockedro "in use by another process" --disk path="$T/img",ro
 	kill -KILL "$blk"
-	wait_for "$T/audit" "child-died child=blk0" 10
-	check "SIGKILL of moat-blk is recorded" grep -q "child-died child=blk0 kind=blk pid=$blk was killed by signal KILL" "$T/audit"
+	wait_for "$T/vm.audit" "child-died child=blk0" 10
+	check "SIGKILL of moat-blk is recorded" grep -q "child-died child=blk0 kind=blk pid=$blk was killed by signal KILL" "$T/vm.audit"
 	check "the VM keeps running without it" kill -0 "$mon"
 else
 	not_ok "a VM with a disk is up"
-	diag <"$T/err"
+	diag <"$T/vm.err"
 fi
 kill -TERM "$mon"
 wait "$mon"

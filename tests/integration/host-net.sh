@@ -52,16 +52,11 @@ kill "$busy"
 wait "$busy" 2>/dev/null
 
 # ---- user networking: sandbox, listeners, SIGKILL ---------------------------
-"$MOAT" run --kernel "$TINY" --cmdline w --net "user,hostfwd=tcp::$P1-:22,hostfwd=udp::$P2-:53" \
-	--audit "$T/audit" --serial "file:$T/console" >"$T/out" 2>"$T/err" </dev/null &
-mon=$!
-if wait_for "$T/console" "TINY: waiting" 30; then
+net="" # check_child sets it
+if vm_up user "TINY: waiting" 30 \
+	"$MOAT" run --kernel "$TINY" --cmdline w --net "user,hostfwd=tcp::$P1-:22,hostfwd=udp::$P2-:53"; then
 	ok "a VM with user networking is up"
-	net=$(child_pid "$mon" moat-net)
-	check "moat-net runs under the monitor" [ -n "$net" ]
-	[ -n "$net" ] && check_sandboxed "$net" moat-net/user host-net
-	n=$(sed -n 's/.*child-ready child=net0 kind=net .*syscalls=\([0-9]*\).*/\1/p' "$T/audit")
-	check "moat-net (user)'s policy size is in the audit trail (${n:-?} syscalls)" [ "${n:-0}" -gt 0 ]
+	check_child net moat-net net0 "$T/user.audit" host-net
 	ss -Hltnup >"$T/ss"
 	check "the TCP forward listens on 127.0.0.1:$P1, held by moat-net" \
 		grep -q "127.0.0.1:$P1 .*\"moat-net\",pid=$net" "$T/ss"
@@ -72,13 +67,13 @@ if wait_for "$T/console" "TINY: waiting" 30; then
 	sleep 0.5
 	check "a connection to the forward leaves moat-net running" kill -0 "$net"
 	kill -KILL "$net"
-	wait_for "$T/audit" "child-died child=net0" 10
-	check "SIGKILL of moat-net is recorded" grep -q "child-died child=net0 kind=net pid=$net was killed by signal KILL" "$T/audit"
+	wait_for "$T/user.audit" "child-died child=net0" 10
+	check "SIGKILL of moat-net is recorded" grep -q "child-died child=net0 kind=net pid=$net was killed by signal KILL" "$T/user.audit"
 	check "the VM keeps running without it" kill -0 "$mon"
 	check "its forward is closed with it" bash -c "! ss -Hltn | grep -q '127.0.0.1:$P1 '"
 else
 	not_ok "a VM with user networking is up"
-	diag <"$T/err"
+	diag <"$T/user.err"
 fi
 kill -TERM "$mon"
 wait "$mon"
@@ -88,10 +83,8 @@ check "SIGTERM ends it with exit 0 (got $?)" [ $? = 0 ]
 if ip netns add "$NS" 2>/dev/null; then
 	trap 'ip netns del "$NS" 2>/dev/null; rm -rf "$T_TMP"' EXIT
 	ip -n "$NS" tuntap add dev mtap0 mode tap && ip -n "$NS" link set mtap0 up
-	ip netns exec "$NS" "$MOAT" run --kernel "$TINY" --cmdline w --net tap=mtap0 \
-		--audit "$T/audit2" --serial "file:$T/console2" >"$T/out2" 2>"$T/err2" </dev/null &
-	mon=$!
-	if wait_for "$T/console2" "TINY: waiting" 30; then
+	if vm_up tap "TINY: waiting" 30 \
+		ip netns exec "$NS" "$MOAT" run --kernel "$TINY" --cmdline w --net tap=mtap0; then
 		ok "a VM on a tap is up"
 		net=$(pgrep -x moat-net | head -1)
 		check "moat-net (tap) runs" [ -n "$net" ]
@@ -101,19 +94,19 @@ if ip netns add "$NS" 2>/dev/null; then
 				[ "$(readlink /proc/$net/ns/net)" != "$(ip netns exec "$NS" readlink /proc/self/ns/net)" ]
 			check "moat-net (tap) holds the tap the monitor opened" \
 				bash -c "ls -l /proc/$net/fd | grep -q /dev/net/tun"
-			n=$(sed -n 's/.*child-ready child=net0 kind=net .*syscalls=\([0-9]*\).*/\1/p' "$T/audit2")
+			n=$(sed -n 's/.*child-ready child=net0 kind=net .*syscalls=\([0-9]*\).*/\1/p' "$T/tap.audit")
 			check "moat-net (tap)'s policy is the smaller one (${n:-?} syscalls)" [ "${n:-99}" -lt 40 ]
 			check "a second moat cannot take the same tap" \
 				bash -c "ip netns exec '$NS' timeout 30 '$MOAT' run --kernel '$TINY' --cmdline h --net tap=mtap0 </dev/null >/dev/null 2>'$T/busy.err'; [ \$? = 2 ] && grep -q 'cannot attach' '$T/busy.err'"
 		fi
 	else
 		not_ok "a VM on a tap is up"
-		diag <"$T/err2"
+		diag <"$T/tap.err"
 	fi
 	kill -TERM "$mon"
 	wait "$mon"
 	check "SIGTERM ends it with exit 0 (got $?)" [ $? = 0 ]
-	check "its counters are in the audit trail" grep -q "child-stats child=net0 .*tx_dropped_malformed=0 .*tap_rx_short=" "$T/audit2"
+	check "its counters are in the audit trail" grep -q "child-stats child=net0 .*tx_dropped_malformed=0 .*tap_rx_short=" "$T/tap.audit"
 	# a tap that belongs to another user, for a moat without CAP_NET_ADMIN
 	ip -n "$NS" tuntap add dev mtapp mode tap user 12345
 	kvm_gid=$(stat -c %g /dev/kvm)

@@ -14,10 +14,7 @@ T=$T_TMP
 OSK="hardwork-moat-test-osk-$(printf %041d 7)" # 64 bytes, made up
 printf '%s\n' "$OSK" >"$T/osk"
 
-"$MOAT" run --kernel "$TINY" --cmdline l --smc osk-file="$T/osk" --audit "$T/audit" \
-	--serial "file:$T/console" >"$T/out" 2>"$T/err" </dev/null &
-mon=$!
-if wait_for "$T/console" "TINY: smc present" 30; then
+if vm_up vm "TINY: smc present" 30 "$MOAT" run --kernel "$TINY" --cmdline l --smc osk-file="$T/osk"; then
 	ok "the guest finds the SMC (served by moat-smc)"
 	smc=$(child_pid "$mon" moat-smc)
 	vcpu=$(child_pid "$mon" moat-vcpu)
@@ -26,32 +23,32 @@ if wait_for "$T/console" "TINY: smc present" 30; then
 	check "moat-smc and moat-vcpu run as the same VM uid, not root" \
 		[ "$(status_field "$smc" Uid)" = "$(status_field "$vcpu" Uid)" ]
 	check "audit records moat-smc's sandbox and policy size" \
-		grep -Eq "child-ready child=smc0 kind=smc .*seccomp=2 syscalls=[0-9]+" "$T/audit"
+		grep -Eq "child-ready child=smc0 kind=smc .*seccomp=2 syscalls=[0-9]+" "$T/vm.audit"
 	check "the OSK is in no command line" \
 		bash -c "! cat /proc/$mon/cmdline /proc/$smc/cmdline /proc/$vcpu/cmdline | grep -qa hardwork"
 	kill -KILL "$smc"
-	if wait_for "$T/console" "TINY: smc absent" 30; then
+	if wait_for "$T/vm.log" "TINY: smc absent" 30; then
 		ok "after SIGKILL of moat-smc its ports read all ones"
 	else
 		not_ok "after SIGKILL of moat-smc its ports read all ones"
 	fi
 	check "the VM is still running" kill -0 "$mon"
 	check "moat-vcpu is still running" kill -0 "$vcpu"
-	wait_for "$T/audit" "child-died child=smc0" 10
+	wait_for "$T/vm.audit" "child-died child=smc0" 10
 	check "audit records the death and its signal" \
-		grep -q "child-died child=smc0 kind=smc pid=$smc was killed by signal KILL" "$T/audit"
-	check "the death is logged" grep -q "smc0 (moat-smc, pid $smc) was killed by signal KILL" "$T/err"
+		grep -q "child-died child=smc0 kind=smc pid=$smc was killed by signal KILL" "$T/vm.audit"
+	check "the death is logged" grep -q "smc0 (moat-smc, pid $smc) was killed by signal KILL" "$T/vm.err"
 else
 	not_ok "the guest finds the SMC (served by moat-smc)"
-	diag <"$T/err"
+	diag <"$T/vm.err"
 fi
 kill -TERM "$mon"
 wait "$mon"
 check "SIGTERM then ends the VM with exit 0 (got $?)" [ $? = 0 ]
 check "no child left" bash -c '! pgrep -x moat-smc && ! pgrep -x moat-vcpu'
-check "audit has the end of the VM" grep -q "vm-end status=0" "$T/audit"
+check "audit has the end of the VM" grep -q "vm-end status=0" "$T/vm.audit"
 check "the OSK is not in the audit trail or the logs" \
-	bash -c "! grep -qa hardwork '$T/audit' '$T/err' '$T/out'"
+	bash -c "! grep -qa hardwork '$T/vm.audit' '$T/vm.err' '$T/vm.out'"
 
 # Without --smc the ports are empty.
 timeout 30 "$MOAT" run --kernel "$TINY" --cmdline l --serial "file:$T/nosmc" </dev/null >/dev/null 2>&1 &

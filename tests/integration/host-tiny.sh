@@ -42,10 +42,7 @@ check "--serial none boots" run none 0 --kernel "$TINY" --cmdline h --serial non
 check "--cpus 4 --mem 5G boots" run big 0 --kernel "$TINY" --cmdline h --cpus 4 --mem 5G
 
 # A guest that waits: inspect the sandbox, then stop moat with SIGTERM.
-"$MOAT" run --kernel "$TINY" --cmdline w --serial "file:$T/wait.log" -v \
-	>"$T/wait.out" 2>"$T/wait.err" </dev/null &
-mon=$!
-if wait_for "$T/wait.log" "TINY: waiting" 30; then
+if vm_up wait "TINY: waiting" 30 "$MOAT" run --kernel "$TINY" --cmdline w -v; then
 	ok "waiting guest is up"
 	vcpu=$(child_pid "$mon" moat-vcpu)
 	check "moat-vcpu runs under the monitor" [ -n "$vcpu" ]

@@ -67,3 +67,49 @@ check_sandboxed() {
 
 # The pids of children named NAME under the process PARENT.
 child_pid() { pgrep -P "$1" -x "$2" | head -1; }
+
+# vm_up NAME PATTERN SECONDS COMMAND...: run COMMAND ("$MOAT" run ...,
+# perhaps behind a wrapper) in the background with its console in
+# $T/NAME.log, its audit trail in $T/NAME.audit, stdout and stderr in
+# $T/NAME.out and $T/NAME.err; the monitor's pid in $mon. Succeeds once
+# PATTERN is on the console; fails if it is not there within SECONDS.
+vm_up() {
+	local name=$1 pat=$2 secs=$3
+	shift 3
+	"$@" --audit "$T/$name.audit" --serial "file:$T/$name.log" \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	mon=$!
+	wait_for "$T/$name.log" "$pat" "$secs"
+}
+
+# check_child VAR PROCESS ID AUDIT [host-net]: the monitor $mon's child
+# PROCESS (moat-blk) runs, sandboxed (check_sandboxed), and AUDIT records
+# the size of its policy for child ID (blk0). Its pid goes to variable VAR
+# (empty if it was not found).
+check_child() {
+	local pid n
+	pid=$(child_pid "$mon" "$2")
+	printf -v "$1" '%s' "$pid"
+	check "$2 runs under the monitor" [ -n "$pid" ]
+	[ -n "$pid" ] && check_sandboxed "$pid" "$2" "${5:-}"
+	n=$(sed -n "s/.*child-ready child=$3 .*syscalls=\([0-9]*\).*/\1/p" "$4")
+	check "$2's policy size is in the audit trail (${n:-?} syscalls)" [ "${n:-0}" -gt 0 ]
+}
+
+# Tests that boot a Linux guest (tests/guest): BOOT_TIMEOUT seconds a boot.
+# run_guest NAME ACTION MOAT-RUN-ARGS...: "$MOAT" run to its end, output in
+# $T/NAME.out and .err; succeeds if moat exits 0 and the guest said its
+# ACTION went well, else shows the end of the output.
+run_guest() {
+	local name=$1 action=$2 st
+	shift 2
+	timeout "$BOOT_TIMEOUT" "$MOAT" run "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	st=$?
+	if [ $st != 0 ] || ! grep -q "MOAT-GUEST: result $action ok" "$T/$name.out"; then
+		echo "# $name: exit $st" >&2
+		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
+		return 1
+	fi
+}
+# marker NAME KEY: what the guest printed as "MOAT-GUEST: KEY value" in $T/NAME.out
+marker() { sed -n "s/^MOAT-GUEST: $2 //p" "$T/$1.out" | tr -d '\r' | head -1; }

@@ -23,19 +23,11 @@ for t in e2fsck debugfs sha256sum truncate setsid; do
 done
 
 boot() { # boot NAME ACTION "GUEST-PARAMS" MOAT-ARGS...; console in $T/NAME.out
-	local name=$1 action=$2 params=$3 st
+	local name=$1 action=$2 params=$3
 	shift 3
-	timeout "$BOOT_TIMEOUT" "$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
-		--cmdline "$CMDLINE guest.action=$action $params" "$@" \
-		>"$T/$name.out" 2>"$T/$name.err" </dev/null
-	st=$?
-	if [ $st != 0 ] || ! grep -q "MOAT-GUEST: result $action ok" "$T/$name.out"; then
-		echo "# $name: exit $st" >&2
-		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
-		return 1
-	fi
+	run_guest "$name" "$action" --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
+		--cmdline "$CMDLINE guest.action=$action $params" "$@"
 }
-marker() { sed -n "s/^MOAT-GUEST: $2 //p" "$T/$1.out" | tr -d '\r' | head -1; }
 sha() { sha256sum "$@" | cut -d' ' -f1; }
 # moat processes (the monitor and its children), one pid a line
 moat_pids() { pgrep -x 'moat|moat-.*' | sort; }
@@ -137,19 +129,13 @@ check "host: /synced.bin has the sum the guest printed before the kill (${synced
 
 # ---- 5. a running guest: sandbox, image lock, disk process killed -----------
 moat_pids >"$T/pids.before"
-"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
-	--cmdline "$CMDLINE guest.action=wait guest.wait=30 guest.modules=virtio_pci,virtio_blk" \
-	--disk "path=$IMG" --audit "$T/wait.audit" \
-	--serial "file:$T/wait.log" >"$T/wait.out" 2>"$T/wait.err" </dev/null &
-mon=$!
 blk=""
-if wait_for "$T/wait.log" "MOAT-GUEST: waiting" "$BOOT_TIMEOUT"; then
+if vm_up wait "MOAT-GUEST: waiting" "$BOOT_TIMEOUT" \
+	"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
+	--cmdline "$CMDLINE guest.action=wait guest.wait=30 guest.modules=virtio_pci,virtio_blk" \
+	--disk "path=$IMG"; then
 	ok "waiting guest with a disk is up"
-	blk=$(child_pid "$mon" moat-blk)
-	check "moat-blk found under the monitor" [ -n "$blk" ]
-	[ -n "$blk" ] && check_sandboxed "$blk" moat-blk
-	n=$(sed -n 's/.*child-ready child=blk0 .*syscalls=\([0-9]*\).*/\1/p' "$T/wait.audit")
-	check "moat-blk's policy allows ${n:-?} syscalls (audit)" [ "${n:-0}" -gt 0 ]
+	check_child blk moat-blk blk0 "$T/wait.audit"
 
 	# the image is locked while in use: a second moat refuses it
 	timeout 60 "$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --serial none \

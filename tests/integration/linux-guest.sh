@@ -14,19 +14,11 @@ T=$T_TMP
 BOOT_TIMEOUT=${MOAT_TEST_BOOT_TIMEOUT:-300}
 
 boot() { # boot NAME KERNEL ACTION MOAT-ARGS...; console in $T/NAME.out
-	local name=$1 kernel=$2 action=$3 st
+	local name=$1 kernel=$2 action=$3
 	shift 3
-	timeout "$BOOT_TIMEOUT" "$MOAT" run --kernel "$kernel" --initrd "$INITRD" \
-		--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=$action" "$@" \
-		>"$T/$name.out" 2>"$T/$name.err" </dev/null
-	st=$?
-	if [ $st != 0 ] || ! grep -q "MOAT-GUEST: result $action ok" "$T/$name.out"; then
-		echo "# $name: exit $st" >&2
-		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
-		return 1
-	fi
+	run_guest "$name" "$action" --kernel "$kernel" --initrd "$INITRD" \
+		--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=$action" "$@"
 }
-marker() { sed -n "s/^MOAT-GUEST: $2 //p" "$T/$1.out" | tr -d '\r' | head -1; }
 
 check_info() { # check_info NAME CPUS MEM_MIN_KB MEM_MAX_KB
 	local cpus mem
@@ -89,22 +81,17 @@ check "smc: OSK1 is the second half" [ "$(marker smc 'smc OSK1')" = "${hex:64:64
 
 # A running guest: the sandboxes of moat-vcpu and moat-smc, as /proc shows
 # them; then moat-smc is killed and the guest still reaches its end.
-"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --cpus 2 \
+smc="" # check_child sets it
+if vm_up wait "MOAT-GUEST: waiting" "$BOOT_TIMEOUT" \
+	"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --cpus 2 \
 	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=wait guest.wait=20" \
-	--smc osk-file="$T/osk" --audit "$T/audit" \
-	--serial "file:$T/wait.log" >"$T/wait.out" 2>"$T/wait.err" </dev/null &
-mon=$!
-if wait_for "$T/wait.log" "MOAT-GUEST: waiting" "$BOOT_TIMEOUT"; then
+	--smc osk-file="$T/osk"; then
 	ok "waiting guest is up"
 	vcpu=$(child_pid "$mon" moat-vcpu)
-	smc=$(child_pid "$mon" moat-smc)
 	check "moat-vcpu found under the monitor" [ -n "$vcpu" ]
-	check "moat-smc found under the monitor" [ -n "$smc" ]
 	[ -n "$vcpu" ] && check_sandboxed "$vcpu" moat-vcpu
-	[ -n "$smc" ] && check_sandboxed "$smc" moat-smc
 	check "vcpu threads: main + 2 vCPUs" [ "$(ls /proc/$vcpu/task 2>/dev/null | wc -l)" = 3 ]
-	n=$(sed -n 's/.*child-ready child=smc0 .*syscalls=\([0-9]*\).*/\1/p' "$T/audit")
-	check "moat-smc's policy allows ${n:-?} syscalls (audit)" [ "${n:-0}" -gt 0 ]
+	check_child smc moat-smc smc0 "$T/wait.audit"
 	kill -KILL "$smc"
 else
 	not_ok "waiting guest is up"
@@ -115,6 +102,6 @@ wait "$mon"
 check "with moat-smc killed the guest still finishes and moat exits 0 (got $?)" [ $? = 0 ]
 check "the guest reached its end marker" grep -q "MOAT-GUEST: result wait ok" "$T/wait.log"
 check "the SMC's death is in the audit trail" \
-	grep -q "child-died child=smc0 kind=smc pid=${smc:-none} was killed by signal KILL" "$T/audit"
+	grep -q "child-died child=smc0 kind=smc pid=${smc:-none} was killed by signal KILL" "$T/wait.audit"
 check "no moat process left" bash -c '! pgrep -x moat-vcpu && ! pgrep -x moat-smc'
 finish

@@ -78,7 +78,6 @@ end_vm() {
 	[ $st = 0 ] && grep -q "MOAT-GUEST: result net-[a-z]* ok" "$T/$name.out" ||
 		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
 }
-marker() { sed -n "s/^MOAT-GUEST: $2 //p" "$T/$1.out" | tr -d '\r' | head -1; }
 # udp_ping ADDR PORT TEXT [ip netns exec NS]: send TEXT until "pong:TEXT" comes back
 udp_ping() {
 	local addr=$1 port=$2 text=$3
