@@ -53,13 +53,27 @@ static inline uint64_t be_counter(struct net_backend *be, const char *name)
 	return UINT64_MAX;
 }
 
-/* Send frame from the guest: header and frame in one buffer, kicked. */
-static inline void guest_send(struct vfix *f, const uint8_t *frame, size_t len)
+/* The backend's counters are exactly names[0..n), in that order, and it
+ * writes no more than it is asked for: with room for max < n, max of them
+ * and nothing beyond. Returns 0, or 1 with the mismatch on stderr. */
+static inline int check_be_counters(struct net_backend *be, const char *const *names, unsigned n)
 {
-	struct seg s = {tx_buf(f, frame, len, 0, 0), (uint32_t)(NET_HDR_LEN + len), false};
+	struct dev_counter c[DEV_MAX_COUNTERS + 1], poison;
 
-	offer(f, NET_TXQ, &s, 1);
-	kick(f, NET_TXQ);
+	CHECK(n < DEV_MAX_COUNTERS);
+	CHECK(be->counters(be->be, c, n + 1) == n);
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(c[i].name, names[i]) != 0) {
+			fprintf(stderr, "counter %u: '%s', want '%s'\n", i, c[i].name, names[i]);
+			return 1;
+		}
+	memset(&poison, 0xa5, sizeof(poison));
+	for (unsigned max = 0; max < n; max++) {
+		memset(c, 0xa5, sizeof(c));
+		CHECK(be->counters(be->be, c, max) == max);
+		CHECK(memcmp(&c[max], &poison, sizeof(poison)) == 0);
+	}
+	return 0;
 }
 
 /* The frame the guest received in the used RX element i (one buffer

@@ -128,3 +128,12 @@ static inline uint64_t tx_buf(struct vfix *f, const uint8_t *frame, size_t len, 
 	memcpy(p + NET_HDR_LEN, frame, len);
 	return gpa;
 }
+
+/* Send frame from the guest: header and frame in one buffer, kicked. */
+static inline void guest_send(struct vfix *f, const uint8_t *frame, size_t len)
+{
+	struct seg s = {tx_buf(f, frame, len, 0, 0), (uint32_t)(NET_HDR_LEN + len), false};
+
+	offer(f, NET_TXQ, &s, 1);
+	kick(f, NET_TXQ);
+}

@@ -62,20 +62,14 @@ static int test_tx(void)
 	CHECK(irqs(&f, 2) == 1);
 
 	/* header and a minimal frame in one buffer */
-	g = tx_buf(&f, frame, NET_FRAME_MIN, 0, 0);
-	s[0] = (struct seg){g, NET_HDR_LEN + NET_FRAME_MIN, false};
-	offer(&f, NET_TXQ, s, 1);
-	kick(&f, NET_TXQ);
+	guest_send(&f, frame, NET_FRAME_MIN);
 	CHECK(f.sends == 2 && f.sent_len == NET_FRAME_MIN);
 	CHECK(memcmp(f.sent, frame, NET_FRAME_MIN) == 0);
 
 	/* the largest frame */
 	static uint8_t big[NET_FRAME_MAX];
 	make_frame(big, sizeof(big), 3);
-	g = tx_buf(&f, big, sizeof(big), 0, 0);
-	s[0] = (struct seg){g, NET_HDR_LEN + sizeof(big), false};
-	offer(&f, NET_TXQ, s, 1);
-	kick(&f, NET_TXQ);
+	guest_send(&f, big, sizeof(big));
 	CHECK(f.sends == 3 && f.sent_len == sizeof(big));
 	CHECK(memcmp(f.sent, big, sizeof(big)) == 0);
 
@@ -97,9 +91,7 @@ static int test_tx_backend_error(void)
 	CHECK(setup(&f, F_BASE) == 0);
 	f.send_rc = -EAGAIN;
 	make_frame(frame, sizeof(frame), 2);
-	struct seg s = {tx_buf(&f, frame, sizeof(frame), 0, 0), NET_HDR_LEN + 60, false};
-	offer(&f, NET_TXQ, &s, 1);
-	kick(&f, NET_TXQ);
+	guest_send(&f, frame, sizeof(frame));
 	CHECK(used_idx(&f, NET_TXQ) == 1);
 	net_model_stats(f.m, &st);
 	CHECK(st.tx_dropped_backend == 1 && st.tx_frames == 0);
@@ -335,9 +327,7 @@ static int test_send_receives(void)
 	f.on_send = echo;
 	uint64_t g = post_rx(&f, 1536, NULL);
 	make_frame(frame, sizeof(frame), 11);
-	struct seg s = {tx_buf(&f, frame, sizeof(frame), 0, 0), NET_HDR_LEN + 60, false};
-	offer(&f, NET_TXQ, &s, 1);
-	kick(&f, NET_TXQ);
+	guest_send(&f, frame, sizeof(frame));
 	CHECK(used_idx(&f, NET_TXQ) == 1 && used_idx(&f, NET_RXQ) == 1);
 	CHECK(check_rx(&f, g, frame, sizeof(frame), 1) == 0);
 	CHECK(irqs(&f, 1) == 1 && irqs(&f, 2) == 1);

@@ -120,6 +120,24 @@ static int check_arp_reply(const uint8_t *p, size_t len, uint32_t sender)
 	return 0;
 }
 
+/* The guest asks, by ARP, for target's MAC (sent and kicked). */
+static void send_arp(struct sfix *s, uint32_t target)
+{
+	uint8_t req[ARP_LEN];
+
+	arp_request(req, target);
+	guest_send(&s->f, req, sizeof(req));
+}
+
+/* Is used RX element i slirp's ARP reply from sender? */
+static int rx_arp_reply(struct sfix *s, uint16_t i, uint32_t sender)
+{
+	const uint8_t *got;
+	size_t len = rx_frame(s, i, &got);
+
+	return check_arp_reply(got, len, sender);
+}
+
 static uint16_t ip_checksum(const uint8_t *p, size_t len)
 {
 	uint32_t sum = 0;
@@ -205,30 +223,25 @@ static int check_dhcp_offer(const uint8_t *p, size_t len)
 static int test_arp(void)
 {
 	struct sfix s;
-	uint8_t req[ARP_LEN];
 	const uint8_t *got;
-	size_t len;
 
 	CHECK(slirp_setup(&s) == 0);
 	post(&s, 4);
 	kick(&s.f, NET_RXQ);
-	arp_request(req, GATEWAY_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, GATEWAY_IP);
 	loop_once(&s.f, &s.be, NULL); /* slirp may answer inside send, or here */
 	CHECK(used_idx(&s.f, NET_TXQ) == 1);
 	CHECK(used_idx(&s.f, NET_RXQ) == 1);
-	len = rx_frame(&s, 0, &got);
-	CHECK(check_arp_reply(got, len, GATEWAY_IP) == 0);
+	CHECK(rx_arp_reply(&s, 0, GATEWAY_IP) == 0);
+	rx_frame(&s, 0, &got);
 	CHECK(get16(got - 2) == 1); /* num_buffers */
 	CHECK(irqs(&s.f, 1) >= 1);
 
 	/* the DNS proxy answers too */
-	arp_request(req, DNS_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, DNS_IP);
 	loop_once(&s.f, &s.be, NULL);
 	CHECK(used_idx(&s.f, NET_RXQ) == 2);
-	len = rx_frame(&s, 1, &got);
-	CHECK(check_arp_reply(got, len, DNS_IP) == 0);
+	CHECK(rx_arp_reply(&s, 1, DNS_IP) == 0);
 	CHECK(be_counter(&s.be, "rx_backlog_dropped") == 0);
 	slirp_teardown(&s);
 	return 0;
@@ -270,17 +283,13 @@ static uint32_t nth_target(unsigned i)
 static int test_backlog(void)
 {
 	struct sfix s;
-	uint8_t req[ARP_LEN];
-	const uint8_t *got;
 	struct net_stats st;
 	const unsigned nreq = NET_BE_RX_BACKLOG + 44;
-	size_t len;
 
 	CHECK(slirp_setup(&s) == 0);
 	loop_once(&s.f, &s.be, NULL); /* the kicks DRIVER_OK left */
 	for (unsigned i = 0; i < nreq; i++) {
-		arp_request(req, nth_target(i));
-		guest_send(&s.f, req, sizeof(req));
+		send_arp(&s, nth_target(i));
 		loop_once(&s.f, &s.be, NULL);
 	}
 	CHECK(used_idx(&s.f, NET_TXQ) == (uint16_t)nreq);
@@ -293,13 +302,10 @@ static int test_backlog(void)
 	post(&s, 100);
 	kick(&s.f, NET_RXQ);
 	CHECK(used_idx(&s.f, NET_RXQ) == 100);
-	for (uint16_t i = 0; i < 100; i++) {
-		len = rx_frame(&s, i, &got);
-		CHECK(check_arp_reply(got, len, nth_target(i)) == 0);
-	}
+	for (uint16_t i = 0; i < 100; i++)
+		CHECK(rx_arp_reply(&s, i, nth_target(i)) == 0);
 	/* a new reply queues behind the 156 still waiting */
-	arp_request(req, DNS_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, DNS_IP);
 	loop_once(&s.f, &s.be, NULL);
 	CHECK(used_idx(&s.f, NET_RXQ) == 100);
 	CHECK(be_counter(&s.be, "rx_backlog_dropped") == nreq - NET_BE_RX_BACKLOG);
@@ -307,19 +313,14 @@ static int test_backlog(void)
 	post(&s, 200);
 	kick(&s.f, NET_RXQ);
 	CHECK(used_idx(&s.f, NET_RXQ) == NET_BE_RX_BACKLOG + 1);
-	for (uint16_t i = 100; i < NET_BE_RX_BACKLOG; i++) {
-		len = rx_frame(&s, i, &got);
-		CHECK(check_arp_reply(got, len, nth_target(i)) == 0);
-	}
-	len = rx_frame(&s, NET_BE_RX_BACKLOG, &got);
-	CHECK(check_arp_reply(got, len, DNS_IP) == 0);
+	for (uint16_t i = 100; i < NET_BE_RX_BACKLOG; i++)
+		CHECK(rx_arp_reply(&s, i, nth_target(i)) == 0);
+	CHECK(rx_arp_reply(&s, NET_BE_RX_BACKLOG, DNS_IP) == 0);
 
 	/* the backlog is empty: replies go straight through again */
-	arp_request(req, GATEWAY_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, GATEWAY_IP);
 	CHECK(used_idx(&s.f, NET_RXQ) == NET_BE_RX_BACKLOG + 2);
-	len = rx_frame(&s, NET_BE_RX_BACKLOG + 1, &got);
-	CHECK(check_arp_reply(got, len, GATEWAY_IP) == 0);
+	CHECK(rx_arp_reply(&s, NET_BE_RX_BACKLOG + 1, GATEWAY_IP) == 0);
 	net_model_stats(s.f.m, &st);
 	CHECK(st.rx_frames == NET_BE_RX_BACKLOG + 2);
 	slirp_teardown(&s);
@@ -332,33 +333,22 @@ static int test_backlog(void)
 static int test_backlog_across_reset(void)
 {
 	struct sfix s;
-	uint8_t req[ARP_LEN];
-	const uint8_t *got;
-	size_t len;
 
 	CHECK(slirp_setup(&s) == 0);
-	arp_request(req, DNS_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, DNS_IP);
 	CHECK(used_idx(&s.f, NET_RXQ) == 0);
 	drv_common_write(&s.f.drv, C_STATUS, 1, 0);
-	for (unsigned q = 0; q < NET_NUM_QUEUES; q++) {
-		struct vring *r = &s.f.r[q];
-		memset(ram_ptr(&s.f.ram, r->desc), 0, 0x8000);
-		r->avail_idx = r->used_seen = r->next_desc = 0;
-	}
+	vfix_fresh_rings(&s.f);
 	CHECK(driver_up(&s.f, F_BASE | F_MRG) == 0);
 	post(&s, 4);
 	kick(&s.f, NET_RXQ);
 	loop_once(&s.f, &s.be, NULL);
-	arp_request(req, GATEWAY_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, GATEWAY_IP);
 	loop_once(&s.f, &s.be, NULL);
 	/* the reply kept from before the reset, then the new one */
 	CHECK(used_idx(&s.f, NET_RXQ) == 2);
-	len = rx_frame(&s, 0, &got);
-	CHECK(check_arp_reply(got, len, DNS_IP) == 0);
-	len = rx_frame(&s, 1, &got);
-	CHECK(check_arp_reply(got, len, GATEWAY_IP) == 0);
+	CHECK(rx_arp_reply(&s, 0, DNS_IP) == 0);
+	CHECK(rx_arp_reply(&s, 1, GATEWAY_IP) == 0);
 	CHECK(be_counter(&s.be, "rx_backlog_dropped") == 0);
 	slirp_teardown(&s);
 	return 0;
@@ -386,28 +376,43 @@ static int bound_socket(int type, uint16_t *port)
 	return fd;
 }
 
+/* A user config with one forward: 127.0.0.1:host_port (TCP) to the
+ * guest's port 22. Not to be moved: u points at fw. */
+struct one_fwd {
+	Moat__Dev__NetUser u;
+	Moat__Dev__NetForward fw, *fwds[1];
+};
+
+static void one_fwd_init(struct one_fwd *c, uint32_t host_port)
+{
+	moat__dev__net_user__init(&c->u);
+	moat__dev__net_forward__init(&c->fw);
+	c->fw.host_addr = INADDR_LOOPBACK;
+	c->fw.host_port = host_port;
+	c->fw.guest_addr = GUEST_IP;
+	c->fw.guest_port = 22;
+	c->fwds[0] = &c->fw;
+	c->u.n_fwd = 1;
+	c->u.fwd = c->fwds;
+}
+
 static int test_fwd_bad_guest_addr(void)
 {
-	Moat__Dev__NetUser u = MOAT__DEV__NET_USER__INIT;
-	Moat__Dev__NetForward fw = MOAT__DEV__NET_FORWARD__INIT, *fwds[] = {&fw};
+	struct one_fwd c;
 	struct net_backend be;
 	char err[256] = "";
 
-	fw.host_addr = INADDR_LOOPBACK;
-	fw.host_port = 1; /* never bound: the address is refused first */
-	fw.guest_addr = GATEWAY_IP;
-	fw.guest_port = 22;
-	u.n_fwd = 1;
-	u.fwd = fwds;
-	CHECK(net_slirp_create(&be, &u, err, sizeof(err)) == -EINVAL);
+	one_fwd_init(&c, 1); /* never bound: the address is refused first */
+	c.fw.guest_addr = GATEWAY_IP;
+	CHECK(net_slirp_create(&be, &c.u, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "10.0.2.2") != NULL);
 	CHECK(!strchr(err, '\n'));
 
 	/* a port of 0 or beyond 65535 */
-	fw.guest_addr = GUEST_IP;
-	fw.host_port = 70000;
+	c.fw.guest_addr = GUEST_IP;
+	c.fw.host_port = 70000;
 	err[0] = 0;
-	CHECK(net_slirp_create(&be, &u, err, sizeof(err)) == -EINVAL);
+	CHECK(net_slirp_create(&be, &c.u, err, sizeof(err)) == -EINVAL);
 	CHECK(err[0] != 0);
 	return 0;
 }
@@ -415,22 +420,16 @@ static int test_fwd_bad_guest_addr(void)
 /* A host port already taken: -EADDRINUSE, and the error names it. */
 static int fwd_taken(bool udp)
 {
-	Moat__Dev__NetUser u = MOAT__DEV__NET_USER__INIT;
-	Moat__Dev__NetForward fw = MOAT__DEV__NET_FORWARD__INIT, *fwds[] = {&fw};
+	struct one_fwd c;
 	struct net_backend be;
 	char err[256] = "", port_text[16];
 	uint16_t port;
 	int fd = bound_socket(udp ? SOCK_DGRAM : SOCK_STREAM, &port);
 
 	CHECK(fd >= 0);
-	fw.udp = udp;
-	fw.host_addr = INADDR_LOOPBACK;
-	fw.host_port = port;
-	fw.guest_addr = GUEST_IP;
-	fw.guest_port = 22;
-	u.n_fwd = 1;
-	u.fwd = fwds;
-	CHECK(net_slirp_create(&be, &u, err, sizeof(err)) == -EADDRINUSE);
+	one_fwd_init(&c, port);
+	c.fw.udp = udp;
+	CHECK(net_slirp_create(&be, &c.u, err, sizeof(err)) == -EADDRINUSE);
 	snprintf(port_text, sizeof(port_text), ":%u", port);
 	CHECK(strstr(err, port_text) != NULL);
 	CHECK(strstr(err, udp ? "udp" : "tcp") != NULL);
@@ -455,28 +454,20 @@ static int test_fwd_taken_udp(void)
  * reaches the guest's buffers. */
 static int test_fwd_connect(void)
 {
-	Moat__Dev__NetUser u = MOAT__DEV__NET_USER__INIT;
-	Moat__Dev__NetForward fw = MOAT__DEV__NET_FORWARD__INIT, *fwds[] = {&fw};
+	struct one_fwd c;
 	struct sfix s;
-	uint8_t req[ARP_LEN];
 	const uint8_t *got;
 	uint16_t port;
 	size_t len;
-	int fd = bound_socket(SOCK_STREAM, &port), c, timeout = -1;
+	int fd = bound_socket(SOCK_STREAM, &port), timeout = -1;
 
 	CHECK(fd >= 0);
 	close(fd); /* free again, for slirp to take */
-	fw.host_addr = INADDR_LOOPBACK;
-	fw.host_port = port;
-	fw.guest_addr = GUEST_IP;
-	fw.guest_port = 22;
-	u.n_fwd = 1;
-	u.fwd = fwds;
-	CHECK(slirp_setup_cfg(&s, &u) == 0);
+	one_fwd_init(&c, port);
+	CHECK(slirp_setup_cfg(&s, &c.u) == 0);
 	post(&s, 8);
 	/* slirp learns the guest's MAC from its request */
-	arp_request(req, GATEWAY_IP);
-	guest_send(&s.f, req, sizeof(req));
+	send_arp(&s, GATEWAY_IP);
 	CHECK(used_idx(&s.f, NET_RXQ) == 1);
 	CHECK(loop_once(&s.f, &s.be, &timeout) >= 1); /* the listener is polled */
 	CHECK(timeout >= 0 && timeout <= 1000);	      /* slirp's TCP timers run */
@@ -484,9 +475,9 @@ static int test_fwd_connect(void)
 	struct sockaddr_in a = {.sin_family = AF_INET,
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				.sin_port = htons(port)};
-	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	CHECK(c >= 0);
-	CHECK(connect(c, (struct sockaddr *)&a, sizeof(a)) == 0);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	CHECK(fd >= 0);
+	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
 	for (unsigned i = 0; i < 50 && used_idx(&s.f, NET_RXQ) < 2; i++) {
 		struct pollfd p = {.fd = -1};
 		loop_once(&s.f, &s.be, NULL);
@@ -504,7 +495,7 @@ static int test_fwd_connect(void)
 	CHECK(get_be32(ip + 16) == GUEST_IP);
 	CHECK(get_be16(tcp + 2) == 22);
 	CHECK((tcp[13] & 0x12) == 0x02); /* SYN, no ACK */
-	close(c);
+	close(fd);
 	slirp_teardown(&s);
 	return 0;
 }
@@ -550,15 +541,12 @@ static int test_poll_overflow(void)
 /* The backend's counters, by name, and max respected. */
 static int test_counters(void)
 {
+	static const char *const names[] = {"rx_backlog_dropped", "slirp_guest_errors",
+					    "slirp_poll_overflow"};
 	struct sfix s;
-	struct dev_counter c[4];
 
 	CHECK(slirp_setup(&s) == 0);
-	CHECK(s.be.counters(s.be.be, c, 4) == 3);
-	CHECK(strcmp(c[0].name, "rx_backlog_dropped") == 0);
-	CHECK(strcmp(c[1].name, "slirp_guest_errors") == 0);
-	CHECK(strcmp(c[2].name, "slirp_poll_overflow") == 0);
-	CHECK(s.be.counters(s.be.be, c, 2) == 2);
+	CHECK(check_be_counters(&s.be, names, 3) == 0);
 	slirp_teardown(&s);
 	return 0;
 }

@@ -275,11 +275,7 @@ static int test_held_across_reset(void)
 	drv_common_write(&t.f.drv, C_STATUS, 1, 0);
 	CHECK(drv_common_read(&t.f.drv, C_STATUS, 1) == 0);
 	/* the driver starts again on fresh rings */
-	for (unsigned q = 0; q < NET_NUM_QUEUES; q++) {
-		struct vring *r = &t.f.r[q];
-		memset(ram_ptr(&t.f.ram, r->desc), 0, 0x8000);
-		r->avail_idx = r->used_seen = r->next_desc = 0;
-	}
+	vfix_fresh_rings(&t.f);
 	CHECK(driver_up(&t.f, F_BASE | F_MRG) == 0);
 	gpa[0] = post_rx(&t.f, 2048, NULL);
 	gpa[1] = post_rx(&t.f, 2048, NULL);
@@ -481,17 +477,12 @@ static int test_tx_host_closed(void)
 /* The backend's counters: all four, by name, and max respected. */
 static int test_counters(void)
 {
+	static const char *const names[] = {"tap_tx_errors", "tap_rx_short", "tap_rx_errors",
+					    "tap_offload_errors"};
 	struct tfix t;
-	struct dev_counter c[5];
 
 	CHECK(tap_setup(&t, F_BASE) == 0);
-	CHECK(t.be.counters(t.be.be, c, 5) == 4);
-	CHECK(strcmp(c[0].name, "tap_tx_errors") == 0);
-	CHECK(strcmp(c[1].name, "tap_rx_short") == 0);
-	CHECK(strcmp(c[2].name, "tap_rx_errors") == 0);
-	CHECK(strcmp(c[3].name, "tap_offload_errors") == 0);
-	CHECK(t.be.counters(t.be.be, c, 1) == 1);
-	CHECK(t.be.counters(t.be.be, c, 0) == 0);
+	CHECK(check_be_counters(&t.be, names, 4) == 0);
 	tap_teardown(&t);
 	return 0;
 }

@@ -120,6 +120,17 @@ static inline int driver_up(struct vfix *f, uint64_t features)
 	return 0;
 }
 
+/* After a reset the driver starts again on fresh rings: every queue's
+ * ring zeroed in RAM, its indices back at 0 (then driver_up() again). */
+static inline void vfix_fresh_rings(struct vfix *f)
+{
+	for (unsigned q = 0; q < f->nq; q++) {
+		struct vring *r = &f->r[q];
+		memset(ram_ptr(&f->ram, r->desc), 0, 0x8000);
+		r->avail_idx = r->used_seen = r->next_desc = 0;
+	}
+}
+
 /* Interrupts on vector v since the last call. */
 static inline uint64_t irqs(struct vfix *f, unsigned v)
 {
