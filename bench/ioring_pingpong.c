@@ -239,29 +239,55 @@ struct ring_cfg {
 	unsigned gap_us;      /* idle time between calls */
 };
 
-static void bench_ring(unsigned calls, uint64_t *ns, const struct ring_cfg *c, int cpu_req,
-		       int cpu_srv)
-{
-	int fd = ioring_create_fd(1), sv[2];
+/* A one-slot ring, mapped here, and its server: a child pinned to cpu_srv
+ * (it inherits this process's pinning otherwise). */
+struct ring_pair {
 	struct ioring r;
-	char what[128];
-	uint64_t data;
+	int fd, bell; /* the ring; our end of the doorbell */
+	pid_t server;
+};
 
-	if (fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-	    ioring_map(fd, &r) < 0) {
+/* Start the server with c's spins on both sides; exits on failure. */
+static void ring_pair_start(struct ring_pair *p, const struct ring_cfg *c, int cpu_srv)
+{
+	int sv[2];
+
+	p->fd = ioring_create_fd(1);
+	if (p->fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	    ioring_map(p->fd, &p->r) < 0) {
 		fprintf(stderr, "ring set-up failed\n");
 		exit(1);
 	}
-	pid_t pid = fork();
-	if (pid == 0) {
+	p->server = fork();
+	if (p->server == 0) {
 		close(sv[0]);
 		pin(cpu_srv);
-		ring_server(fd, sv[1], c->srv_spin_ns);
+		ring_server(p->fd, sv[1], c->srv_spin_ns);
 	}
 	close(sv[1]);
+	p->bell = sv[0];
+	ioring_set_doorbell(&p->r, p->bell);
+	ioring_set_spin(&p->r, c->req_spin_ns);
+}
+
+/* Closing the doorbell ends the server; reap it and drop the ring. */
+static void ring_pair_stop(struct ring_pair *p)
+{
+	close(p->bell);
+	waitpid(p->server, NULL, 0);
+	ioring_unmap(&p->r);
+	close(p->fd);
+}
+
+static void bench_ring(unsigned calls, uint64_t *ns, const struct ring_cfg *c, int cpu_req,
+		       int cpu_srv)
+{
+	struct ring_pair p;
+	char what[128];
+	uint64_t data;
+
+	ring_pair_start(&p, c, cpu_srv);
 	pin(cpu_req);
-	ioring_set_doorbell(&r, sv[0]);
-	ioring_set_spin(&r, c->req_spin_ns);
 	for (unsigned i = 0; i < calls; i++) {
 		struct ioring_req q = {IORING_SPACE_PIO, 1, i & 1, 0x300 + (i & 31), i & 0xff};
 		if (c->gap_us) {
@@ -272,17 +298,14 @@ static void bench_ring(unsigned calls, uint64_t *ns, const struct ring_cfg *c, i
 				;
 		}
 		uint64_t t0 = now_ns();
-		if (ioring_call(&r, 0, &q, &data, 5000) < 0) {
+		if (ioring_call(&p.r, 0, &q, &data, 5000) < 0) {
 			fprintf(stderr, "ioring_call failed at %u\n", i);
 			break;
 		}
 		ns[i] = now_ns() - t0;
 	}
-	close(sv[0]);
-	waitpid(pid, NULL, 0);
+	ring_pair_stop(&p);
 	unpin();
-	ioring_unmap(&r);
-	close(fd);
 	snprintf(what, sizeof(what), "ring gap %3uus srv-spin %3uus req-spin %3uus %s", c->gap_us,
 		 c->srv_spin_ns / 1000, c->req_spin_ns / 1000, cpu_req < 0 ? "unpinned" : "pinned");
 	report(what, ns, calls);
@@ -384,26 +407,11 @@ static void bench_kvm(unsigned calls, uint64_t *ns, const struct ring_cfg *c, in
 		snprintf(what, sizeof(what), "KVM PIO exit, handled in-process %s",
 			 cpu_req < 0 ? "unpinned" : "pinned");
 	} else {
-		int fd = ioring_create_fd(1), sv[2];
-		struct ioring ring;
+		struct ring_pair p;
 
-		if (fd < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
-		    ioring_map(fd, &ring) < 0)
-			exit(1);
-		pid_t pid = fork();
-		if (pid == 0) {
-			close(sv[0]);
-			pin(cpu_srv);
-			ring_server(fd, sv[1], c->srv_spin_ns);
-		}
-		close(sv[1]);
-		ioring_set_doorbell(&ring, sv[0]);
-		ioring_set_spin(&ring, c->req_spin_ns);
-		r = kvm_loop(&k, &ring, calls, ns);
-		close(sv[0]);
-		waitpid(pid, NULL, 0);
-		ioring_unmap(&ring);
-		close(fd);
+		ring_pair_start(&p, c, cpu_srv);
+		r = kvm_loop(&k, &p.r, calls, ns);
+		ring_pair_stop(&p);
 		snprintf(what, sizeof(what), "KVM PIO exit, ring srv-spin %3uus req-spin %3uus %s",
 			 c->srv_spin_ns / 1000, c->req_spin_ns / 1000,
 			 cpu_req < 0 ? "unpinned" : "pinned");

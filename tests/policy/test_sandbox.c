@@ -224,27 +224,36 @@ static int check_confined(const struct run *r, bool keep_net)
 	return 0;
 }
 
-static int run_work(bool keep_net)
+/* Tell the child to go on, then expect it to say "ok" and exit 0; closes
+ * r->sock and reaps the child either way. */
+static int go_expect_ok(struct run *r, const char *mode)
 {
-	struct run r;
 	char msg[256] = "";
 	siginfo_t si;
 	int n;
+
+	CHECK(send(r->sock, "g", 1, 0) == 1);
+	n = recv_msg(r->sock, msg, sizeof(msg) - 1);
+	msg[n > 0 ? n : 0] = '\0';
+	CHECK(wait_child(r, &si) == 0);
+	close(r->sock);
+	if (strcmp(msg, "ok") != 0 || si.si_code != CLD_EXITED || si.si_status != 0) {
+		fprintf(stderr, "%s: '%s', code %d status %d\n", mode, msg, si.si_code,
+			si.si_status);
+		return 1;
+	}
+	return 0;
+}
+
+static int run_work(bool keep_net)
+{
+	struct run r;
 
 	if (geteuid() != 0)
 		return TEST_SKIP;
 	CHECK(start("work", keep_net, &r) == 0);
 	CHECK(check_confined(&r, keep_net) == 0);
-	CHECK(send(r.sock, "g", 1, 0) == 1);
-	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	CHECK(wait_child(&r, &si) == 0);
-	close(r.sock);
-	if (strcmp(msg, "ok") != 0 || si.si_code != CLD_EXITED || si.si_status != 0) {
-		fprintf(stderr, "work: '%s', code %d status %d\n", msg, si.si_code, si.si_status);
-		return 1;
-	}
-	return 0;
+	return go_expect_ok(&r, "work");
 }
 
 static int run_kill(const char *mode)
@@ -301,10 +310,9 @@ static int expect_refusal(const char *mode, bool keep_net)
 static int test_root_file(void)
 {
 	struct run r;
-	char msg[256] = "", path[128];
-	siginfo_t si;
+	char path[128];
 	struct stat st;
-	int n, fd;
+	int fd;
 
 	if (geteuid() != 0)
 		return TEST_SKIP;
@@ -315,16 +323,7 @@ static int test_root_file(void)
 	snprintf(path, sizeof(path), "/proc/%d/root/etc/new", (int)r.c.pid);
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	CHECK(fd < 0 && errno == EROFS);
-	CHECK(send(r.sock, "g", 1, 0) == 1);
-	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
-	msg[n > 0 ? n : 0] = '\0';
-	CHECK(wait_child(&r, &si) == 0);
-	close(r.sock);
-	if (strcmp(msg, "ok") != 0 || si.si_code != CLD_EXITED || si.si_status != 0) {
-		fprintf(stderr, "root-file: '%s', code %d status %d\n", msg, si.si_code, si.si_status);
-		return 1;
-	}
-	return 0;
+	return go_expect_ok(&r, "root-file");
 }
 
 static int test_root_file_outside_refuses(void)

@@ -125,6 +125,21 @@ static pid_t start_server(int ringfd, int *bell, unsigned spin_ns)
 	return pid;
 }
 
+/* A new ring of nslots, its server (start_server) and the ring mapped
+ * here in *r, without a doorbell yet; returns the server's pid, or -1. */
+static pid_t start_served_ring(unsigned nslots, unsigned spin_ns, struct ioring *r, int *bell)
+{
+	int fd = ioring_create_fd(nslots);
+	pid_t pid;
+
+	if (fd < 0)
+		return -1;
+	pid = start_server(fd, bell, spin_ns);
+	if (pid < 0 || ioring_map(fd, r) < 0)
+		return -1;
+	return pid;
+}
+
 static int wait_exit(pid_t pid)
 {
 	int status;
@@ -176,12 +191,10 @@ static int roundtrip(unsigned server_spin_ns, unsigned req_spin_ns)
 {
 	struct rt_thread t[RT_THREADS];
 	struct ioring r;
-	int fd = ioring_create_fd(RT_THREADS), bell;
+	int bell;
+	pid_t pid = start_served_ring(RT_THREADS, server_spin_ns, &r, &bell);
 
-	CHECK(fd >= 0);
-	pid_t pid = start_server(fd, &bell, server_spin_ns);
 	CHECK(pid > 0);
-	CHECK(ioring_map(fd, &r) == 0);
 	CHECK(r.nslots == RT_THREADS);
 	CHECK(ioring_set_doorbell(&r, bell) == 0);
 	ioring_set_spin(&r, req_spin_ns);
@@ -224,11 +237,10 @@ static int t_slow_answer(void)
 {
 	struct ioring r;
 	uint64_t got;
-	int fd = ioring_create_fd(1), bell;
+	int bell;
+	pid_t pid = start_served_ring(1, 0, &r, &bell);
 
-	CHECK(fd >= 0);
-	pid_t pid = start_server(fd, &bell, 0);
-	CHECK(pid > 0 && ioring_map(fd, &r) == 0 && ioring_set_doorbell(&r, bell) == 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
 	struct ioring_req q = {IORING_SPACE_PIO, 2, false, PORT_SLEEP, 0};
 	for (int i = 0; i < 5; i++) {
 		CHECK(ioring_call(&r, 0, &q, &got, 2000) == 0);
@@ -329,11 +341,10 @@ static int t_server_killed(void)
 {
 	struct ioring r, fresh;
 	uint64_t got;
-	int fd = ioring_create_fd(1), bell;
+	int bell;
+	pid_t pid = start_served_ring(1, 0, &r, &bell);
 
-	CHECK(fd >= 0);
-	pid_t pid = start_server(fd, &bell, 0);
-	CHECK(pid > 0 && ioring_map(fd, &r) == 0 && ioring_set_doorbell(&r, bell) == 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
 	fresh = r;
 	struct ioring_req ok = {IORING_SPACE_PIO, 4, false, 0x310, 0};
 	CHECK(ioring_call(&r, 0, &ok, &got, 2000) == 0);
@@ -620,11 +631,10 @@ static int t_garbage_requests(void)
 {
 	struct ioring r;
 	uint64_t data;
-	int fd = ioring_create_fd(1), bell;
+	int bell;
+	pid_t pid = start_served_ring(1, 0, &r, &bell);
 
-	CHECK(fd >= 0);
-	pid_t pid = start_server(fd, &bell, 0);
-	CHECK(pid > 0 && ioring_map(fd, &r) == 0);
+	CHECK(pid > 0);
 
 	CHECK(post_raw(&r, bell, IORING_SPACE_PIO, 3, 0, 0x300, &data) == 0);
 	CHECK(data == ~0ull);

@@ -25,6 +25,19 @@ static void order_done(void *opaque, struct blk_req *r)
 	o->at[r->head] = atomic_fetch_add(&o->clock, 1);
 }
 
+/* An image of the given capacity (512-byte sectors) for the pool: an
+ * unlinked temporary file, which grows as it is written. 0 or -1. */
+static int temp_disk(struct blk_disk *disk, uint64_t sectors)
+{
+	char path[] = "/tmp/moat-test-pool-XXXXXX";
+
+	*disk = (struct blk_disk){.sectors = sectors, .fd = mkstemp(path)};
+	if (disk->fd < 0)
+		return -1;
+	unlink(path);
+	return 0;
+}
+
 /* Writes made slow (0-2 ms, in random order) and flushes instant: without
  * the ordering rule the flush would overtake them. */
 static void slow_exec(const struct blk_disk *disk, struct blk_req *r)
@@ -41,14 +54,11 @@ static int test_flush_after_earlier_writes(void)
 {
 	static uint8_t data[8][4096];
 	static uint8_t status[16];
-	struct blk_disk disk = {.sectors = 8 * 8};
+	struct blk_disk disk;
 	struct blk_pool pool;
 	struct order o;
-	char path[] = "/tmp/moat-test-flush-XXXXXX";
 
-	disk.fd = mkstemp(path);
-	CHECK(disk.fd >= 0);
-	unlink(path);
+	CHECK(temp_disk(&disk, 8 * 8) == 0);
 	for (int round = 0; round < 100; round++) {
 		memset(&o, 0, sizeof(o));
 		memset(status, 0xee, sizeof(status));
@@ -94,14 +104,11 @@ static void gated_exec(const struct blk_disk *disk, struct blk_req *r)
 static int test_cancel(void)
 {
 	static uint8_t status[16];
-	struct blk_disk disk = {.sectors = 8};
+	struct blk_disk disk;
 	struct blk_pool pool;
 	struct order o;
-	char path[] = "/tmp/moat-test-cancel-XXXXXX";
 
-	disk.fd = mkstemp(path);
-	CHECK(disk.fd >= 0);
-	unlink(path);
+	CHECK(temp_disk(&disk, 8) == 0);
 	memset(&o, 0, sizeof(o));
 	CHECK(blk_pool_start(&pool, &disk, 1, order_done, &o) == 0);
 	pool.exec = gated_exec;
