@@ -74,20 +74,23 @@ int fd_close_all_except(const int *keep, size_t nkeep)
 	return 0;
 }
 
-int fd_set_nonblock(int fd, bool on)
+/* Turn flag on or off among the flags fcntl reads with get and writes with
+ * set (F_GETFL/F_SETFL or F_GETFD/F_SETFD). 0 or -errno. */
+static int fd_set_flag(int fd, int get, int set, int flag, bool on)
 {
-	int fl = fcntl(fd, F_GETFL);
+	int fl = fcntl(fd, get);
 	if (fl < 0)
 		return -errno;
-	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
-	return fcntl(fd, F_SETFL, fl) < 0 ? -errno : 0;
+	fl = on ? (fl | flag) : (fl & ~flag);
+	return fcntl(fd, set, fl) < 0 ? -errno : 0;
+}
+
+int fd_set_nonblock(int fd, bool on)
+{
+	return fd_set_flag(fd, F_GETFL, F_SETFL, O_NONBLOCK, on);
 }
 
 int fd_set_cloexec(int fd, bool on)
 {
-	int fl = fcntl(fd, F_GETFD);
-	if (fl < 0)
-		return -errno;
-	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
-	return fcntl(fd, F_SETFD, fl) < 0 ? -errno : 0;
+	return fd_set_flag(fd, F_GETFD, F_SETFD, FD_CLOEXEC, on);
 }
