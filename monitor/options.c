@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "guest_layout.h"
 #include "slirp_cfg.h"
 #include "smbios_opt.h"
+#include "userfile.h"
 
 int mon_parse_size(const char *s, uint64_t *out)
 {
@@ -137,13 +139,20 @@ int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen)
 	uint8_t buf[MON_OSK_LEN + 2];
 	size_t n;
 	FILE *f;
+	int fd;
 
 	if (!cfg->smc || !cfg->smc_osk_file)
 		return 0;
-	f = fopen(cfg->smc_osk_file, "re");
-	if (!f)
+	/* Type-checked before it is read: a FIFO named here hung the monitor. */
+	fd = mon_open_regular("the OSK file", cfg->smc_osk_file, err, errlen);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
 		return err_line(err, errlen, "cannot read the OSK file %s: %s", cfg->smc_osk_file,
 				strerror(errno));
+	}
 	setvbuf(f, NULL, _IONBF, 0); /* no stdio buffer holding a copy */
 	n = fread(buf, 1, sizeof(buf), f);
 	fclose(f);
@@ -226,6 +235,12 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 			d->path = f + 5;
 		} else if (strcmp(f, "ro") == 0 || strcmp(f, "ro=on") == 0) {
 			d->ro = true;
+		} else if (strncmp(f, "blockdev=", 9) == 0) {
+			/* an explicit opt-in: a whole host device given to the guest */
+			if (strcmp(f + 9, "on") != 0 && strcmp(f + 9, "off") != 0)
+				return err_line(
+				    err, len, "--disk blockdev= takes on or off, not '%s'", f + 9);
+			d->blockdev = strcmp(f + 9, "on") == 0;
 		} else if (strncmp(f, "id=", 3) == 0) {
 			if (!good_id(f + 3))
 				return err_line(err, len,
@@ -239,8 +254,9 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 				    "--disk serial= takes at most 20 printable characters");
 			snprintf(d->serial, sizeof(d->serial), "%s", f + 7);
 		} else {
-			return err_line(err, len,
-					"--disk: unknown field '%s' (path=, ro, id=, serial=)", f);
+			return err_line(
+			    err, len,
+			    "--disk: unknown field '%s' (path=, ro, blockdev=, id=, serial=)", f);
 		}
 	}
 	if (!d->path)

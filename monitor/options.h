@@ -19,10 +19,11 @@
 #define MON_MAX_DISKS  MOAT_MAX_DISKS
 #define MON_MAX_NETS   MOAT_MAX_NETS
 
-/* --disk path=IMG[,ro][,id=NAME][,serial=STR] */
+/* --disk path=IMG[,ro][,blockdev=on][,id=NAME][,serial=STR] */
 struct mon_disk {
 	char *path;
 	bool ro;
+	bool blockdev;	 /* path must be a block device (and may be one only so) */
 	char id[16];	 /* instance name; default blkN */
 	char serial[21]; /* VIRTIO_BLK_T_GET_ID: at most 20 bytes */
 };

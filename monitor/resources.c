@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
@@ -15,6 +17,7 @@
 #include "slirp_cfg.h"
 #include "tap.h"
 #include "testhooks.h"
+#include "userfile.h"
 #include "util.h"
 
 uint64_t mon_host_mem_bytes(void)
@@ -26,25 +29,35 @@ uint64_t mon_host_mem_bytes(void)
 	return ((uint64_t)si.totalram + si.totalswap) * si.mem_unit;
 }
 
+/* -v: name the file actually used when the path was a symlink (or had
+ * one on the way), since moat follows them (docs/decisions/0012). */
+static void log_resolved(const char *what, const char *path, int fd)
+{
+	char proc[32], real[4096];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n <= 0)
+		return;
+	real[n] = 0;
+	if (strcmp(real, path) != 0)
+		log_debug("%s %s is %s", what, path, real);
+}
+
+/* The kernel or the initrd: a regular file, not empty, read-only. */
 static int open_file(const char *what, const char *path, int *out, char *err, size_t len)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = mon_open_regular(what, path, err, len);
 
-	if (fd < 0) {
-		snprintf(err, len, "cannot open %s %s: %s", what, path, strerror(errno));
-		return -errno;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || st.st_size == 0) {
 		close(fd);
-		snprintf(err, len, "%s %s is not a regular file", what, path);
-		return -EINVAL;
+		return err_line(err, len, "%s %s is empty", what, path);
 	}
-	if (st.st_size == 0) {
-		close(fd);
-		snprintf(err, len, "%s %s is empty", what, path);
-		return -EINVAL;
-	}
+	log_resolved(what, path, fd);
 	*out = fd;
 	return 0;
 }
@@ -65,8 +78,7 @@ static int create_guest_ram(uint64_t bytes, int *out, char *err, size_t len)
 	return 0;
 }
 
-static int open_serial(const struct mon_config *cfg, struct mon_resources *r, char *err,
-		       size_t len)
+static int open_serial(const struct mon_config *cfg, struct mon_resources *r, char *err, size_t len)
 {
 	int p[2];
 
@@ -74,13 +86,18 @@ static int open_serial(const struct mon_config *cfg, struct mon_resources *r, ch
 	case MON_SERIAL_NONE:
 		return 0;
 	case MON_SERIAL_FILE:
-		r->serial_out = open(cfg->serial_path,
-				     O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+		/* O_NONBLOCK only so that a FIFO without a reader is refused
+		 * (ENXIO) rather than hanging the monitor in open(). */
+		r->serial_out =
+		    open(cfg->serial_path,
+			 O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 		if (r->serial_out < 0) {
-			snprintf(err, len, "cannot open serial file %s: %s", cfg->serial_path,
-				 strerror(errno));
-			return -errno;
+			int e = errno;
+			snprintf(err, len, "cannot open serial file %s: %s%s", cfg->serial_path,
+				 strerror(e), e == ENXIO ? " (a FIFO that nobody reads)" : "");
+			return -e;
 		}
+		fd_set_nonblock(r->serial_out, false);
 		return 0;
 	case MON_SERIAL_STDIO:
 		/* Pipes, not the terminal itself: a sandboxed child must never
@@ -122,68 +139,191 @@ static uint32_t read_dns_upstream(void)
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
 
 	if (n <= 0 || slirp_cfg_resolv_nameserver(buf, (size_t)n, &addr) < 0) {
-		log_debug("no IPv4 nameserver in /etc/resolv.conf: DNS at 10.0.2.3 will not answer");
+		log_debug(
+		    "no IPv4 nameserver in /etc/resolv.conf: DNS at 10.0.2.3 will not answer");
 		return 0;
 	}
 	return addr;
 }
 
-/* A disk image: a regular file (or block device) whose size is a whole
- * number of 512-byte sectors, opened read-write unless ro, and locked
- * (flock: exclusive for read-write, shared for ro) so that two moats, or a
- * moat and a careful tool, never write one image at once. */
+/* QEMU's image locks, so that QEMU and moat refuse each other's images.
+ * flock() keeps two moats apart, but QEMU never looks at flock: its
+ * file-posix driver keeps "permission locks" as open-file-description
+ * byte-range locks (fcntl F_OFD_SETLK; plain POSIX locks where OFD locks
+ * are missing, which conflict with OFD ones all the same), one byte per
+ * block-layer permission, numbered as QEMU's BlockPermission bits:
+ * 0 consistent read, 1 write, 2 write unchanged, 3 resize.
+ *   byte 100 + P, read-locked: "I hold permission P";
+ *   byte 200 + P, read-locked: "I let nobody else have P".
+ * (Byte 0 is left to libvirt.) Every lock is a shared one, so holders never
+ * block each other; a conflict is found by asking whether a write lock on
+ * a byte would be refused (F_OFD_GETLK), which answers for every other
+ * open file description but not our own. Wanting P, no one else may hold
+ * byte 200 + P; not sharing P, no one else may hold byte 100 + P. The
+ * bytes are taken before they are checked, as QEMU does, so two starting
+ * at once cannot both miss each other.
+ * A read-write moat disk is what QEMU makes of a read-write drive: it
+ * holds read and write, and shares neither write nor resize; a ro disk
+ * holds read only and shares no write or resize either (the guest's view
+ * must not change under it), so QEMU may read it alongside but not write.
+ * See QEMU's docs/system/qemu-block-drivers.rst.inc ("Disk image file
+ * locking") and block/file-posix.c (RAW_LOCK_PERM_BASE and
+ * RAW_LOCK_SHARED_BASE). The locks belong to the open file description,
+ * so moat-blk's copy of the descriptor keeps them for the VM's life. */
+enum { QPERM_READ, QPERM_WRITE, QPERM_WRITE_UNCHANGED, QPERM_RESIZE, QPERM_COUNT };
+#define QLOCK_HOLD_BASE	   100
+#define QLOCK_UNSHARE_BASE 200
+
+static const char *const qperm_doing[QPERM_COUNT] = {"reading", "writing", "unchanged writes",
+						     "resizing"};
+
+static int ofd_read_lock(int fd, int byte)
+{
+	struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+
+	return fcntl(fd, F_OFD_SETLK, &fl) < 0 ? -errno : 0;
+}
+
+/* 1 if another open file description holds a lock on byte, 0 if none. */
+static int ofd_lock_held(int fd, int byte)
+{
+	struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = byte, .l_len = 1};
+
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return -errno;
+	return fl.l_type != F_UNLCK;
+}
+
+static int qemu_lock(const struct mon_disk *d, int fd, char *err, size_t len)
+{
+	unsigned hold = 1u << QPERM_READ | (d->ro ? 0 : 1u << QPERM_WRITE);
+	unsigned unshare = 1u << QPERM_WRITE | 1u << QPERM_RESIZE;
+	int byte = 0, r = 0;
+
+	for (unsigned p = 0; p < QPERM_COUNT; p++) {
+		if (r == 0 && (hold & 1u << p))
+			r = ofd_read_lock(fd, byte = QLOCK_HOLD_BASE + p);
+		if (r == 0 && (unshare & 1u << p))
+			r = ofd_read_lock(fd, byte = QLOCK_UNSHARE_BASE + p);
+	}
+	if (r == -EAGAIN || r == -EACCES)
+		return err_line(err, len,
+				"disk image %s is in use by another process (byte %d "
+				"is write-locked)",
+				d->path, byte);
+	if (r < 0)
+		return err_line(err, len, "cannot lock disk image %s: %s", d->path, strerror(-r));
+	for (unsigned p = 0; p < QPERM_COUNT; p++) {
+		bool want = hold & 1u << p, keep = unshare & 1u << p;
+		int other_keeps = want ? ofd_lock_held(fd, QLOCK_UNSHARE_BASE + p) : 0;
+		int other_holds = keep && !other_keeps ? ofd_lock_held(fd, QLOCK_HOLD_BASE + p) : 0;
+
+		if (other_keeps < 0 || other_holds < 0)
+			return err_line(err, len, "cannot lock disk image %s: %s", d->path,
+					strerror(-(other_keeps < 0 ? other_keeps : other_holds)));
+		if (other_keeps)
+			return err_line(err, len,
+					"disk image %s is in use by another process, which "
+					"does not share %s (QEMU's lock byte %d)",
+					d->path, qperm_doing[p], QLOCK_UNSHARE_BASE + p);
+		if (other_holds)
+			return err_line(err, len,
+					"disk image %s is in use by another process, which "
+					"holds it for %s (QEMU's lock byte %d)",
+					d->path, qperm_doing[p], QLOCK_HOLD_BASE + p);
+	}
+	return 0;
+}
+
+/* The checks that need no open file: a block device only with
+ * blockdev=on, and then only a block device; otherwise a regular file. */
+static int check_disk_type(const struct mon_disk *d, const struct stat *st, char *err, size_t len)
+{
+	if (S_ISBLK(st->st_mode) && !d->blockdev)
+		return err_line(err, len,
+				"disk image %s is a block device: moat gives the guest a "
+				"whole host device only with --disk path=%s,blockdev=on",
+				d->path, d->path);
+	if (d->blockdev && !S_ISBLK(st->st_mode))
+		return err_line(err, len,
+				"--disk path=%s,blockdev=on: it is %s, not a block device", d->path,
+				mon_file_kind(st->st_mode));
+	if (!S_ISREG(st->st_mode) && !S_ISBLK(st->st_mode))
+		return err_line(err, len, "disk image %s is %s, not a regular file", d->path,
+				mon_file_kind(st->st_mode));
+	return 0;
+}
+
+/* A disk image: a regular file, or a block device with blockdev=on, whose
+ * size is a whole number of 512-byte sectors; its type is checked before
+ * it is opened (userfile.h). Opened read-write unless ro; a writable block
+ * device exclusively (O_EXCL: refused while the host has it mounted or
+ * another exclusive user holds it). Locked for moats (flock: exclusive
+ * for read-write, shared for ro) and for QEMU (qemu_lock()). */
 static int open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 {
 	struct stat st;
 	off_t size;
-	_cleanup_close_ int fd = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	int flags = d->ro ? O_RDONLY : O_RDWR, rdonly = 0;
+	_cleanup_close_ int pfd = mon_user_path("disk image", d->path, &st, err, len);
+	_cleanup_close_ int fd = -1;
 
-	if (fd < 0) {
-		snprintf(err, len, "cannot open disk image %s%s: %s", d->path,
-			 d->ro ? "" : " for writing", strerror(errno));
+	if (pfd < 0)
+		return pfd;
+	if (check_disk_type(d, &st, err, len) < 0)
 		return -EINVAL;
-	}
-	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
-		snprintf(err, len, "disk image %s is not a regular file or block device", d->path);
-		return -EINVAL;
-	}
+	if (S_ISBLK(st.st_mode) && !d->ro)
+		flags |= O_EXCL;
+	fd = mon_user_reopen(pfd, &st, flags, "disk image", d->path, err, len);
+	if (fd < 0)
+		return fd;
+	if (S_ISBLK(st.st_mode) && !d->ro && ioctl(fd, BLKROGET, &rdonly) == 0 && rdonly)
+		return err_line(err, len, "block device %s is read-only (blockdev --setro): add ro",
+				d->path);
 	size = lseek(fd, 0, SEEK_END);
-	if (size <= 0 || size % 512) {
-		snprintf(err, len, "disk image %s is %lld bytes, not a whole number of 512-byte "
-			 "sectors", d->path, (long long)size);
+	if (size <= 0 || size % 512)
+		return err_line(err, len,
+				"disk image %s is %lld bytes, not a whole number of "
+				"512-byte sectors",
+				d->path, (long long)size);
+	if (flock(fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+		return err_line(err, len, "disk image %s is in use by another process (%s)",
+				d->path, errno == EWOULDBLOCK ? "locked" : strerror(errno));
+	if (qemu_lock(d, fd, err, len) < 0)
 		return -EINVAL;
-	}
-	if (flock(fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0) {
-		snprintf(err, len, "disk image %s is in use by another process (%s)", d->path,
-			 errno == EWOULDBLOCK ? "locked" : strerror(errno));
-		return -EINVAL;
-	}
+	log_resolved("disk image", d->path, fd);
 	*out = TAKE_FD(fd);
 	return 0;
 }
 
+/* The user's files first (the OSK file is read before, by
+ * mon_read_osk()): a bad one is named before anything else is opened or
+ * created, and without /dev/kvm. */
 int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, char *err,
 		       size_t errlen)
 {
 	int rc;
 
-	r->kvm_fd = open(mon_test_hooks.kvm_path ? mon_test_hooks.kvm_path : "/dev/kvm",
-			 O_RDWR | O_CLOEXEC);
-	if (r->kvm_fd < 0) {
-		snprintf(err, errlen, "cannot open /dev/kvm: %s%s", strerror(errno),
-			 errno == EACCES ? " (are you in the kvm group?)"
-			 : errno == ENOENT ? " (is the kvm module loaded?)" : "");
-		return -errno;
-	}
 	rc = open_file("kernel", cfg->kernel, &r->kernel_fd, err, errlen);
 	if (rc == 0 && cfg->initrd)
 		rc = open_file("initrd", cfg->initrd, &r->initrd_fd, err, errlen);
-	if (rc == 0)
-		rc = create_guest_ram(cfg->mem_bytes, &r->mem_fd, err, errlen);
-	if (rc == 0)
-		rc = open_serial(cfg, r, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++)
 		rc = open_disk(&cfg->disks[i], &r->disk_fd[i], err, errlen);
+	if (rc < 0)
+		return rc;
+	r->kvm_fd = open(mon_test_hooks.kvm_path ? mon_test_hooks.kvm_path : "/dev/kvm",
+			 O_RDWR | O_CLOEXEC);
+	if (r->kvm_fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "cannot open /dev/kvm: %s%s", strerror(e),
+			 e == EACCES   ? " (are you in the kvm group?)"
+			 : e == ENOENT ? " (is the kvm module loaded?)"
+				       : "");
+		return -e;
+	}
+	rc = create_guest_ram(cfg->mem_bytes, &r->mem_fd, err, errlen);
+	if (rc == 0)
+		rc = open_serial(cfg, r, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < cfg->nnets; i++) {
 		if (cfg->nets[i].kind == NETOPT_TAP) {
 			r->tap_fd[i] = mon_open_tap(cfg->nets[i].ifname, err, errlen);

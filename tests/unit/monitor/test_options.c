@@ -124,6 +124,27 @@ static int t_disks(void)
 	return 0;
 }
 
+/* A block device only by explicit opt-in: blockdev=on, default off. */
+static int t_disk_blockdev(void)
+{
+	struct mon_config c;
+	char err[256];
+	char a1[] = "path=/dev/sdx,blockdev=on,ro", a2[] = "path=/img/b,blockdev=off";
+
+	CHECK(mon_parse_run(7,
+			    (char *[]){"run", "--kernel", "/k", "--disk", a1, "--disk", a2, NULL},
+			    HOST, &c, err, sizeof(err)) == 0);
+	CHECK(c.disks[0].blockdev && c.disks[0].ro);
+	CHECK(!c.disks[1].blockdev && !c.disks[1].ro);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", "path=/img/c") == 0);
+	CHECK(!c.disks[0].blockdev);
+	EXPECT_ERROR("blockdev= takes on or off", "--kernel", "/k", "--disk",
+		     "path=/dev/sdx,blockdev=yes");
+	EXPECT_ERROR("unknown field 'blockdev'", "--kernel", "/k", "--disk",
+		     "path=/dev/sdx,blockdev");
+	return 0;
+}
+
 /* The largest VM of machine/moat_limits.h: argv for --smc, disks --disk,
  * nets --net, --cpus cpus and smbios --smbios options, in store[]. */
 struct big_argv {
@@ -233,13 +254,8 @@ static int t_help(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(t_defaults),
-	    TEST(t_full),
-	    TEST(t_sizes),
-	    TEST(t_bad),
-	    TEST(t_disks),
-	    TEST(t_limits),
-	    TEST(t_osk_inline_wiped),
+	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),  TEST(t_bad),
+	    TEST(t_disks),    TEST(t_disk_blockdev), TEST(t_limits), TEST(t_osk_inline_wiped),
 	    TEST(t_help),
 	};
 	return RUN_TESTS(tests);
