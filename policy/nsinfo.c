@@ -8,9 +8,8 @@
 #include "pol.h"
 
 const char *const pol_ns_names[POL_NS_COUNT] = {
-	[POL_NS_USER] = "user", [POL_NS_MNT] = "mnt", [POL_NS_PID] = "pid",
-	[POL_NS_NET] = "net",   [POL_NS_IPC] = "ipc", [POL_NS_UTS] = "uts",
-	[POL_NS_CGROUP] = "cgroup",
+    [POL_NS_USER] = "user", [POL_NS_MNT] = "mnt", [POL_NS_PID] = "pid",	      [POL_NS_NET] = "net",
+    [POL_NS_IPC] = "ipc",   [POL_NS_UTS] = "uts", [POL_NS_CGROUP] = "cgroup",
 };
 
 /* Two processes share a namespace exactly when the nsfs inodes behind
@@ -36,9 +35,10 @@ void pol_report_format(const struct pol_report *rep, char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "kind=%s uid=%u gid=%u groups=%u caps=%s securebits=%#x no_new_privs=%d "
-		 "dumpable=%d seccomp=%d syscalls=%u pid1=%d ns=%s nofile=%llu nproc=%llu",
+		 "dumpable=%d seccomp=%d syscalls=%u pid1=%d ns=%s nofile=%llu nproc=%llu as=%llu",
 		 rep->kind, rep->uid, rep->gid, rep->ngroups, rep->caps_all_zero ? "none" : "SOME",
 		 rep->securebits, rep->no_new_privs, rep->dumpable, rep->seccomp_mode,
 		 rep->policy_syscalls, rep->pid1, rep->namespaces,
-		 (unsigned long long)rep->rlim_nofile, (unsigned long long)rep->rlim_nproc);
+		 (unsigned long long)rep->rlim_nofile, (unsigned long long)rep->rlim_nproc,
+		 (unsigned long long)rep->rlim_as);
 }

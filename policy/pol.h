@@ -42,16 +42,41 @@ enum pol_ns {
 /* Names as in /proc/PID/ns/: "user", "mnt", ... */
 extern const char *const pol_ns_names[POL_NS_COUNT];
 
-/* Resource limits; 0 in a field picks the default given there. */
+/* Resource limits, per child kind (each kind's main passes its own; see
+ * docs in devproc/common/devproc.h and vcpu/main.c). 0 in a field picks
+ * the default given there. Soft and hard limits are set alike, and only
+ * ever lowered.
+ *
+ * Why per kind: a compromised child should fail with EAGAIN, EMFILE or
+ * ENOMEM inside a limit sized for its own work, not consume the host's
+ * threads, descriptors or memory. The VM's cgroup (pids.max, memory.max)
+ * bounds the children together where there is one; these hold per process
+ * and without it. */
 struct pol_limits {
 	/* RLIMIT_NOFILE. Default: highest descriptor open at entry + 1 +
-	 * POL_NOFILE_SLACK. */
+	 * nofile_extra. */
 	rlim_t nofile;
-	/* RLIMIT_NPROC. Default: leave it. It counts the threads of our uid,
-	 * and the vcpu process needs one per vCPU; new processes are already
-	 * impossible, since no policy allows clone without CLONE_THREAD, fork
-	 * or execve. A process that knows its thread count may set it. */
+	/* Descriptors the process opens after entry (the default limit's
+	 * room). Default: POL_NOFILE_SLACK. */
+	rlim_t nofile_extra;
+	/* RLIMIT_NPROC: how many tasks (threads, the main one included) the
+	 * process may have. The kernel counts the tasks of our uid in our own
+	 * user namespace, which holds only this process (monitor/spawn.h
+	 * makes one per child), so this is the process's thread count; a
+	 * pthread_create past it fails with EAGAIN. New processes are
+	 * impossible anyway: no policy allows clone without CLONE_THREAD,
+	 * fork or execve. Default: leave it (inherited from the monitor). */
 	rlim_t nproc;
+	/* RLIMIT_AS: the address space mapped at entry (/proc/self/statm,
+	 * which already holds the program, its libraries and a sanitizer's
+	 * shadow) plus this much. Only for a process that maps no guest RAM
+	 * (moat-smc): the others map a memfd of any size, and their
+	 * reservations (8 MiB of stack and a 64 MiB malloc arena per thread,
+	 * twice that while an arena is made) would make "guest RAM plus a
+	 * margin" either too loose to bound anything or a limit that breaks
+	 * on a host with more CPUs; their memory is bounded by the VM's
+	 * cgroup (memory.max) instead. Default: leave it. */
+	rlim_t as_extra;
 	/* RLIMIT_FSIZE. Default: leave it. stderr may be a regular file (the
 	 * monitor's log redirected), which a limit of 0 would turn into
 	 * SIGXFSZ at the first log line; and the disk process writes images. */
@@ -62,17 +87,17 @@ struct pol_limits {
 /* What the process ended up with, for the monitor's audit trail. Plain
  * fixed-size fields: the caller translates it into its message. */
 struct pol_report {
-	char kind[16];         /* policy kind: "vcpu" */
-	uint32_t uid, gid;     /* real = effective = saved, inside the user
-				* namespace (0); the host view is /proc/PID/status */
-	uint32_t ngroups;      /* supplementary groups left: 0 */
-	bool caps_all_zero;    /* effective, permitted, inheritable, bounding and
-				* ambient sets all empty, checked with capget/prctl */
+	char kind[16];	    /* policy kind: "vcpu" */
+	uint32_t uid, gid;  /* real = effective = saved, inside the user
+			     * namespace (0); the host view is /proc/PID/status */
+	uint32_t ngroups;   /* supplementary groups left: 0 */
+	bool caps_all_zero; /* effective, permitted, inheritable, bounding and
+			     * ambient sets all empty, checked with capget/prctl */
 	bool no_new_privs;
 	bool dumpable;
-	bool pid1;             /* pid 1 of its own pid namespace */
-	uint32_t securebits;   /* PR_GET_SECUREBITS after locking */
-	int32_t seccomp_mode;  /* 2 (SECCOMP_MODE_FILTER) once loaded */
+	bool pid1;		  /* pid 1 of its own pid namespace */
+	uint32_t securebits;	  /* PR_GET_SECUREBITS after locking */
+	int32_t seccomp_mode;	  /* 2 (SECCOMP_MODE_FILTER) once loaded */
 	uint32_t policy_syscalls; /* syscalls the filter allows (some only with
 				   * certain arguments) */
 	/* Namespaces of our own: "user" (not the initial one) and each of
@@ -82,6 +107,7 @@ struct pol_report {
 	uint64_t ns_ino[POL_NS_COUNT]; /* namespace inode numbers: compare them
 					* with the monitor's own (pol_ns_read) */
 	uint64_t rlim_nofile, rlim_nproc, rlim_fsize, rlim_core; /* hard limits */
+	uint64_t rlim_as; /* hard limit; RLIM_INFINITY when left */
 };
 
 /* Enter the sandbox; called early in a child's main, after it has received
@@ -125,8 +151,13 @@ int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts,
 int pol_compile(const char *kind, scmp_filter_ctx *out, unsigned *nsyscalls, char *err,
 		size_t errlen);
 
-/* Compile and load the policy `kind` (no_new_privs must be set or the
- * caller hold CAP_SYS_ADMIN). 0 or -errno, logged. */
+/* Compile and load the policy `kind` on every thread of the process
+ * (TSYNC), on top of any filter already there: filters stack, and a call
+ * must pass all of them. no_new_privs must be set already (it is inside
+ * the sandbox), and the filter in place must allow seccomp(2) with
+ * SECCOMP_SET_MODE_FILTER and the flags SECCOMP_FILTER_FLAG_TSYNC and
+ * SECCOMP_FILTER_FLAG_TSYNC_ESRCH (libseccomp's choice). 0 or -errno,
+ * logged. */
 int pol_load(const char *kind, unsigned *nsyscalls);
 
 /* Inode numbers of the namespaces of process pid (0: ourselves), from

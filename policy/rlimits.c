@@ -33,19 +33,28 @@ static int rlimit_read(int resource, uint64_t *out)
 	return 0;
 }
 
-int pol_rlimits_apply(const struct pol_limits *lim, int maxfd, struct pol_report *rep)
+/* A limit that is set when asked for (value non-zero), else read back. */
+static int rlimit_opt(int resource, const char *name, rlim_t value, uint64_t *out)
 {
-	rlim_t nofile = lim->nofile ? lim->nofile : (rlim_t)maxfd + 1 + POL_NOFILE_SLACK;
+	return value ? rlimit_set(resource, name, value, out) : rlimit_read(resource, out);
+}
+
+int pol_rlimits_apply(const struct pol_limits *lim, const struct pol_entry_state *at,
+		      struct pol_report *rep)
+{
+	rlim_t extra = lim->nofile_extra ? lim->nofile_extra : POL_NOFILE_SLACK;
+	rlim_t nofile = lim->nofile ? lim->nofile : (rlim_t)at->maxfd + 1 + extra;
+	rlim_t as = lim->as_extra ? at->vm_bytes + lim->as_extra : 0;
 	int r;
 
 	r = rlimit_set(RLIMIT_CORE, "RLIMIT_CORE", 0, &rep->rlim_core);
 	if (r == 0)
 		r = rlimit_set(RLIMIT_NOFILE, "RLIMIT_NOFILE", nofile, &rep->rlim_nofile);
 	if (r == 0)
-		r = lim->nproc ? rlimit_set(RLIMIT_NPROC, "RLIMIT_NPROC", lim->nproc, &rep->rlim_nproc)
-			       : rlimit_read(RLIMIT_NPROC, &rep->rlim_nproc);
+		r = rlimit_opt(RLIMIT_NPROC, "RLIMIT_NPROC", lim->nproc, &rep->rlim_nproc);
 	if (r == 0)
-		r = lim->fsize ? rlimit_set(RLIMIT_FSIZE, "RLIMIT_FSIZE", lim->fsize, &rep->rlim_fsize)
-			       : rlimit_read(RLIMIT_FSIZE, &rep->rlim_fsize);
+		r = rlimit_opt(RLIMIT_AS, "RLIMIT_AS", as, &rep->rlim_as);
+	if (r == 0)
+		r = rlimit_opt(RLIMIT_FSIZE, "RLIMIT_FSIZE", lim->fsize, &rep->rlim_fsize);
 	return r;
 }

@@ -55,7 +55,7 @@ static int sandbox_check_userns(void)
 	if (sscanf(buf, "%lu %lu %lu", &inside, &outside, &count) == 3 && inside == 0 &&
 	    outside == 0 && count == 4294967295ul)
 		return log_error_errno(EPERM, "sandbox: in the initial user namespace; "
-				       "children must be started by the monitor");
+					      "children must be started by the monitor");
 	return 0;
 }
 
@@ -89,7 +89,8 @@ static void sandbox_ns_list(struct pol_report *rep)
 	int n = snprintf(rep->namespaces, len, "user");
 
 	for (int i = 0; i < POL_NS_COUNT; i++) {
-		if (i == POL_NS_USER || !sandbox_ns_owned(pol_ns_names[i], rep->ns_ino[POL_NS_USER]))
+		if (i == POL_NS_USER ||
+		    !sandbox_ns_owned(pol_ns_names[i], rep->ns_ino[POL_NS_USER]))
 			continue;
 		if (n >= 0 && (size_t)n < len)
 			n += snprintf(rep->namespaces + n, len - n, ",%s", pol_ns_names[i]);
@@ -108,15 +109,36 @@ static int sandbox_max_fd(void)
 	while ((de = readdir(d))) {
 		char *end;
 		long fd = strtol(de->d_name, &end, 10);
-		if (!*end && end != de->d_name && fd > max && fd < 1 << 20)
+		/* not the descriptor that lists them */
+		if (!*end && end != de->d_name && fd > max && fd < 1 << 20 && fd != dirfd(d))
 			max = (int)fd;
 	}
 	closedir(d);
 	return max;
 }
 
+/* Bytes of address space mapped now: the first field of statm, in pages. */
+static int sandbox_vm_bytes(uint64_t *out)
+{
+	_cleanup_close_ int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	unsigned long long pages;
+	char buf[128];
+	ssize_t n;
+
+	if (fd < 0)
+		return log_error_errno(errno, "sandbox: reading statm: %m");
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return log_error_errno(errno, "sandbox: reading statm: %m");
+	buf[n] = '\0';
+	if (sscanf(buf, "%llu", &pages) != 1)
+		return log_error_errno(EINVAL, "sandbox: statm says '%s'", buf);
+	*out = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+	return 0;
+}
+
 /* Everything that needs /proc, which is gone after pivot_root. */
-static int sandbox_preflight(struct pol_report *rep, int *maxfd)
+static int sandbox_preflight(struct pol_report *rep, struct pol_entry_state *at)
 {
 	int r;
 
@@ -128,18 +150,22 @@ static int sandbox_preflight(struct pol_report *rep, int *maxfd)
 		return log_error_errno(r, "sandbox: reading our namespaces: %m");
 	sandbox_ns_list(rep);
 	rep->pid1 = getpid() == 1;
-	*maxfd = sandbox_max_fd();
-	if (*maxfd < 0)
-		return *maxfd;
+	at->maxfd = sandbox_max_fd();
+	if (at->maxfd < 0)
+		return at->maxfd;
+	r = sandbox_vm_bytes(&at->vm_bytes);
+	if (r < 0)
+		return r;
 	return pol_privs_prepare();
 }
 
 /* Everything after the policy is compiled, up to loading it. */
 static int sandbox_steps(const struct pol_options *o, struct pol_report *rep)
 {
-	int maxfd = 2, r;
+	struct pol_entry_state at = {.maxfd = 2};
+	int r;
 
-	r = sandbox_preflight(rep, &maxfd);
+	r = sandbox_preflight(rep, &at);
 	if (r < 0)
 		return r;
 	r = pol_fs_isolate(o->files, o->nfiles);
@@ -151,11 +177,10 @@ static int sandbox_steps(const struct pol_options *o, struct pol_report *rep)
 	r = pol_privs_drop(rep);
 	if (r < 0)
 		return r;
-	return pol_rlimits_apply(o->limits, maxfd, rep);
+	return pol_rlimits_apply(o->limits, &at, rep);
 }
 
-int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts,
-			   struct pol_report *rep)
+int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts, struct pol_report *rep)
 {
 	static const struct pol_limits defaults;
 	struct pol_options o = opts ? *opts : (struct pol_options){0};
@@ -189,8 +214,7 @@ int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts,
 	return 0;
 }
 
-int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim,
-			     struct pol_report *rep)
+int pol_sandbox_enter_limits(const char *kind, const struct pol_limits *lim, struct pol_report *rep)
 {
 	struct pol_options o = {.limits = lim};
 

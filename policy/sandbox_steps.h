@@ -14,6 +14,13 @@ int pol_privs_drop(struct pol_report *rep);
  * from /proc, which is gone afterwards. */
 int pol_privs_prepare(void);
 
-/* rlimits.c: core, descriptors, and the optional ones. maxfd is the
- * highest descriptor open at entry. */
-int pol_rlimits_apply(const struct pol_limits *lim, int maxfd, struct pol_report *rep);
+/* What sandbox.c reads before pivot_root, for the default limits. */
+struct pol_entry_state {
+	int maxfd;	   /* highest descriptor open at entry */
+	uint64_t vm_bytes; /* address space mapped at entry */
+};
+
+/* rlimits.c: core, descriptors, and the optional ones (struct
+ * pol_limits). */
+int pol_rlimits_apply(const struct pol_limits *lim, const struct pol_entry_state *at,
+		      struct pol_report *rep);

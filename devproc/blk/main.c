@@ -12,6 +12,7 @@
 #include "channel.h"
 #include "devproc.h"
 #include "log.h"
+#include "pol.h"
 #include "vdev_proc.h"
 
 struct blk_dev {
@@ -76,8 +77,26 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 	return 0;
 }
 
+/* Its threads: the main one (the queue, the registers, the control
+ * channel) and the worker pool (blk_model_create starts BLK_WORKERS, as
+ * we ask for no other count); a thread more fails with EAGAIN. No
+ * descriptor of its own beyond those it was given. Its address space
+ * holds guest RAM: no RLIMIT_AS (struct pol_limits says why). */
+static int blk_sandbox(const Moat__Dev__StartRequest *req, const char **policy,
+		       struct pol_options *o, char *err, size_t errlen)
+{
+	static const struct pol_limits lim = {
+	    .nofile_extra = DEV_NOFILE_EXTRA,
+	    .nproc = 1 + BLK_WORKERS,
+	};
+
+	o->limits = &lim;
+	return 0;
+}
+
 static const struct vdev_kind blk_vkind = {
     .name = "blk",
+    .sandbox = blk_sandbox,
     .num_queues = BLK_NUM_QUEUES,
     .check = blk_check,
     .create = blk_create,

@@ -172,6 +172,14 @@ static bool user_at_fault(int rc)
 	return rc == -EINVAL || rc == -EADDRINUSE || rc == -EADDRNOTAVAIL;
 }
 
+/* The limits of a kind that names none (struct dev_kind's sandbox): one
+ * thread, and no descriptor of its own beyond those it was given but a
+ * few (a control message's, refused and closed). */
+static const struct pol_limits dev_default_limits = {
+    .nofile_extra = DEV_NOFILE_EXTRA,
+    .nproc = 1,
+};
+
 static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ipc_fds *fds)
 {
 	struct pol_report rep = {0};
@@ -189,6 +197,8 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		close(ring_fd);
 		goto fail;
 	}
+	if (!opts.limits)
+		opts.limits = &dev_default_limits;
 	rc = child_enter_sandbox(policy, &opts, &rep, &sr);
 	if (rc < 0)
 		return rc;

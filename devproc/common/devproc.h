@@ -25,6 +25,10 @@ struct pollfd;
 
 #define DEV_MAX_EXTRA_FDS 1024 /* descriptors a model may have polled */
 #define DEV_MAX_COUNTERS  16   /* counters a model reports in its stats */
+/* Descriptors a device process may open after entering its sandbox (the
+ * default RLIMIT_NOFILE's room): none of the kinds opens any, but a
+ * control message may carry some, which the runtime refuses and closes. */
+#define DEV_NOFILE_EXTRA 4
 
 struct pol_options;
 
@@ -36,9 +40,11 @@ struct dev_counter {
 struct dev_kind {
 	const char *kind; /* "smc": names the policy, the process and the log */
 	/* Optional, before the sandbox is entered: a policy other than kind's
-	 * (*policy), and files for the sandbox's root or other limits (*o).
-	 * Strings it points to must outlive the call (static storage). 0, or
-	 * -errno with one line in err. */
+	 * (*policy), and files for the sandbox's root or the kind's resource
+	 * limits (*o; without o->limits, one thread and DEV_NOFILE_EXTRA
+	 * descriptors beyond those received). Strings it points to must
+	 * outlive the call (static storage). 0, or -errno with one line in
+	 * err. */
 	int (*sandbox)(const Moat__Dev__StartRequest *req, const char **policy,
 		       struct pol_options *o, char *err, size_t errlen);
 	/* Build the model from the kind's part of the start request; one line

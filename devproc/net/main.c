@@ -68,17 +68,22 @@ static int net_dev_sandbox(const Moat__Dev__StartRequest *req, const char **poli
 {
 	static char resolv[SLIRP_CFG_RESOLV_TEXT];
 	static struct pol_root_file file = {"etc/resolv.conf", resolv};
-	static struct pol_limits lim = {.nofile = NET_USER_NOFILE};
+	/* One thread either way (neither policy allows clone); the tap
+	 * backend opens no descriptor, slirp one per guest connection. Both
+	 * map guest RAM: no RLIMIT_AS (struct pol_limits says why). */
+	static const struct pol_limits tap_lim = {.nofile_extra = DEV_NOFILE_EXTRA, .nproc = 1};
+	static const struct pol_limits user_lim = {.nofile = NET_USER_NOFILE, .nproc = 1};
 	int rc = check_config(req, err, errlen);
 
 	if (rc < 0)
 		return rc;
 	if (is_tap(req)) {
 		*policy = "net-tap";
+		o->limits = &tap_lim;
 		return 0;
 	}
 	*policy = "net-user";
-	o->limits = &lim;
+	o->limits = &user_lim;
 	if (req->net->user->dns_upstream) {
 		slirp_cfg_resolv_text(req->net->user->dns_upstream, resolv);
 		o->files = &file;

@@ -7,10 +7,10 @@
 
 #include "devproc.h"
 #include "ioring.h"
+#include "pol.h"
 #include "smc_model.h"
 
-static int smc_dev_init(void **model, const Moat__Dev__StartRequest *req, char *err,
-			size_t errlen)
+static int smc_dev_init(void **model, const Moat__Dev__StartRequest *req, char *err, size_t errlen)
 {
 	struct smc_options opt = {0};
 	struct smc *s;
@@ -65,11 +65,32 @@ static void smc_dev_destroy(void *model)
 	free(model);
 }
 
+/* One thread, no descriptor of its own, and no guest RAM: the only kind
+ * whose address space is bounded too. What it maps after entry is its I/O
+ * ring (a few KiB), the model and the control messages; 64 MiB leaves
+ * ample room for malloc and the stack, and stops a compromised process
+ * from taking the host's memory. */
+#define SMC_AS_EXTRA (64u << 20)
+
+static int smc_dev_sandbox(const Moat__Dev__StartRequest *req, const char **policy,
+			   struct pol_options *o, char *err, size_t errlen)
+{
+	static const struct pol_limits lim = {
+	    .nofile_extra = DEV_NOFILE_EXTRA,
+	    .nproc = 1,
+	    .as_extra = SMC_AS_EXTRA,
+	};
+
+	o->limits = &lim;
+	return 0;
+}
+
 static const struct dev_kind smc_kind = {
-	.kind = "smc",
-	.init = smc_dev_init,
-	.io = smc_dev_io,
-	.destroy = smc_dev_destroy,
+    .kind = "smc",
+    .sandbox = smc_dev_sandbox,
+    .init = smc_dev_init,
+    .io = smc_dev_io,
+    .destroy = smc_dev_destroy,
 };
 
 int main(void)
