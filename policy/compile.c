@@ -148,7 +148,13 @@ int pol_load(const char *kind, unsigned *nsyscalls)
 	r = pol_compile(kind, &ctx, nsyscalls, err, sizeof(err));
 	if (r < 0)
 		return log_error_errno(r, "policy %s: %s", kind, err);
-	r = seccomp_load(ctx);
+	/* no_new_privs is ours already (pol.h): without this libseccomp would
+	 * set it again with a prctl that a first filter need not allow. The
+	 * load itself is seccomp(SECCOMP_SET_MODE_FILTER, TSYNC and perhaps
+	 * TSYNC_ESRCH), which the first filter must allow (vcpu.policy does). */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (r == 0)
+		r = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (r < 0)
 		return log_error_errno(r, "policy %s: loading the seccomp filter: %m", kind);

@@ -8,6 +8,7 @@
 #include <linux/futex.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sched.h>
@@ -125,6 +126,9 @@ static const struct pol_const pol_consts[] = {
 	C(PR_SET_NAME), C(PR_GET_NAME), C(PR_SET_PDEATHSIG), C(PR_GET_DUMPABLE),
 	C(PR_SET_DUMPABLE), C(PR_GET_NO_NEW_PRIVS), C(PR_SET_NO_NEW_PRIVS),
 	C(PR_SET_TIMERSLACK), C(PR_GET_SECCOMP), C(PR_CAPBSET_READ),
+
+	/* seccomp(2): a second filter stacked on the first (moat-vcpu) */
+	C(SECCOMP_SET_MODE_FILTER), C(SECCOMP_FILTER_FLAG_TSYNC), C(SECCOMP_FILTER_FLAG_TSYNC_ESRCH),
 
 	/* signals (SIGRTMIN is a glibc function, not a constant: use a number) */
 	C(SIGHUP), C(SIGINT), C(SIGQUIT), C(SIGILL), C(SIGTRAP), C(SIGABRT), C(SIGBUS),

@@ -1,6 +1,9 @@
 /* moat-polcheck: compile every policy embedded in this binary, as each
  * child would at start-up, and print what each allows:
  *     vcpu: 57 syscalls (3 answered with an errno)
+ * A policy that is a second phase, stacked on another (moat-vcpu's run
+ * phase), says so:
+ *     vcpu-run: 23 syscalls (0 answered with an errno), stacked on vcpu
  * Run by the test suite so that a policy typo fails the build's tests, not
  * a VM start. "moat-polcheck --pfc KIND" prints libseccomp's readable form
  * of one filter. */
@@ -12,8 +15,25 @@
 #include "pol.h"
 #include "rules.h"
 
+/* Second filters, loaded on top of the first once set-up is over: the
+ * process then has only what both allow. */
+static const struct {
+	const char *kind, *on;
+} stacked[] = {
+    {"vcpu-run", "vcpu"}, /* moat-vcpu once its vCPUs run (vcpu/vm.c) */
+};
+
+static const char *stacked_on(const char *kind)
+{
+	for (size_t i = 0; i < sizeof(stacked) / sizeof(stacked[0]); i++)
+		if (strcmp(stacked[i].kind, kind) == 0)
+			return stacked[i].on;
+	return NULL;
+}
+
 static int polcheck_one(const char *kind, bool pfc)
 {
+	const char *on = stacked_on(kind);
 	scmp_filter_ctx ctx;
 	unsigned nallow, nerrno;
 	char err[256];
@@ -28,7 +48,8 @@ static int polcheck_one(const char *kind, bool pfc)
 		fflush(stdout);
 		r = seccomp_export_pfc(ctx, STDOUT_FILENO);
 	} else {
-		printf("%s: %u syscalls (%u answered with an errno)\n", kind, nallow, nerrno);
+		printf("%s: %u syscalls (%u answered with an errno)%s%s\n", kind, nallow, nerrno,
+		       on ? ", stacked on " : "", on ? on : "");
 	}
 	seccomp_release(ctx);
 	return r;

@@ -21,7 +21,7 @@
 
 struct remote_config {
 	char name[16];
-	uint16_t base, len;      /* a port range, or (len 0) a PCI function: */
+	uint16_t base, len; /* a port range, or (len 0) a PCI function: */
 	unsigned slot;
 	uint64_t bar0;
 	int notify[VPCI_MAX_QUEUES], irq[VPCI_MAX_VECTORS];
@@ -33,7 +33,8 @@ struct remote_config {
 static int take_pci(const Moat__Vcpu__PciAttach *p, struct ipc_fds *fds, struct remote_config *r)
 {
 	if (p->slot == 0 || p->slot > VPCI_MAX_SLOTS || p->n_fd_notify > VPCI_MAX_QUEUES ||
-	    p->n_fd_irq > VPCI_MAX_VECTORS || p->bar0_gpa != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, p->slot))
+	    p->n_fd_irq > VPCI_MAX_VECTORS ||
+	    p->bar0_gpa != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, p->slot))
 		return log_error_errno(EINVAL, "start: bad PCI attachment of %s", r->name);
 	r->slot = p->slot;
 	r->bar0 = p->bar0_gpa;
@@ -69,8 +70,9 @@ static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 	for (size_t i = 0; i < s->n_devices; i++) {
 		const Moat__Vcpu__DeviceAttach *d = s->devices[i];
 		struct remote_config *r = &c->remotes[i];
-		if (!d->name || strlen(d->name) >= sizeof(r->name) || (d->pio_len == 0) == !d->pci ||
-		    d->pio_base > 0xffff || d->pio_len > 0x10000 - d->pio_base)
+		if (!d->name || strlen(d->name) >= sizeof(r->name) ||
+		    (d->pio_len == 0) == !d->pci || d->pio_base > 0xffff ||
+		    d->pio_len > 0x10000 - d->pio_base)
 			return log_error_errno(EINVAL, "start: bad device %zu", i);
 		snprintf(r->name, sizeof(r->name), "%s", d->name);
 		if (d->pci && take_pci(d->pci, fds, r) < 0)
@@ -99,8 +101,7 @@ static struct vm the_vm;
 /* Checks every field of the StartRequest before anything uses it; the
  * monitor is trusted more than the guest, but a malformed message still
  * gets a clean refusal rather than undefined behaviour. */
-static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
-		      struct vcpu_config *c)
+static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds, struct vcpu_config *c)
 {
 	if (s->cpus < 1 || s->cpus > VCPU_MAX_CPUS)
 		return log_error_errno(EINVAL, "start: bad vCPU count %u", s->cpus);
@@ -117,11 +118,11 @@ static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 	c->kernel_fd = ipc_fds_take(fds, s->fd_kernel);
 	c->initrd_fd = s->has_initrd ? ipc_fds_take(fds, s->fd_initrd) : -1;
 	c->serial_out = s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM
-				? ipc_fds_take(fds, s->fd_serial_out)
-				: -1;
+			    ? ipc_fds_take(fds, s->fd_serial_out)
+			    : -1;
 	c->serial_in = s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && s->serial_has_input
-			       ? ipc_fds_take(fds, s->fd_serial_in)
-			       : -1;
+			   ? ipc_fds_take(fds, s->fd_serial_in)
+			   : -1;
 	if (!c->cmdline || c->kvm_fd < 0 || c->mem_fd < 0 || c->kernel_fd < 0 ||
 	    (s->has_initrd && c->initrd_fd < 0) ||
 	    (s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && c->serial_out < 0) ||
@@ -242,6 +243,19 @@ static int setup_devices(struct vm *vm, int serial_out)
 	return rc;
 }
 
+/* Our resource limits. Threads: one per vCPU and the main one, all made
+ * in the set-up phase; one more fails with EAGAIN (and the run phase's
+ * filter has no clone at all). Descriptors, beyond those received: the
+ * exit eventfd, the VM and one per vCPU, and a spare two. Guest RAM is in
+ * our address space: no RLIMIT_AS (struct pol_limits says why). */
+static const struct pol_limits *vcpu_limits(const struct vcpu_config *c)
+{
+	static struct pol_limits lim;
+
+	lim = (struct pol_limits){.nofile_extra = 2 + c->cpus + 2, .nproc = 1 + c->cpus};
+	return &lim;
+}
+
 int main(int argc, char **argv)
 {
 	struct vcpu_config c = {0};
@@ -250,6 +264,7 @@ int main(int argc, char **argv)
 	struct boot_input in;
 	char why[256] = "";
 	const char *format = NULL;
+	unsigned nrun = 0;
 	int rc;
 
 	log_set_prefix("moat-vcpu");
@@ -257,21 +272,21 @@ int main(int argc, char **argv)
 		return 1;
 	if (c.debug)
 		log_set_level(LOG_LVL_DEBUG);
-	if (child_enter_sandbox("vcpu", NULL, &rep, &sr) < 0)
+	if (child_enter_sandbox("vcpu", &(struct pol_options){.limits = vcpu_limits(&c)}, &rep,
+				&sr) < 0)
 		return 1;
 
 	struct vm *vm = &the_vm;
-	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 ||
-	    vm_create_vcpus(vm) < 0 || setup_devices(vm, c.serial_out) < 0 ||
-	    setup_remotes(vm, &c) < 0)
+	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 || vm_create_vcpus(vm) < 0 ||
+	    setup_devices(vm, c.serial_out) < 0 || setup_remotes(vm, &c) < 0)
 		return 1;
 	in = (struct boot_input){
-		.kernel_fd = c.kernel_fd,
-		.initrd_fd = c.initrd_fd,
-		.cmdline = c.cmdline,
-		.smbios = (const char *const *)c.smbios,
-		.nsmbios = c.nsmbios,
-		.smbios_apple = c.smbios_apple,
+	    .kernel_fd = c.kernel_fd,
+	    .initrd_fd = c.initrd_fd,
+	    .cmdline = c.cmdline,
+	    .smbios = (const char *const *)c.smbios,
+	    .nsmbios = c.nsmbios,
+	    .smbios_apple = c.smbios_apple,
 	};
 	rc = loader_load(vm, &in, why, sizeof(why), &format);
 	if (rc == -ENOEXEC || rc == -EINVAL) {
@@ -283,8 +298,18 @@ int main(int argc, char **argv)
 	close(c.kernel_fd);
 	if (c.initrd_fd >= 0)
 		close(c.initrd_fd);
-	if (send_ready(&sr, format) < 0 || vm_start(vm) < 0)
+	/* The second phase (vm_enter_run_phase): threads first, since the
+	 * run phase may not make any. READY follows it, so READY means "set
+	 * up and confined for running"; the sandbox it reports is the first
+	 * filter's (vcpu.policy), the one the monitor compiles to check the
+	 * claim, and vcpu-run.policy is stacked on it (moat-polcheck shows
+	 * both counts). */
+	if (vm_start(vm) < 0 || vm_enter_run_phase(vm, &nrun) < 0)
 		return 1;
+	log_debug("run phase: %u syscalls on top of vcpu.policy's %u", nrun, rep.policy_syscalls);
+	if (send_ready(&sr, format) < 0)
+		return 1;
+	vm_run(vm);
 	rc = vcpu_main_loop(vm, c.serial_in);
 	if (atomic_load(&vm->ended))
 		send_exit(&vm->exit);

@@ -1,6 +1,7 @@
 /* The vCPU threads: KVM_RUN and the exits that reach userspace. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -51,9 +52,8 @@ static void handle_internal_error(struct vcpu *v)
 	int n = snprintf(detail, sizeof(detail), "KVM internal error, suberror %u",
 			 run->internal.suberror);
 
-	for (uint32_t i = 0; i < run->internal.ndata && i < 4 && n > 0 &&
-			     (size_t)n < sizeof(detail);
-	     i++)
+	for (uint32_t i = 0;
+	     i < run->internal.ndata && i < 4 && n > 0 && (size_t)n < sizeof(detail); i++)
 		n += snprintf(detail + n, sizeof(detail) - n, " %#llx",
 			      (unsigned long long)run->internal.data[i]);
 	end_with_dump(v, R(INTERNAL_ERROR), detail);
@@ -113,14 +113,32 @@ static bool handle_exit(struct vcpu *v)
 	}
 }
 
-static void *vcpu_thread(void *arg)
+/* Set-up in the new thread, while clone and prctl are still allowed: its
+ * name, and a malloc arena of its own (the first malloc in a thread picks
+ * one, and may size the arena table from sched_getaffinity), so the run
+ * phase only ever grows or trims it. Then wait for vm_run(). */
+static void vcpu_thread_ready(struct vcpu *v)
 {
-	struct vcpu *v = arg;
 	char name[16];
 
 	vcpu_self_id = v->id;
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
+	void *volatile arena = malloc(1); /* volatile: the pair must not be elided */
+	free(arena);
+	pthread_mutex_lock(&v->vm->gate_lock);
+	v->vm->at_gate++;
+	pthread_cond_signal(&v->vm->gate_reached);
+	while (!v->vm->go)
+		pthread_cond_wait(&v->vm->gate_open, &v->vm->gate_lock);
+	pthread_mutex_unlock(&v->vm->gate_lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+
+	vcpu_thread_ready(v);
 	while (!atomic_load(&v->vm->ended)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -138,10 +156,25 @@ static void *vcpu_thread(void *arg)
 
 int vm_start(struct vm *vm)
 {
+	pthread_mutex_init(&vm->gate_lock, NULL);
+	pthread_cond_init(&vm->gate_open, NULL);
+	pthread_cond_init(&vm->gate_reached, NULL);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		int rc = pthread_create(&vm->cpus[i].thread, NULL, vcpu_thread, &vm->cpus[i]);
 		if (rc)
 			return log_error_errno(rc, "Failed to start vCPU %u thread: %m", i);
 	}
+	pthread_mutex_lock(&vm->gate_lock);
+	while (vm->at_gate < vm->ncpus)
+		pthread_cond_wait(&vm->gate_reached, &vm->gate_lock);
+	pthread_mutex_unlock(&vm->gate_lock);
 	return 0;
+}
+
+void vm_run(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->gate_lock);
+	vm->go = true;
+	pthread_cond_broadcast(&vm->gate_open);
+	pthread_mutex_unlock(&vm->gate_lock);
 }

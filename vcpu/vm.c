@@ -3,14 +3,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "ram.h"
 #include "log.h"
+#include "pol.h"
+#include "ram.h"
 #include "vcpu.pb-c.h"
 
 void *vm_gpa_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
@@ -127,4 +129,21 @@ void vm_end(struct vm *vm, int reason, unsigned vcpu, const char *detail, const 
 	snprintf(vm->exit.detail, sizeof(vm->exit.detail), "%s", detail ? detail : "");
 	snprintf(vm->exit.dump, sizeof(vm->exit.dump), "%s", dump ? dump : "");
 	(void)!write(vm->exit_event_fd, &one, sizeof(one));
+}
+
+/* Everything the VM's set-up needed is done: the threads exist, the guest
+ * is loaded. /dev/kvm goes (no second VM), and with it the memfd, whose
+ * mapping stays; then the run phase's filter, on every thread at once
+ * (pol_load synchronises the threads: they were made under vcpu.policy and
+ * wait at the gate). Seccomp filters stack, so vcpu.policy still applies
+ * and a call must pass both. */
+int vm_enter_run_phase(struct vm *vm, unsigned *nsyscalls)
+{
+	close(vm->kvm_fd);
+	vm->kvm_fd = -1;
+	close(vm->mem_fd);
+	vm->mem_fd = -1;
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	return pol_load("vcpu-run", nsyscalls);
 }

@@ -56,6 +56,14 @@ struct vm {
 	unsigned nremotes;
 	struct pci_bus pci;
 
+	/* The vCPU threads wait here, between their creation and their first
+	 * KVM_RUN, until the run phase's filter is in place (vm_run); vm_start
+	 * returns once all of them are waiting, their own set-up done. */
+	pthread_mutex_t gate_lock;
+	pthread_cond_t gate_open, gate_reached;
+	unsigned at_gate;
+	bool go;
+
 	atomic_bool ended;
 	struct vm_exit exit;
 	int exit_event_fd; /* written once when ended flips; the main loop polls it */
@@ -71,8 +79,20 @@ int vm_create(struct vm *vm, int kvm_fd, int mem_fd, uint64_t mem_bytes, unsigne
 /* Create and configure vCPUs (CPUID, MSRs, LAPIC, FPU). Registers are set by
  * the loader afterwards. */
 int vm_create_vcpus(struct vm *vm);
-/* Start one thread per vCPU. */
+/* Start one thread per vCPU. Each names itself and attaches to a malloc
+ * arena (the calls only set-up may make), then waits for vm_run() before
+ * its first KVM_RUN. Returns once every thread waits: a new thread's own
+ * start (glibc's rseq and robust-list registration, the name, the arena)
+ * is over before the run phase's filter takes those calls away. 0 or
+ * -errno; on failure the caller exits, which ends the threads made. */
 int vm_start(struct vm *vm);
+/* Let the vCPU threads run the guest. */
+void vm_run(struct vm *vm);
+/* The run phase: close what only set-up needed (/dev/kvm, the RAM memfd,
+ * KVM's CPUID table) and stack policy/vcpu-run.policy on every thread.
+ * After it no VM, vCPU, memory slot or thread can be made. 0 or -errno
+ * (logged): the caller must exit. *nsyscalls: the second filter's size. */
+int vm_enter_run_phase(struct vm *vm, unsigned *nsyscalls);
 /* Record the end of the VM (first caller wins) and wake the main loop. */
 void vm_end(struct vm *vm, int reason, unsigned vcpu, const char *detail, const char *dump);
 /* Assert or deassert an ISA interrupt line through the in-kernel irqchip. */
