@@ -9,6 +9,7 @@
  *               root (as moat-net does); reads it back, and finds the root
  *               read-only and nothing else there; sends "ok"
  *   root-file-bad  asks for a file outside the root: must refuse to start
+ * and the modes of sandboxed_limits.c (the run phase, resource limits).
  * Any other outcome is sent as "fail: why". */
 #include <dirent.h>
 #include <errno.h>
@@ -28,8 +29,9 @@
 
 #include "log.h"
 #include "pol.h"
+#include "sandboxed.h"
 
-#define PARENT_FD 3
+#define PARENT_FD SANDBOXED_PARENT_FD
 
 static void say(const char *msg)
 {
@@ -122,7 +124,8 @@ static void do_kill(const char *mode)
 	} else if (strcmp(mode, "kill-mmap-exec") == 0) {
 		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	} else if (strcmp(mode, "kill-mprotect-exec") == 0) {
-		void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *m =
+		    mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		mprotect(m, 4096, PROT_READ | PROT_EXEC);
 	} else if (strcmp(mode, "kill-fork") == 0) {
 		if (fork() == 0)
@@ -171,13 +174,34 @@ static int enter(const char *mode, struct pol_report *rep)
 	static const struct pol_root_file ok = {"etc/resolv.conf", ROOT_FILE_TEXT};
 	static const struct pol_root_file bad = {"../etc/evil", "x"};
 	struct pol_options o = {.nfiles = 1};
+	int r = limits_enter(mode, rep);
 
+	if (r <= 0)
+		return r;
 	if (strcmp(mode, "no-policy") == 0)
 		return pol_sandbox_enter("nothere", rep);
 	if (strncmp(mode, "root-file", 9) != 0)
 		return pol_sandbox_enter("test", rep);
 	o.files = strcmp(mode, "root-file") == 0 ? &ok : &bad;
 	return pol_sandbox_enter_opts("net-user", &o, rep);
+}
+
+/* The check of mode, after the parent's go: NULL when all went well. */
+static const char *run_mode(const char *mode)
+{
+	bool handled;
+	const char *why = limits_run(mode, &handled);
+
+	if (handled)
+		return why;
+	if (strncmp(mode, "kill-", 5) == 0)
+		do_kill(mode); /* returns only by _exit */
+	if (strcmp(mode, "root-file") == 0)
+		return check_root_file();
+	if (strcmp(mode, "work") == 0)
+		return do_work();
+	say("fail: unknown mode");
+	_exit(1);
 }
 
 int main(int argc, char **argv)
@@ -199,16 +223,7 @@ int main(int argc, char **argv)
 		return 1;
 	if (read(PARENT_FD, &go, 1) != 1) /* the parent looks at us meanwhile */
 		return 1;
-	if (strncmp(argv[1], "kill-", 5) == 0)
-		do_kill(argv[1]);
-	if (strcmp(argv[1], "root-file") == 0)
-		why = check_root_file();
-	else if (strcmp(argv[1], "work") == 0)
-		why = do_work();
-	else {
-		say("fail: unknown mode");
-		return 1;
-	}
+	why = run_mode(argv[1]);
 	if (why) {
 		char msg[128];
 		snprintf(msg, sizeof(msg), "fail: %s (%s)", why, strerror(errno));

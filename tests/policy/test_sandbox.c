@@ -292,7 +292,10 @@ static int expect_refusal(const char *mode, bool keep_net)
 	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
 	CHECK(mon_child_uid(getpid(), &r.uid) == 0);
-	struct mon_spawn_args a = {path, argv, &sp[1], 1, keep_net, r.uid, r.uid};
+	struct mon_spawn_args a = {
+		.path = path, .argv = argv, .fds = &sp[1], .nfds = 1,
+		.keep_net = keep_net, .uid = r.uid, .gid = r.uid,
+	};
 	CHECK(mon_spawn(&a, &r.c) == 0);
 	close(sp[1]);
 	r.sock = sp[0];
