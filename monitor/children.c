@@ -57,9 +57,15 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 	if (rc < 0)
 		return log_error_errno(rc, "no unprivileged uid for %s: %m", argv0);
 	sa.gid = sa.uid;
-	rc = mon_spawn(&sa, &p->child);
+	rc = mon_childlog_open(&p->log, &sa.log_fd);
 	if (rc < 0)
+		return log_error_errno(rc, "Failed to make the log pipe of %s: %m", argv0);
+	rc = mon_spawn(&sa, &p->child);
+	close(sa.log_fd);
+	if (rc < 0) {
+		mon_childlog_close(&p->log, p->name);
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);
+	}
 	p->uid = sa.uid;
 	p->state = MON_PROC_STARTING;
 	struct mon_procstat st;
@@ -247,6 +253,7 @@ bool mon_proc_reap(struct mon_proc *p, bool wait)
 		return false;
 	p->death = si;
 	p->state = MON_PROC_GONE;
+	mon_childlog_close(&p->log, p->name); /* its last words first */
 	mon_describe_death(&si, p->child.pid, how, sizeof(how));
 	if (p->expected_end && !p->hostile && si.si_code == CLD_EXITED)
 		mon_proc_audit(p, "child-exit", "%s", how);
@@ -267,6 +274,7 @@ void mon_proc_release(struct mon_proc *p)
 		mon_proc_reap(p, true);
 	}
 	close_ctl(p);
+	mon_childlog_close(&p->log, p->name);
 	if (p->child.pidfd >= 0)
 		close(p->child.pidfd);
 	p->child.pidfd = -1;

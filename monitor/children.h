@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "childlog.h"
 #include "spawn.h"
 
 #define MON_PROTO_MAX_MSG   8	 /* envelope cases per channel, 1-based */
@@ -29,13 +30,14 @@ enum mon_proc_state {
 };
 
 struct mon_proc {
-	char name[16];		/* "vcpu", "smc0", "blk0": the audit's child= */
-	const char *kind;	/* "vcpu", "smc", "blk", "net": moat-<kind> */
-	const char *policy;	/* the policy it must be confined by ("net-user") */
-	bool host_net;		/* keeps the host's network namespace (slirp) */
-	struct mon_child child; /* pid and pidfd; pidfd -1 once reaped */
-	uid_t uid;		/* host uid (and gid) it must run as */
-	int ctl;		/* control channel; -1 once closed */
+	char name[16];		 /* "vcpu", "smc0", "blk0": the audit's child= */
+	const char *kind;	 /* "vcpu", "smc", "blk", "net": moat-<kind> */
+	const char *policy;	 /* the policy it must be confined by ("net-user") */
+	bool host_net;		 /* keeps the host's network namespace (slirp) */
+	struct mon_child child;	 /* pid and pidfd; pidfd -1 once reaped */
+	uid_t uid;		 /* host uid (and gid) it must run as */
+	int ctl;		 /* control channel; -1 once closed */
+	struct mon_childlog log; /* its stdout and stderr, relayed (childlog.h) */
 	enum mon_proc_state state;
 	unsigned seen[MON_PROTO_MAX_MSG]; /* messages received, by envelope case */
 	unsigned requests;		  /* our requests it has not answered (stats) */
@@ -53,8 +55,9 @@ struct mon_proc {
 /* A fresh entry: no process, no channel. */
 void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const char *policy);
 
-/* Spawn moat-<kind> with ctl_end as its fd 3, as the unprivileged uid of
- * this monitor; audits child-start. 0 or -errno (logged). */
+/* Spawn moat-<kind> with ctl_end as its fd 3 and a pipe of ours as its
+ * stdout and stderr (p->log), as the unprivileged uid of this monitor;
+ * audits child-start. 0 or -errno (logged). */
 int mon_proc_spawn(struct mon_proc *p, int ctl_end);
 
 /* An audit line about p, "EVENT child=NAME kind=KIND pid=PID <rest>",

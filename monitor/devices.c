@@ -28,16 +28,19 @@ static int wait_ready(struct mon_device *d)
 	int64_t give_up = mon_now_ms() + READY_TIMEOUT_MS;
 
 	while (d->proc.state == MON_PROC_STARTING && !d->proc.hostile) {
-		struct pollfd p[2] = {{.fd = d->proc.ctl, .events = POLLIN},
-				      {.fd = d->proc.child.pidfd, .events = POLLIN}};
+		struct pollfd p[3] = {{.fd = d->proc.ctl, .events = POLLIN},
+				      {.fd = d->proc.child.pidfd, .events = POLLIN},
+				      {.fd = d->proc.log.fd, .events = POLLIN}};
 		int64_t left = give_up - mon_now_ms();
 
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (d->proc.ctl < 0)
 			return -ECHILD; /* it hung up before READY */
-		if (poll(p, 2, (int)left) < 0 && errno != EINTR)
+		if (poll(p, 3, (int)left) < 0 && errno != EINTR)
 			return -errno;
+		if (p[2].revents && !mon_childlog_relay(&d->proc.log, d->proc.name))
+			mon_childlog_close(&d->proc.log, d->proc.name);
 		if (p[0].revents)
 			mon_dev_dispatch(d);
 		else if (p[1].revents)

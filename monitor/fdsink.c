@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <stdbool.h>
 #include <unistd.h>
 
@@ -56,8 +57,14 @@ static bool sink_start(void)
 
 void mon_fdsink_put(int fd)
 {
+	/* A socket's close then aborts (RST) rather than lingering, wherever
+	 * it happens, even in our own exit if the closing thread has not got
+	 * to it yet. On anything but a socket this fails, harmlessly. */
+	struct linger abort_on_close = {.l_onoff = 1, .l_linger = 0};
+
 	if (fd < 0)
 		return;
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
 	if (!sink_start() || write(sink[1], &fd, sizeof(fd)) != sizeof(fd))
 		log_debug("descriptor %d from a child stays open until moat exits", fd);
 }

@@ -3,8 +3,9 @@
  * also a trap: the last close of a TCP socket with SO_LINGER and unsent
  * data waits in the kernel (sk_stream_wait_close) for up to the linger
  * time, and would stop the monitor's loop (console, signals, supervision)
- * for that long. So the monitor's thread never closes one: a thread of its
- * own does, and only that thread can be held up. */
+ * for that long. So each one is first made to abort on close (SO_LINGER
+ * of zero, for a socket) and then closed by a thread of its own, so that
+ * nothing the monitor's loop does waits on it. */
 #pragma once
 
 /* Hand fd over to be closed elsewhere. Never blocks; if the closing thread

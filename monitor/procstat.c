@@ -113,7 +113,9 @@ bool mon_procstat_confined(const struct mon_procstat *st, uid_t uid, gid_t gid, 
 			 st->cap_eff, st->cap_bnd);
 		return false;
 	}
-	if (st->no_new_privs != 1 || st->seccomp != 2) {
+	/* 3 is SECCOMP_MODE_DEAD: its filter has just killed it (a child that
+	 * said READY and then broke its policy), so it was confined too. */
+	if (st->no_new_privs != 1 || (st->seccomp != 2 && st->seccomp != 3)) {
 		snprintf(why, whylen, "no_new_privs %d, seccomp mode %d", st->no_new_privs,
 			 st->seccomp);
 		return false;

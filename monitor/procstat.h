@@ -13,7 +13,7 @@ struct mon_procstat {
 	uint32_t uid[4], gid[4]; /* real, effective, saved, filesystem (host ids) */
 	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	int no_new_privs;    /* -1: line missing */
-	int seccomp;	     /* 2: filter; -1: line missing */
+	int seccomp;	     /* 2: filter, 3: just killed by it; -1: line missing */
 	char namespaces[64]; /* "user,mnt,pid,..." that differ from ours */
 	bool shares_net;     /* in the monitor's network namespace */
 };

@@ -48,12 +48,9 @@ _Static_assert(sizeof(struct spawn_clone_args) == 64, "CLONE_ARGS_SIZE_VER0");
 enum spawn_step { STEP_PDEATHSIG, STEP_SETSID, STEP_SETGROUPS, STEP_SETID, STEP_FDS, STEP_EXEC };
 
 static const char *const spawn_step_names[] = {
-	[STEP_PDEATHSIG] = "PR_SET_PDEATHSIG",
-	[STEP_SETSID] = "setsid",
-	[STEP_SETGROUPS] = "setgroups",
-	[STEP_SETID] = "setresuid/setresgid",
-	[STEP_FDS] = "descriptor set-up",
-	[STEP_EXEC] = "exec",
+    [STEP_PDEATHSIG] = "PR_SET_PDEATHSIG", [STEP_SETSID] = "setsid",
+    [STEP_SETGROUPS] = "setgroups",	   [STEP_SETID] = "setresuid/setresgid",
+    [STEP_FDS] = "descriptor set-up",	   [STEP_EXEC] = "exec",
 };
 
 /* Sent by the child through the report pipe when it fails before exec. A
@@ -68,11 +65,11 @@ struct spawn_failure {
  * allocates nothing and takes no lock. */
 struct spawn_ctx {
 	const struct mon_spawn_args *a;
-	const char *base;  /* file name of the executable inside dirfd */
-	int dirfd;         /* O_PATH: its directory */
-	int nullfd;        /* /dev/null, the child's stdin */
-	int release[2];    /* parent -> child: id maps written, go on */
-	int report[2];     /* child -> parent: struct spawn_failure, or EOF */
+	const char *base; /* file name of the executable inside dirfd */
+	int dirfd;	  /* O_PATH: its directory */
+	int nullfd;	  /* /dev/null, the child's stdin */
+	int release[2];	  /* parent -> child: id maps written, go on */
+	int report[2];	  /* child -> parent: struct spawn_failure, or EOF */
 	int pidfd;
 };
 
@@ -113,7 +110,8 @@ static int child_close_from(int first)
 	return 0;
 }
 
-/* Build the final layout: 0 /dev/null, 1 and 2 the monitor's stderr, 3..
+/* Build the final layout: 0 /dev/null, 1 and 2 the log (or the monitor's
+ * stderr), 3..
  * the passed descriptors, then the report pipe and the executable's
  * directory (both close-on-exec), nothing else. Every descriptor kept is
  * first copied above that layout, so no dup2() clobbers a source still
@@ -133,7 +131,7 @@ static int child_fds(struct spawn_ctx *c)
 		if ((tmp[i] = fcntl(c->a->fds[i], F_DUPFD_CLOEXEC, base)) < 0)
 			return -errno;
 	tnull = fcntl(c->nullfd, F_DUPFD_CLOEXEC, base);
-	terr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, base);
+	terr = fcntl(c->a->log_fd > 0 ? c->a->log_fd : STDERR_FILENO, F_DUPFD_CLOEXEC, base);
 	tdir = fcntl(c->dirfd, F_DUPFD_CLOEXEC, base);
 	if (tnull < 0 || terr < 0 || tdir < 0)
 		return -errno;
@@ -243,13 +241,15 @@ static int spawn_check_args(const struct mon_spawn_args *a)
 	for (size_t i = 0; i < a->nfds; i++)
 		if (a->fds[i] < 0 || fcntl(a->fds[i], F_GETFD) < 0)
 			return -EBADF;
+	if (a->log_fd < 0 || (a->log_fd > 0 && fcntl(a->log_fd, F_GETFD) < 0))
+		return -EBADF;
 	return 0;
 }
 
 static void spawn_ctx_close(struct spawn_ctx *c)
 {
-	int *fds[] = {&c->dirfd, &c->nullfd, &c->release[0], &c->release[1],
-		      &c->report[0], &c->report[1]};
+	int *fds[] = {&c->dirfd,      &c->nullfd,    &c->release[0],
+		      &c->release[1], &c->report[0], &c->report[1]};
 
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
 		if (*fds[i] >= 0)
@@ -294,10 +294,10 @@ static pid_t spawn_clone(struct spawn_ctx *c)
 {
 	int pidfd = -1;
 	struct spawn_clone_args ca = {
-		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
-			 CLONE_NEWCGROUP | CLONE_PIDFD | (c->a->keep_net ? 0 : CLONE_NEWNET),
-		.pidfd = (uint64_t)(uintptr_t)&pidfd,
-		.exit_signal = SIGCHLD,
+	    .flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS |
+		     CLONE_NEWCGROUP | CLONE_PIDFD | (c->a->keep_net ? 0 : CLONE_NEWNET),
+	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
+	    .exit_signal = SIGCHLD,
 	};
 	sigset_t all, old;
 	long pid;
@@ -392,8 +392,12 @@ static void spawn_abort(struct spawn_ctx *c)
 int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out)
 {
 	struct spawn_ctx c = {
-		.a = a, .dirfd = -1, .nullfd = -1, .pidfd = -1,
-		.release = {-1, -1}, .report = {-1, -1},
+	    .a = a,
+	    .dirfd = -1,
+	    .nullfd = -1,
+	    .pidfd = -1,
+	    .release = {-1, -1},
+	    .report = {-1, -1},
 	};
 	char dir[PATH_MAX];
 	pid_t pid;

@@ -5,8 +5,9 @@
  * A child starts as uid and gid 0 of its own user namespace, mapped to one
  * unprivileged host uid and gid (see mon_child_uid), with no supplementary
  * groups, and as pid 1 of its own pid namespace, with new mount, ipc, uts,
- * cgroup and (unless keep_net) network namespaces. Its environment is empty, stdin is /dev/null, stdout and
- * stderr are the monitor's stderr, the passed descriptors are 3, 4, ... and
+ * cgroup and (unless keep_net) network namespaces. Its environment is
+ * empty, stdin is /dev/null, stdout and stderr are log_fd (the monitor's
+ * stderr when log_fd is 0), the passed descriptors are 3, 4, ... and
  * nothing else is open. It is killed if the monitor dies. */
 #pragma once
 
@@ -29,18 +30,20 @@
 #define MON_SPAWN_MAX_FDS 32
 
 struct mon_spawn_args {
-	const char *path;   /* absolute path of the executable (see mon_child_path) */
-	char *const *argv;  /* NULL-terminated; argv[0] names the process ("moat-vcpu") */
-	const int *fds;     /* become 3, 4, ... in the child, in this order */
-	size_t nfds;        /* at most MON_SPAWN_MAX_FDS */
-	bool keep_net;      /* stay in the host network namespace (slirp net only) */
-	uid_t uid;          /* host uid that root of the child's user namespace maps to */
-	gid_t gid;          /* host gid, likewise */
+	const char *path;  /* absolute path of the executable (see mon_child_path) */
+	char *const *argv; /* NULL-terminated; argv[0] names the process ("moat-vcpu") */
+	const int *fds;	   /* become 3, 4, ... in the child, in this order */
+	size_t nfds;	   /* at most MON_SPAWN_MAX_FDS */
+	bool keep_net;	   /* stay in the host network namespace (slirp net only) */
+	int log_fd;	   /* the child's stdout and stderr (the write end of a
+			    * pipe the monitor relays); 0: the monitor's stderr */
+	uid_t uid;	   /* host uid that root of the child's user namespace maps to */
+	gid_t gid;	   /* host gid, likewise */
 };
 
 struct mon_child {
-	pid_t pid;  /* in the monitor's pid namespace */
-	int pidfd;  /* O_CLOEXEC, owned by the caller: supervise and reap through it */
+	pid_t pid; /* in the monitor's pid namespace */
+	int pidfd; /* O_CLOEXEC, owned by the caller: supervise and reap through it */
 };
 
 /* Start a sandboxed child. Returns 0 once the child has executed its

@@ -128,10 +128,18 @@ static int verdict(struct mon_vm *vm)
 	return MON_EXIT_FAILURE;
 }
 
-/* A device's channel or pidfd fired, or a deadline passed. */
-static void serve_device(struct mon_vm *vm, struct mon_device *d, const struct pollfd *ctl,
-			 const struct pollfd *pid)
+/* Relay a child's log when its pipe is readable. */
+static void relay_log(struct mon_proc *p, const struct pollfd *log)
 {
+	if (log->revents && !mon_childlog_relay(&p->log, p->name))
+		mon_childlog_close(&p->log, p->name);
+}
+
+/* A device's channel, pidfd or log fired. */
+static void serve_device(struct mon_vm *vm, struct mon_device *d, const struct pollfd *ctl,
+			 const struct pollfd *pid, const struct pollfd *log)
+{
+	relay_log(&d->proc, log);
 	if (ctl->revents)
 		mon_dev_dispatch(d);
 	if (pid->revents)
@@ -170,7 +178,8 @@ static int deadlines(struct mon_vm *vm)
 	return timeout;
 }
 
-enum { P_VCPU, P_SIG, P_CTL, P_OUT, P_IN, P_FIXED };
+enum { P_VCPU, P_SIG, P_CTL, P_LOG, P_OUT, P_IN, P_FIXED };
+#define P_PER_DEVICE 3 /* channel, pidfd, log */
 
 int mon_supervise(struct mon_vm *vm)
 {
@@ -193,13 +202,15 @@ int mon_supervise(struct mon_vm *vm)
 
 		for (unsigned i = 0; i < vm->devs.n; i++) {
 			const struct mon_proc *d = &vm->devs.d[i].proc;
-			dp[2 * i] = (struct pollfd){d->ctl, POLLIN, 0};
-			dp[2 * i + 1] = (struct pollfd){d->child.pidfd, POLLIN, 0};
+			dp[P_PER_DEVICE * i] = (struct pollfd){d->ctl, POLLIN, 0};
+			dp[P_PER_DEVICE * i + 1] = (struct pollfd){d->child.pidfd, POLLIN, 0};
+			dp[P_PER_DEVICE * i + 2] = (struct pollfd){d->log.fd, POLLIN, 0};
 		}
-		if (poll(p, P_FIXED + 2 * vm->devs.n, timeout) < 0 && errno != EINTR)
+		if (poll(p, P_FIXED + P_PER_DEVICE * vm->devs.n, timeout) < 0 && errno != EINTR)
 			return log_error_errno(errno, "poll: %m"), MON_EXIT_FAILURE;
 		if (p[P_SIG].revents)
 			handle_signals(vm);
+		relay_log(&vm->vcpu, &p[P_LOG]);
 		if (p[P_CTL].revents)
 			mon_vcpu_dispatch(vm);
 		if (p[P_OUT].revents && !relay_output(vm)) {
@@ -212,7 +223,8 @@ int mon_supervise(struct mon_vm *vm)
 			vm->console_in = -1;
 		}
 		for (unsigned i = 0; i < vm->devs.n; i++)
-			serve_device(vm, &vm->devs.d[i], &dp[2 * i], &dp[2 * i + 1]);
+			serve_device(vm, &vm->devs.d[i], &dp[P_PER_DEVICE * i],
+				     &dp[P_PER_DEVICE * i + 1], &dp[P_PER_DEVICE * i + 2]);
 		if (p[P_VCPU].revents) {
 			mon_vcpu_dispatch(vm); /* what it said before it went */
 			mon_proc_reap(&vm->vcpu, true);

@@ -189,6 +189,40 @@ check "smc escapes: nothing raw reaches the terminal" \
 	bash -c "! grep -qa \$'\\x1b\\|\\x07' '$T/smc-escapes.err' && grep -q 'did not start: x\\\\x0a2026' '$T/smc-escapes.err'"
 check "smc escapes: the audit trail is clean" audit_clean "$T/smc-escapes.audit" "$mon"
 
+# ---- a child's stdout and stderr: never the terminal -------------------------
+# Under a pseudo-terminal (script(1)), as a user at a terminal runs moat.
+echo stderr >"$T/bin/moat-vcpu.mode"
+echo good >"$T/bin/moat-smc.mode"
+script -qec "'$MOAT' '$T/bin' /dev/null run --kernel '$KERNEL' --serial none --mem 64M \
+	--smc osk-file='$T/osk' --audit '$T/tty.audit'" "$T/tty.out" >/dev/null 2>&1 </dev/null &
+scr=$!
+if wait_for "$T/tty.audit" "child-ready child=vcpu" 10; then
+	mon=$(pgrep -f "^$MOAT $T/bin" | head -1)
+	tty_held=""
+	for c in $(pgrep -P "$mon"); do
+		for fd in 0 1 2; do
+			case "$(readlink "/proc/$c/fd/$fd")" in /dev/pts/* | /dev/tty*) tty_held+=" $c:$fd" ;; esac
+		done
+	done
+	check "under a terminal, no child's fd 0, 1 or 2 is the terminal${tty_held:+ (held:$tty_held)}" [ -z "$tty_held" ]
+	sleep 1.5 # past the first second's allowance of lines
+	kill -TERM "$mon"
+	wait "$scr"
+	out=$T/tty.out
+	check "the child's forged error line reaches the terminal only prefixed" \
+		bash -c "grep -q '^\[vcpu\] moat: error: forged by the child' '$out' && ! grep -q '^moat: error: forged' '$out'"
+	check "its escapes reach the terminal escaped" \
+		bash -c "! grep -qa \$'\\x1b\\|\\x07' '$out' && grep -q '\\\\x1b]0;owned\\\\x07' '$out'"
+	check "a long line is cut into pieces" grep -q "^\[vcpu\] L\{512\}" "$out"
+	n=$(grep -c '^\[vcpu\] flood' "$out")
+	check "a flood is rate-limited ($n of 5000 lines shown)" [ "$n" -lt 200 ]
+	check "and the rest is counted" grep -q '^\[vcpu\] ([0-9]* lines not shown' "$out"
+else
+	not_ok "under a terminal, the VM starts"
+	cat "$T/tty.out" | diag
+	pkill -KILL -f "^$MOAT $T/bin"
+fi
+
 # ---- descriptors that would block the monitor's close --------------------------
 # A peer on loopback that accepts and never reads, so a socket to it with
 # full buffers and SO_LINGER waits in its last close.

@@ -17,6 +17,9 @@
  *   hangup          READY, then close the channel and stay alive
  *   lie             sandboxed, but claim a different policy size
  *   unconfined      no sandbox at all, while claiming a full one
+ *   stderr          behave, after writing to stderr a forged "moat: error:"
+ *                   line, terminal escapes, a line of 2000 bytes and 5000
+ *                   more lines
  *   linger PORT     a TCP socket to 127.0.0.1:PORT with its buffers full
  *                   and a linger of an hour (made before the sandbox, so
  *                   whatever the policy), sent to the monitor 200 times
@@ -169,8 +172,23 @@ static void serve(void)
 	}
 }
 
+/* Lines a compromised child would write to a terminal it held. */
+static void scribble(void)
+{
+	static char longline[2001];
+
+	dprintf(2, "moat: error: forged by the child\n");
+	dprintf(2, "\x1b]0;owned\x07\x1b[2J\x1b[31mred\r\n");
+	memset(longline, 'L', sizeof(longline) - 1);
+	dprintf(2, "%s\n", longline);
+	for (int i = 0; i < 5000; i++)
+		dprintf(2, "flood %d\n", i);
+}
+
 static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 {
+	if (is("stderr"))
+		scribble();
 	vcpu_ready(sr);
 	if (is("ready-twice"))
 		vcpu_ready(sr);
@@ -297,7 +315,7 @@ int main(int argc, char **argv)
 		misbehave_device(&sr);
 	if (is("hangup"))
 		close(CHILD_CONTROL_FD);
-	if (is("good") || is("stats-fds"))
+	if (is("good") || is("stats-fds") || is("stderr"))
 		serve();
 	wait_forever();
 }

@@ -43,6 +43,9 @@ static int test_confined(void)
 	char why[128];
 
 	CHECK(mon_procstat_confined(&st, UID, UID, false, why, sizeof(why)));
+	st.seccomp = 3; /* SECCOMP_MODE_DEAD: just killed by its filter */
+	CHECK(mon_procstat_confined(&st, UID, UID, false, why, sizeof(why)));
+	st.seccomp = 2;
 	strcpy(st.namespaces, "user,mnt,pid,ipc,uts,cgroup");
 	st.shares_net = true;
 	CHECK(mon_procstat_confined(&st, UID, UID, true, why, sizeof(why))); /* slirp */
