@@ -98,6 +98,12 @@ void mon_proc_audit(struct mon_proc *p, const char *event, const char *fmt, ...)
 		  rest[0] ? " " : "", rest);
 }
 
+void mon_proc_ending(struct mon_proc *p)
+{
+	p->state = MON_PROC_ENDING;
+	p->expected_end = true;
+}
+
 void mon_proc_kill(struct mon_proc *p)
 {
 	if (p->child.pidfd >= 0)

@@ -70,6 +70,10 @@ void mon_proc_audit(struct mon_proc *p, const char *event, const char *fmt, ...)
  * with why, kill it and close its channel. Its death is reaped as usual. */
 void mon_proc_hostile(struct mon_proc *p, const char *why);
 
+/* p said it is ending (EXIT, BAD_INPUT, START_ERROR): its end is expected,
+ * and any further message but what ENDING allows is a breach. */
+void mon_proc_ending(struct mon_proc *p);
+
 /* SIGKILL (no-op once reaped). */
 void mon_proc_kill(struct mon_proc *p);
 

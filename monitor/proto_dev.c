@@ -100,8 +100,7 @@ static void mon_answer_start_error(void *ctx, const ProtobufCMessage *m)
 	struct mon_device *d = ctx;
 	const Moat__Dev__StartError *e = ((const Moat__Dev__DeviceToMonitor *)m)->start_error;
 
-	d->proc.state = MON_PROC_ENDING;
-	d->proc.expected_end = true;
+	mon_proc_ending(&d->proc);
 	mon_untrusted_line(e->message, d->start_error, sizeof(d->start_error));
 	if (!d->start_error[0])
 		snprintf(d->start_error, sizeof(d->start_error), "(no reason given)");

@@ -147,8 +147,7 @@ static void mon_answer_exit(void *ctx, const ProtobufCMessage *m)
 	const Moat__Vcpu__ExitEvent *e = ((const Moat__Vcpu__VcpuToMonitor *)m)->exit;
 	char dump[4096];
 
-	vm->vcpu.state = MON_PROC_ENDING;
-	vm->vcpu.expected_end = true;
+	mon_proc_ending(&vm->vcpu);
 	vm->got_exit = true;
 	vm->exit_reason = e->reason;
 	mon_untrusted_line(e->detail, vm->exit_detail, sizeof(vm->exit_detail));
@@ -166,8 +165,7 @@ static void mon_answer_bad_input(void *ctx, const ProtobufCMessage *m)
 	const Moat__Vcpu__BadInputEvent *b = ((const Moat__Vcpu__VcpuToMonitor *)m)->bad_input;
 	char line[256];
 
-	vm->vcpu.state = MON_PROC_ENDING;
-	vm->vcpu.expected_end = true;
+	mon_proc_ending(&vm->vcpu);
 	mon_untrusted_line(b->message ? b->message : "?", line, sizeof(line));
 	free(vm->bad_input);
 	vm->bad_input = strdup(line);

@@ -91,21 +91,33 @@ else
 	kill -KILL "$mon"; wait "$mon"
 fi
 
+# cut_off_at_start NAME CHILD KIND VCPU_MODE SMC_MODE: a child cut off before
+# the VM ran: exit 1, audited as hostile, a clean audit trail.
+cut_off_at_start() {
+	local name=$1 child=$2 kind=$3 a=$T/$1.audit
+	start "$name" "$4" "$5"
+	finish_within 10
+	check "$name: exit 1 (got $st)" [ "$st" = 1 ]
+	check "$name: audited as hostile" grep -q "child-hostile child=$child kind=$kind .*reason=" "$a"
+	check "$name: the audit trail holds only the monitor's lines" audit_clean "$a" "$mon"
+	grep -a child-hostile "$a" | diag
+}
+
 # ---- a hostile moat-vcpu: cut off, and the VM is over (exit 1) --------------
 for mode in ready-twice ready-fds exit-twice lie unconfined hangup; do
-	start "vcpu-$mode" "$mode" -
-	finish_within 10
-	a=$T/vcpu-$mode.audit
-	check "vcpu $mode: exit 1 (got $st)" [ "$st" = 1 ]
-	check "vcpu $mode: audited as hostile" grep -q "child-hostile child=vcpu kind=vcpu .*reason=" "$a"
-	check "vcpu $mode: the audit trail holds only the monitor's lines" audit_clean "$a" "$mon"
-	grep -a child-hostile "$a" | diag
+	cut_off_at_start "vcpu-$mode" vcpu vcpu "$mode" -
 done
-check "vcpu ready-twice: the reason names it" grep -q 'reason="sent READY more than 1 time"' "$T/vcpu-ready-twice.audit"
-check "vcpu ready-fds: the reason names the descriptors" grep -q 'reason="sent 1 descriptors with READY"' "$T/vcpu-ready-fds.audit"
-check "vcpu lie: the claimed policy size is refused" grep -q 'reason="claims a policy of' "$T/vcpu-lie.audit"
-check "vcpu unconfined: /proc shows it is not confined" grep -q 'reason="holds capabilities\|reason="no_new_privs' "$T/vcpu-unconfined.audit"
-check "vcpu hangup: a closed channel with the child alive is cut off" grep -q 'reason="closed its control channel but stayed alive"' "$T/vcpu-hangup.audit"
+# each reason, as the audit trail gives it
+while IFS='|' read -r name what reason; do
+	check "$name: $what" grep -q "reason=\"$reason" "$T/$name.audit"
+done <<'EOF'
+vcpu-ready-twice|the reason names it|sent READY more than 1 time
+vcpu-ready-fds|the reason names the descriptors|sent 1 descriptors with READY
+vcpu-exit-twice|the reason names it|sent EXIT more than 1 time
+vcpu-lie|the claimed policy size is refused|claims a policy of
+vcpu-unconfined|/proc shows it is not confined|holds capabilities
+vcpu-hangup|a closed channel with the child alive is cut off|closed its control channel but stayed alive
+EOF
 
 # EXIT, then a death by SIGSYS: the real end wins
 start vcpu-exit-sigsys exit-sigsys -
@@ -126,13 +138,7 @@ check "vcpu escapes: the register dump is escaped too" grep -q 'RIP=0' "$T/vcpu-
 
 # ---- a device that lies at READY: the VM does not start (exit 1) -----------
 for mode in ready-fds lie unconfined; do
-	start "smc-$mode" good "$mode"
-	finish_within 10
-	a=$T/smc-$mode.audit
-	check "smc $mode: the VM does not start, exit 1 (got $st)" [ "$st" = 1 ]
-	check "smc $mode: audited as hostile" grep -q "child-hostile child=smc0 kind=smc .*reason=" "$a"
-	check "smc $mode: the audit trail is clean" audit_clean "$a" "$mon"
-	grep -a child-hostile "$a" | diag
+	cut_off_at_start "smc-$mode" smc0 smc good "$mode"
 done
 
 # ---- a device hostile while the VM runs: cut off, the VM goes on -------------
@@ -158,11 +164,15 @@ for mode in ready-twice stats-flood hangup; do
 	check "smc $mode: the audit trail is clean" audit_clean "$a" "$mon"
 	check "smc $mode: the audit trail stays small ($(wc -l <"$a") lines)" [ "$(wc -l <"$a")" -lt 40 ]
 done
-check "smc ready-fds: the reason names the descriptors" grep -q 'reason="sent 1 descriptors with READY"' "$T/smc-ready-fds.audit"
-check "smc lie: the claimed policy size is refused" grep -q 'reason="claims a policy of' "$T/smc-lie.audit"
-check "smc unconfined: /proc shows it is not confined" grep -q 'reason="holds capabilities' "$T/smc-unconfined.audit"
-check "smc ready-twice: the reason names it" grep -q 'reason="sent READY more than 1 time"' "$T/smc-ready-twice.audit"
-check "smc hangup: a closed channel with the child alive is cut off" grep -q 'reason="closed its control channel but stayed alive"' "$T/smc-hangup.audit"
+while IFS='|' read -r name what reason; do
+	check "$name: $what" grep -q "reason=\"$reason" "$T/$name.audit"
+done <<'EOF'
+smc-ready-fds|the reason names the descriptors|sent 1 descriptors with READY
+smc-lie|the claimed policy size is refused|claims a policy of
+smc-unconfined|/proc shows it is not confined|holds capabilities
+smc-ready-twice|the reason names it|sent READY more than 1 time
+smc-hangup|a closed channel with the child alive is cut off|closed its control channel but stayed alive
+EOF
 check "smc stats-flood: the first unrequested STATS cuts it off" \
 	grep -q 'reason="sent STATS that nobody asked for"' "$T/smc-stats-flood.audit"
 
