@@ -37,6 +37,10 @@ if vm_up vm "TINY: waiting" 30 \
 	check_child blk moat-blk blk0 "$T/vm.audit"
 	check "a second moat cannot use the same image" bad locked "in use by another process" --disk path="$T/img"
 	check "nor read-only" bad lockedro "in use by another process" --disk path="$T/img",ro
+	# QEMU sees moat's lock (its own lock bytes): no write, reading allowed.
+	qemu-io -f raw -c 'write 0 512' "$T/img" >"$T/qio.out" 2>&1
+	check "qemu-io cannot write the image (exit $?)" grep -q 'Failed to get "write" lock' "$T/qio.out"
+	check "qemu-io -r may read it" qemu-io -r -f raw -c 'read 0 512' "$T/img"
 	kill -KILL "$blk"
 	wait_for "$T/vm.audit" "child-died child=blk0" 10
 	check "SIGKILL of moat-blk is recorded" grep -q "child-died child=blk0 kind=blk pid=$blk was killed by signal KILL" "$T/vm.audit"

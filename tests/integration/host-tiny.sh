@@ -94,6 +94,9 @@ check "--cpus too many" bad cpus99 "--cpus" --kernel "$TINY" --cpus 99
 check "unknown option" bad unknown "unknown option" --kernel "$TINY" --frobnicate
 check "bad --serial" bad badserial "--serial" --kernel "$TINY" --serial tcp:1
 check "unwritable serial file" bad serialfile "cannot open serial file" --kernel "$TINY" --serial file:/proc/nope/x
+mkfifo "$T/fifo"
+check "a FIFO as --kernel is refused" bad fifokernel "is a FIFO" --kernel "$T/fifo"
+check "a serial FIFO nobody reads is refused" bad serialfifo "nobody reads" --kernel "$TINY" --serial "file:$T/fifo"
 if unshare -m true 2>/dev/null; then
 	check "no /dev/kvm" unshare -m bash -c "mount -t tmpfs none /dev && \
 		timeout 20 '$MOAT' run --kernel '$TINY' 2>'$T/nokvm.err'; [ \$? = 2 ] && grep -q 'cannot open /dev/kvm' '$T/nokvm.err'"
