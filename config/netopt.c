@@ -9,6 +9,7 @@
 
 #include "netopt.h"
 #include "errline.h"
+#include "hex.h"
 
 #define SHOW_MAX 24 /* bytes of user text quoted in an error */
 #define SHOW_BUF (SHOW_MAX + 4)
@@ -35,17 +36,6 @@ static bool is_ifname(char c)
 	return (c >= 'A' && c <= 'Z') || is_lower_id(c) || c == '.';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool span_is(const char *s, size_t n, const char *word)
 {
 	return strlen(word) == n && !memcmp(s, word, n);
@@ -59,11 +49,11 @@ static int parse_mac(uint8_t mac[6], const char *s, size_t n, char *err, size_t 
 	if (n != NETOPT_MAC_STRLEN - 1)
 		goto bad;
 	for (size_t i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
+		int v = hex_byte(s + 3 * i);
 
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+		if (v < 0 || (i < 5 && s[3 * i + 2] != ':'))
 			goto bad;
-		mac[i] = (uint8_t)(hi << 4 | lo);
+		mac[i] = (uint8_t)v;
 	}
 	/* a group bit set would make every frame the guest sends a multicast */
 	if (mac[0] & 1)

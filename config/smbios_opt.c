@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errline.h"
+#include "hex.h"
 #include "smbios_opt.h"
 
 /* ---- identity --------------------------------------------------------------- */
@@ -140,17 +141,6 @@ static int next_item(const char **pp, struct item *it, char *err, size_t errlen)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx into 16 bytes, in text order. The
  * groups have even lengths, so hex pairs never straddle a dash. */
 static int parse_uuid(const char *s, uint8_t out[SMBIOS_UUID_SIZE])
@@ -160,18 +150,17 @@ static int parse_uuid(const char *s, uint8_t out[SMBIOS_UUID_SIZE])
 	if (strlen(s) != 36)
 		return -1;
 	while (pos < 36) {
-		int hi, lo;
+		int v;
 
 		if (pos == 8 || pos == 13 || pos == 18 || pos == 23) {
 			if (s[pos++] != '-')
 				return -1;
 			continue;
 		}
-		hi = hexval(s[pos]);
-		lo = hexval(s[pos + 1]);
-		if (hi < 0 || lo < 0)
+		v = hex_byte(s + pos);
+		if (v < 0)
 			return -1;
-		out[k++] = (uint8_t)(hi << 4 | lo);
+		out[k++] = (uint8_t)v;
 		pos += 2;
 	}
 	return 0;

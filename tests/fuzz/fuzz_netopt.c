@@ -15,21 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_opt.h"
 #include "netopt.h"
 #include "slirp_cfg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_err(int r, const char *err)
-{
-	if (r != 0 && r != -EINVAL)
-		abort();
-	if ((r == 0) != (err[0] == 0))
-		abort();
-	for (const char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7F)
-			abort();
-}
 
 static void check_charset(const char *s, size_t max, const char *extra, int upper)
 {
@@ -100,7 +90,7 @@ static void check_opt(const struct netopt *o, unsigned index)
 	if (o->kind != NETOPT_USER)
 		return;
 	r = slirp_cfg_build(&c, o, err, sizeof(err));
-	check_err(r, err);
+	fuzz_check_err(r, err);
 	for (unsigned i = 0; i < o->nfwd; i++) {
 		uint32_t g = o->fwd[i].guest_addr, low = g & 0xFF;
 		int ok = (g & 0xFFFFFF00u) == 0x0A000200u && low != 0 && low != 255 && low != 2 &&
@@ -170,17 +160,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_resolv(data, size);
 	while (pos < size) {
 		struct netopt o, before;
-		size_t len = 0;
 		int r;
 
-		while (pos < size && data[pos] != '\n' && len < sizeof(opt) - 1)
-			opt[len++] = (char)data[pos++];
-		pos++;
-		opt[len] = 0;
+		fuzz_next_opt(data, size, &pos, opt, sizeof(opt));
 		memset(&o, 0xA5, sizeof(o));
 		memcpy(&before, &o, sizeof(o));
 		r = netopt_parse(&o, opt, index % (NETOPT_MAX_INDEX + 2), err, sizeof(err));
-		check_err(r, err);
+		fuzz_check_err(r, err);
 		if (r && memcmp(&before, &o, sizeof(o)))
 			abort();
 		if (r == 0)

@@ -9,22 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_opt.h"
 #include "guest_layout.h"
 #include "bytes.h"
 #include "smbios.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check_err(int r, const char *err)
-{
-	if (r != 0 && r != -EINVAL)
-		abort();
-	if ((r == 0) != (err[0] == 0))
-		abort();
-	for (const char *p = err; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7F)
-			abort();
-}
 
 static uint8_t sum(const uint8_t *p, size_t n)
 {
@@ -81,16 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size && (data[0] & 1))
 		smbios_apple_defaults(&info);
 	while (pos < size) {
-		size_t len = 0;
 		int r;
 
-		while (pos < size && data[pos] != '\n' && len < sizeof(opt) - 1)
-			opt[len++] = (char)data[pos++];
-		pos++;
-		opt[len] = 0;
+		fuzz_next_opt(data, size, &pos, opt, sizeof(opt));
 		memcpy(&before, &info, sizeof(info));
 		r = smbios_parse_option(&info, opt, err, sizeof(err));
-		check_err(r, err);
+		fuzz_check_err(r, err);
 		if (r && memcmp(&before, &info, sizeof(info)))
 			abort();
 	}
