@@ -32,6 +32,24 @@ static int wait_fd(int fd, short events, int timeout_ms)
 	return 0;
 }
 
+/* sendmsg, waiting a little for room when the socket is full. 0, -EIO for
+ * a short write, or -errno. */
+static int send_packed(int sock, struct msghdr *mh)
+{
+	for (;;) {
+		ssize_t n = sendmsg(sock, mh, MSG_NOSIGNAL);
+		if (n >= 0)
+			return (size_t)n == mh->msg_iov[0].iov_len ? 0 : -EIO;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		int r = wait_fd(sock, POLLOUT, 5000);
+		if (r < 0)
+			return r;
+	}
+}
+
 int ipc_send(int sock, const ProtobufCMessage *msg, const int *fds, unsigned nfds)
 {
 	union {
@@ -63,18 +81,11 @@ int ipc_send(int sock, const ProtobufCMessage *msg, const int *fds, unsigned nfd
 		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
 		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
 	}
-	for (;;) {
-		ssize_t n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-		if (n >= 0)
-			return (size_t)n == len ? 0 : -EIO;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		int r = wait_fd(sock, POLLOUT, 5000);
-		if (r < 0)
-			return r;
-	}
+	int r = send_packed(sock, &mh);
+	/* The packed copy may hold a secret (the SMC's OSK travels this way):
+	 * no copy of it stays behind in freed heap memory. */
+	explicit_bzero(buf, len);
+	return r;
 }
 
 /* The most descriptors one message can carry (the kernel's SCM_MAX_FD). */

@@ -1,5 +1,10 @@
 /* moat's command line: `moat run`, help and version (cli.h). */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"
@@ -9,24 +14,53 @@
 #include "resources.h"
 #include "run.h"
 #include "usage.h"
+#include "util.h"
+
+/* The configuration holds the SMC's OSK until it is handed over: it lives
+ * in pages of its own, kept out of core dumps and, where the limit allows,
+ * out of swap; and a moat given an OSK is not dumpable, so no core file
+ * and no unprivileged ptrace or /proc/PID/mem can read it. */
+static struct mon_config *secret_config(bool *locked)
+{
+	size_t len = ALIGN_UP(sizeof(struct mon_config), (size_t)sysconf(_SC_PAGESIZE));
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, len, MADV_DONTDUMP);
+	*locked = mlock(p, len) == 0;
+	return p;
+}
 
 static int cmd_run(int argc, char **argv)
 {
-	struct mon_config cfg;
+	struct mon_config *cfg;
 	char err[256] = "";
+	bool locked;
+	int rc;
 
-	if (mon_parse_run(argc, argv, mon_host_mem_bytes(), &cfg, err, sizeof(err)) < 0) {
+	cfg = secret_config(&locked);
+	if (!cfg)
+		return log_error_errno(errno, "Failed to set up: %m"), MON_EXIT_FAILURE;
+	if (mon_parse_run(argc, argv, mon_host_mem_bytes(), cfg, err, sizeof(err)) < 0) {
 		log_error("%s", err);
 		return MON_EXIT_BAD_INPUT;
 	}
-	if (cfg.help) {
+	if (cfg->help) {
 		mon_usage_run(stdout);
 		return MON_EXIT_OK;
 	}
-	if (cfg.smc_osk_inline)
+	if (cfg->smc && prctl(PR_SET_DUMPABLE, 0) < 0)
+		return log_error_errno(errno, "Failed to keep the OSK out of dumps: %m"),
+		       MON_EXIT_FAILURE;
+	if (cfg->smc && !locked)
+		log_debug("the configuration's pages could not be locked: the OSK may reach swap");
+	if (cfg->smc_osk_inline)
 		log_warn("the OSK given with --smc osk= was visible to other users in the process "
 			 "list until now; prefer --smc osk-file=PATH");
-	return mon_run(&cfg);
+	rc = mon_run(cfg);
+	explicit_bzero(cfg, sizeof(*cfg));
+	return rc;
 }
 
 int mon_main(int argc, char **argv)

@@ -22,7 +22,7 @@ mkdir -m 755 "$T/bin"
 cp "$STAND_IN" "$T/bin/moat-vcpu"
 cp "$STAND_IN" "$T/bin/moat-smc"
 cp "$STAND_IN" "$T/bin/moat-net"
-head -c 64 /dev/zero | tr '\0' 'k' >"$T/osk"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$T/osk" # 64 bytes no one else has
 KERNEL=$STAND_IN # any regular file: the stand-in vCPU loads nothing
 
 # start NAME VCPU_MODE SMC_MODE|- : a VM in the background, pid in $mon
@@ -73,10 +73,38 @@ idle_ticks() {
 	echo $((b - a))
 }
 
+# memory_holds PID FILE: does the process's memory hold FILE's bytes?
+memory_holds() {
+	python3 - "$1" "$2" <<'EOF'
+import re, sys
+pid, needle = sys.argv[1], open(sys.argv[2], "rb").read()
+found = False
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) r", line)
+        if not m or "[vvar" in line or "[vsyscall" in line:
+            continue
+        lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+        try:
+            mem.seek(lo)
+            found = found or needle in mem.read(hi - lo)
+        except OSError:
+            pass
+sys.exit(0 if found else 1)
+EOF
+}
+
 # ---- a well-behaved pair: the baseline ---------------------------------------
 start good good good
 if wait_for "$T/good.audit" "child-ready child=vcpu" 10; then
 	ok "good stand-ins start"
+	bash -c 'k=$(<"$1"); sleep 30; : "$k"' holder "$T/osk" &
+	holder=$!
+	sleep 0.2
+	check "the memory scan finds the OSK where it is (a shell holding it)" memory_holds "$holder" "$T/osk"
+	kill "$holder"
+	check "the OSK is nowhere in the monitor's memory once handed over" \
+		eval "! memory_holds $mon '$T/osk'"
 	check "READY is audited with what /proc showed" \
 		grep -Eq "child-ready child=smc0 kind=smc pid=[0-9]+ uid=[0-9]+ caps=none no_new_privs=1 seccomp=2 syscalls=[0-9]+ namespaces=user,mnt,pid,net,ipc,uts,cgroup" "$T/good.audit"
 	t0=$(date +%s%N)
