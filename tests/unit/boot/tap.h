@@ -1,7 +1,8 @@
-/* A tiny TAP-style harness for the boot unit tests. Each case runs in its own
+/* A tiny TAP-style harness for the unit tests. Each case runs in its own
  * child, so a crash or a sanitizer abort fails that case, not the whole run.
  * A case returns 0 (pass), TEST_SKIP (cannot run here) or anything else
- * (fail); CHECK() reports the failed condition and returns 1. */
+ * (fail); CHECK() reports the failed condition and returns 1. TAP_MAIN()
+ * writes the program's main. */
 #pragma once
 
 #include <signal.h>
@@ -79,3 +80,14 @@ static inline int run_tests(const struct test_case *tests, size_t n)
 }
 
 #define RUN_TESTS(arr) run_tests((arr), sizeof(arr) / sizeof((arr)[0]))
+
+/* The main of a test program that runs the cases listed, in order:
+ *   TAP_MAIN(TEST(t_first), TEST(t_second))
+ * A program that must do more in main builds its own table for RUN_TESTS. */
+#define TAP_MAIN(...)                                                                              \
+	int main(void)                                                                             \
+	{                                                                                          \
+		static const struct test_case tap_tests_[] = {__VA_ARGS__};                        \
+                                                                                                   \
+		return RUN_TESTS(tap_tests_);                                                      \
+	}

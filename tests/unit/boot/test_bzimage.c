@@ -326,12 +326,5 @@ static int test_host_kernel(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_valid),	  TEST(test_truncated),	 TEST(test_hostile),	 TEST(test_quirks),
-	    TEST(test_zero_page), TEST(test_e820_table), TEST(test_host_kernel),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_valid), TEST(test_truncated), TEST(test_hostile), TEST(test_quirks),
+	 TEST(test_zero_page), TEST(test_e820_table), TEST(test_host_kernel))

@@ -148,12 +148,5 @@ static int test_rejects(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_sizes), TEST(test_256m),	  TEST(test_hole_boundary),
-	    TEST(test_5g),    TEST(test_rejects),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_sizes), TEST(test_256m), TEST(test_hole_boundary), TEST(test_5g),
+	 TEST(test_rejects))

@@ -133,12 +133,4 @@ static int test_rejects(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_ncpus),
-	    TEST(test_rejects),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_ncpus), TEST(test_rejects))

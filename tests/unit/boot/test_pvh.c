@@ -476,14 +476,6 @@ static int test_real_vmlinux(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_valid),	      TEST(test_truncated),
-	    TEST(test_hostile),	      TEST(test_too_many_segments),
-	    TEST(test_section_notes), TEST(test_note_variants),
-	    TEST(test_start_info),    TEST(test_real_vmlinux),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_valid), TEST(test_truncated), TEST(test_hostile), TEST(test_too_many_segments),
+	 TEST(test_section_notes), TEST(test_note_variants), TEST(test_start_info),
+	 TEST(test_real_vmlinux))

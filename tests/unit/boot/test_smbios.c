@@ -492,13 +492,5 @@ static int t_fits(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(t_defaults),	 TEST(t_memory),	TEST(t_cpus),
-	    TEST(t_apple),	 TEST(t_options),	TEST(t_options_hostile),
-	    TEST(t_huge_option), TEST(t_write_rejects), TEST(t_fits),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_defaults), TEST(t_memory), TEST(t_cpus), TEST(t_apple), TEST(t_options),
+	 TEST(t_options_hostile), TEST(t_huge_option), TEST(t_write_rejects), TEST(t_fits))

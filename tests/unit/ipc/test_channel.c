@@ -108,12 +108,4 @@ static int t_oversized_and_fd_flood(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-		TEST(t_roundtrip_with_fds),
-		TEST(t_garbage),
-		TEST(t_oversized_and_fd_flood),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_roundtrip_with_fds), TEST(t_garbage), TEST(t_oversized_and_fd_flood))

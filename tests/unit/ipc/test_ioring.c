@@ -663,13 +663,6 @@ static int t_garbage_requests(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(t_roundtrip),	   TEST(t_roundtrip_futex_only), TEST(t_roundtrip_server_spin),
-	    TEST(t_slow_answer),   TEST(t_spin_bounded),	 TEST(t_timeout),
-	    TEST(t_server_killed), TEST(t_hostile_server),	 TEST(t_bad_header),
-	    TEST(t_bad_call),	   TEST(t_garbage_requests),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_roundtrip), TEST(t_roundtrip_futex_only), TEST(t_roundtrip_server_spin),
+	 TEST(t_slow_answer), TEST(t_spin_bounded), TEST(t_timeout), TEST(t_server_killed),
+	 TEST(t_hostile_server), TEST(t_bad_header), TEST(t_bad_call), TEST(t_garbage_requests))

@@ -90,13 +90,4 @@ static int test_counters(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-		TEST(test_line),
-		TEST(test_text),
-		TEST(test_counter_names),
-		TEST(test_counters),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_line), TEST(test_text), TEST(test_counter_names), TEST(test_counters))

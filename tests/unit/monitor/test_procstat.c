@@ -91,12 +91,4 @@ static int test_shortfalls(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_self),
-	    TEST(test_confined),
-	    TEST(test_shortfalls),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_self), TEST(test_confined), TEST(test_shortfalls))

@@ -335,22 +335,7 @@ static int test_send_receives(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_config),
-	    TEST(test_tx),
-	    TEST(test_tx_backend_error),
-	    TEST(test_rx_small),
-	    TEST(test_rx_merge),
-	    TEST(test_rx_no_buffers),
-	    TEST(test_rx_no_buffers_event_idx),
-	    TEST(test_rx_merge_partial),
-	    TEST(test_rx_no_mrg),
-	    TEST(test_link_and_reset),
-	    TEST(test_before_driver_ok),
-	    TEST(test_send_receives),
-	};
-
-	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TEST(test_config), TEST(test_tx), TEST(test_tx_backend_error), TEST(test_rx_small),
+	 TEST(test_rx_merge), TEST(test_rx_no_buffers), TEST(test_rx_no_buffers_event_idx),
+	 TEST(test_rx_merge_partial), TEST(test_rx_no_mrg), TEST(test_link_and_reset),
+	 TEST(test_before_driver_ok), TEST(test_send_receives))

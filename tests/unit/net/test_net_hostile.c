@@ -125,14 +125,5 @@ static int test_broken_rings(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_tx_malformed),
-	    TEST(test_rx_short_first),
-	    TEST(test_rx_tiny_buffers),
-	    TEST(test_broken_rings),
-	};
-
-	return run_tests(tests, sizeof(tests) / sizeof(tests[0]));
-}
+TAP_MAIN(TEST(test_tx_malformed), TEST(test_rx_short_first), TEST(test_rx_tiny_buffers),
+	 TEST(test_broken_rings))

@@ -551,20 +551,6 @@ static int test_counters(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_arp),
-	    TEST(test_dhcp),
-	    TEST(test_backlog),
-	    TEST(test_backlog_across_reset),
-	    TEST(test_fwd_bad_guest_addr),
-	    TEST(test_fwd_taken_tcp),
-	    TEST(test_fwd_taken_udp),
-	    TEST(test_fwd_connect),
-	    TEST(test_poll_overflow),
-	    TEST(test_counters),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_arp), TEST(test_dhcp), TEST(test_backlog), TEST(test_backlog_across_reset),
+	 TEST(test_fwd_bad_guest_addr), TEST(test_fwd_taken_tcp), TEST(test_fwd_taken_udp),
+	 TEST(test_fwd_connect), TEST(test_poll_overflow), TEST(test_counters))

@@ -487,21 +487,7 @@ static int test_counters(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_host_to_guest),
-	    TEST(test_host_to_guest_largest),
-	    TEST(test_host_short),
-	    TEST(test_host_offloads),
-	    TEST(test_held_without_buffers),
-	    TEST(test_before_driver_ok),
-	    TEST(test_held_across_reset),
-	    TEST(test_guest_to_host),
-	    TEST(test_tx_host_full),
-	    TEST(test_tx_host_closed),
-	    TEST(test_counters),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_host_to_guest), TEST(test_host_to_guest_largest), TEST(test_host_short),
+	 TEST(test_host_offloads), TEST(test_held_without_buffers), TEST(test_before_driver_ok),
+	 TEST(test_held_across_reset), TEST(test_guest_to_host), TEST(test_tx_host_full),
+	 TEST(test_tx_host_closed), TEST(test_counters))

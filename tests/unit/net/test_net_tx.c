@@ -92,12 +92,4 @@ static int test_gso(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-		TEST(test_no_offloads),
-		TEST(test_csum),
-		TEST(test_gso),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_no_offloads), TEST(test_csum), TEST(test_gso))

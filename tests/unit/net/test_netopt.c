@@ -353,23 +353,7 @@ static int t_err_buffer(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(t_user_plain),
-	    TEST(t_default_mac_and_id),
-	    TEST(t_hostfwd_qemu_short),
-	    TEST(t_hostfwd_full),
-	    TEST(t_user_all_fields),
-	    TEST(t_same_port_two_protocols),
-	    TEST(t_sixteen_forwards),
-	    TEST(t_tap),
-	    TEST(t_format),
-	    TEST(t_bad_forms),
-	    TEST(t_seventeen_forwards),
-	    TEST(t_long_strings),
-	    TEST(t_err_buffer),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_user_plain), TEST(t_default_mac_and_id), TEST(t_hostfwd_qemu_short),
+	 TEST(t_hostfwd_full), TEST(t_user_all_fields), TEST(t_same_port_two_protocols),
+	 TEST(t_sixteen_forwards), TEST(t_tap), TEST(t_format), TEST(t_bad_forms),
+	 TEST(t_seventeen_forwards), TEST(t_long_strings), TEST(t_err_buffer))

@@ -196,12 +196,5 @@ static int t_resolv_text(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(t_defaults),	 TEST(t_forwards),    TEST(t_bad_guest_addr), TEST(t_not_user),
-	    TEST(t_resolv_good), TEST(t_resolv_none), TEST(t_resolv_long),    TEST(t_resolv_text),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_defaults), TEST(t_forwards), TEST(t_bad_guest_addr), TEST(t_not_user),
+	 TEST(t_resolv_good), TEST(t_resolv_none), TEST(t_resolv_long), TEST(t_resolv_text))

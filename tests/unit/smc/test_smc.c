@@ -662,27 +662,8 @@ static int t_init_args(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(t_linux_binds),
-	    TEST(t_enumerate),
-	    TEST(t_key_info_values),
-	    TEST(t_osk),
-	    TEST(t_destroy_wipes),
-	    TEST(t_write_read_back),
-	    TEST(t_errors),
-	    TEST(t_random_bytes),
-	    TEST(t_data_without_command),
-	    TEST(t_read_when_nothing_ready),
-	    TEST(t_huge_lengths),
-	    TEST(t_command_mid_transfer),
-	    TEST(t_spurious_in_reply),
-	    TEST(t_other_offsets),
-	    TEST(t_old_linux_read),
-	    TEST(t_no_length_byte),
-	    TEST(t_init_args),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_linux_binds), TEST(t_enumerate), TEST(t_key_info_values), TEST(t_osk),
+	 TEST(t_destroy_wipes), TEST(t_write_read_back), TEST(t_errors), TEST(t_random_bytes),
+	 TEST(t_data_without_command), TEST(t_read_when_nothing_ready), TEST(t_huge_lengths),
+	 TEST(t_command_mid_transfer), TEST(t_spurious_in_reply), TEST(t_other_offsets),
+	 TEST(t_old_linux_read), TEST(t_no_length_byte), TEST(t_init_args))

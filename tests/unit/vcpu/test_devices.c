@@ -179,14 +179,5 @@ static int t_cmos(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-		TEST(t_uart_linux_probe),
-		TEST(t_uart_output_and_irqs),
-		TEST(t_uart_fifo_full_and_closed_output),
-		TEST(t_i8042),
-		TEST(t_cmos),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_uart_linux_probe), TEST(t_uart_output_and_irqs),
+	 TEST(t_uart_fifo_full_and_closed_output), TEST(t_i8042), TEST(t_cmos))

@@ -55,8 +55,4 @@ static int t_cpio_and_others(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {TEST(t_gzip), TEST(t_cpio_and_others)};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_gzip), TEST(t_cpio_and_others))

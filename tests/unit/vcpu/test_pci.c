@@ -81,12 +81,4 @@ static int t_hostile(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-		TEST(t_host_bridge),
-		TEST(t_nothing_there),
-		TEST(t_hostile),
-	};
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(t_host_bridge), TEST(t_nothing_there), TEST(t_hostile))

@@ -297,21 +297,6 @@ static int test_waits_for_driver_ok(void)
 	return 0;
 }
 
-static const struct test_case tests[] = {
-    TEST(test_config),
-    TEST(test_read),
-    TEST(test_write),
-    TEST(test_get_id),
-    TEST(test_read_only),
-    TEST(test_any_layout),
-    TEST(test_indirect),
-    TEST(test_concurrent),
-    TEST(test_reset_in_flight),
-    TEST(test_no_interrupt_flag),
-    TEST(test_waits_for_driver_ok),
-};
-
-int main(void)
-{
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_config), TEST(test_read), TEST(test_write), TEST(test_get_id),
+	 TEST(test_read_only), TEST(test_any_layout), TEST(test_indirect), TEST(test_concurrent),
+	 TEST(test_reset_in_flight), TEST(test_no_interrupt_flag), TEST(test_waits_for_driver_ok))

@@ -131,12 +131,5 @@ static int test_reoffered_head(void)
 	return 0;
 }
 
-static const struct test_case tests[] = {
-    TEST(test_out_of_range), TEST(test_bad_lengths),	TEST(test_malformed),
-    TEST(test_broken_queue), TEST(test_reoffered_head),
-};
-
-int main(void)
-{
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_out_of_range), TEST(test_bad_lengths), TEST(test_malformed),
+	 TEST(test_broken_queue), TEST(test_reoffered_head))

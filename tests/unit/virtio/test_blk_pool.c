@@ -138,12 +138,4 @@ static int test_cancel(void)
 	return 0;
 }
 
-static const struct test_case tests[] = {
-    TEST(test_flush_after_earlier_writes),
-    TEST(test_cancel),
-};
-
-int main(void)
-{
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_flush_after_earlier_writes), TEST(test_cancel))

@@ -196,12 +196,5 @@ static int test_map_errors(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_fake),	 TEST(test_fake_top),	TEST(test_map_small),
-	    TEST(test_map_hole), TEST(test_map_errors),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_fake), TEST(test_fake_top), TEST(test_map_small), TEST(test_map_hole),
+	 TEST(test_map_errors))

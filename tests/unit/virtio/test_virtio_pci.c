@@ -315,20 +315,7 @@ static int test_pci_cfg_window(void)
 	return 0;
 }
 
-static const struct test_case tests[] = {
-    TEST(test_identity),
-    TEST(test_bar_sizing),
-    TEST(test_capabilities),
-    TEST(test_memory_enable),
-    TEST(test_features),
-    TEST(test_queue_and_interrupt),
-    TEST(test_msix_disabled_uses_isr),
-    TEST(test_reset),
-    TEST(test_device_config),
-    TEST(test_pci_cfg_window),
-};
-
-int main(void)
-{
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_identity), TEST(test_bar_sizing), TEST(test_capabilities),
+	 TEST(test_memory_enable), TEST(test_features), TEST(test_queue_and_interrupt),
+	 TEST(test_msix_disabled_uses_isr), TEST(test_reset), TEST(test_device_config),
+	 TEST(test_pci_cfg_window))

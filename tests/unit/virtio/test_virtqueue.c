@@ -340,15 +340,7 @@ static int test_chain_copy(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_simple_chain),	TEST(test_zero_length),
-	    TEST(test_indirect_chain),	TEST(test_indirect_only),
-	    TEST(test_wraparound),	TEST(test_event_idx_reference),
-	    TEST(test_event_idx_start), TEST(test_no_interrupt_flag),
-	    TEST(test_notify_enable),	TEST(test_chain_copy),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_simple_chain), TEST(test_zero_length), TEST(test_indirect_chain),
+	 TEST(test_indirect_only), TEST(test_wraparound), TEST(test_event_idx_reference),
+	 TEST(test_event_idx_start), TEST(test_no_interrupt_flag), TEST(test_notify_enable),
+	 TEST(test_chain_copy))

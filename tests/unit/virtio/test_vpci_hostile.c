@@ -235,15 +235,7 @@ static int test_random_registers(void)
 	return 0;
 }
 
-static const struct test_case tests[] = {
-    TEST(test_vectors_out_of_range), TEST(test_queue_size_zero),
-    TEST(test_queue_size_three),     TEST(test_queue_size_huge),
-    TEST(test_queue_outside_ram),    TEST(test_queue_before_features_ok),
-    TEST(test_live_queue_is_frozen), TEST(test_wrong_sizes),
-    TEST(test_bad_params),	     TEST(test_random_registers),
-};
-
-int main(void)
-{
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_vectors_out_of_range), TEST(test_queue_size_zero), TEST(test_queue_size_three),
+	 TEST(test_queue_size_huge), TEST(test_queue_outside_ram),
+	 TEST(test_queue_before_features_ok), TEST(test_live_queue_is_frozen),
+	 TEST(test_wrong_sizes), TEST(test_bad_params), TEST(test_random_registers))

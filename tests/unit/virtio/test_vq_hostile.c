@@ -666,33 +666,11 @@ static int test_concurrent_scribble(void)
 	return 0;
 }
 
-int main(void)
-{
-	static const struct test_case tests[] = {
-	    TEST(test_loop_two),
-	    TEST(test_self_loop),
-	    TEST(test_whole_table_chain),
-	    TEST(test_next_out_of_range),
-	    TEST(test_head_out_of_range),
-	    TEST(test_table_at_end_of_ram),
-	    TEST(test_avail_idx_jump),
-	    TEST(test_indirect_misaligned_ok),
-	    TEST(test_indirect_bad_len),
-	    TEST(test_indirect_outside_ram),
-	    TEST(test_indirect_nested),
-	    TEST(test_indirect_with_next),
-	    TEST(test_indirect_loops),
-	    TEST(test_write_then_read),
-	    TEST(test_buffer_bounds),
-	    TEST(test_top_of_address_space),
-	    TEST(test_pci_hole),
-	    TEST(test_chain_length_limit),
-	    TEST(test_total_bytes),
-	    TEST(test_init_sizes),
-	    TEST(test_init_placement),
-	    TEST(test_misuse),
-	    TEST(test_concurrent_scribble),
-	};
-
-	return RUN_TESTS(tests);
-}
+TAP_MAIN(TEST(test_loop_two), TEST(test_self_loop), TEST(test_whole_table_chain),
+	 TEST(test_next_out_of_range), TEST(test_head_out_of_range), TEST(test_table_at_end_of_ram),
+	 TEST(test_avail_idx_jump), TEST(test_indirect_misaligned_ok), TEST(test_indirect_bad_len),
+	 TEST(test_indirect_outside_ram), TEST(test_indirect_nested), TEST(test_indirect_with_next),
+	 TEST(test_indirect_loops), TEST(test_write_then_read), TEST(test_buffer_bounds),
+	 TEST(test_top_of_address_space), TEST(test_pci_hole), TEST(test_chain_length_limit),
+	 TEST(test_total_bytes), TEST(test_init_sizes), TEST(test_init_placement),
+	 TEST(test_misuse), TEST(test_concurrent_scribble))
