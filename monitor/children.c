@@ -53,10 +53,7 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 				       "cannot find the %s executable (looked beside moat, in "
 				       "the build tree and in %s)",
 				       argv0, MOAT_LIBEXECDIR);
-	rc = mon_child_uid(getpid(), &sa.uid);
-	if (rc < 0)
-		return log_error_errno(rc, "no unprivileged uid for %s: %m", argv0);
-	sa.gid = sa.uid;
+	sa.uid = sa.gid = p->uid;
 	rc = mon_childlog_open(&p->log, &sa.log_fd);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to make the log pipe of %s: %m", argv0);
@@ -66,7 +63,6 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 		mon_childlog_close(&p->log, p->name);
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);
 	}
-	p->uid = sa.uid;
 	p->state = MON_PROC_STARTING;
 	struct mon_procstat st;
 	if (mon_procstat_namespaces(p->child.pid, &st) == 0) {

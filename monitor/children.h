@@ -56,8 +56,9 @@ struct mon_proc {
 void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const char *policy);
 
 /* Spawn moat-<kind> with ctl_end as its fd 3 and a pipe of ours as its
- * stdout and stderr (p->log), as the unprivileged uid of this monitor;
- * audits child-start. 0 or -errno (logged). */
+ * stdout and stderr (p->log), as the host uid and gid p->uid (the caller's
+ * choice, from the VM's block: uids.h); audits child-start. 0 or -errno
+ * (logged). */
 int mon_proc_spawn(struct mon_proc *p, int ctl_end);
 
 /* An audit line about p, "EVENT child=NAME kind=KIND pid=PID <rest>",

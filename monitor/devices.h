@@ -47,10 +47,11 @@ struct mon_devices {
 	unsigned n;
 };
 
-/* Spawn every configured device and wait for each to be ready. On failure
- * the devices started so far are killed; returns -errno, with one line for
- * the user in err when the user's input is at fault (-EINVAL). */
-int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res,
+/* Spawn every configured device and wait for each to be ready; device i
+ * runs as host uid uid_base + 1 + i. On failure the devices started so far
+ * are killed; returns -errno, with one line for the user in err when the
+ * user's input is at fault (-EINVAL). */
+int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
 		      struct mon_devices *devs, char *err, size_t errlen);
 /* Ask every live device for its counters, record them, then kill and reap
  * every device (the VM is over). */

@@ -64,7 +64,8 @@ static int open_inputs(struct mon_config *cfg, struct mon_resources *res)
 int mon_run(struct mon_config *cfg)
 {
 	struct mon_resources res;
-	struct mon_vm vm = {.cfg = cfg, .sigfd = -1, .console_out = -1, .console_in = -1};
+	struct mon_vm vm = {
+	    .cfg = cfg, .sigfd = -1, .console_out = -1, .console_in = -1, .uids = {.lock_fd = -1}};
 	char err[256] = "";
 	sigset_t sigs;
 	int ctl[2] = {-1, -1};
@@ -87,8 +88,14 @@ int mon_run(struct mon_config *cfg)
 		log_error_errno(rc, "Failed to set up: %m");
 		goto out;
 	}
+	rc = mon_uids_reserve(&vm.uids, err, sizeof(err));
+	if (rc < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	vm.vcpu.uid = vm.uids.base;
 	/* Devices first: the vCPUs must find them serving. */
-	rc = mon_devices_start(cfg, &res, &vm.devs, err, sizeof(err));
+	rc = mon_devices_start(cfg, &res, vm.uids.base, &vm.devs, err, sizeof(err));
 	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
 	if (rc == -EINVAL && err[0]) {
 		/* a device refused the user's configuration (a port in use) */
@@ -121,6 +128,7 @@ out:
 			close(ctl[i]);
 	if (vm.sigfd >= 0)
 		close(vm.sigfd);
+	mon_uids_release(&vm.uids);
 	mon_audit("vm-end", "status=%d", status);
 	mon_audit_close();
 	free(vm.exit_dump);

@@ -8,6 +8,7 @@
 #include "console.h"
 #include "devices.h"
 #include "options.h"
+#include "uids.h"
 
 /* moat-vcpu has this long to end the VM after a StopRequest. */
 #define MON_STOP_GRACE_MS 3000
@@ -16,6 +17,7 @@ struct mon_vm {
 	const struct mon_config *cfg;
 	struct mon_proc vcpu;
 	struct mon_devices devs;
+	struct mon_uids uids; /* the children's host uids */
 	int sigfd;
 	int console_out; /* guest output pipe, -1 when not relaying */
 	int console_in;	 /* guest input pipe, -1 when not relaying */

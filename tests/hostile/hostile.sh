@@ -131,6 +131,31 @@ cut_off_at_start() {
 	grep -a child-hostile "$a" | diag
 }
 
+# ---- host uids: one per child, no two VMs alike, even across PID namespaces --
+uids_of() { sed -n 's/.* child-start .* uid=\([0-9]*\) .*/\1/p' "$1" | sort; }
+check "each child of a VM has a uid of its own" \
+	bash -c "[ \"\$(sort -u <<<'$(uids_of "$T/good.audit")' | wc -l)\" = 2 ]"
+# Two monitors that are each pid 1 of a PID namespace of their own: a uid
+# made from the monitor's pid would be the same in both.
+for ns in 1 2; do
+	unshare --pid --fork --mount-proc "$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" \
+		--serial none --mem 64M --smc "osk-file=$T/osk" --audit "$T/pidns$ns.audit" \
+		>"$T/pidns$ns.out" 2>"$T/pidns$ns.err" </dev/null &
+	eval "ns$ns=\$!"
+done
+if wait_for "$T/pidns1.audit" "child-ready child=vcpu" 10 && wait_for "$T/pidns2.audit" "child-ready child=vcpu" 10; then
+	ok "two moats, each pid 1 of its own PID namespace, run at once"
+	check "their monitors are both pid 1 in there" \
+		bash -c "grep -q 'moat\[1\] vm-start' '$T/pidns1.audit' && grep -q 'moat\[1\] vm-start' '$T/pidns2.audit'"
+	all=$( (uids_of "$T/pidns1.audit"; uids_of "$T/pidns2.audit") | sort)
+	check "their four children have four distinct uids ($(echo $all))" \
+		[ "$(sort -u <<<"$all" | wc -l)" = 4 ]
+else
+	not_ok "two moats, each pid 1 of its own PID namespace, run at once"
+	cat "$T/pidns1.err" "$T/pidns2.err" | diag
+fi
+pkill -TERM -f "^$MOAT $T/bin" ; wait "$ns1" "$ns2"
+
 # ---- a hostile moat-vcpu: cut off, and the VM is over (exit 1) --------------
 for mode in ready-twice ready-fds exit-twice lie unconfined hangup; do
 	cut_off_at_start "vcpu-$mode" vcpu vcpu "$mode" -
