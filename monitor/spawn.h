@@ -15,12 +15,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Host ids of children are MOAT_UID_BASE + the monitor's pid, so that the
- * children of two VMs never share a uid, and no child ever runs as host root
- * (0) or as the overflow id (65534). 0x3F000000 (1056964608) is far above
- * login users (1000-60000) and systemd's dynamic users (61184-65519), and
- * PID_MAX_LIMIT (2^22) added to it stays below 2^31, which some tools treat
- * as signed. systemd-nspawn's automatic container ranges (0x00080000 to
+/* Host ids of children lie in [MOAT_UID_BASE, MOAT_UID_BASE + 2^22): the
+ * monitor takes a block of them per VM (uids.h), and no child ever runs as
+ * host root (0) or as the overflow id (65534). 0x3F000000 (1056964608) is
+ * far above login users (1000-60000) and systemd's dynamic users
+ * (61184-65519), and the range stays below 2^31, which some tools treat as
+ * signed. systemd-nspawn's automatic container ranges (0x00080000 to
  * 0x6FFFFFFF) could overlap on a host that runs both: build with
  * -DMOAT_UID_BASE=... to move the range. */
 #ifndef MOAT_UID_BASE
@@ -55,8 +55,9 @@ struct mon_child {
  * the thread that created it. */
 int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out);
 
-/* The unprivileged host uid (and gid) for the children of the monitor with
- * this pid: MOAT_UID_BASE + monitor_pid. 0 or -EINVAL. */
+/* An unprivileged host uid in the range, made from a pid (for tests that
+ * spawn without a monitor; the monitor reserves its own: uids.h):
+ * MOAT_UID_BASE + pid. 0 or -EINVAL. */
 int mon_child_uid(pid_t monitor_pid, uid_t *uid);
 
 /* Absolute path of the sibling executable `name` (no '/') in the directory
