@@ -64,11 +64,6 @@ static const struct vpci_ops ops = {
     .reset = f_reset,
 };
 
-static void io(void *dev, unsigned space, uint64_t addr, unsigned size, bool is_write, uint64_t *v)
-{
-	vpci_io(dev, space, addr, size, is_write, v);
-}
-
 static const uint64_t regions[8] = {0,
 				    VPCI_COMMON_OFF,
 				    VPCI_ISR_OFF,
@@ -135,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  .nvectors = NVEC};
 	if (vpci_create(&d, &prm) != 0)
 		abort();
-	struct drv drv = {.io = io, .dev = d};
+	struct drv drv = {.io = drv_vpci_io, .dev = d};
 	while (end - p >= 4) {
 		const uint8_t *op = p;
 		p += 4;

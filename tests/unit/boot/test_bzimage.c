@@ -2,14 +2,14 @@
  * variants of it, the zero page and its e820 table, and the host's own
  * kernel when /boot has one. */
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "bzimage.h"
 #include "bytes.h"
+#include "img_buf.h"
 #include "tap.h"
+#include "util.h"
 
 #define SETUP_SECTS 4
 #define SETUP_SIZE  ((SETUP_SECTS + 1) * 512)
@@ -44,15 +44,9 @@ static void make_image(uint8_t *img)
  * any read past the end. */
 static int parse_len(const uint8_t *img, size_t len, struct bzimage_info *bi, const char **why)
 {
-	uint8_t *copy = malloc(len ? len : 1);
-	int r;
+	_cleanup_free_ uint8_t *copy = img_copy(img, len);
 
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, img, len);
-	r = bzimage_parse(copy, len, bi, why);
-	free(copy);
-	return r;
+	return copy ? bzimage_parse(copy, len, bi, why) : -ENOMEM;
 }
 
 static int test_valid(void)
@@ -263,26 +257,6 @@ static int test_e820_table(void)
 	return 0;
 }
 
-static int read_file(const char *path, uint8_t **buf, size_t *len)
-{
-	struct stat st;
-	ssize_t n;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0 || !(*buf = malloc((size_t)st.st_size))) {
-		close(fd);
-		return -EIO;
-	}
-	while (got < (size_t)st.st_size && (n = read(fd, *buf + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	*len = got;
-	return 0;
-}
-
 /* The host's kernel, when there is one: Debian's stock kernel is what moat
  * boots in its integration tests. */
 static int test_host_kernel(void)
@@ -296,7 +270,7 @@ static int test_host_kernel(void)
 
 	if (glob("/boot/vmlinuz-*", 0, NULL, &g) != 0)
 		return TEST_SKIP;
-	if (read_file(g.gl_pathv[0], &img, &len) < 0) {
+	if (img_read_file(g.gl_pathv[0], &img, &len) < 0) {
 		printf("# cannot read %s: skipped\n", g.gl_pathv[0]);
 		globfree(&g);
 		return TEST_SKIP;

@@ -2,13 +2,13 @@
  * PVH note, hostile variants of it, and the hvm_start_info writer. When
  * MOAT_TEST_VMLINUX names an uncompressed kernel, that one is parsed too. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
-#include <sys/stat.h>
 
 #include "bytes.h"
+#include "img_buf.h"
 #include "pvh.h"
 #include "tap.h"
+#include "util.h"
 
 /* File layout of the synthetic ELF. */
 #define PHOFF	  64
@@ -89,17 +89,13 @@ static void make_elf(uint8_t *img)
 		img[i] = (uint8_t)(i * 7);
 }
 
+/* Parse a copy of exactly len bytes on the heap, so that a sanitizer sees
+ * any read past the end. */
 static int parse_len(const uint8_t *img, size_t len, struct pvh_info *pi, const char **why)
 {
-	uint8_t *copy = malloc(len ? len : 1);
-	int r;
+	_cleanup_free_ uint8_t *copy = img_copy(img, len);
 
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, img, len);
-	r = pvh_parse(copy, len, pi, why);
-	free(copy);
-	return r;
+	return copy ? pvh_parse(copy, len, pi, why) : -ENOMEM;
 }
 
 static int test_valid(void)
@@ -450,21 +446,12 @@ static int test_real_vmlinux(void)
 	const char *path = getenv("MOAT_TEST_VMLINUX");
 	struct pvh_info pi;
 	const char *why = "?";
-	struct stat st;
-	uint8_t *img;
+	uint8_t *img = NULL;
 	size_t got = 0;
-	ssize_t n;
-	int fd;
 
 	if (!path || !*path)
 		return TEST_SKIP;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	CHECK(fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0);
-	img = malloc((size_t)st.st_size);
-	CHECK(img);
-	while (got < (size_t)st.st_size && (n = read(fd, img + got, (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
+	CHECK(img_read_file(path, &img, &got) == 0);
 	if (pvh_parse(img, got, &pi, &why) < 0) {
 		fprintf(stderr, "%s: %s\n", path, why);
 		return 1;

@@ -123,8 +123,7 @@ static int test_features(void)
 	struct fixture f;
 	uint64_t offered;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	uint64_t v1 = 1ull << VPCI_F_VERSION_1;
 	CHECK(drv_negotiate(&f.drv, v1, &offered) & S_FEATURES_OK);
 	CHECK(offered ==
@@ -218,8 +217,7 @@ static int test_msix_disabled_uses_isr(void)
 {
 	struct fixture f;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	CHECK(drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, NULL) & S_FEATURES_OK);
 	CHECK(drv_setup_queue(&f.drv, 0, 16, RING_DESC, RING_AVL, RING_USED, 1) == 1);
 	vpci_notify_queue(f.d, 0);
@@ -265,8 +263,7 @@ static int test_device_config(void)
 {
 	struct fixture f;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	struct drv *d = &f.drv;
 	CHECK(drv_bar_read(d, d->device, 1) == 0xa0);
 	CHECK(drv_bar_read(d, d->device + 2, 2) == 0xa3a2);
@@ -287,8 +284,7 @@ static int test_pci_cfg_window(void)
 {
 	struct fixture f;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	struct drv *d = &f.drv;
 	unsigned cap = d->pcicfg_cap;
 	drv_cfg_write(d, cap + 4, 1, 0);

@@ -11,8 +11,7 @@ static int bad_queue(uint16_t size, uint64_t desc)
 {
 	struct fixture f;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	CHECK(drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, NULL) & S_FEATURES_OK);
 	drv_msix_enable(&f.drv);
 	drv_common_write(&f.drv, C_MSIX, 2, 0);
@@ -32,8 +31,7 @@ static int test_vectors_out_of_range(void)
 {
 	struct fixture f;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	drv_common_write(&f.drv, C_MSIX, 2, NVEC);
 	CHECK(drv_common_read(&f.drv, C_MSIX, 2) == 0xffff);
 	drv_common_write(&f.drv, C_MSIX, 2, NVEC - 1);
@@ -84,8 +82,7 @@ static int test_queue_before_features_ok(void)
 {
 	struct fixture f;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	CHECK(drv_setup_queue(&f.drv, 0, 16, RING_DESC, RING_AVL, RING_USED, 1) == 0);
 	CHECK(drv_common_read(&f.drv, C_STATUS, 1) & S_NEEDS_RESET);
 	vpci_destroy(f.d);
@@ -115,8 +112,7 @@ static int test_wrong_sizes(void)
 	struct fixture f;
 	uint64_t v;
 
-	CHECK(setup(&f) == 0);
-	CHECK(drv_probe(&f.drv) == 0);
+	CHECK(setup_probed(&f) == 0);
 	struct drv *d = &f.drv;
 	CHECK(drv_cfg_read(d, 0x00, 8) == ~0ull); /* no 8-byte config cycles */
 	CHECK(drv_cfg_read(d, 0x01, 2) == 0xffff);

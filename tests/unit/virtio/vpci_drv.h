@@ -57,6 +57,14 @@ struct drv {
 	uint32_t msix_table, msix_pba;
 };
 
+/* The access callback for a driver of a bare transport: dev is the
+ * struct vpci_dev itself. */
+static inline void drv_vpci_io(void *dev, unsigned space, uint64_t addr, unsigned size,
+			       bool is_write, uint64_t *data)
+{
+	vpci_io(dev, space, addr, size, is_write, data);
+}
+
 static inline uint64_t drv_cfg_read(struct drv *d, uint32_t off, unsigned size)
 {
 	uint64_t v = 0;

@@ -99,12 +99,6 @@ static const struct vpci_ops m_ops = {
     .reset = m_reset,
 };
 
-static inline void io(void *dev, unsigned space, uint64_t addr, unsigned size, bool is_write,
-		      uint64_t *data)
-{
-	vpci_io(dev, space, addr, size, is_write, data);
-}
-
 static inline int setup(struct fixture *f)
 {
 	struct vpci_params p = {
@@ -130,7 +124,7 @@ static inline int setup(struct fixture *f)
 		if (f->irq[i] < 0)
 			return -errno;
 	}
-	f->drv = (struct drv){.io = io};
+	f->drv = (struct drv){.io = drv_vpci_io};
 	int rc = vpci_create(&f->d, &p);
 	f->drv.dev = f->d;
 	return rc;
@@ -146,13 +140,19 @@ static inline uint64_t irqs(struct fixture *f, unsigned v)
 	return n;
 }
 
+/* setup() and the driver's probe: capabilities found, nothing negotiated. */
+static inline int setup_probed(struct fixture *f)
+{
+	return setup(f) < 0 || drv_probe(&f->drv) < 0 ? -1 : 0;
+}
+
 /* Probe, negotiate, queue 0 on vector 1 and config on vector 0, MSI-X on,
  * DRIVER_OK: what Linux does before the first request. */
 static inline int bring_up(struct fixture *f)
 {
 	uint64_t offered;
 
-	if (setup(f) < 0 || drv_probe(&f->drv) < 0)
+	if (setup_probed(f) < 0)
 		return -1;
 	uint64_t want = MODEL_FEATURES | 1ull << VPCI_F_VERSION_1 | 1ull << VPCI_F_EVENT_IDX;
 	if (!(drv_negotiate(&f->drv, want, &offered) & S_FEATURES_OK))
