@@ -203,20 +203,20 @@ int blk_model_create(struct blk_model **out, const struct blk_params *p, char *e
 	rc = disk_init(&m->disk, p, err, errlen);
 	if (rc == 0)
 		rc = vdev_create(&m->vd, &blk_vdev_ops, m, blk_features(m), &p->vdev, err, errlen);
-	if (rc < 0) {
-		free(m);
-		return rc;
-	}
+	if (rc < 0)
+		goto fail;
 	config_init(m);
 	rc = blk_pool_start(&m->pool, &m->disk, p->workers ? p->workers : BLK_WORKERS, blk_done, m);
 	if (rc < 0) {
 		snprintf(err, errlen, "worker threads: %s", strerror(-rc));
-		vdev_destroy(m->vd);
-		free(m);
-		return rc;
+		goto fail;
 	}
 	*out = m;
 	return 0;
+fail:
+	vdev_destroy(m->vd); /* NULL when vdev_create did not get that far */
+	free(m);
+	return rc;
 }
 
 void blk_model_destroy(struct blk_model *m)

@@ -24,6 +24,18 @@ struct net_backend {
 	void (*destroy)(void *be);
 };
 
+/* For a backend's counters(): as many of c[0..n) as fit in max go to out;
+ * returns how many did. */
+static inline unsigned net_be_put_counters(struct dev_counter *out, unsigned max,
+					   const struct dev_counter *c, unsigned n)
+{
+	unsigned k = n < max ? n : max;
+
+	for (unsigned i = 0; i < k; i++)
+		out[i] = c[i];
+	return k;
+}
+
 /* Frames handed to a guest that has no buffers posted wait here, in order,
  * until it posts some (rx_ready); beyond this they are dropped (TCP
  * retransmits; UDP, like a real NIC's full ring, loses them). */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "netopt.h"
 #include "slirp_cfg.h"
+#include "util.h"
 
 #define NS_MAX_TIMERS 8 /* libslirp 4.7 makes one (IPv6 router adverts) */
 
@@ -188,6 +189,16 @@ static const SlirpCb ns_callbacks = {
 
 /* ---- the poll loop ------------------------------------------------------ */
 
+/* libslirp's poll bits and poll(2)'s. ERR and HUP matter only coming
+ * back: poll(2) reports them whether asked for or not. */
+static const struct {
+	int slirp;
+	short poll;
+} poll_bits[] = {
+    {SLIRP_POLL_IN, POLLIN},   {SLIRP_POLL_OUT, POLLOUT}, {SLIRP_POLL_PRI, POLLPRI},
+    {SLIRP_POLL_ERR, POLLERR}, {SLIRP_POLL_HUP, POLLHUP},
+};
+
 static int ns_add_poll(int fd, int events, void *opaque)
 {
 	struct net_slirp *s = opaque;
@@ -197,12 +208,9 @@ static int ns_add_poll(int fd, int events, void *opaque)
 		s->poll_overflow++; /* not polled this round; the next may fit */
 		return -1;
 	}
-	if (events & SLIRP_POLL_IN)
-		ev |= POLLIN;
-	if (events & SLIRP_POLL_OUT)
-		ev |= POLLOUT;
-	if (events & SLIRP_POLL_PRI)
-		ev |= POLLPRI;
+	for (unsigned i = 0; i < ARRAY_SIZE(poll_bits); i++)
+		if (events & poll_bits[i].slirp)
+			ev |= poll_bits[i].poll;
 	s->pfd[s->npfd] = (struct pollfd){.fd = fd, .events = ev};
 	return (int)s->npfd++;
 }
@@ -210,22 +218,13 @@ static int ns_add_poll(int fd, int events, void *opaque)
 static int ns_get_revents(int idx, void *opaque)
 {
 	struct net_slirp *s = opaque;
-	short r;
 	int ev = 0;
 
 	if (idx < 0 || (unsigned)idx >= s->npfd)
 		return 0;
-	r = s->pfd[idx].revents;
-	if (r & POLLIN)
-		ev |= SLIRP_POLL_IN;
-	if (r & POLLOUT)
-		ev |= SLIRP_POLL_OUT;
-	if (r & POLLPRI)
-		ev |= SLIRP_POLL_PRI;
-	if (r & POLLERR)
-		ev |= SLIRP_POLL_ERR;
-	if (r & POLLHUP)
-		ev |= SLIRP_POLL_HUP;
+	for (unsigned i = 0; i < ARRAY_SIZE(poll_bits); i++)
+		if (s->pfd[idx].revents & poll_bits[i].poll)
+			ev |= poll_bits[i].slirp;
 	return ev;
 }
 
@@ -315,11 +314,8 @@ static unsigned ns_counters(void *be, struct dev_counter *out, unsigned max)
 	    {"slirp_guest_errors", s->guest_errors},
 	    {"slirp_poll_overflow", s->poll_overflow},
 	};
-	unsigned n = 0;
 
-	for (; n < max && n < sizeof(c) / sizeof(c[0]); n++)
-		out[n] = c[n];
-	return n;
+	return net_be_put_counters(out, max, c, ARRAY_SIZE(c));
 }
 
 static void ns_destroy(void *be)

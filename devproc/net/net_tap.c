@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "util.h"
 
 #define NT_MAX_IOV  64 /* header + the guest's buffers; longer chains are copied */
 #define NT_RX_BURST 64 /* frames read per wake-up before the loop turns */
@@ -176,11 +177,8 @@ static unsigned nt_counters(void *be, struct dev_counter *out, unsigned max)
 	    {"tap_rx_errors", t->rx_errors},
 	    {"tap_offload_errors", t->offload_errors},
 	};
-	unsigned n = 0;
 
-	for (; n < max && n < sizeof(c) / sizeof(c[0]); n++)
-		out[n] = c[n];
-	return n;
+	return net_be_put_counters(out, max, c, ARRAY_SIZE(c));
 }
 
 static void nt_destroy(void *be)
