@@ -4,12 +4,13 @@
  *           offset out of range instead (0x20 + bits 0-4), bit 7 ignored
  *   byte 1: the value written (ignored for reads)
  * After every operation the status must be one the protocol defines; after
- * the whole input a Linux-style driver must still read #KEY and the OSK
- * (read-only keys nobody can have changed). */
+ * the whole input a Linux-style driver (smc_drv.h) must still read #KEY
+ * and the OSK (read-only keys nobody can have changed). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "smc_drv.h"
 #include "smc_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -17,45 +18,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const uint8_t osk[SMC_OSK_LEN] =
     "fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-fuzz-osk-!";
 
-static int wait_status(struct smc *s, uint8_t val, uint8_t mask)
+/* Read a key as Linux 6.1 does (smc_drv.h), which must leave the SMC idle
+ * with a good result. */
+static int read_key_idle(struct smc *s, const char *key, uint8_t *buf, uint8_t len)
 {
-	for (int i = 0; i < 24; i++)
-		if ((smc_read(s, SMC_PORT_CMD) & mask) == val)
-			return 0;
-	return -1;
-}
-
-static int send_byte(struct smc *s, uint8_t b)
-{
-	if (wait_status(s, 0, SMC_ST_IB_CLOSED) || wait_status(s, SMC_ST_BUSY, SMC_ST_BUSY))
+	if (read_key(s, key, buf, len))
 		return -1;
-	smc_write(s, SMC_PORT_DATA, b);
-	return 0;
-}
-
-/* Linux 6.1's read_smc(), smc_sane() recovery included. */
-static int read_key(struct smc *s, const char *key, uint8_t *buf, uint8_t len)
-{
-	if (wait_status(s, 0, SMC_ST_BUSY)) {
-		smc_write(s, SMC_PORT_CMD, SMC_CMD_READ);
-		if (wait_status(s, 0, SMC_ST_BUSY))
-			return -1;
-	}
-	smc_write(s, SMC_PORT_CMD, SMC_CMD_READ);
-	for (int i = 0; i < 4; i++)
-		if (send_byte(s, (uint8_t)key[i]))
-			return -1;
-	if (send_byte(s, len))
-		return -1;
-	for (int i = 0; i < len; i++) {
-		if (wait_status(s, SMC_ST_DATA_READY | SMC_ST_BUSY,
-				SMC_ST_DATA_READY | SMC_ST_BUSY))
-			return -1;
-		buf[i] = smc_read(s, SMC_PORT_DATA);
-	}
-	if (smc_read(s, SMC_PORT_CMD) != 0 || smc_read(s, SMC_PORT_RESULT) != SMC_OK)
-		return -1;
-	return 0;
+	return smc_read(s, SMC_PORT_CMD) != 0 || smc_read(s, SMC_PORT_RESULT) != SMC_OK ? -1 : 0;
 }
 
 static void check_status(uint8_t st)
@@ -82,11 +51,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(void)smc_read(&s, off);
 		check_status(smc_read(&s, SMC_PORT_CMD));
 	}
-	if (read_key(&s, "#KEY", v, 4) || v[0] || v[1] || v[2] || v[3] != smc_key_count(&s))
+	if (read_key_idle(&s, "#KEY", v, 4) || v[0] || v[1] || v[2] || v[3] != smc_key_count(&s))
 		abort();
-	if (read_key(&s, "OSK0", v, 32) || memcmp(v, osk, 32))
+	if (read_key_idle(&s, "OSK0", v, 32) || memcmp(v, osk, 32))
 		abort();
-	if (read_key(&s, "OSK1", v, 32) || memcmp(v, osk + 32, 32))
+	if (read_key_idle(&s, "OSK1", v, 32) || memcmp(v, osk + 32, 32))
 		abort();
 	smc_destroy(&s);
 	return 0;
