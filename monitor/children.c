@@ -54,11 +54,15 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 				       "the build tree and in %s)",
 				       argv0, MOAT_LIBEXECDIR);
 	sa.uid = sa.gid = p->uid;
+	sa.cgroup_fd = p->cgroup_fd;
 	rc = mon_childlog_open(&p->log, &sa.log_fd);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to make the log pipe of %s: %m", argv0);
 	rc = mon_spawn(&sa, &p->child);
 	close(sa.log_fd);
+	if (p->cgroup_fd > 0)
+		close(p->cgroup_fd);
+	p->cgroup_fd = 0;
 	if (rc < 0) {
 		mon_childlog_close(&p->log, p->name);
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);

@@ -36,6 +36,7 @@ struct mon_proc {
 	bool host_net;		 /* keeps the host's network namespace (slirp) */
 	struct mon_child child;	 /* pid and pidfd; pidfd -1 once reaped */
 	uid_t uid;		 /* host uid (and gid) it must run as */
+	int cgroup_fd;		 /* its cgroup leaf for the spawn (closed after), or 0 */
 	int ctl;		 /* control channel; -1 once closed */
 	struct mon_childlog log; /* its stdout and stderr, relayed (childlog.h) */
 	enum mon_proc_state state;

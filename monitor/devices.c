@@ -156,7 +156,7 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 }
 
 int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
-		      struct mon_devices *devs, char *err, size_t errlen)
+		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen)
 {
 	unsigned slot = 1;
 	int rc = 0;
@@ -171,6 +171,7 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 			struct mon_device *d = new_device(devs, kind, i);
 			kind->bind(d, cfg, i);
 			d->proc.uid = uid_base + devs->n; /* moat-vcpu has uid_base */
+			d->proc.cgroup_fd = mon_cgroup_leaf(cg, d->proc.name);
 			if (kind->nq) {
 				d->slot = slot++;
 				d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);

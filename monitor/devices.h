@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cgroup.h"
 #include "children.h"
 #include "moat_limits.h"
 #include "options.h"
@@ -48,11 +49,12 @@ struct mon_devices {
 };
 
 /* Spawn every configured device and wait for each to be ready; device i
- * runs as host uid uid_base + 1 + i. On failure the devices started so far
+ * runs as host uid uid_base + 1 + i, in a leaf of cg. On failure the
+ * devices started so far
  * are killed; returns -errno, with one line for the user in err when the
  * user's input is at fault (-EINVAL). */
 int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
-		      struct mon_devices *devs, char *err, size_t errlen);
+		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen);
 /* Ask every live device for its counters, record them, then kill and reap
  * every device (the VM is over). */
 void mon_devices_stop(struct mon_devices *devs);

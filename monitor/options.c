@@ -320,14 +320,52 @@ static int parse_net(const char *arg, struct mon_config *cfg, char *err, size_t 
 	return 0;
 }
 
+/* --limits pids=N,overhead=SIZE, either or both. */
+static int parse_limits(char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	for (char *save = NULL, *f = strtok_r(arg, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+		char *end;
+		if (strncmp(f, "pids=", 5) == 0) {
+			unsigned long long n = strtoull(f + 5, &end, 10);
+			if (f[5] < '0' || f[5] > '9' || *end || n < 16 || n > 1000000)
+				return err_line(err, len,
+						"--limits pids= must be a number from 16 to "
+						"1000000, not '%s'",
+						f + 5);
+			cfg->limit_pids = n;
+		} else if (strncmp(f, "overhead=", 9) == 0) {
+			if (mon_parse_size(f + 9, &cfg->limit_overhead) < 0 ||
+			    cfg->limit_overhead < (64ULL << 20))
+				return err_line(err, len,
+						"--limits overhead= must be a size of at "
+						"least 64M, not '%s'",
+						f + 9);
+		} else {
+			return err_line(err, len,
+					"--limits: unknown field '%s' (pids=N, "
+					"overhead=SIZE)",
+					f);
+		}
+	}
+	return 0;
+}
+
 static const struct option run_opts[] = {
-    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-    {"cmdline", required_argument, NULL, 'c'}, {"mem", required_argument, NULL, 'm'},
-    {"cpus", required_argument, NULL, 'p'},    {"serial", required_argument, NULL, 's'},
-    {"smc", required_argument, NULL, 'S'},     {"disk", required_argument, NULL, 'D'},
-    {"net", required_argument, NULL, 'N'},     {"smbios", required_argument, NULL, 'B'},
-    {"audit", required_argument, NULL, 'A'},   {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},	       {0},
+    {"kernel", required_argument, NULL, 'k'},
+    {"initrd", required_argument, NULL, 'i'},
+    {"cmdline", required_argument, NULL, 'c'},
+    {"mem", required_argument, NULL, 'm'},
+    {"cpus", required_argument, NULL, 'p'},
+    {"serial", required_argument, NULL, 's'},
+    {"smc", required_argument, NULL, 'S'},
+    {"disk", required_argument, NULL, 'D'},
+    {"net", required_argument, NULL, 'N'},
+    {"smbios", required_argument, NULL, 'B'},
+    {"audit", required_argument, NULL, 'A'},
+    {"limits", required_argument, NULL, 'L'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {0},
 };
 
 int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg, char *err,
@@ -340,6 +378,8 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 	    .mem_bytes = MON_DEFAULT_MEM,
 	    .cpus = 1,
 	    .serial = MON_SERIAL_STDIO,
+	    .limit_pids = MON_DEFAULT_PIDS,
+	    .limit_overhead = MON_DEFAULT_OVERHEAD,
 	};
 	if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes)
 		cfg->mem_bytes = host_mem_bytes & ~0xfffffULL;
@@ -379,6 +419,9 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 			break;
 		case 'A':
 			cfg->audit_path = optarg;
+			break;
+		case 'L':
+			rc = parse_limits(optarg, cfg, err, errlen);
 			break;
 		case 'v':
 			cfg->verbose = true;

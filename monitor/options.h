@@ -10,9 +10,11 @@
 #include "moat_limits.h"
 #include "netopt.h"
 
-#define MON_DEFAULT_MEM	    (512ULL << 20)
-#define MON_DEFAULT_CMDLINE "console=ttyS0 reboot=k panic=-1"
-#define MON_OSK_LEN	    64
+#define MON_DEFAULT_PIDS     256	    /* --limits pids= */
+#define MON_DEFAULT_OVERHEAD (512ULL << 20) /* --limits overhead= */
+#define MON_DEFAULT_MEM	     (512ULL << 20)
+#define MON_DEFAULT_CMDLINE  "console=ttyS0 reboot=k panic=-1"
+#define MON_OSK_LEN	     64
 /* The limits are machine/moat_limits.h's, shared with every child. */
 #define MON_MAX_CPUS   MOAT_MAX_CPUS
 #define MON_MAX_SMBIOS MOAT_MAX_SMBIOS
@@ -41,6 +43,10 @@ struct mon_config {
 	bool verbose;
 	bool help;
 	const char *audit_path; /* --audit: append the audit trail here */
+	/* --limits pids=N,overhead=SIZE: the VM's cgroup (cgroup.h) allows N
+	 * tasks and guest RAM + SIZE of memory for all its processes */
+	uint64_t limit_pids;
+	uint64_t limit_overhead;
 
 	/* --smc: an Apple SMC device process with this OSK. */
 	bool smc;

@@ -94,8 +94,9 @@ int mon_run(struct mon_config *cfg)
 		goto out;
 	}
 	vm.vcpu.uid = vm.uids.base;
+	mon_cgroup_create(&vm.cg, cfg->limit_pids, cfg->mem_bytes + cfg->limit_overhead);
 	/* Devices first: the vCPUs must find them serving. */
-	rc = mon_devices_start(cfg, &res, vm.uids.base, &vm.devs, err, sizeof(err));
+	rc = mon_devices_start(cfg, &res, vm.uids.base, &vm.cg, &vm.devs, err, sizeof(err));
 	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
 	if (rc == -EINVAL && err[0]) {
 		/* a device refused the user's configuration (a port in use) */
@@ -104,6 +105,7 @@ int mon_run(struct mon_config *cfg)
 	}
 	if (rc < 0)
 		goto out;
+	vm.vcpu.cgroup_fd = mon_cgroup_leaf(&vm.cg, "vcpu");
 	rc = mon_proc_spawn(&vm.vcpu, ctl[1]);
 	close(TAKE_FD(ctl[1]));
 	if (rc < 0)
@@ -128,6 +130,7 @@ out:
 			close(ctl[i]);
 	if (vm.sigfd >= 0)
 		close(vm.sigfd);
+	mon_cgroup_remove(&vm.cg);
 	mon_uids_release(&vm.uids);
 	mon_audit("vm-end", "status=%d", status);
 	mon_audit_close();

@@ -30,8 +30,9 @@
 _Static_assert(MOAT_UID_BASE + SPAWN_PID_MAX < 0x7fffffffu, "child uids must stay below 2^31");
 _Static_assert(MOAT_UID_BASE > 65534u, "child uids must stay clear of system ids");
 
-/* struct clone_args as far as CLONE_ARGS_SIZE_VER0 (64 bytes). Spelled out
- * here because <linux/sched.h> clashes with glibc's <sched.h>. */
+/* struct clone_args as far as CLONE_ARGS_SIZE_VER2 (88 bytes, Linux 5.7:
+ * the cgroup field). Spelled out here because <linux/sched.h> clashes with
+ * glibc's <sched.h>. */
 struct spawn_clone_args {
 	uint64_t flags;
 	uint64_t pidfd;
@@ -41,8 +42,14 @@ struct spawn_clone_args {
 	uint64_t stack;
 	uint64_t stack_size;
 	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
 };
-_Static_assert(sizeof(struct spawn_clone_args) == 64, "CLONE_ARGS_SIZE_VER0");
+_Static_assert(sizeof(struct spawn_clone_args) == 88, "CLONE_ARGS_SIZE_VER2");
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
 /* What the child was doing when it failed, for the monitor's message. */
 enum spawn_step { STEP_PDEATHSIG, STEP_SETSID, STEP_SETGROUPS, STEP_SETID, STEP_FDS, STEP_EXEC };
@@ -299,6 +306,12 @@ static pid_t spawn_clone(struct spawn_ctx *c)
 	    .pidfd = (uint64_t)(uintptr_t)&pidfd,
 	    .exit_signal = SIGCHLD,
 	};
+
+	/* Born in its cgroup: no moment outside the VM's limits. */
+	if (c->a->cgroup_fd > 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)c->a->cgroup_fd;
+	}
 	sigset_t all, old;
 	long pid;
 	int err;

@@ -37,6 +37,8 @@ struct mon_spawn_args {
 	bool keep_net;	   /* stay in the host network namespace (slirp net only) */
 	int log_fd;	   /* the child's stdout and stderr (the write end of a
 			    * pipe the monitor relays); 0: the monitor's stderr */
+	int cgroup_fd;	   /* a cgroup v2 directory to start the child in
+			    * (CLONE_INTO_CGROUP); 0: the monitor's own */
 	uid_t uid;	   /* host uid that root of the child's user namespace maps to */
 	gid_t gid;	   /* host gid, likewise */
 };

@@ -105,9 +105,19 @@ void mon_usage_run(FILE *f)
 		"                        type=3: manufacturer, version, serial, asset, sku\n"
 		"                      \",,\" stands for a comma inside a value\n"
 		"  --audit PATH        append the audit trail to PATH (mode 0600): each child's\n"
-		"                      start, sandbox (uid, capabilities, seccomp, syscalls\n"
-		"                      allowed), death (signal, and the system call of a\n"
-		"                      seccomp kill) and the end of the VM\n"
+		"                      start, sandbox as the monitor reads it from /proc (uid,\n"
+		"                      capabilities, seccomp, namespaces, syscalls allowed),\n"
+		"                      death (signal, and the system call of a seccomp kill),\n"
+		"                      any breach of its protocol (child-hostile: it is\n"
+		"                      killed) and the end of the VM\n"
+		"  --limits [pids=N][,overhead=SIZE]\n"
+		"                      the VM's cgroup: at most N tasks (threads count) in all\n"
+		"                      its processes (default %d), and guest RAM + SIZE of\n"
+		"                      memory (default %lluM). The cgroup is made under the one\n"
+		"                      moat runs in when that is a cgroup v2 with the pids and\n"
+		"                      memory controllers moat may use (a systemd service with\n"
+		"                      Delegate=yes); otherwise the VM has none (-v says why)\n"
+		"                      and the children's own rlimits still hold\n"
 		"  -v, --verbose       log what moat does, including each child's sandbox\n"
 		"  -h, --help          show this text\n"
 		"\n"
@@ -122,5 +132,6 @@ void mon_usage_run(FILE *f)
 		"Example:\n"
 		"  moat run --kernel /boot/vmlinuz-$(uname -r) --initrd guest.cpio.gz \\\n"
 		"           --cmdline \"console=ttyS0 reboot=k\" --mem 512M --cpus 2\n",
-		MON_DEFAULT_CMDLINE, MOAT_MEM_MIN >> 20, MON_MAX_CPUS);
+		MON_DEFAULT_CMDLINE, MOAT_MEM_MIN >> 20, MON_MAX_CPUS, MON_DEFAULT_PIDS,
+		(unsigned long long)(MON_DEFAULT_OVERHEAD >> 20));
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup.h"
 #include "children.h"
 #include "console.h"
 #include "devices.h"
@@ -18,6 +19,7 @@ struct mon_vm {
 	struct mon_proc vcpu;
 	struct mon_devices devs;
 	struct mon_uids uids; /* the children's host uids */
+	struct mon_cgroup cg; /* the VM's cgroup, if it has one */
 	int sigfd;
 	int console_out; /* guest output pipe, -1 when not relaying */
 	int console_in;	 /* guest input pipe, -1 when not relaying */

@@ -20,6 +20,10 @@
  *   stderr          behave, after writing to stderr a forged "moat: error:"
  *                   line, terminal escapes, a line of 2000 bytes and 5000
  *                   more lines
+ *   threads         behave, after starting threads until it cannot, and
+ *                   saying how many on stderr ("threads: N")
+ *   alloc           behave, after touching memory 16 MiB at a time until
+ *                   something stops it, saying how far it got on stderr
  *   linger PORT     a TCP socket to 127.0.0.1:PORT with its buffers full
  *                   and a linger of an hour (made before the sandbox, so
  *                   whatever the policy), sent to the monitor 200 times
@@ -32,10 +36,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -172,6 +178,43 @@ static void serve(void)
 	}
 }
 
+static void *idle_thread(void *arg)
+{
+	for (;;)
+		poll(NULL, 0, -1);
+	return arg;
+}
+
+/* As many threads as the limits allow (a fork bomb, in threads: the only
+ * kind the vcpu policy lets it start). */
+static void start_threads(void)
+{
+	unsigned n = 0;
+	pthread_t t;
+
+	while (n < 100000 && pthread_create(&t, NULL, idle_thread, NULL) == 0)
+		n++;
+	dprintf(2, "threads: %u\n", n);
+}
+
+/* Touch memory until something stops it: a cgroup's memory.max kills it. */
+static void touch_memory(void)
+{
+	for (unsigned mib = 16;; mib += 16) {
+		char *p = mmap(NULL, 16 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (p == MAP_FAILED) {
+			dprintf(2, "alloc: mmap failed at %u MiB\n", mib);
+			return;
+		}
+		memset(p, 1, 16 << 20);
+		if (mib % 256 == 0)
+			dprintf(2, "alloc: %u MiB\n", mib);
+		if (mib >= 8192)
+			return;
+	}
+}
+
 /* Lines a compromised child would write to a terminal it held. */
 static void scribble(void)
 {
@@ -189,6 +232,10 @@ static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 {
 	if (is("stderr"))
 		scribble();
+	if (is("threads"))
+		start_threads();
+	if (is("alloc"))
+		touch_memory();
 	vcpu_ready(sr);
 	if (is("ready-twice"))
 		vcpu_ready(sr);
@@ -315,7 +362,7 @@ int main(int argc, char **argv)
 		misbehave_device(&sr);
 	if (is("hangup"))
 		close(CHILD_CONTROL_FD);
-	if (is("good") || is("stats-fds") || is("stderr"))
+	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc"))
 		serve();
 	wait_forever();
 }
