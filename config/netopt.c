@@ -228,8 +228,24 @@ static int parse_kind(struct netopt *o, const char *s, size_t n, char *err, size
 
 /* Which optional fields have been seen, to refuse a second one. */
 struct seen {
-	bool id, mac, restrict_;
+	bool id, mac, restrict_, hostloop;
 };
+
+/* on | off into *out. */
+static int parse_switch(const char *key, bool *out, const char *v, size_t vlen, char *err,
+			size_t errlen)
+{
+	char b[SHOW_BUF];
+
+	if (span_is(v, vlen, "on"))
+		*out = true;
+	else if (span_is(v, vlen, "off"))
+		*out = false;
+	else
+		return err_line(err, errlen, "net: %s wants on or off, not '%s'", key,
+				show(b, v, vlen));
+	return 0;
+}
 
 /* One key=value field after the first. */
 static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_t n, char *err,
@@ -250,6 +266,8 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 		dup = &seen->mac;
 	else if (span_is(s, klen, "restrict"))
 		dup = &seen->restrict_;
+	else if (span_is(s, klen, "hostloop"))
+		dup = &seen->hostloop;
 	else if (!span_is(s, klen, "hostfwd"))
 		return err_line(err, errlen, "net: unknown field '%s'", show(b, s, klen));
 	if (!eq)
@@ -257,7 +275,7 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 				show(b, s, klen), b);
 	if (dup && *dup)
 		return err_line(err, errlen, "net: '%s' given twice", show(b, s, klen));
-	if (o->kind == NETOPT_TAP && (dup == &seen->restrict_ || !dup))
+	if (o->kind == NETOPT_TAP && (dup == &seen->restrict_ || dup == &seen->hostloop || !dup))
 		return err_line(err, errlen, "net: '%s' applies only to user networking",
 				show(b, s, klen));
 	if (dup)
@@ -277,13 +295,9 @@ static int parse_field(struct netopt *o, struct seen *seen, const char *s, size_
 	} else if (dup == &seen->mac) {
 		r = parse_mac(o->mac, v, vlen, err, errlen);
 	} else if (dup == &seen->restrict_) {
-		if (span_is(v, vlen, "on"))
-			o->restricted = true;
-		else if (span_is(v, vlen, "off"))
-			o->restricted = false;
-		else
-			return err_line(err, errlen, "net: restrict wants on or off, not '%s'",
-					show(b, v, vlen));
+		r = parse_switch("restrict", &o->restricted, v, vlen, err, errlen);
+	} else if (dup == &seen->hostloop) {
+		r = parse_switch("hostloop", &o->hostloop, v, vlen, err, errlen);
 	} else {
 		r = parse_hostfwd(o, v, vlen, err, errlen);
 	}

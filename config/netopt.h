@@ -41,6 +41,8 @@ struct netopt {
 	char id[NETOPT_ID_MAX + 1]; /* given, or "net<index>" */
 	uint8_t mac[6];		    /* unicast; given or the default for index */
 	bool restricted;	    /* user: restrict=on */
+	bool hostloop;		    /* user: hostloop=on: 10.0.2.2 reaches the host's
+				     * loopback (off by default: see netopt_parse) */
 	unsigned nfwd;		    /* user: fwd[0..nfwd) */
 	struct netopt_fwd fwd[NETOPT_MAX_FWD];
 	char ifname[NETOPT_IFNAME_MAX + 1]; /* tap: the interface name */
@@ -48,6 +50,7 @@ struct netopt {
 
 /* Parse one --net value into *out:
  *   user[,id=NAME][,mac=MAC][,hostfwd=PROTO:[HADDR]:HPORT-[GADDR]:GPORT]...[,restrict=on|off]
+ *       [,hostloop=on|off]
  *   tap=IFNAME[,id=NAME][,mac=MAC]
  * PROTO is tcp or udp; an empty HADDR is 127.0.0.1 (not QEMU's 0.0.0.0: a
  * sandbox opens a port to other machines only when asked), an empty GADDR

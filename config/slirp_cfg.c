@@ -32,6 +32,9 @@ int slirp_cfg_build(struct slirp_cfg *cfg, const struct netopt *opt, char *err, 
 	memset(&c, 0, sizeof(c));
 	c.version = SLIRP_CFG_VERSION;
 	c.restricted = opt->restricted;
+	/* Unlike QEMU, the guest does not reach every local-only service of the
+	 * host as 10.0.2.2 unless the user says so (hostloop=on). */
+	c.disable_host_loopback = !opt->hostloop;
 	c.in_enabled = true;
 	c.vnetwork = SLIRP_CFG_NETWORK;
 	c.vnetmask = SLIRP_CFG_NETMASK;

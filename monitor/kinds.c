@@ -79,6 +79,7 @@ static void net_user(const struct netopt *o, const struct mon_resources *r, stru
 {
 	moat__dev__net_user__init(&b->user);
 	b->user.restricted = o->restricted;
+	b->user.hostloop = o->hostloop;
 	b->user.dns_upstream = r->dns_upstream;
 	for (unsigned i = 0; i < o->nfwd; i++) {
 		moat__dev__net_forward__init(&b->fwd[i]);

@@ -134,7 +134,8 @@ static void *ns_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
 
 	for (unsigned i = 0; i < NS_MAX_TIMERS; i++)
 		if (!s->timers[i].used) {
-			s->timers[i] = (struct ns_timer){.used = true, .id = id, .cb_opaque = cb_opaque};
+			s->timers[i] =
+			    (struct ns_timer){.used = true, .id = id, .cb_opaque = cb_opaque};
 			return &s->timers[i];
 		}
 	log_warn("slirp: out of timers");
@@ -346,6 +347,7 @@ static int user_to_netopt(const Moat__Dev__NetUser *u, struct netopt *o, char *e
 	memset(o, 0, sizeof(*o));
 	o->kind = NETOPT_USER;
 	o->restricted = u->restricted;
+	o->hostloop = u->hostloop;
 	if (u->n_fwd > NETOPT_MAX_FWD) {
 		snprintf(err, errlen, "start: %zu forwards (at most %d)", u->n_fwd, NETOPT_MAX_FWD);
 		return -EINVAL;

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # moat's virtio-net (--net) under Debian's stock kernel and the test
 # initramfs: user networking through libslirp (DHCP, ping of the gateway,
-# a file fetched from the host's 127.0.0.1 as 10.0.2.2, a name resolved
-# through 10.0.2.3 by the test's own dnsmasq on loopback, TCP and UDP
-# forwards into the guest, SIGKILL of moat-net), restrict=on (nothing out,
-# forwards in), and a tap in a network namespace of the test's own (TCP and
-# UDP both ways). Traffic stays on loopback, slirp's 10.0.2.0/24 and that
-# namespace. Needs a KVM that runs ring-0 code at speed (real hardware, or
-# inside tests/kvmbox/run), root, dnsmasq and python3. Three guest boots.
+# a file fetched from the host's 127.0.0.1 as 10.0.2.2 with hostloop=on, a
+# name resolved through 10.0.2.3 by the test's own dnsmasq on loopback, TCP
+# and UDP forwards into the guest, SIGKILL of moat-net), the host's
+# loopback closed by default, restrict=on (nothing out, forwards in), and a
+# tap in a network namespace of the test's own (TCP and UDP both ways).
+# Traffic stays on loopback, slirp's 10.0.2.0/24 and that namespace. Needs
+# a KVM that runs ring-0 code at speed (real hardware, or inside
+# tests/kvmbox/run), root, dnsmasq and python3. Four guest boots.
 # Usage: linux-net.sh MOAT BZIMAGE INITRD
 # Environment: MOAT_TEST_BOOT_TIMEOUT (seconds per boot, default 300).
 MOAT=$1
@@ -113,7 +114,7 @@ print(urllib.request.urlopen(sys.argv[1], timeout=20).read().decode().strip())' 
 
 # ---- 1. user networking -------------------------------------------------------
 start_vm user net-user "guest.url=http://10.0.2.2:$HTTP/blob guest.name=$NAME guest.token=tok-user" -- \
-	--net user,hostfwd=tcp::18022-:80,hostfwd=udp::18023-:7777
+	--net user,hostloop=on,hostfwd=tcp::18022-:80,hostfwd=udp::18023-:7777
 if wait_for "$T/user.out" "MOAT-GUEST: net serving\|MOAT-GUEST: result" "$BOOT_TIMEOUT" &&
 	grep -q "MOAT-GUEST: net serving" "$T/user.out"; then
 	ok "user: the guest is up and serving"
@@ -149,6 +150,24 @@ else
 	tail -n 30 "$T/user.out" "$T/user.err" | diag
 fi
 end_vm user
+
+# ---- 1b. the host's loopback is closed by default ------------------------------
+gets_before=$(grep -c "GET /blob" "$T/http.log")
+start_vm noloop net-user "guest.url=http://10.0.2.2:$HTTP/blob guest.isolated=1 guest.token=tok-noloop" -- \
+	--net user,hostfwd=tcp::18025-:80
+if wait_for "$T/noloop.out" "MOAT-GUEST: net isolated\|MOAT-GUEST: result" "$BOOT_TIMEOUT" &&
+	grep -q "MOAT-GUEST: net serving" "$T/noloop.out"; then
+	ok "no hostloop: the guest is up and serving"
+	check "no hostloop (the default): the guest cannot fetch from the host's 127.0.0.1 as 10.0.2.2" \
+		grep -q "MOAT-GUEST: net isolated" "$T/noloop.out"
+	check "no hostloop: and the server saw no request" [ "$(grep -c "GET /blob" "$T/http.log")" = "$gets_before" ]
+	check "no hostloop: forwards still reach the guest" \
+		[ "$(http_get http://127.0.0.1:18025/)" = "moat-guest-httpd tok-noloop" ]
+else
+	not_ok "no hostloop: the guest is up and serving"
+	tail -n 30 "$T/noloop.out" "$T/noloop.err" | diag
+fi
+end_vm noloop
 
 # ---- 2. restrict=on -----------------------------------------------------------
 gets_before=$(grep -c "GET /blob" "$T/http.log")

@@ -29,8 +29,12 @@ static int t_user_plain(void)
 	char mac[NETOPT_MAC_STRLEN];
 
 	CHECK(parse(&o, "user", 0) == 0);
-	CHECK(o.kind == NETOPT_USER && o.nfwd == 0 && !o.restricted);
+	CHECK(o.kind == NETOPT_USER && o.nfwd == 0 && !o.restricted && !o.hostloop);
 	CHECK(!strcmp(o.id, "net0") && o.ifname[0] == 0);
+	CHECK(parse(&o, "user,hostloop=on", 0) == 0 && o.hostloop);
+	CHECK(parse(&o, "user,hostloop=on,hostloop=off", 0) == -EINVAL);
+	CHECK(parse(&o, "user,hostloop=yes", 0) == -EINVAL);
+	CHECK(parse(&o, "tap=t0,hostloop=on", 0) == -EINVAL);
 	netopt_format_mac(o.mac, mac);
 	CHECK(!strcmp(mac, "52:54:00:12:34:56"));
 	return 0;

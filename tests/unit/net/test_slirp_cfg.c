@@ -28,8 +28,11 @@ static int t_defaults(void)
 	CHECK(c.vnetwork == IP(10, 0, 2, 0) && c.vnetmask == IP(255, 255, 255, 0));
 	CHECK(c.vhost == IP(10, 0, 2, 2) && c.vdhcp_start == IP(10, 0, 2, 15));
 	CHECK(c.vnameserver == IP(10, 0, 2, 3) && !strcmp(c.vhostname, "moat"));
-	CHECK(!c.disable_host_loopback && !c.enable_emu && !c.disable_dns && !c.disable_dhcp);
+	/* the host's loopback is closed to the guest unless asked for */
+	CHECK(c.disable_host_loopback && !c.enable_emu && !c.disable_dns && !c.disable_dhcp);
 	CHECK(c.nfwd == 0);
+	CHECK(build(&c, "user,hostloop=on", err, sizeof(err)) == 0 && !c.disable_host_loopback);
+	CHECK(build(&c, "user,hostloop=off", err, sizeof(err)) == 0 && c.disable_host_loopback);
 	return 0;
 }
 
