@@ -224,6 +224,29 @@ static int t_limits(void)
 	return 0;
 }
 
+/* --limits: the VM's cgroup */
+static int t_cgroup_limits(void)
+{
+	struct mon_config c;
+	char err[256], pids[] = "pids=64", both[] = "overhead=1G,pids=100";
+	char bad1[] = "pids=8", bad2[] = "overhead=1M", bad3[] = "cpu=2", bad4[] = "pids=12x";
+
+	CHECK(PARSE(&c, err, "--kernel", "/k") == 0);
+	CHECK(c.limit_pids == MON_DEFAULT_PIDS && c.limit_overhead == MON_DEFAULT_OVERHEAD);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--limits", pids) == 0);
+	CHECK(c.limit_pids == 64 && c.limit_overhead == MON_DEFAULT_OVERHEAD);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--limits", both) == 0);
+	CHECK(c.limit_pids == 100 && c.limit_overhead == (1ULL << 30));
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--limits", bad1) == -EINVAL);
+	CHECK(strstr(err, "pids= must be a number from 16"));
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--limits", bad2) == -EINVAL);
+	CHECK(strstr(err, "overhead= must be a size of at least 64M"));
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--limits", bad3) == -EINVAL);
+	CHECK(strstr(err, "unknown field 'cpu=2'"));
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--limits", bad4) == -EINVAL);
+	return 0;
+}
+
 static int t_osk_inline_wiped(void)
 {
 	struct mon_config c;
@@ -254,8 +277,9 @@ static int t_help(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),  TEST(t_bad),
-	    TEST(t_disks),    TEST(t_disk_blockdev), TEST(t_limits), TEST(t_osk_inline_wiped),
+	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),
+	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev),
+	    TEST(t_limits),   TEST(t_cgroup_limits), TEST(t_osk_inline_wiped),
 	    TEST(t_help),
 	};
 	return RUN_TESTS(tests);
