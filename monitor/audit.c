@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -12,12 +13,26 @@
 
 static int audit_fd = -1;
 
+/* Root appends here: the last component is never a symlink (a link in a
+ * shared directory could aim root's appends at any file), the open never
+ * blocks (a FIFO) and what is opened must be a regular file (not a device). */
 int mon_audit_open(const char *path)
 {
+	struct stat st;
+
 	if (!path)
 		return 0;
-	audit_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
-	return audit_fd < 0 ? -errno : 0;
+	audit_fd = open(
+	    path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK,
+	    0600);
+	if (audit_fd < 0)
+		return errno == ELOOP ? -EMLINK : -errno;
+	if (fstat(audit_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(audit_fd);
+		audit_fd = -1;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void mon_audit(const char *event, const char *fmt, ...)

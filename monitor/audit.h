@@ -5,7 +5,9 @@
  * Never contains secrets (the OSK is never formatted anywhere). */
 #pragma once
 
-/* Open (append, create 0600) the audit file; NULL: no file. 0 or -errno. */
+/* Open (append, create 0600) the audit file; NULL: no file. 0, -EMLINK
+ * for a symbolic link, -EINVAL for anything but a regular file, or
+ * -errno. */
 int mon_audit_open(const char *path);
 void mon_audit(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mon_audit_close(void);

@@ -49,9 +49,11 @@ static int open_inputs(struct mon_config *cfg, struct mon_resources *res)
 	char err[512] = "";
 	int rc = mon_read_osk(cfg, err, sizeof(err));
 
-	if (rc == 0 && mon_audit_open(cfg->audit_path) < 0) {
+	if (rc == 0 && (rc = mon_audit_open(cfg->audit_path)) < 0) {
 		snprintf(err, sizeof(err), "cannot open the audit file %s: %s", cfg->audit_path,
-			 strerror(errno));
+			 rc == -EMLINK	 ? "it is a symbolic link"
+			 : rc == -EINVAL ? "not a regular file"
+					 : strerror(-rc));
 		rc = -EINVAL;
 	}
 	if (rc == 0)

@@ -143,4 +143,21 @@ if command -v qemu-io >/dev/null; then
 else
 	not_ok "qemu-io is installed (scripts/deps: qemu-utils)"
 fi
+# The audit file: root appends to it, so never through a symbolic link (one
+# in a shared directory could aim root's appends anywhere), never a FIFO
+# (the open would wait) or a device.
+audit_refused() { # audit_refused NAME PATTERN PATH
+	timeout 10 "$MOAT" run --kernel "$TINY" --audit "$3" >"$T/$1.out" 2>"$T/$1.err" </dev/null
+	local st=$?
+	[ $st = 2 ] && grep -q -- "$2" "$T/$1.err" && return 0
+	echo "# $1: exit $st" >&2
+	diag <"$T/$1.err"
+	return 1
+}
+ln -s img "$T/audit-link"
+check "a symlink as --audit is refused" \
+	audit_refused alink "audit file $T/audit-link: it is a symbolic link" "$T/audit-link"
+check "and the file it leads to is untouched" [ "$(stat -c %s "$T/img")" = $((4 << 20)) ]
+check "a FIFO as --audit is refused" audit_refused afifo "cannot open the audit file $T/fifo" "$T/fifo"
+check "a device as --audit is refused" audit_refused adev "audit file /dev/null: not a regular file" /dev/null
 finish
