@@ -14,6 +14,8 @@
 #include "children.h"
 
 #define MON_IN(state) (1u << (state))
+#define MON_STARTING  MON_IN(MON_PROC_STARTING)
+#define MON_READY     MON_IN(MON_PROC_READY)
 
 struct mon_msg_rule {
 	const char *name; /* "READY"; NULL: not a message a child may send */
@@ -31,6 +33,14 @@ struct mon_msg_rule {
  * (mon_proc_hostile). */
 void mon_proto_serve(struct mon_proc *p, const ProtobufCMessageDescriptor *desc,
 		     const struct mon_msg_rule *rules, unsigned nrules, void *ctx);
+
+/* The same with a rule table's size taken from the array itself. */
+#define MON_PROTO_SERVE(p, desc, rules, ctx)                                                       \
+	do {                                                                                       \
+		_Static_assert(sizeof(rules) / sizeof((rules)[0]) <= MON_PROTO_MAX_MSG,            \
+			       "more envelope cases than MON_PROTO_MAX_MSG");                      \
+		mon_proto_serve(p, desc, rules, sizeof(rules) / sizeof((rules)[0]), ctx);          \
+	} while (0)
 
 /* Note that we sent p a request it must answer (rule.answer). */
 void mon_proto_asked(struct mon_proc *p);

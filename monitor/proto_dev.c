@@ -9,7 +9,6 @@
 #include "kinds.h"
 #include "log.h"
 #include "proto.h"
-#include "util.h"
 
 /* ---- requests ---- */
 
@@ -120,22 +119,17 @@ static void mon_answer_stats(void *ctx, const ProtobufCMessage *m)
 		       extra);
 }
 
-#define STARTING MON_IN(MON_PROC_STARTING)
-#define READY	 MON_IN(MON_PROC_READY)
-
 static const struct mon_msg_rule dev_rules[] = {
     /* once, before anything else */
-    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false, mon_answer_ready},
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY] = {"READY", MON_STARTING, 1, false, mon_answer_ready},
     /* only as the answer to our StatsRequest */
-    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS] = {"STATS", READY, 0, true, mon_answer_stats},
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_STATS] = {"STATS", MON_READY, 0, true, mon_answer_stats},
     /* once, instead of READY */
-    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR] = {"START_ERROR", STARTING, 1, false,
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR] = {"START_ERROR", MON_STARTING, 1, false,
 						       mon_answer_start_error},
 };
-_Static_assert(ARRAY_SIZE(dev_rules) <= MON_PROTO_MAX_MSG, "envelope cases");
 
 void mon_dev_dispatch(struct mon_device *d)
 {
-	mon_proto_serve(&d->proc, &moat__dev__device_to_monitor__descriptor, dev_rules,
-			ARRAY_SIZE(dev_rules), d);
+	MON_PROTO_SERVE(&d->proc, &moat__dev__device_to_monitor__descriptor, dev_rules, d);
 }

@@ -10,7 +10,6 @@
 #include "devmsg.h"
 #include "log.h"
 #include "proto.h"
-#include "util.h"
 #include "vcpu.pb-c.h"
 
 /* ---- requests ---- */
@@ -171,22 +170,17 @@ static void mon_answer_bad_input(void *ctx, const ProtobufCMessage *m)
 	vm->bad_input = strdup(line);
 }
 
-#define STARTING MON_IN(MON_PROC_STARTING)
-#define READY	 MON_IN(MON_PROC_READY)
-
 static const struct mon_msg_rule vcpu_rules[] = {
     /* once, before anything else */
-    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY] = {"READY", STARTING, 1, false, mon_answer_ready},
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY] = {"READY", MON_STARTING, 1, false, mon_answer_ready},
     /* once, while the VM ran */
-    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT] = {"EXIT", READY, 1, false, mon_answer_exit},
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT] = {"EXIT", MON_READY, 1, false, mon_answer_exit},
     /* once, instead of READY */
-    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT] = {"BAD_INPUT", STARTING, 1, false,
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT] = {"BAD_INPUT", MON_STARTING, 1, false,
 						    mon_answer_bad_input},
 };
-_Static_assert(ARRAY_SIZE(vcpu_rules) <= MON_PROTO_MAX_MSG, "envelope cases");
 
 void mon_vcpu_dispatch(struct mon_vm *vm)
 {
-	mon_proto_serve(&vm->vcpu, &moat__vcpu__vcpu_to_monitor__descriptor, vcpu_rules,
-			ARRAY_SIZE(vcpu_rules), vm);
+	MON_PROTO_SERVE(&vm->vcpu, &moat__vcpu__vcpu_to_monitor__descriptor, vcpu_rules, vm);
 }

@@ -95,16 +95,23 @@ static void say(const ProtobufCMessage *env, bool with_fd)
 	ipc_send(CHILD_CONTROL_FD, env, with_fd ? &fd : NULL, with_fd ? 1 : 0);
 }
 
-static void vcpu_ready(Moat__Sandbox__SandboxReport *sr)
+/* READY, in the envelope of our channel (with a descriptor in ready-fds). */
+static void send_ready(Moat__Sandbox__SandboxReport *sr)
 {
-	Moat__Vcpu__ReadyEvent r = MOAT__VCPU__READY_EVENT__INIT;
-	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+	Moat__Vcpu__ReadyEvent vr = MOAT__VCPU__READY_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor venv = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+	Moat__Dev__ReadyEvent dr = MOAT__DEV__READY_EVENT__INIT;
+	Moat__Dev__DeviceToMonitor denv = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
 
-	r.sandbox = sr;
-	r.kernel_format = is("escapes") ? EVIL : "bzImage";
-	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;
-	env.ready = &r;
-	say(&env.base, is("ready-fds"));
+	vr.sandbox = dr.sandbox = sr;
+	vr.kernel_format = is("escapes") ? EVIL : "bzImage";
+	dr.kind = "smc";
+	dr.name = "smc0";
+	venv.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;
+	venv.ready = &vr;
+	denv.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY;
+	denv.ready = &dr;
+	say(is_vcpu ? &venv.base : &denv.base, is("ready-fds"));
 }
 
 static void vcpu_exit(int reason)
@@ -118,19 +125,6 @@ static void vcpu_exit(int reason)
 	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_EXIT;
 	env.exit = &e;
 	say(&env.base, false);
-}
-
-static void dev_ready(Moat__Sandbox__SandboxReport *sr)
-{
-	Moat__Dev__ReadyEvent r = MOAT__DEV__READY_EVENT__INIT;
-	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
-
-	r.kind = "smc";
-	r.name = "smc0";
-	r.sandbox = sr;
-	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_READY;
-	env.ready = &r;
-	say(&env.base, is("ready-fds"));
 }
 
 static void dev_stats(bool with_fd)
@@ -236,9 +230,9 @@ static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 		start_threads();
 	if (is("alloc"))
 		touch_memory();
-	vcpu_ready(sr);
+	send_ready(sr);
 	if (is("ready-twice"))
-		vcpu_ready(sr);
+		send_ready(sr);
 	if (is("exit-twice") || is("exit-sigsys") || is("escapes"))
 		vcpu_exit(is("escapes") ? MOAT__VCPU__EXIT_EVENT__REASON__TRIPLE_FAULT
 					: MOAT__VCPU__EXIT_EVENT__REASON__RESET);
@@ -315,9 +309,9 @@ static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 		say(&env.base, false);
 		_exit(1);
 	}
-	dev_ready(sr);
+	send_ready(sr);
 	if (is("ready-twice"))
-		dev_ready(sr);
+		send_ready(sr);
 	for (int i = 0; is("stats-flood") && i < 100000; i++)
 		dev_stats(false);
 	if (is("linger"))

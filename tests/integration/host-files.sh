@@ -11,10 +11,7 @@ MOAT=$1
 TINY=$2
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	echo "1..0 # SKIP needs root"
-	exit 77
-fi
+need_root "loop devices, mknod, namespaces"
 T=$T_TMP
 mkfifo "$T/fifo"
 truncate -s 4M "$T/img"

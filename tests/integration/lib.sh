@@ -22,6 +22,15 @@ finish() {
 	[ "$T_FAIL" -eq 0 ]
 }
 
+# Tests that spawn sandboxed children (user namespaces mapped to other
+# uids), make devices or namespaces skip (exit 77) unless run as root.
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root ($*)"
+		exit 77
+	fi
+}
+
 # Tests of moat on the host's own KVM skip (exit 77) without one.
 need_host_kvm() {
 	if [ ! -w /dev/kvm ]; then

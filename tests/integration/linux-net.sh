@@ -151,41 +151,35 @@ else
 fi
 end_vm user
 
+# isolated NAME WHAT PORT NET_OPTION: a guest that serves on port 80
+# (forwarded from the host's PORT) and must fail to fetch from the host's
+# 127.0.0.1 as 10.0.2.2; the host's server must see no request from it.
+isolated() {
+	local name=$1 what=$2 port=$3 before
+	before=$(grep -c "GET /blob" "$T/http.log")
+	start_vm "$name" net-user "guest.url=http://10.0.2.2:$HTTP/blob guest.isolated=1 guest.token=tok-$name" -- \
+		--net "$4,hostfwd=tcp::$port-:80"
+	if wait_for "$T/$name.out" "MOAT-GUEST: net isolated\|MOAT-GUEST: result" "$BOOT_TIMEOUT" &&
+		grep -q "MOAT-GUEST: net serving" "$T/$name.out"; then
+		ok "$what: the guest is up and serving"
+		check "$what: DHCP still leases 10.0.2.15" bash -c "grep -q 'ip=10.0.2.15' <<<'$(marker "$name" "net lease")'"
+		check "$what: the guest cannot fetch from the host's 127.0.0.1 as 10.0.2.2" \
+			grep -q "MOAT-GUEST: net isolated" "$T/$name.out"
+		check "$what: and the server saw no request" [ "$(grep -c "GET /blob" "$T/http.log")" = "$before" ]
+		check "$what: the forward still reaches the guest" \
+			[ "$(http_get "http://127.0.0.1:$port/")" = "moat-guest-httpd tok-$name" ]
+	else
+		not_ok "$what: the guest is up and serving"
+		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
+	fi
+	end_vm "$name"
+}
+
 # ---- 1b. the host's loopback is closed by default ------------------------------
-gets_before=$(grep -c "GET /blob" "$T/http.log")
-start_vm noloop net-user "guest.url=http://10.0.2.2:$HTTP/blob guest.isolated=1 guest.token=tok-noloop" -- \
-	--net user,hostfwd=tcp::18025-:80
-if wait_for "$T/noloop.out" "MOAT-GUEST: net isolated\|MOAT-GUEST: result" "$BOOT_TIMEOUT" &&
-	grep -q "MOAT-GUEST: net serving" "$T/noloop.out"; then
-	ok "no hostloop: the guest is up and serving"
-	check "no hostloop (the default): the guest cannot fetch from the host's 127.0.0.1 as 10.0.2.2" \
-		grep -q "MOAT-GUEST: net isolated" "$T/noloop.out"
-	check "no hostloop: and the server saw no request" [ "$(grep -c "GET /blob" "$T/http.log")" = "$gets_before" ]
-	check "no hostloop: forwards still reach the guest" \
-		[ "$(http_get http://127.0.0.1:18025/)" = "moat-guest-httpd tok-noloop" ]
-else
-	not_ok "no hostloop: the guest is up and serving"
-	tail -n 30 "$T/noloop.out" "$T/noloop.err" | diag
-fi
-end_vm noloop
+isolated noloop "no hostloop (the default)" 18025 user
 
 # ---- 2. restrict=on -----------------------------------------------------------
-gets_before=$(grep -c "GET /blob" "$T/http.log")
-start_vm restrict net-user "guest.url=http://10.0.2.2:$HTTP/blob guest.isolated=1 guest.token=tok-restrict" -- \
-	--net user,restrict=on,hostfwd=tcp::18024-:80
-if wait_for "$T/restrict.out" "MOAT-GUEST: net isolated\|MOAT-GUEST: result" "$BOOT_TIMEOUT" &&
-	grep -q "MOAT-GUEST: net serving" "$T/restrict.out"; then
-	ok "restrict: the guest is up and serving"
-	check "restrict: DHCP still leases 10.0.2.15" bash -c "grep -q 'ip=10.0.2.15' <<<'$(marker restrict "net lease")'"
-	check "restrict: the guest cannot reach the host's server" grep -q "MOAT-GUEST: net isolated" "$T/restrict.out"
-	check "restrict: and the server saw no request" [ "$(grep -c "GET /blob" "$T/http.log")" = "$gets_before" ]
-	check "restrict: the forward still reaches the guest" \
-		[ "$(http_get http://127.0.0.1:18024/)" = "moat-guest-httpd tok-restrict" ]
-else
-	not_ok "restrict: the guest is up and serving"
-	tail -n 30 "$T/restrict.out" "$T/restrict.err" | diag
-fi
-end_vm restrict
+isolated restrict "restrict" 18024 user,restrict=on
 check "restrict: moat-net's counters are in the audit trail, no malformed frames" \
 	grep -q "child-stats child=net0 .*tx_frames=[1-9][0-9]* .*tx_dropped_malformed=0 .*rx_frames=[1-9]" "$T/restrict.audit"
 

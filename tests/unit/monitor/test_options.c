@@ -107,9 +107,7 @@ static int t_disks(void)
 	char err[256];
 	char a1[] = "path=/img/a,ro,id=root,serial=SER-1", a2[] = "path=/img/with,,comma";
 
-	CHECK(mon_parse_run(7,
-			    (char *[]){"run", "--kernel", "/k", "--disk", a1, "--disk", a2, NULL},
-			    HOST, &c, err, sizeof(err)) == 0);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", a1, "--disk", a2) == 0);
 	CHECK(c.ndisks == 2);
 	CHECK(strcmp(c.disks[0].path, "/img/a") == 0 && c.disks[0].ro);
 	CHECK(strcmp(c.disks[0].id, "root") == 0 && strcmp(c.disks[0].serial, "SER-1") == 0);
@@ -131,9 +129,7 @@ static int t_disk_blockdev(void)
 	char err[256];
 	char a1[] = "path=/dev/sdx,blockdev=on,ro", a2[] = "path=/img/b,blockdev=off";
 
-	CHECK(mon_parse_run(7,
-			    (char *[]){"run", "--kernel", "/k", "--disk", a1, "--disk", a2, NULL},
-			    HOST, &c, err, sizeof(err)) == 0);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", a1, "--disk", a2) == 0);
 	CHECK(c.disks[0].blockdev && c.disks[0].ro);
 	CHECK(!c.disks[1].blockdev && !c.disks[1].ro);
 	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", "path=/img/c") == 0);
