@@ -100,6 +100,13 @@ static const struct pol_const pol_consts[] = {
 	C(SO_SNDBUF), C(SO_PEERCRED), C(SO_TYPE),
 	C(IPPROTO_IP), C(IPPROTO_IPV6), C(IPPROTO_TCP), C(IPPROTO_UDP), C(IPPROTO_ICMP),
 	C(IPPROTO_ICMPV6), C(TCP_NODELAY),
+	/* the socket options libslirp sets (net-user.policy), and SO_LINGER,
+	 * which no policy may allow (a lingering close blocks its closer) */
+	C(SO_OOBINLINE), C(SO_LINGER), C(IP_TTL), C(IP_RECVERR),
+	C(MSG_OOB), C(SHUT_RD), C(SHUT_WR), C(SHUT_RDWR),
+	/* the addrlen of an IPv4 address (bind, connect, sendto): seccomp
+	 * cannot read the address itself, only its length */
+	{"SOCKADDR_IN_SIZE", sizeof(struct sockaddr_in)},
 
 	/* fcntl commands, open and *at flags, seals, fallocate */
 	C(F_DUPFD), C(F_DUPFD_CLOEXEC), C(F_GETFD), C(F_SETFD), C(F_GETFL), C(F_SETFL),

@@ -1,5 +1,5 @@
-/* Inside sandboxed-child: the modes of sandboxed_limits.c, called by
- * sandboxed_child.c's main. */
+/* Inside sandboxed-child: the modes of sandboxed_limits.c and
+ * sandboxed_net.c, called by sandboxed_child.c's main. */
 #pragma once
 
 #include <stdbool.h>
@@ -16,3 +16,7 @@ int limits_enter(const char *mode, struct pol_report *rep);
  * why not; *handled is false if mode is not one of sandboxed_limits.c. A
  * kill-run-* mode returns only if it survived. */
 const char *limits_run(const char *mode, bool *handled);
+
+/* The modes of sandboxed_net.c (net-user.policy), likewise. */
+int net_enter(const char *mode, struct pol_report *rep);
+const char *net_run(const char *mode, bool *handled);

@@ -9,7 +9,8 @@
  *               root (as moat-net does); reads it back, and finds the root
  *               read-only and nothing else there; sends "ok"
  *   root-file-bad  asks for a file outside the root: must refuse to start
- * and the modes of sandboxed_limits.c (the run phase, resource limits).
+ * and the modes of sandboxed_limits.c (the run phase, resource limits) and
+ * sandboxed_net.c (net-user.policy).
  * Any other outcome is sent as "fail: why". */
 #include <dirent.h>
 #include <errno.h>
@@ -176,7 +177,7 @@ static int enter(const char *mode, struct pol_report *rep)
 	struct pol_options o = {.nfiles = 1};
 	int r = limits_enter(mode, rep);
 
-	if (r <= 0)
+	if (r <= 0 || (r = net_enter(mode, rep)) <= 0)
 		return r;
 	if (strcmp(mode, "no-policy") == 0)
 		return pol_sandbox_enter("nothere", rep);
@@ -192,6 +193,9 @@ static const char *run_mode(const char *mode)
 	bool handled;
 	const char *why = limits_run(mode, &handled);
 
+	if (handled)
+		return why;
+	why = net_run(mode, &handled);
 	if (handled)
 		return why;
 	if (strncmp(mode, "kill-", 5) == 0)
