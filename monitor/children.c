@@ -32,7 +32,8 @@ void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const
 			       .policy = policy,
 			       .ctl = -1,
 			       .child = {.pidfd = -1},
-			       .state = MON_PROC_GONE};
+			       .state = MON_PROC_GONE,
+			       .log = {.fd = -1}};
 	snprintf(p->name, sizeof(p->name), "%s", name);
 }
 

@@ -190,10 +190,11 @@ int mon_supervise(struct mon_vm *vm)
 	if (vm->console_in >= 0)
 		fd_set_nonblock(vm->console_in, true);
 	while (vm->vcpu.state != MON_PROC_GONE) {
-		struct pollfd p[P_FIXED + 2 * MON_MAX_DEVICES] = {
+		struct pollfd p[P_FIXED + P_PER_DEVICE * MON_MAX_DEVICES] = {
 		    [P_VCPU] = {.fd = vm->vcpu.child.pidfd, .events = POLLIN},
 		    [P_SIG] = {.fd = vm->sigfd, .events = POLLIN},
 		    [P_CTL] = {.fd = vm->vcpu.ctl, .events = POLLIN},
+		    [P_LOG] = {.fd = vm->vcpu.log.fd, .events = POLLIN},
 		    [P_OUT] = {.fd = vm->console_out, .events = POLLIN},
 		    [P_IN] = {.fd = stdin_open ? STDIN_FILENO : -1, .events = POLLIN},
 		};
