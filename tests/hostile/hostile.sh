@@ -259,7 +259,7 @@ check "smc escapes: the audit trail is clean" audit_clean "$T/smc-escapes.audit"
 # Under a pseudo-terminal (script(1)), as a user at a terminal runs moat.
 echo stderr >"$T/bin/moat-vcpu.mode"
 echo good >"$T/bin/moat-smc.mode"
-script -qec "'$MOAT' '$T/bin' /dev/null run --kernel '$KERNEL' --serial none --mem 64M \
+script -qfec "'$MOAT' '$T/bin' /dev/null run --kernel '$KERNEL' --serial none --mem 64M \
 	--smc osk-file='$T/osk' --audit '$T/tty.audit'" "$T/tty.out" >/dev/null 2>&1 </dev/null &
 scr=$!
 if wait_for "$T/tty.audit" "child-ready child=vcpu" 10; then
@@ -271,6 +271,8 @@ if wait_for "$T/tty.audit" "child-ready child=vcpu" 10; then
 		done
 	done
 	check "under a terminal, no child's fd 0, 1 or 2 is the terminal${tty_held:+ (held:$tty_held)}" [ -z "$tty_held" ]
+	check "its lines reach the terminal while it runs, not only when it ends" \
+		wait_for "$T/tty.out" "^\[vcpu\] moat: error: forged" 5
 	sleep 1.5 # past the first second's allowance of lines
 	kill -TERM "$mon"
 	wait "$scr"
