@@ -183,6 +183,15 @@ check "vcpu EXIT then SIGSYS: the death is audited as it was" \
 	grep -q "child-died child=vcpu kind=vcpu .*seccomp" "$T/vcpu-exit-sigsys.audit"
 check "vcpu EXIT then SIGSYS: the audit trail is clean" audit_clean "$T/vcpu-exit-sigsys.audit" "$mon"
 
+# the run phase's filter, stacked after READY: set-up ioctls kill
+start vcpu-create-vm-late create-vm-late -
+finish_within 10
+check "vcpu KVM_CREATE_VM after the run phase began: exit 1 (got $st)" [ "$st" = 1 ]
+check "vcpu KVM_CREATE_VM after the run phase began: killed by its policy, the call named" \
+	grep -q "child-died child=vcpu kind=vcpu .*killed by its seccomp policy (syscall ioctl" \
+	"$T/vcpu-create-vm-late.audit"
+grep -a child-died "$T/vcpu-create-vm-late.audit" | diag
+
 # strings with newlines, forged fields and terminal escapes
 start vcpu-escapes escapes -
 finish_within 10

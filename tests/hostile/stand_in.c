@@ -24,6 +24,9 @@
  *                   saying how many on stderr ("threads: N")
  *   alloc           behave, after touching memory 16 MiB at a time until
  *                   something stops it, saying how far it got on stderr
+ *   create-vm-late  as moat-vcpu does, stack the run phase's filter
+ *                   (vcpu-run.policy) after READY, then ask for a new VM
+ *                   (KVM_CREATE_VM), which only set-up may do
  *   linger PORT     a TCP socket to 127.0.0.1:PORT with its buffers full
  *                   and a linger of an hour (made before the sandbox, so
  *                   whatever the policy), sent to the monitor 200 times
@@ -41,6 +44,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -240,6 +245,12 @@ static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 		vcpu_exit(MOAT__VCPU__EXIT_EVENT__REASON__RESET);
 	if (is("exit-sigsys"))
 		syscall(SYS_socket, AF_INET, SOCK_STREAM, 0); /* not in vcpu.policy */
+	if (is("create-vm-late")) {
+		unsigned n;
+		if (pol_load("vcpu-run", &n) < 0)
+			_exit(94);
+		ioctl(0, KVM_CREATE_VM, 0); /* the filter acts before any driver */
+	}
 	if (is("escapes"))
 		_exit(1);
 }
