@@ -188,6 +188,18 @@ static const char *udp_calls(void)
 	return "the ICMP error was not port unreachable";
 }
 
+/* slirp's fallback for a guest's ping when ICMP datagram sockets are
+ * refused: a raw ICMP socket, which the filter lets through and the kernel
+ * refuses (no CAP_NET_RAW in the host's network namespace). */
+static const char *raw_icmp(void)
+{
+	int s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+
+	if (s >= 0)
+		return "a raw socket was made";
+	return errno == EPERM ? NULL : "a raw socket failed, but not with EPERM";
+}
+
 /* One call slirp never makes, on a socket made as slirp makes them. */
 static void net_kill(const char *what)
 {
@@ -225,8 +237,11 @@ const char *net_run(const char *mode, bool *handled)
 	const char *why;
 
 	*handled = true;
-	if (strcmp(mode, "net-slirp") == 0)
-		return (why = tcp_calls()) ? why : udp_calls();
+	if (strcmp(mode, "net-slirp") == 0) {
+		if (!(why = tcp_calls()) && !(why = udp_calls()))
+			why = raw_icmp();
+		return why;
+	}
 	if (strncmp(mode, "net-kill-", 9) == 0) {
 		net_kill(mode + 9);
 		return "survived a forbidden call";
