@@ -23,10 +23,9 @@
 
 #include "pol.h"
 #include "rules.h"
-#include "spawn.h"
+#include "spawn_child.h"
 #include "tap.h"
 
-#define TIMEOUT_MS 10000
 /* The issue's target: the run phase has at most 30 calls beyond the ioctl
  * KVM_RUN needs. */
 #define RUN_PHASE_MAX (1 + 30)
@@ -37,40 +36,14 @@ struct run {
 	struct pol_report rep;
 };
 
-static int recv_msg(int sock, void *buf, size_t len)
-{
-	struct pollfd p = {.fd = sock, .events = POLLIN};
-	ssize_t n;
-
-	if (poll(&p, 1, TIMEOUT_MS) != 1)
-		return -ETIMEDOUT;
-	n = recv(sock, buf, len, 0);
-	return n < 0 ? -errno : (int)n;
-}
-
 /* Spawn sandboxed-child in mode and read its report. */
 static int start(const char *mode, struct run *r)
 {
-	char path[4096];
-	char *argv[] = {"sandboxed-child", (char *)mode, NULL};
 	uid_t uid;
-	int sp[2], n;
+	int n;
 
-	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
-	CHECK(mon_child_uid(getpid(), &uid) == 0);
-	struct mon_spawn_args a = {
-	    .path = path,
-	    .argv = argv,
-	    .fds = &sp[1],
-	    .nfds = 1,
-	    .uid = uid,
-	    .gid = uid,
-	};
-	CHECK(mon_spawn(&a, &r->c) == 0);
-	close(sp[1]);
-	r->sock = sp[0];
-	n = recv_msg(r->sock, &r->rep, sizeof(r->rep));
+	CHECK(child_spawn(mode, false, &r->c, &r->sock, &uid) == 0);
+	n = child_recv(r->sock, &r->rep, sizeof(r->rep));
 	if (n != sizeof(r->rep)) {
 		fprintf(stderr, "%s: no report from the child (%d): %.*s\n", mode, n, n > 0 ? n : 0,
 			(char *)&r->rep);
@@ -87,7 +60,7 @@ static int go_and_reap(struct run *r, siginfo_t *si, char *msg, size_t len)
 	int n;
 
 	CHECK(send(r->sock, "g", 1, 0) == 1);
-	if (poll(&p, 1, TIMEOUT_MS) != 1)
+	if (poll(&p, 1, CHILD_TIMEOUT_MS) != 1)
 		pidfd_send_signal(r->c.pidfd, SIGKILL, NULL, 0);
 	memset(si, 0, sizeof(*si));
 	CHECK(waitid(P_PIDFD, r->c.pidfd, si, WEXITED) == 0);

@@ -20,18 +20,15 @@
 
 #include "pol.h"
 #include "rules.h"
-#include "spawn.h"
+#include "spawn_child.h"
 #include "tap.h"
 
-#define TIMEOUT_MS 10000
 
 /* Spawn sandboxed-child in mode, in the host's network namespace (as the
  * monitor spawns moat-net for slirp), read its report, say go, reap it
  * (killing it after the timeout). *msg is what it said, if anything. */
 static int run(const char *mode, siginfo_t *si, char *msg, size_t len)
 {
-	char path[4096];
-	char *argv[] = {"sandboxed-child", (char *)mode, NULL};
 	struct pol_report rep;
 	struct mon_child c;
 	struct pollfd p;
@@ -39,28 +36,14 @@ static int run(const char *mode, siginfo_t *si, char *msg, size_t len)
 	int sp[2];
 	ssize_t n;
 
-	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
-	CHECK(mon_child_uid(getpid(), &uid) == 0);
-	struct mon_spawn_args a = {
-	    .path = path,
-	    .argv = argv,
-	    .fds = &sp[1],
-	    .nfds = 1,
-	    .keep_net = true,
-	    .uid = uid,
-	    .gid = uid,
-	};
-	CHECK(mon_spawn(&a, &c) == 0);
-	close(sp[1]);
-	p = (struct pollfd){.fd = sp[0], .events = POLLIN};
-	n = poll(&p, 1, TIMEOUT_MS) == 1 ? recv(sp[0], &rep, sizeof(rep), 0) : -1;
+	CHECK(child_spawn(mode, true, &c, &sp[0], &uid) == 0);
+	n = child_recv(sp[0], &rep, sizeof(rep));
 	if (n == sizeof(rep) && strcmp(rep.kind, "net-user") == 0)
 		CHECK(send(sp[0], "g", 1, 0) == 1);
 	else
 		fprintf(stderr, "%s: no report from the child (%zd)\n", mode, n);
 	p = (struct pollfd){.fd = c.pidfd, .events = POLLIN};
-	if (poll(&p, 1, TIMEOUT_MS) != 1)
+	if (poll(&p, 1, CHILD_TIMEOUT_MS) != 1)
 		pidfd_send_signal(c.pidfd, SIGKILL, NULL, 0);
 	memset(si, 0, sizeof(*si));
 	CHECK(waitid(P_PIDFD, c.pidfd, si, WEXITED) == 0);

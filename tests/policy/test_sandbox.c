@@ -19,10 +19,9 @@
 #include <unistd.h>
 
 #include "pol.h"
-#include "spawn.h"
+#include "spawn_child.h"
 #include "tap.h"
 
-#define TIMEOUT_MS 10000
 
 struct run {
 	struct mon_child c;
@@ -31,23 +30,11 @@ struct run {
 	struct pol_report rep;
 };
 
-/* One message from the child, or -ETIMEDOUT. */
-static int recv_msg(int sock, void *buf, size_t len)
-{
-	struct pollfd p = {.fd = sock, .events = POLLIN};
-	ssize_t n;
-
-	if (poll(&p, 1, TIMEOUT_MS) != 1)
-		return -ETIMEDOUT;
-	n = recv(sock, buf, len, 0);
-	return n < 0 ? -errno : (int)n;
-}
-
 /* Wait for the child's end (or kill it after the timeout). */
 static int wait_child(struct run *r, siginfo_t *si)
 {
 	struct pollfd p = {.fd = r->c.pidfd, .events = POLLIN};
-	int timed_out = poll(&p, 1, TIMEOUT_MS) != 1;
+	int timed_out = poll(&p, 1, CHILD_TIMEOUT_MS) != 1;
 
 	if (timed_out)
 		pidfd_send_signal(r->c.pidfd, SIGKILL, NULL, 0);
@@ -60,24 +47,13 @@ static int wait_child(struct run *r, siginfo_t *si)
 
 static int start(const char *mode, bool keep_net, struct run *r)
 {
-	char path[4096];
-	char *argv[] = {"sandboxed-child", (char *)mode, NULL};
 	gid_t groups[] = {0, 4};
-	int sp[2], n;
+	int n;
 
 	/* supplementary groups (root's among them) that the child must not keep */
 	CHECK(setgroups(2, groups) == 0);
-	CHECK(mon_child_path("sandboxed-child", path, sizeof(path)) == 0);
-	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == 0);
-	CHECK(mon_child_uid(getpid(), &r->uid) == 0);
-	struct mon_spawn_args a = {
-		.path = path, .argv = argv, .fds = &sp[1], .nfds = 1,
-		.keep_net = keep_net, .uid = r->uid, .gid = r->uid,
-	};
-	CHECK(mon_spawn(&a, &r->c) == 0);
-	close(sp[1]);
-	r->sock = sp[0];
-	n = recv_msg(r->sock, &r->rep, sizeof(r->rep));
+	CHECK(child_spawn(mode, keep_net, &r->c, &r->sock, &r->uid) == 0);
+	n = child_recv(r->sock, &r->rep, sizeof(r->rep));
 	if (n != sizeof(r->rep)) {
 		fprintf(stderr, "%s: no report from the child (%d): %.*s\n", mode, n,
 			n > 0 ? n : 0, (char *)&r->rep);
@@ -233,7 +209,7 @@ static int go_expect_ok(struct run *r, const char *mode)
 	int n;
 
 	CHECK(send(r->sock, "g", 1, 0) == 1);
-	n = recv_msg(r->sock, msg, sizeof(msg) - 1);
+	n = child_recv(r->sock, msg, sizeof(msg) - 1);
 	msg[n > 0 ? n : 0] = '\0';
 	CHECK(wait_child(r, &si) == 0);
 	close(r->sock);
@@ -299,7 +275,7 @@ static int expect_refusal(const char *mode, bool keep_net)
 	CHECK(mon_spawn(&a, &r.c) == 0);
 	close(sp[1]);
 	r.sock = sp[0];
-	n = recv_msg(r.sock, msg, sizeof(msg) - 1);
+	n = child_recv(r.sock, msg, sizeof(msg) - 1);
 	msg[n > 0 ? n : 0] = '\0';
 	CHECK(wait_child(&r, &si) == 0);
 	close(r.sock);
@@ -378,7 +354,7 @@ static int test_refuses_outside_userns(void)
 		_exit(101);
 	}
 	close(sp[1]);
-	n = recv_msg(sp[0], msg, sizeof(msg) - 1);
+	n = child_recv(sp[0], msg, sizeof(msg) - 1);
 	msg[n > 0 ? n : 0] = '\0';
 	CHECK(waitpid(pid, &status, 0) == pid);
 	close(sp[0]);
