@@ -49,6 +49,10 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 	snprintf(builddir, sizeof(builddir), strcmp(p->kind, "vcpu") ? "devproc/%s" : "%s",
 		 p->kind);
 	rc = mon_find_child_exe(argv0, builddir, exe, sizeof(exe));
+	if (rc < 0 && p->cgroup_fd > 0) {
+		close(p->cgroup_fd);
+		p->cgroup_fd = 0;
+	}
 	if (rc < 0)
 		return log_error_errno(rc,
 				       "cannot find the %s executable (looked beside moat, in "
