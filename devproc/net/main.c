@@ -176,7 +176,7 @@ static unsigned net_dev_counters(void *dev, struct dev_counter *out, unsigned ma
 {
 	struct net_dev *d = dev;
 	struct net_stats s;
-	unsigned n = 0;
+	unsigned n;
 
 	net_model_stats(d->model, &s);
 	struct dev_counter c[] = {
@@ -190,8 +190,7 @@ static unsigned net_dev_counters(void *dev, struct dev_counter *out, unsigned ma
 	    {"rx_dropped_too_big", s.rx_dropped_too_big},
 	    {"rx_dropped_offload", s.rx_dropped_offload},
 	};
-	for (; n < sizeof(c) / sizeof(c[0]) && n < max; n++)
-		out[n] = c[n];
+	n = net_be_put_counters(out, max, c, sizeof(c) / sizeof(c[0]));
 	return n + d->be.counters(d->be.be, out + n, max - n);
 }
 
