@@ -1,0 +1,2 @@
+/* placeholder: being written */
+#include "acpi_pm.h"

@@ -1,0 +1,2 @@
+/* placeholder: being written */
+#include "fw_cfg.h"
