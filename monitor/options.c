@@ -76,6 +76,42 @@ static int parse_serial(const char *arg, struct mon_config *cfg, char *err, size
 	return 0;
 }
 
+/* --firmware PATH[,vars=PATH]: the path is everything up to the first
+ * ",vars=" (a firmware path with that in its name cannot be given). */
+static int parse_firmware(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	const char *vars = strstr(arg, ",vars=");
+	size_t n = vars ? (size_t)(vars - arg) : strlen(arg);
+
+	if (cfg->firmware)
+		return err_line(err, len, "--firmware given twice");
+	if (n == 0)
+		return err_line(err, len, "--firmware needs a path: --firmware PATH[,vars=PATH]");
+	if (vars && (!vars[6] || strchr(vars + 6, ',') == vars + 6))
+		return err_line(err, len, "--firmware vars= needs a path");
+	cfg->firmware = strndup(arg, n);
+	cfg->firmware_vars = vars ? strdup(vars + 6) : NULL;
+	if (!cfg->firmware || (vars && !cfg->firmware_vars))
+		return err_line(err, len, "out of memory");
+	return 0;
+}
+
+static int parse_shutdown_timeout(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < 0 || v > MON_MAX_SHUTDOWN_S)
+		return err_line(err, len,
+				"--shutdown-timeout must be a number of seconds from 0 to %d, not "
+				"'%s'",
+				MON_MAX_SHUTDOWN_S, arg);
+	cfg->shutdown_timeout_s = (unsigned)v;
+	return 0;
+}
+
 static int parse_cpus(const char *arg, struct mon_config *cfg, char *err, size_t len)
 {
 	char *end;
@@ -352,6 +388,8 @@ static int parse_limits(char *arg, struct mon_config *cfg, char *err, size_t len
 
 static const struct option run_opts[] = {
     {"kernel", required_argument, NULL, 'k'},
+    {"firmware", required_argument, NULL, 'F'},
+    {"shutdown-timeout", required_argument, NULL, 'T'},
     {"initrd", required_argument, NULL, 'i'},
     {"cmdline", required_argument, NULL, 'c'},
     {"mem", required_argument, NULL, 'm'},
@@ -380,6 +418,7 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 	    .serial = MON_SERIAL_STDIO,
 	    .limit_pids = MON_DEFAULT_PIDS,
 	    .limit_overhead = MON_DEFAULT_OVERHEAD,
+	    .shutdown_timeout_s = MON_DEFAULT_SHUTDOWN_S,
 	};
 	if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes)
 		cfg->mem_bytes = host_mem_bytes & ~0xfffffULL;
@@ -390,11 +429,18 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		case 'k':
 			cfg->kernel = optarg;
 			break;
+		case 'F':
+			rc = parse_firmware(optarg, cfg, err, errlen);
+			break;
+		case 'T':
+			rc = parse_shutdown_timeout(optarg, cfg, err, errlen);
+			break;
 		case 'i':
 			cfg->initrd = optarg;
 			break;
 		case 'c':
 			cfg->cmdline = optarg;
+			cfg->cmdline_given = true;
 			break;
 		case 'm':
 			rc = parse_mem(optarg, host_mem_bytes, cfg, err, errlen);
@@ -441,8 +487,18 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 	if (optind < argc)
 		return err_line(err, errlen, "unexpected argument '%s' (see moat run --help)",
 				argv[optind]);
-	if (!cfg->kernel)
-		return err_line(err, errlen, "--kernel is required (see moat run --help)");
+	if (cfg->kernel && cfg->firmware)
+		return err_line(err, errlen,
+				"--kernel and --firmware exclude each other: moat loads a kernel "
+				"itself, or firmware boots one from a disk");
+	if (!cfg->kernel && !cfg->firmware)
+		return err_line(err, errlen,
+				"--kernel or --firmware is required (see moat run --help)");
+	if (cfg->firmware && (cfg->initrd || cfg->cmdline_given))
+		return err_line(err, errlen,
+				"--%s is for --kernel; with --firmware the boot loader on the "
+				"disk chooses",
+				cfg->initrd ? "initrd" : "cmdline");
 	/* device names must be unique: they name processes, logs and audit lines */
 	for (unsigned i = 0; i < cfg->nnets; i++)
 		for (unsigned j = 0; j < cfg->ndisks; j++)

@@ -15,6 +15,9 @@
 #define MON_DEFAULT_MEM	     (512ULL << 20)
 #define MON_DEFAULT_CMDLINE  "console=ttyS0 reboot=k panic=-1"
 #define MON_OSK_LEN	     64
+/* --shutdown-timeout: how long SIGTERM's power-button press may take */
+#define MON_DEFAULT_SHUTDOWN_S 30
+#define MON_MAX_SHUTDOWN_S     3600
 /* The limits are machine/moat_limits.h's, shared with every child. */
 #define MON_MAX_CPUS   MOAT_MAX_CPUS
 #define MON_MAX_SMBIOS MOAT_MAX_SMBIOS
@@ -33,15 +36,23 @@ struct mon_disk {
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };
 
 struct mon_config {
-	const char *kernel;
+	const char *kernel; /* --kernel, or */
+	/* --firmware PATH[,vars=PATH]: SeaBIOS or OVMF from the reset vector;
+	 * vars NULL: OVMF's template beside it (resources.c finds it) */
+	char *firmware;
+	char *firmware_vars;
 	const char *initrd; /* NULL: none */
 	const char *cmdline;
+	bool cmdline_given;
 	uint64_t mem_bytes;
 	unsigned cpus;
 	enum mon_serial serial;
 	const char *serial_path; /* MON_SERIAL_FILE */
 	bool verbose;
 	bool help;
+	/* --shutdown-timeout SECONDS: SIGTERM presses the ACPI power button and
+	 * waits this long for the guest to power off (0: stop at once) */
+	unsigned shutdown_timeout_s;
 	const char *audit_path; /* --audit: append the audit trail here */
 	/* --limits pids=N,overhead=SIZE: the VM's cgroup (cgroup.h) allows N
 	 * tasks and guest RAM + SIZE of memory for all its processes */

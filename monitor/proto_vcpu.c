@@ -66,7 +66,16 @@ int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r)
 	s.log_debug = cfg->verbose;
 	s.fd_kvm = n, fds[n++] = r->kvm_fd;
 	s.fd_mem = n, fds[n++] = r->mem_fd;
-	s.fd_kernel = n, fds[n++] = r->kernel_fd;
+	if (r->firmware_fd >= 0) {
+		s.boot = MOAT__VCPU__BOOT_MODE__BOOT_FIRMWARE;
+		s.fd_firmware = n, fds[n++] = r->firmware_fd;
+		if (r->firmware_vars_fd >= 0) {
+			s.has_firmware_vars = true;
+			s.fd_firmware_vars = n, fds[n++] = r->firmware_vars_fd;
+		}
+	} else {
+		s.fd_kernel = n, fds[n++] = r->kernel_fd;
+	}
 	if (r->initrd_fd >= 0) {
 		s.has_initrd = true;
 		s.fd_initrd = n, fds[n++] = r->initrd_fd;
@@ -109,6 +118,23 @@ void mon_vcpu_send_stop(struct mon_vm *vm, const char *why)
 	env.stop = &stop;
 	if (vm->vcpu.ctl < 0 || ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0)
 		mon_proc_kill(&vm->vcpu);
+}
+
+void mon_vcpu_send_power_button(struct mon_vm *vm)
+{
+	Moat__Vcpu__PowerButtonRequest button = MOAT__VCPU__POWER_BUTTON_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	if (vm->button_sent || vm->stop_sent)
+		return;
+	log_debug("pressing the guest's power button; it has %u s to power off",
+		  vm->cfg->shutdown_timeout_s);
+	vm->button_sent = true;
+	vm->shutdown_at = mon_now_ms() + 1000LL * vm->cfg->shutdown_timeout_s;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON;
+	env.power_button = &button;
+	if (vm->vcpu.ctl < 0 || ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0)
+		mon_vcpu_send_stop(vm, "the power button could not be pressed");
 }
 
 void mon_vcpu_send_detach(struct mon_vm *vm, const char *name)

@@ -10,6 +10,9 @@
 int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r);
 /* STOP (once): end the VM now. Kills moat-vcpu if it cannot be told. */
 void mon_vcpu_send_stop(struct mon_vm *vm, const char *why);
+/* SIGTERM: press the guest's power button and give it --shutdown-timeout
+ * to power off (supervise.c then stops it). */
+void mon_vcpu_send_power_button(struct mon_vm *vm);
 /* DETACH: a device process is gone; moat-vcpu stops forwarding to it. */
 void mon_vcpu_send_detach(struct mon_vm *vm, const char *name);
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fdutil.h"
+#include "firmware.h"
 #include "log.h"
 #include "slirp_cfg.h"
 #include "tap.h"
@@ -119,7 +120,18 @@ static int open_serial(const struct mon_config *cfg, struct mon_resources *r, ch
 
 void mon_resources_init(struct mon_resources *r)
 {
-	*r = (struct mon_resources){-1, -1, -1, -1, -1, -1, -1, -1, {0}, {0}, 0};
+	*r = (struct mon_resources){
+	    .kvm_fd = -1,
+	    .mem_fd = -1,
+	    .kernel_fd = -1,
+	    .initrd_fd = -1,
+	    .firmware_fd = -1,
+	    .firmware_vars_fd = -1,
+	    .serial_out = -1,
+	    .serial_in = -1,
+	    .console_out = -1,
+	    .console_in = -1,
+	};
 	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
 		r->disk_fd[i] = -1;
 	for (unsigned i = 0; i < MON_MAX_NETS; i++)
@@ -304,7 +316,10 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 {
 	int rc;
 
-	rc = open_file("kernel", cfg->kernel, &r->kernel_fd, err, errlen);
+	if (cfg->firmware)
+		rc = mon_open_firmware(cfg, r, err, errlen);
+	else
+		rc = open_file("kernel", cfg->kernel, &r->kernel_fd, err, errlen);
 	if (rc == 0 && cfg->initrd)
 		rc = open_file("initrd", cfg->initrd, &r->initrd_fd, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++)
@@ -348,6 +363,8 @@ void mon_close_child_ends(struct mon_resources *r)
 	close_fd(&r->mem_fd);
 	close_fd(&r->kernel_fd);
 	close_fd(&r->initrd_fd);
+	close_fd(&r->firmware_fd);
+	close_fd(&r->firmware_vars_fd);
 	close_fd(&r->serial_out);
 	close_fd(&r->serial_in);
 }

@@ -12,6 +12,8 @@ struct mon_resources {
 	int mem_fd;
 	int kernel_fd;
 	int initrd_fd;     /* -1: none */
+	int firmware_fd;   /* --firmware, or -1 */
+	int firmware_vars_fd; /* its variable store (UEFI), or -1 */
 	int serial_out;    /* given to moat-vcpu; -1: none */
 	int serial_in;     /* given to moat-vcpu; -1: none */
 	int console_out;   /* the monitor's end of the output pipe (stdio), or -1 */

@@ -82,7 +82,8 @@ int mon_run(struct mon_config *cfg)
 		mon_close_resources(&res);
 		return MON_EXIT_BAD_INPUT;
 	}
-	mon_audit("vm-start", "kernel=%s cpus=%u mem=%llu smc=%s", cfg->kernel, cfg->cpus,
+	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu smc=%s", cfg->firmware ? "firmware" : "kernel",
+		  cfg->firmware ? cfg->firmware : cfg->kernel, cfg->cpus,
 		  (unsigned long long)cfg->mem_bytes, cfg->smc ? "yes" : "no");
 	vm.sigfd = block_signals(&sigs);
 	rc = vm.sigfd < 0 ? vm.sigfd : ipc_channel_pair(ctl);

@@ -77,7 +77,13 @@ static void handle_signals(struct mon_vm *vm)
 	struct signalfd_siginfo si;
 
 	while (read(vm->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo != SIGCHLD)
+		if (si.ssi_signo == SIGCHLD)
+			continue;
+		/* SIGTERM asks for an orderly shutdown, once; anything more
+		 * (SIGINT, a second SIGTERM) for an end now. */
+		if (si.ssi_signo == SIGTERM && !vm->button_sent && vm->cfg->shutdown_timeout_s)
+			mon_vcpu_send_power_button(vm);
+		else
 			mon_vcpu_send_stop(vm, strsignal(si.ssi_signo));
 	}
 }
@@ -165,6 +171,16 @@ static int deadlines(struct mon_vm *vm)
 		int t = mon_proc_tick(&vm->devs.d[i].proc, now);
 		if (t >= 0 && (timeout < 0 || t < timeout))
 			timeout = t;
+	}
+	if (vm->shutdown_at && !vm->stop_sent && vm->vcpu.state != MON_PROC_GONE) {
+		if (now >= vm->shutdown_at) {
+			log_warn("the guest did not power off within %u s of the power button; "
+				 "stopping it",
+				 vm->cfg->shutdown_timeout_s);
+			mon_vcpu_send_stop(vm, "shutdown timeout");
+		} else if (timeout < 0 || vm->shutdown_at - now < timeout) {
+			timeout = (int)(vm->shutdown_at - now);
+		}
 	}
 	if (vm->kill_at && vm->vcpu.state != MON_PROC_GONE) {
 		if (now >= vm->kill_at) {

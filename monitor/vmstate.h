@@ -26,6 +26,10 @@ struct mon_vm {
 	struct mon_console con;
 
 	bool stop_sent;
+	/* SIGTERM pressed the power button; ms by which the guest must be
+	 * off, or it is stopped (--shutdown-timeout) */
+	bool button_sent;
+	int64_t shutdown_at;
 	int64_t kill_at; /* ms: moat-vcpu was asked to stop and must be gone */
 	/* What moat-vcpu said, made safe (devmsg.h); checked against how it
 	 * really ended before it decides the exit status. */

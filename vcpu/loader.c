@@ -82,11 +82,9 @@ int loader_initrd(struct vm *vm, int fd, uint64_t lowest, uint64_t highest,
 	return 0;
 }
 
-/* SMBIOS: moat's (or an Apple) identity, then the user's --smbios. */
-static int loader_smbios(struct vm *vm, const struct boot_input *in, char *why, size_t whylen)
+int loader_smbios_write(struct vm *vm, const struct boot_input *in, uint8_t *p, size_t len,
+			uint32_t gpa, size_t *used, char *why, size_t whylen)
 {
-	size_t len = MOAT_BIOS_END - MOAT_SMBIOS_GPA, used;
-	uint8_t *p = vm_gpa_ptr(vm, MOAT_SMBIOS_GPA, len);
 	struct smbios_info *info = calloc(1, sizeof(*info));
 	int rc = 0;
 
@@ -100,7 +98,7 @@ static int loader_smbios(struct vm *vm, const struct boot_input *in, char *why, 
 	for (size_t i = 0; i < in->nsmbios && rc == 0; i++)
 		rc = smbios_parse_option(info, in->smbios[i], why, whylen);
 	if (rc == 0) {
-		rc = smbios_write(p, len, MOAT_SMBIOS_GPA, info, &used);
+		rc = smbios_write(p, len, gpa, info, used);
 		if (rc < 0)
 			snprintf(why, whylen, "the SMBIOS tables do not fit (%s)", strerror(-rc));
 	}
@@ -119,7 +117,9 @@ int loader_tables(struct vm *vm, const struct boot_input *in, char *why, size_t 
 	rc = mptable_write(mp, MOAT_MPTABLE_MAX, MOAT_MPTABLE_GPA, vm->ncpus, &used);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to build the MP table: %m");
-	return loader_smbios(vm, in, why, whylen);
+	size_t len = MOAT_BIOS_END - MOAT_SMBIOS_GPA;
+	return loader_smbios_write(vm, in, vm_gpa_ptr(vm, MOAT_SMBIOS_GPA, len), len,
+				   MOAT_SMBIOS_GPA, &used, why, whylen);
 }
 
 static int map_kernel(int fd, struct kernel_image *k, char *why, size_t whylen)

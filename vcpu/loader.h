@@ -8,8 +8,10 @@
 #include "vm.h"
 
 struct boot_input {
-	int kernel_fd;
-	int initrd_fd; /* -1: none */
+	int kernel_fd;	      /* -1 with firmware */
+	int initrd_fd;	      /* -1: none */
+	int firmware_fd;      /* --firmware, or -1 */
+	int firmware_vars_fd; /* UEFI's variable store, or -1 */
 	const char *cmdline;
 	const char *const *smbios; /* --smbios options, validated by the monitor */
 	size_t nsmbios;
@@ -40,6 +42,16 @@ int loader_initrd(struct vm *vm, int fd, uint64_t lowest, uint64_t highest,
 int loader_cmdline(struct vm *vm, const char *cmdline, uint32_t max_len, char *why,
 		   size_t whylen);
 int loader_tables(struct vm *vm, const struct boot_input *in, char *why, size_t whylen);
+/* SMBIOS (entry point, then the structures) at p, seen by the guest at
+ * gpa: moat's identity (or an Apple one), then the user's --smbios. */
+int loader_smbios_write(struct vm *vm, const struct boot_input *in, uint8_t *p, size_t len,
+			uint32_t gpa, size_t *used, char *why, size_t whylen);
+/* Firmware instead of a kernel (loader_fw.c): the image mapped read-only
+ * below 4 GiB, its last 128 KiB copied to 0xE0000, the vCPUs left at the
+ * reset vector, and what the firmware reads through fw_cfg (fw_files.c). */
+int loader_firmware(struct vm *vm, const struct boot_input *in, char *why, size_t whylen,
+		    const char **format);
+int fw_files_setup(struct vm *vm, const struct boot_input *in, char *why, size_t whylen);
 /* Identity-mapped page tables for the first 4 GiB and a flat GDT. */
 int loader_long_mode_regs(struct vm *vm, uint64_t rip, uint64_t rsi);
 int loader_protected_mode_regs(struct vm *vm, uint64_t eip, uint64_t ebx);

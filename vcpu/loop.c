@@ -30,11 +30,27 @@ static int vcpu_answer_stop(void *ctx, const ProtobufCMessage *m)
 	return 1;
 }
 
+/* POWER_BUTTON: SIGTERM reached the monitor. A guest whose OS never
+ * enabled the power-button event would not act on the press: stop it now
+ * rather than make the monitor wait out its timeout. */
+static int vcpu_answer_power_button(void *ctx, const ProtobufCMessage *m)
+{
+	struct vm *vm = ctx;
+
+	(void)m;
+	if (!pci_power_button(&vm->pci))
+		vm_end(vm, MOAT__VCPU__EXIT_EVENT__REASON__STOPPED, 0,
+		       "stopped by the monitor (the guest does not listen for the power button)",
+		       NULL);
+	return 1;
+}
+
 /* What the monitor may send while the VM runs; anything else, or garbage,
  * means the channel cannot be trusted. */
 static const struct child_handler vcpu_handlers[] = {
     {MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP, vcpu_answer_stop},
     {MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH, vcpu_answer_detach},
+    {MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON, vcpu_answer_power_button},
 };
 
 /* Move what fits of the console input into the UART's receive FIFO. */

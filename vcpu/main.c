@@ -54,7 +54,9 @@ struct vcpu_config {
 	unsigned cpus;
 	char *cmdline;
 	bool debug;
+	bool firmware;
 	int kvm_fd, mem_fd, kernel_fd, initrd_fd, serial_out, serial_in;
+	int firmware_fd, firmware_vars_fd;
 	struct remote_config remotes[REMOTE_MAX_DEVICES];
 	unsigned nremotes;
 	char **smbios;
@@ -98,6 +100,16 @@ static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 
 static struct vm the_vm;
 
+/* Apple's SMC, a device process on these ports (devproc/smc). */
+#define SMC_PORT_BASE 0x300
+
+static void close_fds(const int *fd, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+}
+
 /* Checks every field of the StartRequest before anything uses it; the
  * monitor is trusted more than the guest, but a malformed message still
  * gets a clean refusal rather than undefined behaviour. */
@@ -115,7 +127,11 @@ static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds, st
 	c->cmdline = strdup(s->cmdline);
 	c->kvm_fd = ipc_fds_take(fds, s->fd_kvm);
 	c->mem_fd = ipc_fds_take(fds, s->fd_mem);
-	c->kernel_fd = ipc_fds_take(fds, s->fd_kernel);
+	c->firmware = s->boot == MOAT__VCPU__BOOT_MODE__BOOT_FIRMWARE;
+	c->kernel_fd = c->firmware ? -1 : ipc_fds_take(fds, s->fd_kernel);
+	c->firmware_fd = c->firmware ? ipc_fds_take(fds, s->fd_firmware) : -1;
+	c->firmware_vars_fd =
+	    c->firmware && s->has_firmware_vars ? ipc_fds_take(fds, s->fd_firmware_vars) : -1;
 	c->initrd_fd = s->has_initrd ? ipc_fds_take(fds, s->fd_initrd) : -1;
 	c->serial_out = s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM
 			    ? ipc_fds_take(fds, s->fd_serial_out)
@@ -123,7 +139,13 @@ static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds, st
 	c->serial_in = s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && s->serial_has_input
 			   ? ipc_fds_take(fds, s->fd_serial_in)
 			   : -1;
-	if (!c->cmdline || c->kvm_fd < 0 || c->mem_fd < 0 || c->kernel_fd < 0 ||
+	if (s->boot != MOAT__VCPU__BOOT_MODE__BOOT_KERNEL && !c->firmware)
+		return log_error_errno(EINVAL, "start: unknown boot mode %d", s->boot);
+	if (c->firmware && s->has_initrd)
+		return log_error_errno(EINVAL, "start: an initrd with firmware");
+	if (!c->cmdline || c->kvm_fd < 0 || c->mem_fd < 0 ||
+	    (c->firmware ? c->firmware_fd < 0 : c->kernel_fd < 0) ||
+	    (s->has_firmware_vars && c->firmware && c->firmware_vars_fd < 0) ||
 	    (s->has_initrd && c->initrd_fd < 0) ||
 	    (s->serial == MOAT__VCPU__SERIAL_MODE__SERIAL_STREAM && c->serial_out < 0) ||
 	    (s->serial_has_input && c->serial_in < 0))
@@ -215,6 +237,8 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 		vm->nremotes++;
 		if (rc->len)
 			r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
+		if (rc->len && rc->base == SMC_PORT_BASE)
+			vm->smc = true;
 		else
 			r = pci_add_fn(&vm->pci, d, rc->slot, rc->bar0, rc->notify, rc->nq, rc->irq,
 				       rc->nvec);
@@ -224,11 +248,12 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 	return 0;
 }
 
-static int setup_devices(struct vm *vm, int serial_out)
+static int setup_devices(struct vm *vm, int serial_out, bool debug)
 {
 	int rc;
 
 	uart_init(&vm->com1, serial_out, com1_irq, vm);
+	debugcon_init(&vm->dbg, debug);
 	i8042_init(&vm->kbc, kbc_reset, vm);
 	cmos_init(&vm->rtc, NULL);
 	rc = pci_bus_init(&vm->pci, vm);
@@ -240,6 +265,8 @@ static int setup_devices(struct vm *vm, int serial_out)
 		rc = iobus_register(&vm->pio, 0x64, 1, i8042_io, &vm->kbc, "i8042-cmd");
 	if (rc == 0)
 		rc = iobus_register(&vm->pio, 0x70, 2, cmos_io, &vm->rtc, "cmos");
+	if (rc == 0)
+		rc = iobus_register(&vm->pio, DEBUGCON_PORT, 1, debugcon_io, &vm->dbg, "debugcon");
 	return rc;
 }
 
@@ -278,26 +305,29 @@ int main(int argc, char **argv)
 
 	struct vm *vm = &the_vm;
 	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 || vm_create_vcpus(vm) < 0 ||
-	    setup_devices(vm, c.serial_out) < 0 || setup_remotes(vm, &c) < 0)
+	    setup_devices(vm, c.serial_out, c.debug) < 0 || setup_remotes(vm, &c) < 0)
 		return 1;
 	in = (struct boot_input){
 	    .kernel_fd = c.kernel_fd,
 	    .initrd_fd = c.initrd_fd,
+	    .firmware_fd = c.firmware_fd,
+	    .firmware_vars_fd = c.firmware_vars_fd,
 	    .cmdline = c.cmdline,
 	    .smbios = (const char *const *)c.smbios,
 	    .nsmbios = c.nsmbios,
 	    .smbios_apple = c.smbios_apple,
 	};
-	rc = loader_load(vm, &in, why, sizeof(why), &format);
+	if (c.firmware)
+		rc = loader_firmware(vm, &in, why, sizeof(why), &format);
+	else
+		rc = loader_load(vm, &in, why, sizeof(why), &format);
 	if (rc == -ENOEXEC || rc == -EINVAL) {
 		send_bad_input(why);
 		return 2;
 	}
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to load the guest: %m"), 1;
-	close(c.kernel_fd);
-	if (c.initrd_fd >= 0)
-		close(c.initrd_fd);
+	close_fds((int[]){c.kernel_fd, c.initrd_fd, c.firmware_fd, c.firmware_vars_fd}, 4);
 	/* The second phase (vm_enter_run_phase): threads first, since the
 	 * run phase may not make any. READY follows it, so READY means "set
 	 * up and confined for running"; the sandbox it reports is the first

@@ -9,6 +9,8 @@
 #include <stdint.h>
 
 #include "cmos.h"
+#include "debugcon.h"
+#include "fw_cfg.h"
 #include "i8042.h"
 #include "iobus.h"
 #include "moat_limits.h"
@@ -55,6 +57,10 @@ struct vm {
 	struct remote_dev remotes[REMOTE_MAX_DEVICES];
 	unsigned nremotes;
 	struct pci_bus pci;
+	struct debugcon dbg;
+	struct fw_cfg fwcfg; /* firmware boot only */
+	bool smc;	     /* an SMC at 0x300: the ACPI tables describe it */
+	uint16_t acpi_pm_base; /* the PM base the ACPI tables name */
 
 	/* The vCPU threads wait here, between their creation and their first
 	 * KVM_RUN, until the run phase's filter is in place (vm_run); vm_start

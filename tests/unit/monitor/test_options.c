@@ -85,7 +85,7 @@ static int expect_error(const char *needle, int argc, char **argv)
 
 static int t_bad(void)
 {
-	EXPECT_ERROR("--kernel is required", "--mem", "1G");
+	EXPECT_ERROR("--kernel or --firmware is required", "--mem", "1G");
 	EXPECT_ERROR("--cpus", "--kernel", "/k", "--cpus", "0");
 	EXPECT_ERROR("--cpus", "--kernel", "/k", "--cpus", "9");
 	EXPECT_ERROR("--cpus", "--kernel", "/k", "--cpus", "2x");
@@ -261,6 +261,32 @@ static int t_osk_inline_wiped(void)
 	return 0;
 }
 
+static int t_firmware(void)
+{
+	struct mon_config c;
+	char err[256];
+
+	CHECK(PARSE(&c, err, "--firmware", "/fw/OVMF_CODE.fd") == 0);
+	CHECK(strcmp(c.firmware, "/fw/OVMF_CODE.fd") == 0 && !c.firmware_vars && !c.kernel);
+	CHECK(c.shutdown_timeout_s == MON_DEFAULT_SHUTDOWN_S);
+	CHECK(PARSE(&c, err, "--firmware", "/fw/code,x.fd,vars=/v/vars,1.fd") == 0);
+	CHECK(strcmp(c.firmware, "/fw/code,x.fd") == 0);
+	CHECK(strcmp(c.firmware_vars, "/v/vars,1.fd") == 0);
+	CHECK(PARSE(&c, err, "--firmware", "/fw", "--shutdown-timeout", "0") == 0);
+	CHECK(c.shutdown_timeout_s == 0);
+	EXPECT_ERROR("exclude each other", "--kernel", "/k", "--firmware", "/fw");
+	EXPECT_ERROR("--initrd is for --kernel", "--firmware", "/fw", "--initrd", "/i");
+	EXPECT_ERROR("--cmdline is for --kernel", "--firmware", "/fw", "--cmdline", "x");
+	EXPECT_ERROR("needs a path", "--firmware", ",vars=/v");
+	EXPECT_ERROR("needs a path", "--firmware", "");
+	EXPECT_ERROR("vars= needs a path", "--firmware", "/fw,vars=");
+	EXPECT_ERROR("given twice", "--firmware", "/fw", "--firmware", "/fw2");
+	EXPECT_ERROR("--shutdown-timeout", "--kernel", "/k", "--shutdown-timeout", "-1");
+	EXPECT_ERROR("--shutdown-timeout", "--kernel", "/k", "--shutdown-timeout", "3601");
+	EXPECT_ERROR("--shutdown-timeout", "--kernel", "/k", "--shutdown-timeout", "5s");
+	return 0;
+}
+
 static int t_help(void)
 {
 	struct mon_config c;
@@ -276,7 +302,7 @@ int main(void)
 	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),
 	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev),
 	    TEST(t_limits),   TEST(t_cgroup_limits), TEST(t_osk_inline_wiped),
-	    TEST(t_help),
+	    TEST(t_help),     TEST(t_firmware),
 	};
 	return RUN_TESTS(tests);
 }
