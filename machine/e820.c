@@ -15,7 +15,8 @@ static void add(struct e820_entry *t, unsigned *n, uint64_t start, uint64_t end,
  * purpose: Linux inserts their resources into /proc/iomem itself from the MP
  * table, and an entry would only split the gap (QEMU and Firecracker do not
  * list them either). KVM's private pages are listed as reserved so that the
- * guest never places anything over them. The map is built aside and copied
+ * guest never places anything over them. The ACPI tables of a direct
+ * boot are ACPI reclaimable memory, as firmware would say. The map is built aside and copied
  * out only when it fits. */
 int e820_build(uint64_t mem_bytes, struct e820_entry *out, unsigned max, unsigned *n)
 {
@@ -29,6 +30,7 @@ int e820_build(uint64_t mem_bytes, struct e820_entry *out, unsigned max, unsigne
 
 	add(t, &cnt, 0, MOAT_EBDA_GPA, E820_TYPE_RAM);
 	add(t, &cnt, MOAT_EBDA_GPA, MOAT_EBDA_END, E820_TYPE_RESERVED);
+	add(t, &cnt, MOAT_ACPI_GPA, MOAT_ACPI_END, E820_TYPE_ACPI);
 	add(t, &cnt, MOAT_BIOS_GPA, MOAT_BIOS_END, E820_TYPE_RESERVED);
 	add(t, &cnt, MOAT_HIMEM_GPA, low_end, E820_TYPE_RAM);
 	add(t, &cnt, MOAT_KVM_IDENTITY_MAP_GPA, MOAT_KVM_PRIVATE_END, E820_TYPE_RESERVED);

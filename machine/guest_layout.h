@@ -5,6 +5,7 @@
  *              │                 Linux reserves the whole first MiB for itself)
  *   0x0009FC00 ┼ reserved ...... "EBDA": the last KiB of base memory
  *   0x000A0000 ┼ (no e820 entry) VGA window and option-ROM space
+ *   0x000E0000 ┼ ACPI .......... RSDP, then the ACPI tables (direct boot)
  *   0x000F0000 ┼ reserved ...... BIOS area: MP table, then SMBIOS
  *   0x00100000 ┼ RAM ........... kernel, initrd, everything else
  *   min(mem, 0xC0000000)
@@ -43,6 +44,12 @@
 #define MOAT_EBDA_END	 0xA0000ULL
 #define MOAT_BIOS_GPA	 0xF0000ULL
 #define MOAT_BIOS_END	 0x100000ULL
+/* A direct kernel boot's ACPI tables (vcpu/boot/acpi.h): the RSDP where
+ * Linux's scan of 0xE0000-0xFFFFF finds it, the tables after it. Firmware
+ * places its own (fw_cfg's table-loader) and gets this as RAM. */
+#define MOAT_ACPI_GPA	 0xE0000ULL
+#define MOAT_ACPI_RSDP_MAX 0x40ULL
+#define MOAT_ACPI_END	 0xF0000ULL
 #define MOAT_MPTABLE_GPA 0xF0000ULL
 #define MOAT_MPTABLE_MAX 0x2000ULL  /* room for 254 CPUs (about 5.3 KiB) */
 #define MOAT_SMBIOS_GPA	 0xF2000ULL /* to MOAT_BIOS_END */
@@ -72,6 +79,7 @@
 _Static_assert(MOAT_PGTABLE_GPA + MOAT_PGTABLE_SIZE <= MOAT_CMDLINE_GPA, "page tables overlap");
 _Static_assert(MOAT_CMDLINE_GPA + MOAT_CMDLINE_MAX <= MOAT_EBDA_GPA, "command line in EBDA");
 _Static_assert(MOAT_MPTABLE_GPA + MOAT_MPTABLE_MAX <= MOAT_SMBIOS_GPA, "MP table overlaps SMBIOS");
+_Static_assert(MOAT_ACPI_END <= MOAT_BIOS_GPA, "ACPI tables overlap the BIOS area");
 _Static_assert(MOAT_SMBIOS_GPA < MOAT_BIOS_END, "SMBIOS outside the BIOS area");
 _Static_assert(MOAT_MEM_MIN > MOAT_HIMEM_GPA, "minimum memory below 1 MiB");
 _Static_assert(MOAT_PCI_MMIO_END <= MOAT_IOAPIC_GPA, "BAR window overlaps the IOAPIC");

@@ -91,7 +91,7 @@ static int build_acpi(struct vm *vm, uint16_t pm_base, struct acpi_tables *t)
 static void acpi_on_select(void *opaque, struct fw_cfg *fc, const char *name)
 {
 	struct vm *vm = opaque;
-	struct acpi_tables t;
+	struct acpi_tables t = {0};
 	uint16_t base = pci_pm_base(&vm->pci);
 
 	if (strncmp(name, "etc/acpi/", 9) != 0 && strcmp(name, ACPI_FILE_LOADER) != 0)
@@ -109,7 +109,7 @@ static void acpi_on_select(void *opaque, struct fw_cfg *fc, const char *name)
 
 static int add_acpi(struct vm *vm)
 {
-	struct acpi_tables t;
+	struct acpi_tables t = {0};
 	int rc = build_acpi(vm, ACPI_PM_BASE_FIRST, &t);
 
 	if (rc < 0)

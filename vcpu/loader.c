@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "guest_layout.h"
+#include "boot/acpi.h"
 #include "boot/mptable.h"
 #include "boot/pvh.h"
 #include "boot/smbios.h"
@@ -106,6 +107,39 @@ int loader_smbios_write(struct vm *vm, const struct boot_input *in, uint8_t *p, 
 	return rc < 0 ? -EINVAL : 0;
 }
 
+/* ACPI for a kernel moat loads: the same tables firmware gets, placed by
+ * running their loader script here, with the PM block where SeaBIOS would
+ * have put it. They give the guest every vCPU (MADT), the power button and
+ * soft-off (so poweroff ends moat). */
+static int loader_acpi(struct vm *vm)
+{
+	struct acpi_config c = {
+	    .ncpus = vm->ncpus,
+	    .low_ram_end = loader_low_ram_end(vm),
+	    .high_ram_end = vm->nslots > 1 ? vm->slots[1].gpa + vm->slots[1].size : 0,
+	    .pm_base = LOADER_ACPI_PM_BASE,
+	    .smc = vm->smc,
+	};
+	uint8_t *area = vm_gpa_ptr(vm, MOAT_ACPI_GPA, MOAT_ACPI_END - MOAT_ACPI_GPA);
+	struct acpi_tables t = {0};
+	int rc;
+
+	if (!area)
+		return -EFAULT;
+	rc = acpi_build(&c, &t);
+	if (rc == 0)
+		rc = acpi_place(&t, area, MOAT_ACPI_RSDP_MAX, MOAT_ACPI_GPA,
+				area + MOAT_ACPI_RSDP_MAX,
+				MOAT_ACPI_END - MOAT_ACPI_GPA - MOAT_ACPI_RSDP_MAX,
+				MOAT_ACPI_GPA + MOAT_ACPI_RSDP_MAX);
+	acpi_tables_free(&t);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to place the ACPI tables: %m");
+	pci_pm_preset(&vm->pci, LOADER_ACPI_PM_BASE);
+	vm->acpi_pm_base = LOADER_ACPI_PM_BASE;
+	return 0;
+}
+
 int loader_tables(struct vm *vm, const struct boot_input *in, char *why, size_t whylen)
 {
 	uint8_t *mp = vm_gpa_ptr(vm, MOAT_MPTABLE_GPA, MOAT_MPTABLE_MAX);
@@ -117,6 +151,9 @@ int loader_tables(struct vm *vm, const struct boot_input *in, char *why, size_t 
 	rc = mptable_write(mp, MOAT_MPTABLE_MAX, MOAT_MPTABLE_GPA, vm->ncpus, &used);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to build the MP table: %m");
+	rc = loader_acpi(vm);
+	if (rc < 0)
+		return rc;
 	size_t len = MOAT_BIOS_END - MOAT_SMBIOS_GPA;
 	return loader_smbios_write(vm, in, vm_gpa_ptr(vm, MOAT_SMBIOS_GPA, len), len,
 				   MOAT_SMBIOS_GPA, &used, why, whylen);

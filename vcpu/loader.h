@@ -7,6 +7,10 @@
 
 #include "vm.h"
 
+/* Where a directly booted kernel finds the PIIX4 PM block (SeaBIOS's
+ * choice; firmware programs its own). */
+#define LOADER_ACPI_PM_BASE 0x600
+
 struct boot_input {
 	int kernel_fd;	      /* -1 with firmware */
 	int initrd_fd;	      /* -1: none */

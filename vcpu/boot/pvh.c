@@ -330,7 +330,7 @@ int pvh_write_start_info(uint8_t *buf, size_t buflen, uint64_t buf_gpa,
 	le32_put(buf + 12, nmod);
 	le64_put(buf + 16, nmod ? buf_gpa + mod_off : 0);
 	le64_put(buf + 24, a->cmdline_gpa);
-	le64_put(buf + 32, 0); /* rsdp_paddr: no ACPI */
+	le64_put(buf + 32, 0); /* rsdp_paddr: 0, the guest scans 0xE0000-0xFFFFF */
 	le64_put(buf + 40, buf_gpa + map_off);
 	le32_put(buf + 48, a->nmap);
 	if (nmod) {
