@@ -104,4 +104,43 @@ check "the guest reached its end marker" grep -q "MOAT-GUEST: result wait ok" "$
 check "the SMC's death is in the audit trail" \
 	grep -q "child-died child=smc0 kind=smc pid=${smc:-none} was killed by signal KILL" "$T/wait.audit"
 check "no moat process left" bash -c '! pgrep -x moat-vcpu && ! pgrep -x moat-smc'
+
+# SIGTERM is an orderly shutdown: moat presses the ACPI power button, and a
+# guest that listens for it (as logind or acpid do) powers off through
+# ACPI S5, which ends moat with 0.
+if vm_up button "MOAT-GUEST: power-button waiting" "$BOOT_TIMEOUT" \
+	"$MOAT" run -v --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
+	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=power-button"; then
+	kill -TERM "$mon"
+	wait "$mon"
+	st=$?
+	check "SIGTERM to a listening guest: it powered off, moat exits 0 (got $st)" [ $st = 0 ]
+	check "the guest saw the power button" grep -q "MOAT-GUEST: power-button pressed" "$T/button.log"
+	check "the VM ended by ACPI soft-off" grep -q "ACPI S5" "$T/button.err"
+else
+	not_ok "a guest listening for the power button is up"
+	tail -n 30 "$T/button.log" "$T/button.err" | diag
+	kill -KILL "$mon"
+	wait "$mon"
+fi
+
+# A guest that does not listen (no button driver) is stopped at once, not
+# after --shutdown-timeout.
+if vm_up deaf "MOAT-GUEST: waiting" "$BOOT_TIMEOUT" \
+	"$MOAT" run -v --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --shutdown-timeout 300 \
+	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=wait guest.wait=600"; then
+	start=$(date +%s)
+	kill -TERM "$mon"
+	wait "$mon"
+	st=$?
+	took=$(($(date +%s) - start))
+	check "SIGTERM to a guest without the button driver: exit 0 (got $st)" [ $st = 0 ]
+	check "... and at once (${took}s), not after the 300 s timeout" [ "$took" -lt 30 ]
+	check "... said why" grep -q "does not listen for the power button" "$T/deaf.err"
+else
+	not_ok "a guest that does not listen for the power button is up"
+	tail -n 30 "$T/deaf.log" "$T/deaf.err" | diag
+	kill -KILL "$mon"
+	wait "$mon"
+fi
 finish
