@@ -72,7 +72,8 @@ typedef void *(*fw_cfg_ram_fn)(void *opaque, uint64_t gpa, uint64_t len);
  * read: the owner may refresh its contents with fw_cfg_update_file (the
  * ACPI tables are rebuilt with the PM base the firmware has programmed by
  * then, as QEMU does). fw_cfg_update_file is the only fw_cfg call the hook
- * may make; it must not block on the vCPUs. */
+ * may make, and on its own thread: another thread would wait for the lock
+ * the hook holds, as would every vCPU touching the ports meanwhile. */
 typedef void (*fw_cfg_select_fn)(void *opaque, struct fw_cfg *fc, const char *name);
 
 struct fw_cfg_item {
