@@ -91,11 +91,12 @@ static int test_256m(void)
 	unsigned n = 0;
 
 	CHECK(e820_build(256 * MiB, e, E820_MOAT_MAX_ENTRIES, &n) == 0);
-	CHECK(n == 5);
+	CHECK(n == 6);
 	CHECK(e[0].addr == 0 && e[0].size == 0x9FC00 && e[0].type == E820_TYPE_RAM);
-	CHECK(e[3].addr == 0x100000 && e[3].size == 256 * MiB - 0x100000);
-	CHECK(e[4].addr == MOAT_KVM_IDENTITY_MAP_GPA && e[4].size == 0x4000);
-	CHECK(e[4].type == E820_TYPE_RESERVED);
+	CHECK(e[2].addr == MOAT_ACPI_GPA && e[2].size == 0x10000 && e[2].type == E820_TYPE_ACPI);
+	CHECK(e[4].addr == 0x100000 && e[4].size == 256 * MiB - 0x100000);
+	CHECK(e[5].addr == MOAT_KVM_IDENTITY_MAP_GPA && e[5].size == 0x4000);
+	CHECK(e[5].type == E820_TYPE_RESERVED);
 	return 0;
 }
 
@@ -107,7 +108,7 @@ static int test_hole_boundary(void)
 	unsigned n = 0, nr = 0;
 
 	CHECK(e820_build(MOAT_PCI_HOLE_START, e, E820_MOAT_MAX_ENTRIES, &n) == 0);
-	CHECK(n == 5 && e[3].addr + e[3].size == MOAT_PCI_HOLE_START);
+	CHECK(n == 6 && e[4].addr + e[4].size == MOAT_PCI_HOLE_START);
 	CHECK(mach_ram_regions(MOAT_PCI_HOLE_START, rr, &nr) == 0);
 	CHECK(nr == 1 && rr[0].size == MOAT_PCI_HOLE_START);
 	return 0;
@@ -120,9 +121,9 @@ static int test_5g(void)
 	unsigned n = 0, nr = 0;
 
 	CHECK(e820_build(5 * GiB, e, E820_MOAT_MAX_ENTRIES, &n) == 0);
-	CHECK(n == 6);
-	CHECK(e[3].addr + e[3].size == 3 * GiB);
-	CHECK(e[5].addr == 4 * GiB && e[5].size == 2 * GiB && e[5].type == E820_TYPE_RAM);
+	CHECK(n == 7);
+	CHECK(e[4].addr + e[4].size == 3 * GiB);
+	CHECK(e[6].addr == 4 * GiB && e[6].size == 2 * GiB && e[6].type == E820_TYPE_RAM);
 	CHECK(mach_ram_regions(5 * GiB, rr, &nr) == 0);
 	CHECK(nr == 2 && rr[0].size == 3 * GiB);
 	CHECK(rr[1].gpa == 4 * GiB && rr[1].size == 2 * GiB && rr[1].off == 3 * GiB);
@@ -140,10 +141,10 @@ static int test_rejects(void)
 	CHECK(e820_build(MOAT_MEM_MIN + 1, e, E820_MOAT_MAX_ENTRIES, &n) == -EINVAL);
 	CHECK(e820_build(MOAT_MEM_MAX + 4096, e, E820_MOAT_MAX_ENTRIES, &n) == -EINVAL);
 	CHECK(e820_build(UINT64_MAX & ~4095ULL, e, E820_MOAT_MAX_ENTRIES, &n) == -EINVAL);
-	CHECK(e820_build(5 * GiB, e, 5, &n) == -ENOSPC);
-	CHECK(e820_build(256 * MiB, e, 4, &n) == -ENOSPC);
+	CHECK(e820_build(5 * GiB, e, 6, &n) == -ENOSPC);
+	CHECK(e820_build(256 * MiB, e, 5, &n) == -ENOSPC);
 	CHECK(n == 42 && e[0].addr == 1);
-	CHECK(e820_build(256 * MiB, e, 5, &n) == 0 && n == 5);
+	CHECK(e820_build(256 * MiB, e, 6, &n) == 0 && n == 6);
 	CHECK(mach_ram_regions(MOAT_MEM_MIN - 4096, rr, &nr) == -EINVAL && nr == 42);
 	return 0;
 }
