@@ -162,7 +162,7 @@ int fw_files_setup(struct vm *vm, const struct boot_input *in, char *why, size_t
 	le16_put(b, 1); /* no display: text on the serial port */
 	if (rc == 0)
 		rc = fw_cfg_add_item(fc, FW_CFG_NOGRAPHIC, b, 2);
-	le32_put(b, 1); /* ISA IRQ 0 is IOAPIC pin 2 (MADT override) */
+	le32_put(b, 0); /* ISA IRQ 0 is IOAPIC pin 0: moat's routing (decision 0004) */
 	if (rc == 0)
 		rc = fw_cfg_add_item(fc, FW_CFG_IRQ0_OVERRIDE, b, 4);
 	le16_put(b, SERCON_PORT);
