@@ -158,7 +158,7 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
 		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen)
 {
-	unsigned slot = 1;
+	unsigned slot = VPCI_FIRST_SLOT; /* after the chipset's 00:00.0 and 00:01.x */
 	int rc = 0;
 
 	devs->n = 0;

@@ -120,7 +120,7 @@ static int net_build(const struct mon_device *d, const struct mon_config *cfg,
 	return 0;
 }
 
-/* In this order: the SMC, then PCI slots 1, 2, ... to disks, then cards.
+/* In this order: the SMC, then PCI slots from VPCI_FIRST_SLOT to disks, then cards.
  * One row a kind (clang-format would spread each over seven lines). */
 /* clang-format off */
 const struct mon_kind mon_kinds[] = {
