@@ -359,8 +359,10 @@ static void bars_update(struct pci_bus *b)
 
 /* A config access to a virtio function: its BAR registers are ours, the
  * rest its device's; a command write goes to the device and Memory Space
- * Enable is kept here too. A dead device's config space reads all ones,
- * its BAR registers included. */
+ * Enable is kept here too (two vCPUs racing command writes may leave the
+ * two copies apart: the guest's own device then floats or takes
+ * notifications with decoding off, nothing worse). A dead device's config
+ * space reads all ones, its BAR registers included. */
 static void fn_config(struct pci_bus *b, struct pci_fn *f, unsigned reg, uint8_t *data,
 		      unsigned len, bool is_write)
 {
