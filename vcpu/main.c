@@ -32,8 +32,8 @@ struct remote_config {
 /* The PCI part of a device attachment: slot, window, eventfds. */
 static int take_pci(const Moat__Vcpu__PciAttach *p, struct ipc_fds *fds, struct remote_config *r)
 {
-	if (p->slot == 0 || p->slot > VPCI_MAX_SLOTS || p->n_fd_notify > VPCI_MAX_QUEUES ||
-	    p->n_fd_irq > VPCI_MAX_VECTORS ||
+	if (p->slot < VPCI_FIRST_SLOT || p->slot > VPCI_LAST_SLOT ||
+	    p->n_fd_notify > VPCI_MAX_QUEUES || p->n_fd_irq > VPCI_MAX_VECTORS ||
 	    p->bar0_gpa != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, p->slot))
 		return log_error_errno(EINVAL, "start: bad PCI attachment of %s", r->name);
 	r->slot = p->slot;

@@ -120,8 +120,8 @@ int limits_enter(const char *mode, struct pol_report *rep)
  * the (non-KVM) descriptor, and the early thread runs and exits. */
 static const char *run_phase(void)
 {
-	static const unsigned long pass[] = {KVM_RUN, KVM_IRQ_LINE, KVM_SET_GSI_ROUTING,
-					     KVM_GET_REGS, KVM_GET_SREGS};
+	static const unsigned long pass[] = {KVM_RUN,	    KVM_IRQ_LINE, KVM_SET_GSI_ROUTING,
+					     KVM_IOEVENTFD, KVM_GET_REGS, KVM_GET_SREGS};
 	void *ret, *volatile p;
 
 	for (size_t i = 0; i < sizeof(pass) / sizeof(pass[0]); i++)
@@ -149,7 +149,7 @@ static void kill_run(const char *what)
 	    {"KVM_SET_USER_MEMORY_REGION", KVM_SET_USER_MEMORY_REGION},
 	    {"KVM_SET_TSS_ADDR", KVM_SET_TSS_ADDR},
 	    {"KVM_GET_SUPPORTED_CPUID", KVM_GET_SUPPORTED_CPUID},
-	    {"KVM_IOEVENTFD", KVM_IOEVENTFD},
+	    {"KVM_IRQFD", KVM_IRQFD},
 	    {"KVM_SET_REGS", KVM_SET_REGS},
 	};
 	pthread_t t;

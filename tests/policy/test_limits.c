@@ -191,7 +191,7 @@ static int test_run_kills_cpuid(void)
 }
 static int test_run_kills_ioeventfd(void)
 {
-	return run_kill("kill-run-KVM_IOEVENTFD");
+	return run_kill("kill-run-KVM_IRQFD");
 }
 static int test_run_kills_set_regs(void)
 {
