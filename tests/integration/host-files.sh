@@ -157,4 +157,32 @@ check "a symlink as --audit is refused" \
 check "and the file it leads to is untouched" [ "$(stat -c %s "$T/img")" = $((4 << 20)) ]
 check "a FIFO as --audit is refused" audit_refused afifo "cannot open the audit file $T/fifo" "$T/fifo"
 check "a device as --audit is refused" audit_refused adev "audit file /dev/null: not a regular file" /dev/null
+# Firmware (--firmware PATH[,vars=PATH]): what the monitor checks before
+# /dev/kvm. (The image's contents, truncated or not firmware at all, are
+# checked by moat-vcpu, after KVM: linux-firmware.sh.)
+SEABIOS=/usr/share/seabios/bios-256k.bin
+OVMF_CODE=/usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS=/usr/share/OVMF/OVMF_VARS_4M.fd
+check "a missing firmware file is refused" refused fwmissing "cannot open firmware $T/no-such.bin" \
+	--firmware "$T/no-such.bin" --disk path="$T/img"
+check "a FIFO as --firmware is refused" refused fwfifo "firmware $T/fifo is a FIFO" \
+	--firmware "$T/fifo" --disk path="$T/img"
+check "a directory as --firmware is refused" refused fwdir "is a directory" \
+	--firmware "$T" --disk path="$T/img"
+check "a FIFO as OVMF's variable store is refused" refused fwvarsfifo "variable store $T/fifo is a FIFO" \
+	--firmware "$OVMF_CODE,vars=$T/fifo" --disk path="$T/img"
+check "a missing variable store is refused" refused fwvarsmissing "$T/no-such.fd" \
+	--firmware "$OVMF_CODE,vars=$T/no-such.fd" --disk path="$T/img"
+check "OVMF's Secure Boot build, which needs SMM, is refused" refused fwsecboot "SMM" \
+	--firmware /usr/share/OVMF/OVMF_CODE_4M.secboot.fd --disk path="$T/img"
+check "--kernel together with --firmware is refused" refused fwkernel "--kernel and --firmware" \
+	--kernel "$TINY" --firmware "$SEABIOS" --disk path="$T/img"
+check "--initrd with --firmware (the boot loader chooses) is refused" refused fwinitrd "--initrd" \
+	--firmware "$SEABIOS" --initrd "$TINY" --disk path="$T/img"
+check "SeaBIOS passes the monitor's checks" past_checks fwbios \
+	--firmware "$SEABIOS" --disk path="$T/img"
+check "OVMF with vars= passes the monitor's checks" past_checks fwovmf \
+	--firmware "$OVMF_CODE,vars=$OVMF_VARS" --disk path="$T/img"
+check "OVMF alone passes too (its descriptor names the variable store)" past_checks fwovmf-novars \
+	--firmware "$OVMF_CODE" --disk path="$T/img"
 finish
