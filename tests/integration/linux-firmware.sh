@@ -37,7 +37,7 @@
 # without the lock while KVM waits for an interrupt window, and OVMF's
 # interrupt return path writes CR8); the box dies with every result in it.
 # Seen with QEMU/KVM as the nested VMM: 3 of 3 boots with QEMU's default CPU
-# model, 1 of 2 with -cpu host; moat booted OVMF 4 of 4 times without it. So
+# model, 2 of 6 with -cpu host; moat booted OVMF 9 of 9 times without it. So
 # scripts/test runs OVMF under moat in a box of its own (retried when the box
 # breaks) and checks the image with QEMU under TCG on the host. QEMU/KVM runs
 # with -cpu host, as moat gives the guest the host's CPUID.
