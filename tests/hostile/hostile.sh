@@ -122,6 +122,41 @@ else
 	kill -KILL "$mon"; wait "$mon"
 fi
 
+# ---- SIGTERM presses the power button ------------------------------------------
+# A guest that takes the press and never powers off is stopped once
+# --shutdown-timeout has passed; a second SIGTERM does not wait for it.
+deaf() { # deaf NAME TIMEOUT: moat with a vcpu that ignores the power button
+	echo deaf-button >"$T/bin/moat-vcpu.mode"
+	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
+		--shutdown-timeout "$2" --audit "$T/$1.audit" >"$T/$1.out" 2>"$T/$1.err" </dev/null &
+	mon=$!
+	wait_for "$T/$1.audit" "child-ready child=vcpu" 10
+}
+if deaf deaf 2; then
+	t0=$(date +%s%N)
+	kill -TERM "$mon"
+	finish_within 10
+	t=$((($(date +%s%N) - t0) / 1000000))
+	check "a guest that ignores the power button is stopped after --shutdown-timeout 2 (${t} ms), exit 0 (got $st)" \
+		bash -c "[ '$st' = 0 ] && [ $t -ge 1900 ]"
+	check "... and moat says why" grep -q "did not power off within 2 s" "$T/deaf.err"
+else
+	not_ok "a vcpu that ignores the power button starts"
+	kill -KILL "$mon"; wait "$mon"
+fi
+if deaf deaf-twice 300; then
+	kill -TERM "$mon"
+	sleep 0.3
+	t0=$(date +%s%N)
+	kill -TERM "$mon"
+	finish_within 5
+	t=$((($(date +%s%N) - t0) / 1000000))
+	check "a second SIGTERM stops it without waiting out the timeout (${t} ms), exit 0 (got $st)" [ "$st" = 0 ]
+else
+	not_ok "a vcpu that ignores the power button starts (twice)"
+	kill -KILL "$mon"; wait "$mon"
+fi
+
 # cut_off_at_start NAME CHILD KIND VCPU_MODE SMC_MODE: a child cut off before
 # the VM ran: exit 1, audited as hostile, a clean audit trail.
 cut_off_at_start() {

@@ -5,7 +5,10 @@
  * <its directory>/<its name>.mode, one word:
  *
  *   good            behave: READY; answer STATS; on STOP say EXIT (vcpu)
- *                   and exit 0
+ *                   and exit 0; on POWER_BUTTON too, as moat-vcpu does
+ *                   when the guest does not listen for the button
+ *   deaf-button     behave, but let POWER_BUTTON go unanswered, as a
+ *                   guest that listens and then does not power off (vcpu)
  *   ready-twice     READY, READY
  *   exit-twice      READY, EXIT (reset), EXIT (reset)         (vcpu)
  *   exit-sigsys     READY, EXIT (reset), then a syscall its policy kills
@@ -166,7 +169,11 @@ static void serve(void)
 		ipc_fds_close(&fds);
 		int msg = ipc_envelope_case(m);
 		protobuf_c_message_free_unpacked(m, NULL);
-		if (is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP) {
+		if (is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON &&
+		    is("deaf-button"))
+			continue;
+		if (is_vcpu && (msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP ||
+				msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON)) {
 			vcpu_exit(MOAT__VCPU__EXIT_EVENT__REASON__STOPPED);
 			_exit(0);
 		}
@@ -367,7 +374,8 @@ int main(int argc, char **argv)
 		misbehave_device(&sr);
 	if (is("hangup"))
 		close(CHILD_CONTROL_FD);
-	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc"))
+	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
+	    is("deaf-button"))
 		serve();
 	wait_forever();
 }
