@@ -50,6 +50,12 @@
 #define VPCI_MSIX_CTRL_OFF     (VPCI_CAP_MSIX_OFF + 2)
 #define VPCI_MSIX_CTRL_ENABLE  0x8000
 #define VPCI_MSIX_CTRL_MASKALL 0x4000
-/* virtio vendor capabilities (ID 0x09) follow at 0x50, 0x64, 0x78, 0x88, 0x9c. */
+/* virtio vendor capabilities (ID 0x09) follow at 0x50, 0x64, 0x78, 0x88, 0x9c.
+ * The last, the VIRTIO_PCI_CAP_PCI_CFG window (struct virtio_pci_cfg_cap),
+ * is answered from its bar field on (bytes 4-19) by moat-vcpu: firmware in
+ * real mode reaches every register through it, and keeping it beside the
+ * BARs turns each of its accesses into one trip to the device instead of
+ * four, and a queue notification into none. */
+#define VPCI_CAP_PCICFG_OFF 0x9c
 
 _Static_assert(VPCI_LAST_SLOT <= 31, "a PCI bus has 32 device numbers");

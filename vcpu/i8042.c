@@ -3,9 +3,9 @@
 #include <string.h>
 
 #define PORT_DATA    0x60
-#define STR_OBF      0x01
+#define STR_OBF	     0x01
 #define STR_SYSFLAG  0x04
-#define STR_CMD      0x08
+#define STR_CMD	     0x08
 #define STR_AUXDATA  0x20
 #define CMD_RCTR     0x20
 #define CMD_WCTR     0x60
@@ -19,6 +19,8 @@
 #define CMD_AUX_LOOP 0xd3
 #define CMD_AUX_SEND 0xd4
 #define CMD_RESET    0xfe
+/* What a device byte gets when no device is there to take it. */
+#define DEV_NAK 0xfe
 
 void i8042_init(struct i8042 *k, i8042_reset_fn reset, void *opaque)
 {
@@ -84,8 +86,14 @@ static void data_write(struct i8042 *k, uint8_t v)
 	case CMD_AUX_LOOP:
 		push(k, v, true);
 		break;
+	case CMD_AUX_SEND:
+		push(k, DEV_NAK, true);
+		break;
 	default:
-		/* Bytes for a device: no keyboard or mouse answers, so no ACK. */
+		/* A byte for the keyboard, and there is none: refuse it at once
+		 * (a NAK), so that firmware polling for the ACK gives up now
+		 * rather than after its timeout (SeaBIOS waits a second). */
+		push(k, DEV_NAK, false);
 		break;
 	}
 	k->pending = 0;

@@ -1,6 +1,7 @@
 /* Just enough of the i8042 keyboard controller for Linux to find it quickly
  * and to reset the machine through it (command 0xFE on port 0x64, what the
- * guest's reboot=k does). No keyboard or mouse is attached. */
+ * guest's reboot=k does). No keyboard or mouse is attached: a byte sent to
+ * either is answered with a NAK (0xFE), without an interrupt. */
 #pragma once
 
 #include <pthread.h>

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "guest_layout.h"
 #include "ioring.h"
@@ -357,6 +358,83 @@ static void bars_update(struct pci_bus *b)
 			notify_place(b, &b->fn[i], want[i]);
 }
 
+/* ---- the virtio cfg window (virtio 1.x, 4.1.4.9) ------------------------- */
+
+#define WIN_START (VPCI_CAP_PCICFG_OFF + 4) /* bar; then id, padding */
+#define WIN_END	  (VPCI_CAP_PCICFG_OFF + 20)
+#define WIN_OFF	  4  /* offset, in win[] */
+#define WIN_LEN	  8  /* length */
+#define WIN_DATA  12 /* pci_cfg_data */
+
+static uint32_t le32_at(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* What the window names, if it is an access the device would take: BAR0,
+ * 1, 2 or 4 bytes, aligned, inside the BAR. */
+static bool win_target(const uint8_t *w, uint32_t *off, uint32_t *len)
+{
+	*off = le32_at(w + WIN_OFF);
+	*len = le32_at(w + WIN_LEN);
+	return w[0] == 0 && (*len == 1 || *len == 2 || *len == 4) && *off % *len == 0 &&
+	       *off < VPCI_BAR0_SIZE;
+}
+
+/* A write through the window: a queue notification signals the queue's
+ * eventfd as KVM's ioeventfd would, the MSI-X table is not writable this
+ * way (a device refuses it too, and no route would follow), the rest goes
+ * to the device as the MMIO write it stands for. */
+static void win_write(struct pci_fn *f, uint32_t off, const uint8_t *data, uint32_t len)
+{
+	uint64_t one = 1;
+
+	if (off >= VPCI_NOTIFY_OFF && off < VPCI_NOTIFY_OFF + f->nq * VPCI_NOTIFY_MULT) {
+		if (write(f->notify_fd[(off - VPCI_NOTIFY_OFF) / VPCI_NOTIFY_MULT], &one, 8) < 0)
+			log_debug("%s: notification through the cfg window lost: %m", f->rd->name);
+		return;
+	}
+	if (off >= VPCI_MSIX_TABLE_OFF && off < VPCI_MSIX_PBA_OFF)
+		return;
+	remote_access(f->rd, IORING_SPACE_MMIO, f->nominal + off, (uint8_t *)data, len, true);
+}
+
+/* A config access inside [WIN_START, WIN_END) (one dword at most, so
+ * within it): the window's registers are kept here, and an access to its
+ * data is the BAR access they name. Nothing else the guest can write
+ * here reaches the device. */
+static void fn_window(struct pci_bus *b, struct pci_fn *f, unsigned reg, uint8_t *data,
+		      unsigned len, bool is_write)
+{
+	unsigned i = reg - WIN_START;
+	uint8_t val[4];
+	uint32_t off, wlen;
+	bool go;
+
+	pthread_mutex_lock(&b->lock);
+	for (unsigned j = 0; is_write && j < len; j++)
+		if (i + j == 0 || i + j >= WIN_OFF) /* id and padding read 0 */
+			f->win[i + j] = data[j];
+	go = i >= WIN_DATA && win_target(f->win, &off, &wlen);
+	memcpy(val, f->win + WIN_DATA, 4);
+	pthread_mutex_unlock(&b->lock);
+	if (go && is_write) {
+		win_write(f, off, val, wlen);
+	} else if (go) {
+		memset(val, 0, sizeof(val));
+		if (remote_access(f->rd, IORING_SPACE_MMIO, f->nominal + off, val, wlen, false) < 0)
+			memset(val, 0xff, sizeof(val));
+		pthread_mutex_lock(&b->lock);
+		memcpy(f->win + WIN_DATA, val, 4);
+		pthread_mutex_unlock(&b->lock);
+	}
+	if (!is_write) {
+		pthread_mutex_lock(&b->lock);
+		memcpy(data, f->win + i, len);
+		pthread_mutex_unlock(&b->lock);
+	}
+}
+
 /* A config access to a virtio function: its BAR registers are ours, the
  * rest its device's; a command write goes to the device and Memory Space
  * Enable is kept here too (two vCPUs racing command writes may leave the
@@ -366,6 +444,13 @@ static void bars_update(struct pci_bus *b)
 static void fn_config(struct pci_bus *b, struct pci_fn *f, unsigned reg, uint8_t *data,
 		      unsigned len, bool is_write)
 {
+	if (reg >= WIN_START && reg < WIN_END) {
+		if (!is_write && atomic_load(&f->rd->detached))
+			memset(data, 0xff, len);
+		else
+			fn_window(b, f, reg, data, len, is_write);
+		return;
+	}
 	if (!vpci_bar_owns(reg)) {
 		remote_access(f->rd, IORING_SPACE_PCICFG, reg, data, len, is_write);
 		if (!is_write || !overlaps(reg, len, CFG_COMMAND, 1))

@@ -79,6 +79,9 @@ struct pci_fn {
 	int notify_fd[VPCI_MAX_QUEUES]; /* borrowed: open for the VM's lifetime */
 	/* Under the bus lock: */
 	struct vpci_bar bar;
+	/* The cfg window's bar, id, padding, offset, length and data bytes
+	 * (VPCI_CAP_PCICFG_OFF + 4 .. + 19), as the guest wrote them. */
+	uint8_t win[16];
 	uint32_t io_at;	  /* where the ioeventfds were last placed, 0: nowhere */
 	uint32_t io_mask; /* the queues whose ioeventfd is registered at io_at */
 	bool io_warned;

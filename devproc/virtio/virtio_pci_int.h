@@ -15,7 +15,7 @@
 #define VPCI_CAP_NOTIFY_OFF 0x64 /* struct virtio_pci_notify_cap, 20 bytes */
 #define VPCI_CAP_ISR_OFF    0x78
 #define VPCI_CAP_DEVICE_OFF 0x88
-#define VPCI_CAP_PCICFG_OFF 0x9c /* struct virtio_pci_cfg_cap, 20 bytes */
+/* VPCI_CAP_PCICFG_OFF, the cfg window: ipc/virtio_pci_layout.h */
 #define VPCI_PCICFG_DATA    (VPCI_CAP_PCICFG_OFF + 16)
 #define VPCI_COMMON_CAP_LEN 0x40 /* virtio_pci_modern_common_cfg, rounded */
 

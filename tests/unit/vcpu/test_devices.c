@@ -23,8 +23,8 @@ static uint8_t in8(void (*fn)(void *, uint16_t, uint8_t *, unsigned, bool), void
 	return v[0];
 }
 
-static void out8(void (*fn)(void *, uint16_t, uint8_t *, unsigned, bool), void *dev,
-		 uint16_t port, uint8_t val)
+static void out8(void (*fn)(void *, uint16_t, uint8_t *, unsigned, bool), void *dev, uint16_t port,
+		 uint8_t val)
 {
 	fn(dev, port, &val, 1, true);
 }
@@ -71,11 +71,11 @@ static int t_uart_output_and_irqs(void)
 	out8(uart_io, &u, COM, 'h');
 	out8(uart_io, &u, COM, 'i');
 	CHECK(read(p[0], buf, sizeof(buf)) == 2 && memcmp(buf, "hi", 2) == 0);
-	CHECK(irq_level == -1); /* no interrupts enabled: line never moved */
+	CHECK(irq_level == -1);		  /* no interrupts enabled: line never moved */
 	out8(uart_io, &u, COM + 1, 0x02); /* THRE interrupt: raised at once */
 	CHECK(irq_level == 1);
 	CHECK((in8(uart_io, &u, COM + 2) & 0x0f) == 0x02);
-	CHECK(irq_level == 0); /* reading IIR acknowledged it */
+	CHECK(irq_level == 0);		  /* reading IIR acknowledged it */
 	out8(uart_io, &u, COM + 1, 0x01); /* receive interrupts only */
 	CHECK(uart_receive(&u, (const uint8_t *)"ab", 2) == 2);
 	CHECK(irq_level == 1);
@@ -122,7 +122,7 @@ static int t_i8042(void)
 
 	i8042_init(&k, reset_cb, NULL);
 	CHECK((in8(i8042_io, &k, 0x64) & 0x03) == 0); /* nothing pending, ready */
-	out8(i8042_io, &k, 0x64, 0xaa);                 /* self test */
+	out8(i8042_io, &k, 0x64, 0xaa);		      /* self test */
 	CHECK(in8(i8042_io, &k, 0x64) & 0x01);
 	CHECK(in8(i8042_io, &k, 0x60) == 0x55);
 	out8(i8042_io, &k, 0x64, 0x60); /* write CTR */
@@ -133,6 +133,14 @@ static int t_i8042(void)
 	out8(i8042_io, &k, 0x60, 0x5a);
 	CHECK((in8(i8042_io, &k, 0x64) & 0x21) == 0x21);
 	CHECK(in8(i8042_io, &k, 0x60) == 0x5a);
+	/* A byte for the keyboard or the mouse: there is none, a NAK at once. */
+	out8(i8042_io, &k, 0x60, 0xff); /* keyboard reset */
+	CHECK((in8(i8042_io, &k, 0x64) & 0x21) == 0x01);
+	CHECK(in8(i8042_io, &k, 0x60) == 0xfe);
+	out8(i8042_io, &k, 0x64, 0xd4); /* to the mouse */
+	out8(i8042_io, &k, 0x60, 0xf2);
+	CHECK((in8(i8042_io, &k, 0x64) & 0x21) == 0x21);
+	CHECK(in8(i8042_io, &k, 0x60) == 0xfe);
 	/* Hostile noise: every command byte, every data byte. */
 	for (int i = 0; i < 256; i++) {
 		if (i == 0xfe)
@@ -167,7 +175,7 @@ static int t_cmos(void)
 	CHECK(RD(0x32) == 0x20);
 	CHECK(RD(0x06) == 0x03);
 	CHECK((RD(0x0a) & 0x80) == 0); /* never "update in progress" */
-	CHECK(RD(0x0b) & 0x02);        /* 24-hour */
+	CHECK(RD(0x0b) & 0x02);	       /* 24-hour */
 	CHECK(RD(0x8d) == 0x80);       /* NMI-mask bit ignored in the index */
 	/* Plain CMOS RAM keeps values; the clock ignores writes. */
 	out8(cmos_io, &c, 0x70, 0x40);
