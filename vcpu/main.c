@@ -235,13 +235,13 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 		snprintf(d->name, sizeof(d->name), "%s", rc->name);
 		d->doorbell = rc->doorbell;
 		vm->nremotes++;
-		if (rc->len)
+		if (rc->len) {
 			r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
-		if (rc->len && rc->base == SMC_PORT_BASE)
-			vm->smc = true;
-		else
+			vm->smc |= rc->base == SMC_PORT_BASE;
+		} else {
 			r = pci_add_fn(&vm->pci, d, rc->slot, rc->bar0, rc->notify, rc->nq, rc->irq,
 				       rc->nvec);
+		}
 		if (r < 0)
 			return log_error_errno(r, "Failed to attach %s: %m", rc->name);
 	}
