@@ -8,7 +8,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bytes.h"
 #include "guest_layout.h"
 #include "ioring.h"
 #include "log.h"
@@ -367,12 +366,17 @@ static void bars_update(struct pci_bus *b)
 #define WIN_LEN	  8  /* length */
 #define WIN_DATA  12 /* pci_cfg_data */
 
+static uint32_t le32_at(const uint8_t *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* What the window names, if it is an access the device would take: BAR0,
  * 1, 2 or 4 bytes, aligned, inside the BAR. */
 static bool win_target(const uint8_t *w, uint32_t *off, uint32_t *len)
 {
-	*off = le32_get(w + WIN_OFF);
-	*len = le32_get(w + WIN_LEN);
+	*off = le32_at(w + WIN_OFF);
+	*len = le32_at(w + WIN_LEN);
 	return w[0] == 0 && (*len == 1 || *len == 2 || *len == 4) && *off % *len == 0 &&
 	       *off < VPCI_BAR0_SIZE;
 }

@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bytes.h"
-
 /* EFI_FIRMWARE_VOLUME_HEADER (PI spec, volume 3): FvLength at 0x20,
  * Signature at 0x28, HeaderLength at 0x30; the fixed part is 0x48 bytes
  * with its one-entry block map and terminator. */
@@ -15,6 +13,15 @@
 #define FV_HDRLEN_OFF 0x30
 #define FV_MIN_HEADER 0x48
 #define FAR_JMP	      0xEA
+
+static uint64_t le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
 
 static bool is_fv(const uint8_t *p, size_t len)
 {
@@ -34,8 +41,8 @@ static int fv_chain(const uint8_t *p, size_t len, const char *what, char *why, s
 				 what, off);
 			return -EINVAL;
 		}
-		fvlen = le64_get(p + off + FV_LENGTH_OFF);
-		hdr = le16_get(p + off + FV_HDRLEN_OFF);
+		fvlen = le(p + off + FV_LENGTH_OFF, 8);
+		hdr = le(p + off + FV_HDRLEN_OFF, 2);
 		if (hdr < FV_MIN_HEADER || fvlen < hdr || fvlen % 8) {
 			snprintf(why, whylen, "%s: the firmware volume at offset %#zx is damaged",
 				 what, off);
