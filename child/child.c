@@ -52,13 +52,17 @@ int child_dispatch(const ProtobufCMessageDescriptor *desc, const struct child_ha
 		return 1;
 	if (rc < 0)
 		return rc;
-	ipc_fds_close(&fds);
 	rc = -EPROTO;
-	for (unsigned i = 0; i < nh && !nfds; i++)
-		if (h[i].msg == ipc_envelope_case(m)) {
+	for (unsigned i = 0; i < nh; i++) {
+		if (h[i].msg != ipc_envelope_case(m))
+			continue;
+		if (h[i].fn_fds)
+			rc = h[i].fn_fds(ctx, m, &fds);
+		else if (!nfds)
 			rc = h[i].fn(ctx, m);
-			break;
-		}
+		break;
+	}
+	ipc_fds_close(&fds);
 	if (rc == -EPROTO)
 		log_error("Unexpected message %d (%u descriptors) from the monitor",
 			  ipc_envelope_case(m), nfds);

@@ -39,14 +39,18 @@ int child_enter_sandbox(const char *policy, const struct pol_options *o, struct 
 int child_send(const ProtobufCMessage *env);
 
 /* A handler of one envelope case from the monitor: 1 to go on, 0 when the
- * child is told to stop, -errno to give up. */
+ * child is told to stop, -errno to give up. A case whose message may carry
+ * descriptors (a disk swap's image) has fn_fds instead: it takes those it
+ * keeps with ipc_fds_take(), and the rest are closed after it returns. */
 struct child_handler {
 	int msg;
 	int (*fn)(void *ctx, const ProtobufCMessage *env);
+	int (*fn_fds)(void *ctx, const ProtobufCMessage *env, struct ipc_fds *fds);
 };
 
 /* Serve one pending message from the monitor (none: 1). Returns what the
- * handler returned, or -EPROTO for descriptors or a case without handler
- * (logged), -EPIPE once the monitor is gone. */
+ * handler returned, or -EPROTO for descriptors sent to a handler without
+ * fn_fds or a case without handler (logged), -EPIPE once the monitor is
+ * gone. */
 int child_dispatch(const ProtobufCMessageDescriptor *desc, const struct child_handler *h,
 		   unsigned nh, void *ctx);

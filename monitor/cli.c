@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "config_file.h"
 #include "log.h"
 #include "options.h"
 #include "resources.h"
@@ -72,6 +73,8 @@ int mon_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "config") == 0)
+		return mon_config_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		mon_usage(stdout);

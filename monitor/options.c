@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "ctlpath.h"
 #include "guest_layout.h"
 #include "slirp_cfg.h"
 #include "smbios_opt.h"
@@ -386,6 +388,18 @@ static int parse_limits(char *arg, struct mon_config *cfg, char *err, size_t len
 	return 0;
 }
 
+/* --control PATH: a socket address holds at most 107 bytes of path. */
+static int parse_control(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	struct sockaddr_un sun;
+
+	if (!arg[0] || strlen(arg) >= sizeof(sun.sun_path))
+		return err_line(err, len, "--control needs a path of 1 to %zu bytes",
+				sizeof(sun.sun_path) - 1);
+	cfg->control_path = arg;
+	return 0;
+}
+
 static const struct option run_opts[] = {
     {"kernel", required_argument, NULL, 'k'},
     {"firmware", required_argument, NULL, 'F'},
@@ -401,6 +415,8 @@ static const struct option run_opts[] = {
     {"smbios", required_argument, NULL, 'B'},
     {"audit", required_argument, NULL, 'A'},
     {"limits", required_argument, NULL, 'L'},
+    {"name", required_argument, NULL, 'n'},
+    {"control", required_argument, NULL, 'C'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {0},
@@ -468,6 +484,17 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 			break;
 		case 'L':
 			rc = parse_limits(optarg, cfg, err, errlen);
+			break;
+		case 'n':
+			if (!ctl_name_valid(optarg))
+				rc = err_line(err, errlen,
+					      "--name must be 1 to %d letters, digits, '_', '.' or "
+					      "'-', not starting with '.' or '-': not '%s'",
+					      CTL_NAME_MAX, optarg);
+			cfg->name = optarg;
+			break;
+		case 'C':
+			rc = parse_control(optarg, cfg, err, errlen);
 			break;
 		case 'v':
 			cfg->verbose = true;

@@ -54,6 +54,13 @@ struct mon_config {
 	 * waits this long for the guest to power off (0: stop at once) */
 	unsigned shutdown_timeout_s;
 	const char *audit_path; /* --audit: append the audit trail here */
+	/* --name NAME: the VM's name (config/ctlpath.h), which places its
+	 * control socket; --control PATH: the socket elsewhere. Neither: no
+	 * control socket. */
+	const char *name;
+	const char *control_path;
+	/* --config FILE: read first; the command line overrides it */
+	const char *config_file;
 	/* --limits pids=N,overhead=SIZE: the VM's cgroup (cgroup.h) allows N
 	 * tasks and guest RAM + SIZE of memory for all its processes */
 	uint64_t limit_pids;

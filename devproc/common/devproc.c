@@ -20,7 +20,12 @@ struct dev_state {
 	struct ioring ring;
 	int doorbell;
 	uint64_t served;
+	bool paused;	 /* the monitor's PauseRequest, until ResumeRequest */
+	bool pause_owed; /* Paused not sent yet: something is in flight */
 };
+
+/* While a pause waits for the kind to go idle: look again this often. */
+#define DEV_PAUSE_POLL_MS 2
 
 /* Wipe the kind's secret configuration inside a received request before it
  * is freed, so no copy lingers on the heap. */
@@ -111,10 +116,90 @@ static int dev_answer_stop(void *ctx, const ProtobufCMessage *m)
 	return 0;
 }
 
+int dev_control_reply(const Moat__Dev__ControlResult *res)
+{
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_CONTROL_RESULT;
+	env.control_result = (Moat__Dev__ControlResult *)res;
+	return child_send(&env.base);
+}
+
+/* CONTROL: the kind's own request (disk swap, forward), answered now or,
+ * if the kind defers it, later by the kind itself. */
+static int dev_answer_control(void *ctx, const ProtobufCMessage *m, struct ipc_fds *fds)
+{
+	const struct dev_state *st = ctx;
+	const Moat__Dev__ControlRequest *req = ((const Moat__Dev__MonitorToDevice *)m)->control;
+	Moat__Dev__ControlResult res = MOAT__DEV__CONTROL_RESULT__INIT;
+
+	if (!st->k->control) {
+		res.error = "this device has no such operation";
+		res.user_error = true;
+	} else if (st->k->control(st->model, req, fds, &res) == DEV_CONTROL_LATER) {
+		return 1;
+	}
+	res.seq = req->seq;
+	res.ok = !res.error || !res.error[0];
+	if (res.ok)
+		res.error = "";
+	dev_control_reply(&res);
+	return 1;
+}
+
+static void send_paused(struct dev_state *st)
+{
+	Moat__Dev__Paused p = MOAT__DEV__PAUSED__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_PAUSED;
+	env.paused = &p;
+	child_send(&env.base);
+	st->pause_owed = false;
+}
+
+/* PAUSE: stop serving the guest's queues and backends now (the loop no
+ * longer polls them); say Paused once nothing is in flight. */
+static int dev_answer_pause(void *ctx, const ProtobufCMessage *m)
+{
+	struct dev_state *st = ctx;
+
+	st->paused = true;
+	st->pause_owed = true;
+	if (!st->k->idle || st->k->idle(st->model))
+		send_paused(st);
+	return 1;
+}
+
+static int dev_answer_resume(void *ctx, const ProtobufCMessage *m)
+{
+	struct dev_state *st = ctx;
+
+	st->paused = false;
+	st->pause_owed = false;
+	return 1;
+}
+
+static int dev_answer_ping(void *ctx, const ProtobufCMessage *m)
+{
+	Moat__Dev__Pong pong = MOAT__DEV__PONG__INIT;
+	Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	pong.seq = ((const Moat__Dev__MonitorToDevice *)m)->ping->seq;
+	env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_PONG;
+	env.pong = &pong;
+	child_send(&env.base);
+	return 1;
+}
+
 /* What the monitor may send once we serve. */
 static const struct child_handler dev_handlers[] = {
     {MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP, dev_answer_stop},
     {MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS, dev_answer_stats},
+    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_CONTROL, NULL, dev_answer_control},
+    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_PAUSE, dev_answer_pause},
+    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_RESUME, dev_answer_resume},
+    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_PING, dev_answer_ping},
 };
 
 static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size, bool is_write,
@@ -135,7 +220,13 @@ static int dev_loop(struct dev_state *st)
 
 		p[0] = (struct pollfd){.fd = st->doorbell, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = CHILD_CONTROL_FD, .events = POLLIN};
-		if (st->k->fds) {
+		if (st->pause_owed) {
+			if (!st->k->idle || st->k->idle(st->model))
+				send_paused(st);
+			else
+				timeout = DEV_PAUSE_POLL_MS;
+		}
+		if (st->k->fds && !st->paused) {
 			n = st->k->fds(st->model, p + 2, DEV_MAX_EXTRA_FDS, &timeout);
 			if (n < 0)
 				return log_error_errno(n, "Device descriptors: %m");
@@ -156,7 +247,7 @@ static int dev_loop(struct dev_state *st)
 			log_debug("moat-vcpu is gone; stopping");
 			return 0;
 		}
-		if (st->k->polled)
+		if (st->k->polled && !st->paused)
 			st->k->polled(st->model, p + 2, (unsigned)n);
 		if (p[1].revents) {
 			int rc = child_dispatch(&moat__dev__monitor_to_device__descriptor,

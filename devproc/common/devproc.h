@@ -11,7 +11,12 @@
  * queues' notify eventfds, its vectors' irq eventfds, a disk image) builds
  * its model with init_fds instead of init, and has the loop watch some of
  * them through fds and ready. A kind that sets neither (smc) is served as
- * before. */
+ * before.
+ *
+ * Paused (the monitor's PauseRequest, moat ctl pause): the loop stops
+ * polling the kind's descriptors (its queues and backends), so the guest's
+ * memory is not touched, answers Paused once idle() holds, and keeps
+ * serving the ring and the control channel until ResumeRequest. */
 #pragma once
 
 #include <stdbool.h>
@@ -75,6 +80,29 @@ struct dev_kind {
 	/* Optional: the model's counters for the monitor's stats request;
 	 * returns how many it wrote (at most DEV_MAX_COUNTERS). */
 	unsigned (*counters)(void *model, struct dev_counter *out);
+	/* Optional: a request of the control plane for this kind (a disk
+	 * swap, a forward; device.proto's ControlRequest), on the loop's
+	 * thread, with the descriptors that came with it (take those kept
+	 * with ipc_fds_take(); the rest are closed after). Either fill *res
+	 * (error and user_error when it failed; res->error must stay valid
+	 * until the next call) and return DEV_CONTROL_DONE, or return
+	 * DEV_CONTROL_LATER and answer later from the loop's thread (the fds
+	 * or polled callback) with dev_control_reply(), carrying req->seq.
+	 * Without it every request is answered with an error. Also called
+	 * while paused (when fds and polled are not). */
+	int (*control)(void *model, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
+		       Moat__Dev__ControlResult *res);
+	/* Optional: is nothing the guest asked for in flight (no request
+	 * running on a worker)? A pause is acknowledged once it is. NULL:
+	 * always idle once the loop stops serving. */
+	bool (*idle)(void *model);
 };
+
+#define DEV_CONTROL_DONE  0
+#define DEV_CONTROL_LATER 1
+
+/* Answer a ControlRequest that control() deferred (loop thread); res->ok
+ * is the caller's to set. 0 or -errno. */
+int dev_control_reply(const Moat__Dev__ControlResult *res);
 
 int dev_main(const struct dev_kind *k);

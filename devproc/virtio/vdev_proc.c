@@ -91,6 +91,8 @@ int vdev_proc_main(const struct vdev_kind *k)
 	    .fds = vdev_proc_fds,
 	    .polled = vdev_proc_polled,
 	    .counters = vdev_proc_counters,
+	    .control = k->control ? vdev_proc_control : NULL,
+	    .idle = k->idle ? vdev_proc_idle : NULL,
 	};
 
 	proc_kind = k;
@@ -174,6 +176,21 @@ unsigned vdev_proc_counters(void *model, struct dev_counter *out)
 	if (!p || !p->k->counters)
 		return 0;
 	return p->k->counters(p->dev, out, DEV_MAX_COUNTERS);
+}
+
+int vdev_proc_control(void *model, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
+		      Moat__Dev__ControlResult *res)
+{
+	struct vdev_proc *p = model;
+
+	return p->k->control(p->dev, req, fds, res);
+}
+
+bool vdev_proc_idle(void *model)
+{
+	struct vdev_proc *p = model;
+
+	return p->k->idle(p->dev);
 }
 
 void vdev_proc_destroy(void *model)

@@ -59,6 +59,10 @@ struct vdev_kind {
 	void (*polled)(void *dev, struct pollfd *p, unsigned n);
 	/* Optional: the kind's counters; returns how many (at most max). */
 	unsigned (*counters)(void *dev, struct dev_counter *out, unsigned max);
+	/* Optional: struct dev_kind's control and idle. */
+	int (*control)(void *dev, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
+		       Moat__Dev__ControlResult *res);
+	bool (*idle)(void *dev);
 };
 
 /* Run the device process of kind k (dev_main with the callbacks below);
@@ -73,4 +77,7 @@ void vdev_proc_io(void *model, unsigned space, uint64_t addr, unsigned size, boo
 int vdev_proc_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms);
 void vdev_proc_polled(void *model, struct pollfd *p, unsigned n);
 unsigned vdev_proc_counters(void *model, struct dev_counter *out);
+int vdev_proc_control(void *model, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
+		      Moat__Dev__ControlResult *res);
+bool vdev_proc_idle(void *model);
 void vdev_proc_destroy(void *model);
