@@ -94,7 +94,8 @@ bool netopt_parse_addr(const char *s, size_t n, uint32_t *addr)
 	return true;
 }
 
-/* Decimal 1..65535, digits only. */
+/* Decimal 1..65535, digits only. The errors of a rule carry no "net: "
+ * prefix: netopt_parse adds it, the control socket does not want it. */
 static int parse_port(uint16_t *port, const char *s, size_t n, const char *what, char *err,
 		      size_t errlen)
 {
@@ -102,17 +103,17 @@ static int parse_port(uint16_t *port, const char *s, size_t n, const char *what,
 	unsigned long v = 0;
 
 	if (n == 0)
-		return err_line(err, errlen, "net: hostfwd %s port is missing", what);
+		return err_line(err, errlen, "hostfwd %s port is missing", what);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return err_line(err, errlen, "net: hostfwd %s port '%s' is not a number",
-					what, show(b, s, n));
+			return err_line(err, errlen, "hostfwd %s port '%s' is not a number", what,
+					show(b, s, n));
 		if (v <= 65535)
 			v = v * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (v == 0 || v > 65535)
-		return err_line(err, errlen, "net: hostfwd %s port %s is out of range (1-65535)",
-				what, show(b, s, n));
+		return err_line(err, errlen, "hostfwd %s port %s is out of range (1-65535)", what,
+				show(b, s, n));
 	*port = (uint16_t)v;
 	return 0;
 }
@@ -126,32 +127,34 @@ static int parse_end(uint32_t *addr, uint16_t *port, const char *s, size_t n, ui
 	size_t alen;
 
 	if (!colon)
-		return err_line(err, errlen, "net: hostfwd %s side '%s' wants [ADDR]:PORT", what,
+		return err_line(err, errlen, "hostfwd %s side '%s' wants [ADDR]:PORT", what,
 				show(b, s, n));
 	alen = (size_t)(colon - s);
 	if (alen == 0)
 		*addr = def;
 	else if (!netopt_parse_addr(s, alen, addr))
-		return err_line(err, errlen, "net: hostfwd %s address '%s' is not an IPv4 address",
-				what, show(b, s, alen));
+		return err_line(err, errlen, "hostfwd %s address '%s' is not an IPv4 address", what,
+				show(b, s, alen));
 	return parse_port(port, colon + 1, n - alen - 1, what, err, errlen);
 }
 
-/* PROTO:[HADDR]:HPORT-[GADDR]:GPORT, appended to o->fwd[]. */
-static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, size_t errlen)
+int netopt_parse_fwd(struct netopt_fwd *out, const char *s, size_t n, char *err, size_t errlen)
 {
-	const char *colon = memchr(s, ':', n), *dash;
+	const char *colon, *dash;
 	struct netopt_fwd f = {0};
 	char b[SHOW_BUF];
 	size_t plen;
 	int r;
 
-	if (o->nfwd == NETOPT_MAX_FWD)
-		return err_line(err, errlen, "net: more than %d hostfwd rules", NETOPT_MAX_FWD);
+	if (err && errlen)
+		err[0] = 0;
+	if (!out || (!s && n))
+		return err_line(err, errlen, "hostfwd: no rule");
+	colon = n ? memchr(s, ':', n) : NULL;
 	if (!colon)
 		return err_line(
 		    err, errlen,
-		    "net: hostfwd '%s' wants PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
+		    "hostfwd '%s' wants PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT",
 		    show(b, s, n));
 	plen = (size_t)(colon - s);
 	if (span_is(s, plen, "tcp"))
@@ -159,13 +162,13 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 	else if (span_is(s, plen, "udp"))
 		f.proto = NETOPT_UDP;
 	else
-		return err_line(err, errlen, "net: unknown hostfwd protocol '%s' (want tcp or udp)",
+		return err_line(err, errlen, "unknown hostfwd protocol '%s' (want tcp or udp)",
 				show(b, s, plen));
 	s += plen + 1;
 	n -= plen + 1;
 	dash = memchr(s, '-', n);
 	if (!dash)
-		return err_line(err, errlen, "net: hostfwd '%s' has no '-' between host and guest",
+		return err_line(err, errlen, "hostfwd '%s' has no '-' between host and guest",
 				show(b, s, n));
 	r = parse_end(&f.host_addr, &f.host_port, s, (size_t)(dash - s), NETOPT_ADDR_LOOP, "host",
 		      err, errlen);
@@ -177,7 +180,32 @@ static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, s
 		return r;
 	/* the host side must be something we can bind: no group addresses */
 	if (f.host_addr >= 0xE0000000u)
-		return err_line(err, errlen, "net: hostfwd host address is not a unicast address");
+		return err_line(err, errlen, "hostfwd host address is not a unicast address");
+	*out = f;
+	return 0;
+}
+
+void netopt_format_fwd(const struct netopt_fwd *f, char *buf, size_t len)
+{
+	char h[16], g[16];
+
+	netopt_format_addr(f->host_addr, h);
+	netopt_format_addr(f->guest_addr, g);
+	snprintf(buf, len, "%s:%s:%u-%s:%u", f->proto == NETOPT_UDP ? "udp" : "tcp", h,
+		 f->host_port, g, f->guest_port);
+}
+
+/* One hostfwd= value, appended to o->fwd[]: the rule's grammar, then the
+ * limits of a device (how many, one rule per protocol and host port). */
+static int parse_hostfwd(struct netopt *o, const char *s, size_t n, char *err, size_t errlen)
+{
+	struct netopt_fwd f;
+	char why[128];
+
+	if (o->nfwd == NETOPT_MAX_FWD)
+		return err_line(err, errlen, "net: more than %d hostfwd rules", NETOPT_MAX_FWD);
+	if (netopt_parse_fwd(&f, s, n, why, sizeof(why)))
+		return err_line(err, errlen, "net: %s", why);
 	for (unsigned i = 0; i < o->nfwd; i++)
 		if (o->fwd[i].proto == f.proto && o->fwd[i].host_port == f.host_port)
 			return err_line(err, errlen, "net: two hostfwd rules for %s host port %u",

@@ -12,6 +12,7 @@
 #define NETOPT_IFNAME_MAX 15	      /* IFNAMSIZ - 1: the kernel's limit for a tap name */
 #define NETOPT_MAX_FWD	  16	      /* hostfwd rules per device */
 #define NETOPT_MAC_STRLEN 18	      /* "52:54:00:12:34:56" and its NUL */
+#define NETOPT_FWD_STRLEN 48	      /* "udp:255.255.255.255:65535-255.255.255.255:65535" */
 #define NETOPT_MAX_INDEX  169	      /* 0x56 + 169 = 0xFF: last default MAC */
 #define NETOPT_ADDR_LOOP  0x7F000001u /* 127.0.0.1: default host address of a forward */
 #define NETOPT_ADDR_GUEST 0x0A00020Fu /* 10.0.2.15: default guest address of a forward */
@@ -63,6 +64,18 @@ struct netopt {
  * Returns 0, or -EINVAL with one line (no newline, printable) in err and
  * *out untouched; err is always NUL-terminated when errlen > 0. */
 int netopt_parse(struct netopt *out, const char *arg, unsigned index, char *err, size_t errlen);
+
+/* Parse s[0..n) (no NUL needed) as one hostfwd rule,
+ * PROTO:[HADDR]:HPORT-[GADDR]:GPORT, with --net's defaults for an empty
+ * address; a group host address is refused. The limits of a device (how
+ * many rules, one per protocol and host port) are the caller's. Returns 0
+ * with err empty, or -EINVAL with one printable line in err (no "net: "
+ * prefix) and *out untouched. */
+int netopt_parse_fwd(struct netopt_fwd *out, const char *s, size_t n, char *err, size_t errlen);
+
+/* Write f in its canonical form, tcp:127.0.0.1:8080-10.0.2.15:80, which
+ * netopt_parse_fwd reads back to f; NETOPT_FWD_STRLEN bytes always fit. */
+void netopt_format_fwd(const struct netopt_fwd *f, char *buf, size_t len);
 
 /* Write mac as "xx:xx:xx:xx:xx:xx" (lower case) into buf. */
 void netopt_format_mac(const uint8_t mac[6], char buf[NETOPT_MAC_STRLEN]);

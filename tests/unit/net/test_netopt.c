@@ -160,6 +160,50 @@ static int t_format(void)
 	return 0;
 }
 
+/* A rule alone (the control socket's hostfwd add): the grammar of --net,
+ * an error without the "net: " prefix, and the canonical form read back. */
+static int t_fwd_alone(void)
+{
+	static const char *const rules[] = {
+	    "tcp::2222-:22",
+	    "udp:0.0.0.0:1-10.0.2.100:65535",
+	    "tcp:192.168.1.7:65535-10.0.2.15:1",
+	    "udp:223.255.255.255:53-:53",
+	};
+	struct netopt_fwd f, again, before;
+	char text[NETOPT_FWD_STRLEN], err[128];
+
+	CHECK(netopt_parse_fwd(&f, "tcp::8080-:80", 13, err, sizeof(err)) == 0 && !err[0]);
+	netopt_format_fwd(&f, text, sizeof(text));
+	CHECK(!strcmp(text, "tcp:127.0.0.1:8080-10.0.2.15:80"));
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		CHECK(netopt_parse_fwd(&f, rules[i], strlen(rules[i]), err, sizeof(err)) == 0);
+		netopt_format_fwd(&f, text, sizeof(text));
+		CHECK(netopt_parse_fwd(&again, text, strlen(text), err, sizeof(err)) == 0);
+		CHECK(!memcmp(&f, &again, sizeof(f)));
+	}
+	/* the longest rule fits the buffer exactly; a short one is cut, ended */
+	f = (struct netopt_fwd){NETOPT_UDP, 0xFFFFFFFFu, 65535, 0xFFFFFFFFu, 65535};
+	netopt_format_fwd(&f, text, sizeof(text));
+	CHECK(strlen(text) == NETOPT_FWD_STRLEN - 1);
+	netopt_format_fwd(&f, text, 5);
+	CHECK(!strcmp(text, "udp:"));
+	/* n bounds the rule: no NUL needed, nothing past n read */
+	CHECK(netopt_parse_fwd(&f, "tcp::22-:2299", 11, err, sizeof(err)) == 0);
+	CHECK(f.guest_port == 22);
+	memset(&f, 0x5A, sizeof(f));
+	before = f;
+	CHECK(netopt_parse_fwd(&f, "tcp::0-:22", 10, err, sizeof(err)) == -EINVAL);
+	CHECK(!strcmp(err, "hostfwd host port 0 is out of range (1-65535)"));
+	CHECK(!memcmp(&f, &before, sizeof(f)));
+	CHECK(netopt_parse_fwd(&f, "", 0, err, sizeof(err)) == -EINVAL && strstr(err, "wants"));
+	CHECK(netopt_parse_fwd(&f, NULL, 0, err, sizeof(err)) == -EINVAL);
+	CHECK(netopt_parse_fwd(NULL, "tcp::1-:1", 9, NULL, 0) == -EINVAL);
+	CHECK(netopt_parse_fwd(&f, "tcp:224.0.0.1:1-:1", 18, err, sizeof(err)) == -EINVAL);
+	CHECK(!memcmp(&f, &before, sizeof(f)));
+	return 0;
+}
+
 struct bad {
 	const char *arg;
 	const char *want; /* a piece of the error line */
@@ -359,5 +403,5 @@ static int t_err_buffer(void)
 
 TAP_MAIN(TEST(t_user_plain), TEST(t_default_mac_and_id), TEST(t_hostfwd_qemu_short),
 	 TEST(t_hostfwd_full), TEST(t_user_all_fields), TEST(t_same_port_two_protocols),
-	 TEST(t_sixteen_forwards), TEST(t_tap), TEST(t_format), TEST(t_bad_forms),
-	 TEST(t_seventeen_forwards), TEST(t_long_strings), TEST(t_err_buffer))
+	 TEST(t_sixteen_forwards), TEST(t_tap), TEST(t_format), TEST(t_fwd_alone),
+	 TEST(t_bad_forms), TEST(t_seventeen_forwards), TEST(t_long_strings), TEST(t_err_buffer))
