@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -12,6 +14,34 @@
 #include "log.h"
 
 static int audit_fd = -1;
+
+/* The last MON_AUDIT_KEEP lines, a ring: keep[next] is the oldest once it
+ * is full. */
+static char *keep[MON_AUDIT_KEEP];
+static unsigned keep_next, keep_n;
+
+static void remember(const char *line, int n)
+{
+	char *copy = strndup(line, (size_t)n);
+
+	if (!copy)
+		return;
+	free(keep[keep_next]);
+	keep[keep_next] = copy;
+	keep_next = (keep_next + 1) % MON_AUDIT_KEEP;
+	if (keep_n < MON_AUDIT_KEEP)
+		keep_n++;
+}
+
+unsigned mon_audit_tail(unsigned max, const char **out)
+{
+	unsigned n = max < keep_n ? max : keep_n;
+	unsigned first = (keep_next + MON_AUDIT_KEEP - n) % MON_AUDIT_KEEP;
+
+	for (unsigned i = 0; i < n; i++)
+		out[i] = keep[(first + i) % MON_AUDIT_KEEP];
+	return n;
+}
 
 /* Root appends here: the last component is never a symlink (a link in a
  * shared directory could aim root's appends at any file), the open never
@@ -57,6 +87,7 @@ void mon_audit(const char *event, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	log_debug("audit: %.*s", n, line);
+	remember(line, n);
 	line[n++] = '\n';
 	/* One write per record, so concurrent moats can share a file. */
 	if (audit_fd >= 0)

@@ -11,3 +11,10 @@
 int mon_audit_open(const char *path);
 void mon_audit(const char *event, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mon_audit_close(void);
+
+/* The last lines of the trail, kept in memory whether or not there is a
+ * file (moat ctl audit tail). */
+#define MON_AUDIT_KEEP 1000
+/* Point out[0..n) at the last n (at most max) lines, oldest first; valid
+ * until the next mon_audit(). Returns n. */
+unsigned mon_audit_tail(unsigned max, const char **out);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -147,7 +148,8 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 				 .pio_base = k->pio_base,
 				 .pio_len = k->pio_len,
 				 .nq = k->nq,
-				 .nvec = k->nvec};
+				 .nvec = k->nvec,
+				 .pending = {.new_fd = -1}};
 	for (unsigned i = 0; i < VPCI_MAX_QUEUES; i++)
 		d->notify[i] = -1;
 	for (unsigned i = 0; i < VPCI_MAX_VECTORS; i++)
@@ -189,8 +191,10 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
  * it is about to be killed anyway). */
 static void collect_stats(struct mon_devices *devs)
 {
-	for (unsigned i = 0; i < devs->n; i++)
+	for (unsigned i = 0; i < devs->n; i++) {
+		devs->d[i].audit_stats = true;
 		mon_dev_send_stats(&devs->d[i]);
+	}
 	for (unsigned i = 0; i < devs->n; i++) {
 		struct mon_device *d = &devs->d[i];
 		struct pollfd p = {.fd = d->proc.ctl, .events = POLLIN};
@@ -219,6 +223,10 @@ void mon_devices_stop(struct mon_devices *devs)
 			close_fd(&d->notify[q]);
 		for (unsigned v = 0; v < d->nvec; v++)
 			close_fd(&d->irq[v]);
+		close_fd(&d->pending.new_fd);
+		free(d->pending.path);
+		free(d->backend);
+		free(d->fwd);
 		/* the image and tap belong to the resources: the lock lives as
 		 * long as moat */
 	}

@@ -11,6 +11,9 @@
 
 #include "cgroup.h"
 #include "children.h"
+#include "control.h"
+#include "ctl_request.h"
+#include "devmsg.h"
 #include "moat_limits.h"
 #include "options.h"
 #include "resources.h"
@@ -19,6 +22,34 @@
 #define MON_MAX_DEVICES MOAT_MAX_DEVICES
 
 struct mon_kind;
+
+/* Forwards a user-networking card may have at run time (moat ctl hostfwd). */
+#define MON_MAX_RUNTIME_FWD 64
+
+/* What a device last said of its counters (names checked), for status. */
+struct mon_dev_stats {
+	bool have;
+	uint64_t requests, bad_requests;
+	unsigned n;
+	char name[MON_MAX_COUNTERS][33];
+	uint64_t value[MON_MAX_COUNTERS];
+};
+
+/* The one control-plane request outstanding with a device (ctl_ops.c),
+ * and its answer as proto_dev.c took it, made safe. */
+struct mon_dev_pending {
+	uint32_t seq; /* 0: nothing outstanding */
+	enum mon_ctl_op op;
+	struct mon_ctl_who who;
+	int64_t deadline;      /* ms */
+	int new_fd;	       /* disk swap: the new image (ours), or -1 */
+	char *path;	       /* disk swap: its path, NULL for none */
+	bool ro;
+	struct netopt_fwd fwd; /* hostfwd add or remove */
+	bool answered, ok, user_error;
+	char error[256];
+	uint64_t capacity;
+};
 
 struct mon_device {
 	struct mon_proc proc; /* name ("blk0"), kind, pid, channel, state */
@@ -41,6 +72,17 @@ struct mon_device {
 	 * configuration is at fault */
 	char start_error[256];
 	bool start_user_error;
+
+	/* the control plane (ctl_ops.c) */
+	char *backend;		   /* disk: the image after a swap ("none"); NULL: as started */
+	struct netopt_fwd *fwd;	   /* user card: the forwards in force (MON_MAX_RUNTIME_FWD) */
+	unsigned nfwd;
+	struct mon_dev_stats stats; /* its last counters */
+	bool audit_stats;	    /* its next counters go to the audit trail (the end) */
+	bool stats_wait;	    /* asked for counters, not answered yet */
+	struct mon_dev_pending pending;
+	bool pause_asked, paused;
+	uint64_t ping_sent, pong; /* the watchdog's round it was asked, and answered */
 };
 
 struct mon_devices {

@@ -76,8 +76,77 @@ int mon_dev_send_stats(struct mon_device *d)
 	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS;
 	env.stats = &req;
 	rc = ipc_send(d->proc.ctl, &env.base, NULL, 0);
+	if (rc == 0) {
+		mon_proto_asked(&d->proc);
+		d->stats_wait = true;
+	}
+	return rc;
+}
+
+/* Send env (with fds) as a request the device must answer. */
+static int ask(struct mon_device *d, Moat__Dev__MonitorToDevice *env, const int *fds, unsigned n)
+{
+	int rc;
+
+	if (d->proc.ctl < 0 || d->proc.state != MON_PROC_READY)
+		return -ENOTCONN;
+	rc = ipc_send(d->proc.ctl, &env->base, fds, n);
 	if (rc == 0)
 		mon_proto_asked(&d->proc);
+	return rc;
+}
+
+int mon_dev_send_control(struct mon_device *d, Moat__Dev__ControlRequest *req, const int *fds,
+			 unsigned nfds)
+{
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_CONTROL;
+	env.control = req;
+	return ask(d, &env, fds, nfds);
+}
+
+int mon_dev_send_pause(struct mon_device *d)
+{
+	Moat__Dev__PauseRequest req = MOAT__DEV__PAUSE_REQUEST__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+	int rc;
+
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_PAUSE;
+	env.pause = &req;
+	rc = ask(d, &env, NULL, 0);
+	if (rc == 0) {
+		d->pause_asked = true;
+		d->paused = false;
+	}
+	return rc;
+}
+
+int mon_dev_send_resume(struct mon_device *d)
+{
+	Moat__Dev__ResumeRequest req = MOAT__DEV__RESUME_REQUEST__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+
+	d->pause_asked = d->paused = false;
+	if (d->proc.ctl < 0 || d->proc.state != MON_PROC_READY)
+		return -ENOTCONN;
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_RESUME;
+	env.resume = &req;
+	return ipc_send(d->proc.ctl, &env.base, NULL, 0);
+}
+
+int mon_dev_send_ping(struct mon_device *d, uint64_t seq)
+{
+	Moat__Dev__PingRequest req = MOAT__DEV__PING_REQUEST__INIT;
+	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
+	int rc;
+
+	req.seq = seq;
+	env.msg_case = MOAT__DEV__MONITOR_TO_DEVICE__MSG_PING;
+	env.ping = &req;
+	rc = ask(d, &env, NULL, 0);
+	if (rc == 0)
+		d->ping_sent = seq;
 	return rc;
 }
 
@@ -106,17 +175,79 @@ static void mon_answer_start_error(void *ctx, const ProtobufCMessage *m)
 	d->start_user_error = e->user_error;
 }
 
-/* STATS: its counters, the names checked, into the audit trail. */
+/* STATS: its counters, the names checked, kept for moat ctl status and,
+ * at the end of the VM, written to the audit trail. */
 static void mon_answer_stats(void *ctx, const ProtobufCMessage *m)
 {
 	struct mon_device *d = ctx;
 	const Moat__Dev__StatsResponse *st = ((const Moat__Dev__DeviceToMonitor *)m)->stats;
+	struct mon_dev_stats *k = &d->stats;
 	char extra[1024];
 
+	d->stats_wait = false;
+	k->have = true;
+	k->requests = st->requests;
+	k->bad_requests = st->bad_requests;
+	k->n = 0;
+	for (size_t i = 0; i < st->n_counters && k->n < MON_MAX_COUNTERS; i++) {
+		const Moat__Dev__Counter *c = st->counters[i];
+		if (!c || !mon_counter_name_ok(c->name))
+			continue;
+		snprintf(k->name[k->n], sizeof(k->name[0]), "%s", c->name);
+		k->value[k->n++] = c->value;
+	}
+	if (!d->audit_stats)
+		return;
 	mon_counters_format(st, extra, sizeof(extra));
 	mon_proc_audit(&d->proc, "child-stats", "requests=%llu bad_requests=%llu%s",
 		       (unsigned long long)st->requests, (unsigned long long)st->bad_requests,
 		       extra);
+}
+
+/* CONTROL_RESULT: the answer to our one outstanding control request, with
+ * its seq; kept, made safe, for ctl_ops.c. */
+static void mon_answer_control_result(void *ctx, const ProtobufCMessage *m)
+{
+	struct mon_device *d = ctx;
+	const Moat__Dev__ControlResult *r = ((const Moat__Dev__DeviceToMonitor *)m)->control_result;
+	struct mon_dev_pending *p = &d->pending;
+
+	if (!p->seq || p->answered || r->seq != p->seq) {
+		mon_proc_hostile(&d->proc, "answered a control request it was not asked");
+		return;
+	}
+	p->answered = true;
+	p->ok = r->ok;
+	p->user_error = r->user_error;
+	p->capacity = r->capacity_sectors;
+	mon_untrusted_line(r->error, p->error, sizeof(p->error));
+	if (!p->ok && !p->error[0])
+		snprintf(p->error, sizeof(p->error), "(no reason given)");
+}
+
+/* PAUSED: only after our PauseRequest. */
+static void mon_answer_paused(void *ctx, const ProtobufCMessage *m)
+{
+	struct mon_device *d = ctx;
+
+	if (!d->pause_asked || d->paused) {
+		mon_proc_hostile(&d->proc, "said it paused unasked");
+		return;
+	}
+	d->paused = true;
+}
+
+/* PONG: the watchdog's round, by its number. */
+static void mon_answer_pong(void *ctx, const ProtobufCMessage *m)
+{
+	struct mon_device *d = ctx;
+	uint64_t seq = ((const Moat__Dev__DeviceToMonitor *)m)->pong->seq;
+
+	if (seq != d->ping_sent || d->pong == seq) {
+		mon_proc_hostile(&d->proc, "answered a ping it was not sent");
+		return;
+	}
+	d->pong = seq;
 }
 
 static const struct mon_msg_rule dev_rules[] = {
@@ -127,6 +258,11 @@ static const struct mon_msg_rule dev_rules[] = {
     /* once, instead of READY */
     [MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR] = {"START_ERROR", MON_STARTING, 1, false,
 						       mon_answer_start_error},
+    /* only as answers, each checked against what we asked */
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_CONTROL_RESULT] = {"CONTROL_RESULT", MON_READY, 0, true,
+							  mon_answer_control_result},
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_PAUSED] = {"PAUSED", MON_READY, 0, true, mon_answer_paused},
+    [MOAT__DEV__DEVICE_TO_MONITOR__MSG_PONG] = {"PONG", MON_READY, 0, true, mon_answer_pong},
 };
 
 void mon_dev_dispatch(struct mon_device *d)

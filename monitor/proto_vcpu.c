@@ -120,17 +120,17 @@ void mon_vcpu_send_stop(struct mon_vm *vm, const char *why)
 		mon_proc_kill(&vm->vcpu);
 }
 
-void mon_vcpu_send_power_button(struct mon_vm *vm)
+void mon_vcpu_send_power_button(struct mon_vm *vm, unsigned timeout_s)
 {
 	Moat__Vcpu__PowerButtonRequest button = MOAT__VCPU__POWER_BUTTON_REQUEST__INIT;
 	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
 
 	if (vm->button_sent || vm->stop_sent)
 		return;
-	log_debug("pressing the guest's power button; it has %u s to power off",
-		  vm->cfg->shutdown_timeout_s);
+	log_debug("pressing the guest's power button; it has %u s to power off", timeout_s);
 	vm->button_sent = true;
-	vm->shutdown_at = mon_now_ms() + 1000LL * vm->cfg->shutdown_timeout_s;
+	vm->shutdown_timeout_s = timeout_s;
+	vm->shutdown_at = mon_now_ms() + 1000LL * timeout_s;
 	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON;
 	env.power_button = &button;
 	if (vm->vcpu.ctl < 0 || ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0)
@@ -147,6 +147,79 @@ void mon_vcpu_send_detach(struct mon_vm *vm, const char *name)
 	env.detach = &det;
 	if (vm->vcpu.ctl < 0 || ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0)
 		log_warn("could not tell moat-vcpu that %s is gone", name);
+}
+
+/* A request to moat-vcpu; answer: whether it must answer. */
+static int vcpu_send(struct mon_vm *vm, Moat__Vcpu__MonitorToVcpu *env, bool answer)
+{
+	int rc;
+
+	if (vm->vcpu.ctl < 0 || vm->vcpu.state != MON_PROC_READY)
+		return -ENOTCONN;
+	rc = ipc_send(vm->vcpu.ctl, &env->base, NULL, 0);
+	if (rc == 0 && answer)
+		mon_proto_asked(&vm->vcpu);
+	return rc;
+}
+
+int mon_vcpu_send_pause(struct mon_vm *vm)
+{
+	Moat__Vcpu__PauseRequest req = MOAT__VCPU__PAUSE_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+	int rc;
+
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_PAUSE;
+	env.pause = &req;
+	rc = vcpu_send(vm, &env, true);
+	if (rc == 0) {
+		vm->cs.vcpu_pause_asked = true;
+		vm->cs.vcpu_paused = false;
+	}
+	return rc;
+}
+
+int mon_vcpu_send_resume(struct mon_vm *vm)
+{
+	Moat__Vcpu__ResumeRequest req = MOAT__VCPU__RESUME_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	vm->cs.vcpu_pause_asked = vm->cs.vcpu_paused = false;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESUME;
+	env.resume = &req;
+	return vcpu_send(vm, &env, false);
+}
+
+int mon_vcpu_send_reset(struct mon_vm *vm)
+{
+	Moat__Vcpu__ResetRequest req = MOAT__VCPU__RESET_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+	int rc;
+
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESET;
+	env.reset = &req;
+	rc = vcpu_send(vm, &env, false);
+	if (rc == 0) {
+		/* it ends the VM, as STOP does: the same grace */
+		vm->stop_sent = true;
+		vm->kill_at = mon_now_ms() + MON_STOP_GRACE_MS;
+		vm->vcpu.expected_end = true;
+	}
+	return rc;
+}
+
+int mon_vcpu_send_ping(struct mon_vm *vm, uint64_t seq)
+{
+	Moat__Vcpu__PingRequest req = MOAT__VCPU__PING_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+	int rc;
+
+	req.seq = seq;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_PING;
+	env.ping = &req;
+	rc = vcpu_send(vm, &env, true);
+	if (rc == 0)
+		vm->cs.vcpu_ping_sent = seq;
+	return rc;
 }
 
 /* ---- what moat-vcpu may send, and when ---- */
@@ -196,6 +269,33 @@ static void mon_answer_bad_input(void *ctx, const ProtobufCMessage *m)
 	vm->bad_input = strdup(line);
 }
 
+/* PAUSED: only after our PauseRequest. */
+static void mon_answer_paused(void *ctx, const ProtobufCMessage *m)
+{
+	struct mon_vm *vm = ctx;
+
+	if (!vm->cs.vcpu_pause_asked || vm->cs.vcpu_paused) {
+		mon_proc_hostile(&vm->vcpu, "said it paused unasked");
+		return;
+	}
+	vm->cs.vcpu_paused = true;
+}
+
+/* PONG: the watchdog's round, by its number; stalled is believed only as
+ * bad news (a vCPU that claims progress still has to answer in time). */
+static void mon_answer_pong(void *ctx, const ProtobufCMessage *m)
+{
+	struct mon_vm *vm = ctx;
+	const Moat__Vcpu__Pong *p = ((const Moat__Vcpu__VcpuToMonitor *)m)->pong;
+
+	if (p->seq != vm->cs.vcpu_ping_sent || vm->cs.vcpu_pong == p->seq) {
+		mon_proc_hostile(&vm->vcpu, "answered a ping it was not sent");
+		return;
+	}
+	vm->cs.vcpu_pong = p->seq;
+	vm->cs.vcpu_stalled = p->stalled;
+}
+
 static const struct mon_msg_rule vcpu_rules[] = {
     /* once, before anything else */
     [MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY] = {"READY", MON_STARTING, 1, false, mon_answer_ready},
@@ -204,6 +304,9 @@ static const struct mon_msg_rule vcpu_rules[] = {
     /* once, instead of READY */
     [MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT] = {"BAD_INPUT", MON_STARTING, 1, false,
 						    mon_answer_bad_input},
+    /* only as answers, each checked against what we asked */
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_PAUSED] = {"PAUSED", MON_READY, 0, true, mon_answer_paused},
+    [MOAT__VCPU__VCPU_TO_MONITOR__MSG_PONG] = {"PONG", MON_READY, 0, true, mon_answer_pong},
 };
 
 void mon_vcpu_dispatch(struct mon_vm *vm)

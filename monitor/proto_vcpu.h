@@ -10,9 +10,15 @@
 int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r);
 /* STOP (once): end the VM now. Kills moat-vcpu if it cannot be told. */
 void mon_vcpu_send_stop(struct mon_vm *vm, const char *why);
-/* SIGTERM: press the guest's power button and give it --shutdown-timeout
- * to power off (supervise.c then stops it). */
-void mon_vcpu_send_power_button(struct mon_vm *vm);
+/* SIGTERM or moat ctl shutdown: press the guest's power button (once)
+ * and give it timeout_s to power off (supervise.c then stops it). */
+void mon_vcpu_send_power_button(struct mon_vm *vm, unsigned timeout_s);
+/* moat ctl: PAUSE (answered by PAUSED), RESUME, RESET (ends the VM, as a
+ * guest reset does), PING (the watchdog; answered by PONG). 0 or -errno. */
+int mon_vcpu_send_pause(struct mon_vm *vm);
+int mon_vcpu_send_resume(struct mon_vm *vm);
+int mon_vcpu_send_reset(struct mon_vm *vm);
+int mon_vcpu_send_ping(struct mon_vm *vm, uint64_t seq);
 /* DETACH: a device process is gone; moat-vcpu stops forwarding to it. */
 void mon_vcpu_send_detach(struct mon_vm *vm, const char *name);
 

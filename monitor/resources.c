@@ -272,7 +272,7 @@ static int check_disk_type(const struct mon_disk *d, const struct stat *st, char
  * device exclusively (O_EXCL: refused while the host has it mounted or
  * another exclusive user holds it). Locked for moats (flock: exclusive
  * for read-write, shared for ro) and for QEMU (qemu_lock()). */
-static int open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
+int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 {
 	struct stat st;
 	off_t size;
@@ -323,7 +323,7 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 	if (rc == 0 && cfg->initrd)
 		rc = open_file("initrd", cfg->initrd, &r->initrd_fd, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++)
-		rc = open_disk(&cfg->disks[i], &r->disk_fd[i], err, errlen);
+		rc = mon_open_disk(&cfg->disks[i], &r->disk_fd[i], err, errlen);
 	if (rc < 0)
 		return rc;
 	r->kvm_fd = open(mon_test_hooks.kvm_path ? mon_test_hooks.kvm_path : "/dev/kvm",

@@ -28,6 +28,12 @@ void mon_resources_init(struct mon_resources *r);
 
 int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, char *err,
 		       size_t errlen);
+/* Open, check and lock one disk image as --disk does (regular file, or a
+ * block device with blockdev=on; whole sectors; flock and QEMU's lock
+ * bytes): at start, and for moat ctl disk swap. 0 and *out, or -errno with
+ * one line in err. */
+struct mon_disk;
+int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len);
 /* Close what only the child needs, once it has them. */
 void mon_close_child_ends(struct mon_resources *r);
 void mon_close_resources(struct mon_resources *r);

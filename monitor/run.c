@@ -44,11 +44,15 @@ static int block_signals(sigset_t *set)
 }
 
 /* The steps that can fail because of what the user gave us: exit 2. */
-static int open_inputs(struct mon_config *cfg, struct mon_resources *res)
+static int open_inputs(struct mon_config *cfg, struct mon_resources *res, struct mon_control *ctl)
 {
 	char err[512] = "";
 	int rc = mon_read_osk(cfg, err, sizeof(err));
 
+	/* the control socket first: a name that another running VM has is
+	 * refused before anything else is opened */
+	if (rc == 0)
+		rc = mon_control_open(ctl, cfg, err, sizeof(err));
 	if (rc == 0 && (rc = mon_audit_open(cfg->audit_path)) < 0) {
 		snprintf(err, sizeof(err), "cannot open the audit file %s: %s", cfg->audit_path,
 			 rc == -EMLINK	 ? "it is a symbolic link"
@@ -66,20 +70,31 @@ static int open_inputs(struct mon_config *cfg, struct mon_resources *res)
 int mon_run(struct mon_config *cfg)
 {
 	struct mon_resources res;
-	struct mon_vm vm = {
-	    .cfg = cfg, .sigfd = -1, .console_out = -1, .console_in = -1, .uids = {.lock_fd = -1}};
+	struct mon_vm vm = {.cfg = cfg,
+			    .sigfd = -1,
+			    .console_out = -1,
+			    .console_in = -1,
+			    .uids = {.lock_fd = -1},
+			    .res = &res};
 	char err[256] = "";
 	sigset_t sigs;
 	int ctl[2] = {-1, -1};
 	int rc, status = MON_EXIT_FAILURE;
 
 	mon_resources_init(&res);
+	mon_control_init(&vm.ctl);
 	mon_proc_init(&vm.vcpu, "vcpu", "vcpu", "vcpu");
+	/* systemd's variables are ours alone: read and removed before any
+	 * child exists */
+	if (mon_notify_init(&vm.notify) < 0)
+		log_warn("NOTIFY_SOCKET or WATCHDOG_USEC is malformed; not notifying systemd");
 	if (cfg->verbose)
 		log_set_level(LOG_LVL_DEBUG);
-	if (open_inputs(cfg, &res) < 0) {
+	if (open_inputs(cfg, &res, &vm.ctl) < 0) {
 		explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
+		mon_control_close(&vm.ctl);
 		mon_close_resources(&res);
+		mon_notify_close(&vm.notify);
 		return MON_EXIT_BAD_INPUT;
 	}
 	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu smc=%s", cfg->firmware ? "firmware" : "kernel",
@@ -124,6 +139,7 @@ int mon_run(struct mon_config *cfg)
 	vm.console_in = res.console_in;
 	status = mon_supervise(&vm);
 out:
+	mon_control_close(&vm.ctl);
 	mon_proc_release(&vm.vcpu);
 	mon_devices_stop(&vm.devs);
 	mon_console_restore();
@@ -137,6 +153,7 @@ out:
 	mon_uids_release(&vm.uids);
 	mon_audit("vm-end", "status=%d", status);
 	mon_audit_close();
+	mon_notify_close(&vm.notify);
 	free(vm.exit_dump);
 	free(vm.bad_input);
 	return status;

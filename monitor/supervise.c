@@ -81,10 +81,15 @@ static void handle_signals(struct mon_vm *vm)
 			continue;
 		/* SIGTERM asks for an orderly shutdown, once; anything more
 		 * (SIGINT, a second SIGTERM) for an end now. */
-		if (si.ssi_signo == SIGTERM && !vm->button_sent && vm->cfg->shutdown_timeout_s)
-			mon_vcpu_send_power_button(vm);
-		else
+		if (si.ssi_signo == SIGTERM && !vm->button_sent && vm->cfg->shutdown_timeout_s &&
+		    vm->cs.run == MON_VM_RUNNING) {
+			mon_ctl_stopping(vm, vm->cfg->shutdown_timeout_s);
+			mon_vcpu_send_power_button(vm, vm->cfg->shutdown_timeout_s);
+		} else {
+			/* a paused guest cannot hear the button: it stops */
+			mon_ctl_stopping(vm, 0);
 			mon_vcpu_send_stop(vm, strsignal(si.ssi_signo));
+		}
 	}
 }
 
@@ -176,11 +181,16 @@ static int deadlines(struct mon_vm *vm)
 		if (now >= vm->shutdown_at) {
 			log_warn("the guest did not power off within %u s of the power button; "
 				 "stopping it",
-				 vm->cfg->shutdown_timeout_s);
+				 vm->shutdown_timeout_s);
 			mon_vcpu_send_stop(vm, "shutdown timeout");
 		} else if (timeout < 0 || vm->shutdown_at - now < timeout) {
 			timeout = (int)(vm->shutdown_at - now);
 		}
+	}
+	{
+		int t = mon_ctl_tick(vm, now);
+		if (t >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
 	}
 	if (vm->kill_at && vm->vcpu.state != MON_PROC_GONE) {
 		if (now >= vm->kill_at) {
@@ -195,7 +205,8 @@ static int deadlines(struct mon_vm *vm)
 }
 
 enum { P_VCPU, P_SIG, P_CTL, P_LOG, P_OUT, P_IN, P_FIXED };
-#define P_PER_DEVICE 3 /* channel, pidfd, log */
+#define P_PER_DEVICE 3			       /* channel, pidfd, log */
+#define P_CONTROL    (1 + MON_CTL_MAX_CLIENTS) /* the control socket and its clients */
 
 int mon_supervise(struct mon_vm *vm)
 {
@@ -206,7 +217,7 @@ int mon_supervise(struct mon_vm *vm)
 	if (vm->console_in >= 0)
 		fd_set_nonblock(vm->console_in, true);
 	while (vm->vcpu.state != MON_PROC_GONE) {
-		struct pollfd p[P_FIXED + P_PER_DEVICE * MON_MAX_DEVICES] = {
+		struct pollfd p[P_FIXED + P_PER_DEVICE * MON_MAX_DEVICES + P_CONTROL] = {
 		    [P_VCPU] = {.fd = vm->vcpu.child.pidfd, .events = POLLIN},
 		    [P_SIG] = {.fd = vm->sigfd, .events = POLLIN},
 		    [P_CTL] = {.fd = vm->vcpu.ctl, .events = POLLIN},
@@ -223,7 +234,10 @@ int mon_supervise(struct mon_vm *vm)
 			dp[P_PER_DEVICE * i + 1] = (struct pollfd){d->child.pidfd, POLLIN, 0};
 			dp[P_PER_DEVICE * i + 2] = (struct pollfd){d->log.fd, POLLIN, 0};
 		}
-		if (poll(p, P_FIXED + P_PER_DEVICE * vm->devs.n, timeout) < 0 && errno != EINTR)
+		struct pollfd *cp = dp + P_PER_DEVICE * vm->devs.n;
+		unsigned nctl = mon_control_fds(&vm->ctl, cp, P_CONTROL);
+		if (poll(p, P_FIXED + P_PER_DEVICE * vm->devs.n + nctl, timeout) < 0 &&
+		    errno != EINTR)
 			return log_error_errno(errno, "poll: %m"), MON_EXIT_FAILURE;
 		if (p[P_SIG].revents)
 			handle_signals(vm);
@@ -246,7 +260,10 @@ int mon_supervise(struct mon_vm *vm)
 			mon_vcpu_dispatch(vm); /* what it said before it went */
 			mon_proc_reap(&vm->vcpu, true);
 		}
+		/* requests last: they see what the children just said */
+		mon_control_polled(&vm->ctl, vm, cp, nctl);
 	}
+	mon_ctl_stopping(vm, 0);
 	drain_output(vm);
 	mon_console_restore();
 	return verdict(vm);
