@@ -194,12 +194,12 @@ static int dev_answer_ping(void *ctx, const ProtobufCMessage *m)
 
 /* What the monitor may send once we serve. */
 static const struct child_handler dev_handlers[] = {
-    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP, dev_answer_stop},
-    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS, dev_answer_stats},
-    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_CONTROL, NULL, dev_answer_control},
-    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_PAUSE, dev_answer_pause},
-    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_RESUME, dev_answer_resume},
-    {MOAT__DEV__MONITOR_TO_DEVICE__MSG_PING, dev_answer_ping},
+    {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_STOP, .fn = dev_answer_stop},
+    {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_STATS, .fn = dev_answer_stats},
+    {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_CONTROL, .fn_fds = dev_answer_control},
+    {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_PAUSE, .fn = dev_answer_pause},
+    {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_RESUME, .fn = dev_answer_resume},
+    {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_PING, .fn = dev_answer_ping},
 };
 
 static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size, bool is_write,
