@@ -5,8 +5,10 @@
 #include "blk_model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/virtio_blk.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,10 @@ struct blk_queue {
 };
 
 struct blk_model {
-	struct blk_disk disk;
+	struct blk_disk disk;	/* disk.fd is ours; changed only while idle */
+	bool ro_device;		/* VIRTIO_BLK_F_RO offered */
+	bool held;		/* loop thread: pop nothing (a swap waits) */
+	atomic_uint completing; /* workers inside blk_done */
 	struct vdev *vd;
 	struct blk_pool pool;
 	struct blk_queue q[BLK_NUM_QUEUES];
@@ -35,7 +40,8 @@ struct blk_model {
 /* ---- requests ------------------------------------------------------------ */
 
 /* A worker finished r: push it unless the queue was reset meanwhile. The
- * pool frees r. */
+ * pool frees r. `completing` covers the whole of it, from before inflight
+ * drops until the interrupt is out, so blk_model_idle sees no gap. */
 static void blk_done(void *opaque, struct blk_req *r)
 {
 	struct blk_model *m = opaque;
@@ -44,6 +50,7 @@ static void blk_done(void *opaque, struct blk_req *r)
 	struct blk_queue *bq = &m->q[qi];
 	bool notify = false, rekick = false;
 
+	atomic_fetch_add(&m->completing, 1);
 	pthread_mutex_lock(&q->lock);
 	if (q->ready && r->gen == q->gen && vq_push(&q->vq, r->head, r->used_len) == 0)
 		notify = vq_should_notify(&q->vq);
@@ -57,6 +64,7 @@ static void blk_done(void *opaque, struct blk_req *r)
 		vdev_interrupt(m->vd, qi);
 	if (rekick)
 		vdev_kick_later(m->vd, qi);
+	atomic_fetch_sub(&m->completing, 1);
 }
 
 /* One chain from the queue (lock held). Returns true if it was completed
@@ -89,11 +97,15 @@ static bool blk_chain(void *dev, struct vdev_queue *q, unsigned qi)
 
 /* Never more in flight than the queue holds (a driver re-offering a head
  * it has not got back could otherwise make us allocate without end); at
- * the limit, blk_done kicks the queue again. */
+ * the limit, blk_done kicks the queue again. Nothing while held: the
+ * release kicks every queue. */
 static bool blk_may_pop(void *dev, struct vdev_queue *q, unsigned qi)
 {
-	struct blk_queue *bq = &((struct blk_model *)dev)->q[qi];
+	struct blk_model *m = dev;
+	struct blk_queue *bq = &m->q[qi];
 
+	if (m->held)
+		return false;
 	if (bq->inflight < q->vq.size)
 		return true;
 	bq->throttled = true;
@@ -139,17 +151,24 @@ static const struct vdev_ops blk_vdev_ops = {
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *err, size_t errlen)
+int blk_image_check(int fd, bool writable, uint64_t *sectors, char *err, size_t errlen)
 {
 	struct stat st;
 	off_t end;
+	int fl = fcntl(fd, F_GETFL);
 
-	if (fstat(p->image_fd, &st) < 0) {
+	if (fl < 0 || (fl & O_ACCMODE) == O_WRONLY || (writable && (fl & O_ACCMODE) == O_RDONLY)) {
+		snprintf(err, errlen, "image: not open for %s",
+			 writable ? "reading and writing (the disk is not read-only)" : "reading");
+		return -EBADF;
+	}
+	if (fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "image: fstat: %s", strerror(errno));
 		return -errno;
 	}
 	if (S_ISBLK(st.st_mode)) {
-		end = lseek(p->image_fd, 0, SEEK_END);
+		/* fstat gives a block device's size as 0 */
+		end = lseek(fd, 0, SEEK_END);
 		if (end < 0) {
 			snprintf(err, errlen, "image: size of the block device: %s",
 				 strerror(errno));
@@ -162,8 +181,17 @@ static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *er
 		return -EINVAL;
 	}
 	/* a partial last sector is left out: the guest addresses sectors */
+	*sectors = (uint64_t)end / BLK_SECTOR;
+	return 0;
+}
+
+static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *err, size_t errlen)
+{
+	int rc = blk_image_check(p->image_fd, !p->read_only, &disk->sectors, err, errlen);
+
+	if (rc < 0)
+		return rc;
 	disk->fd = p->image_fd;
-	disk->sectors = (uint64_t)end / BLK_SECTOR;
 	disk->read_only = p->read_only;
 	memset(disk->serial, 0, sizeof(disk->serial));
 	if (p->serial) {
@@ -189,7 +217,7 @@ static uint64_t blk_features(const struct blk_model *m)
 	uint64_t f = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
 		     1ull << VIRTIO_BLK_F_FLUSH;
 
-	return m->disk.read_only ? f | 1ull << VIRTIO_BLK_F_RO : f;
+	return m->ro_device ? f | 1ull << VIRTIO_BLK_F_RO : f;
 }
 
 int blk_model_create(struct blk_model **out, const struct blk_params *p, char *err, size_t errlen)
@@ -200,6 +228,7 @@ int blk_model_create(struct blk_model **out, const struct blk_params *p, char *e
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	m->ro_device = p->read_only;
 	rc = disk_init(&m->disk, p, err, errlen);
 	if (rc == 0)
 		rc = vdev_create(&m->vd, &blk_vdev_ops, m, blk_features(m), &p->vdev, err, errlen);
@@ -225,6 +254,8 @@ void blk_model_destroy(struct blk_model *m)
 		return;
 	blk_pool_stop(&m->pool);
 	vdev_destroy(m->vd);
+	if (m->disk.fd >= 0)
+		close(m->disk.fd);
 	free(m);
 }
 
@@ -236,4 +267,79 @@ struct vdev *blk_model_vdev(struct blk_model *m)
 uint64_t blk_model_sectors(const struct blk_model *m)
 {
 	return m->disk.sectors;
+}
+
+bool blk_model_read_only(const struct blk_model *m)
+{
+	return m->ro_device;
+}
+
+void blk_model_set_exec(struct blk_model *m,
+			void (*exec)(const struct blk_disk *disk, struct blk_req *r))
+{
+	m->pool.exec = exec;
+}
+
+/* ---- the medium (blk_model.h: a swap) ------------------------------------ */
+
+/* inflight counts what was popped and not yet pushed (queued in the pool or
+ * running); a worker past the push is still `completing` until its
+ * interrupt is out. Read in this order: a worker counts itself completing
+ * before it drops inflight under the lock we take here. */
+bool blk_model_idle(struct blk_model *m)
+{
+	bool idle = true;
+
+	for (unsigned qi = 0; qi < BLK_NUM_QUEUES; qi++) {
+		struct vdev_queue *q = vdev_queue(m->vd, qi);
+
+		pthread_mutex_lock(&q->lock);
+		idle &= m->q[qi].inflight == 0;
+		pthread_mutex_unlock(&q->lock);
+	}
+	return idle && atomic_load(&m->completing) == 0;
+}
+
+void blk_model_hold(struct blk_model *m)
+{
+	m->held = true;
+}
+
+void blk_model_release(struct blk_model *m)
+{
+	m->held = false;
+	for (unsigned qi = 0; qi < BLK_NUM_QUEUES; qi++)
+		vdev_kick_later(m->vd, qi);
+}
+
+/* The workers read m->disk only while running a request, and none runs:
+ * the next one is handed over through the pool lock, after these stores.
+ * The loop thread (ours) parses chains against m->disk too, but not now. */
+int blk_model_swap(struct blk_model *m, int fd, bool read_only, char *err, size_t errlen)
+{
+	bool ro = m->ro_device || read_only;
+	uint64_t sectors = 0;
+	int old = m->disk.fd, rc;
+
+	if (!blk_model_idle(m)) {
+		snprintf(err, errlen, "requests in flight");
+		return -EBUSY;
+	}
+	if (fd >= 0 && (rc = blk_image_check(fd, !ro, &sectors, err, errlen)) < 0)
+		return rc;
+	if (old >= 0 && !m->disk.read_only && fdatasync(old) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "the old image: fdatasync: %s", strerror(errno));
+		return rc;
+	}
+	m->disk.fd = fd;
+	m->disk.read_only = ro;
+	if (old >= 0)
+		close(old); /* the old image's lock goes with its last descriptor */
+	if (sectors == m->disk.sectors)
+		return 0;
+	m->disk.sectors = sectors;
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, capacity), 8, sectors);
+	vdev_config_changed(m->vd);
+	return 0;
 }

@@ -72,20 +72,23 @@ int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct 
 
 	switch (r->type) {
 	case VIRTIO_BLK_T_IN:
-		if (!range_ok(disk, sector, in_data))
+		if (disk->fd < 0 || !range_ok(disk, sector, in_data))
 			break;
 		build_iov(r, c, n_out, c->n, 0, in_data);
 		r->op = BLK_OP_READ;
 		return 0;
 	case VIRTIO_BLK_T_OUT:
 		/* 5.2.6.2: a read-only device fails writes, and writes nothing */
-		if (disk->read_only || !range_ok(disk, sector, c->out_bytes - BLK_HDR_LEN))
+		if (disk->fd < 0 || disk->read_only ||
+		    !range_ok(disk, sector, c->out_bytes - BLK_HDR_LEN))
 			break;
 		build_iov(r, c, 0, n_out, BLK_HDR_LEN, c->out_bytes - BLK_HDR_LEN);
 		r->op = BLK_OP_WRITE;
 		return 0;
 	case VIRTIO_BLK_T_FLUSH:
-		r->op = BLK_OP_FLUSH;
+		/* no medium: nothing to flush (blk_disk), done here with OK */
+		if (disk->fd >= 0)
+			r->op = BLK_OP_FLUSH;
 		return 0;
 	case VIRTIO_BLK_T_GET_ID:
 		build_iov(r, c, n_out, c->n, 0,

@@ -18,11 +18,14 @@
 #define BLK_SERIAL_LEN 20u		  /* VIRTIO_BLK_ID_BYTES */
 #define BLK_SEG_MAX    (VQ_MAX_CHAIN - 2) /* data buffers: header and status aside */
 
-/* The image as the device sees it. */
+/* The image as the device sees it. fd -1 is an empty medium (a disk
+ * swapped to none): READ and WRITE fail with IOERR, GET_ID still answers,
+ * FLUSH succeeds (nothing of an earlier medium is left unwritten: the
+ * model synced it when it took it out). */
 struct blk_disk {
-	int fd;		  /* not owned */
-	uint64_t sectors; /* capacity in 512-byte sectors */
-	bool read_only;
+	int fd;			     /* not owned; -1: no medium */
+	uint64_t sectors;	     /* capacity in 512-byte sectors; 0 without a medium */
+	bool read_only;		     /* writes fail: the device is read-only, or the medium is */
 	char serial[BLK_SERIAL_LEN]; /* zero-padded, not NUL-terminated when full */
 };
 

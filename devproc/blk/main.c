@@ -1,23 +1,29 @@
 /* moat-blk: one virtio-blk disk in its own sandboxed process. It holds the
  * image descriptor the monitor opened, guest RAM, its queue's notify
- * eventfd and its MSI-X vectors' irq eventfds, and nothing else. The
- * process around the device is the virtio core's (vdev_proc.h). */
+ * eventfd and its MSI-X vectors' irq eventfds, and nothing else; a disk
+ * swap (blk_swap.h) brings it another image descriptor in place of the
+ * first. The process around the device is the virtio core's
+ * (vdev_proc.h). */
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "blk_model.h"
+#include "blk_swap.h"
 #include "channel.h"
 #include "devproc.h"
 #include "log.h"
 #include "pol.h"
 #include "vdev_proc.h"
 
+/* While a swap waits for the requests in flight: look again this often. */
+#define BLK_SWAP_POLL_MS 1
+
 struct blk_dev {
-	int image_fd;
 	struct blk_model *model;
+	struct blk_swap swap;
 };
 
 static int blk_check(const Moat__Dev__StartRequest *req, char *err, size_t errlen)
@@ -35,46 +41,112 @@ static void blk_destroy(void *dev)
 
 	if (!d)
 		return;
+	blk_swap_fini(&d->swap);
 	blk_model_destroy(d->model);
-	if (d->image_fd >= 0)
-		close(d->image_fd);
 	free(d);
 }
 
-/* The image must be open for writing unless the disk is read-only. */
+/* The image must be open for writing unless the disk is read-only
+ * (blk_image_check); the model owns it once created. */
 static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartRequest *req,
 		      struct ipc_fds *fds, const struct vdev_params *vp, char *err, size_t errlen)
 {
 	struct blk_dev *d = calloc(1, sizeof(*d));
-	int rc, fl;
+	int rc;
 
 	if (!d)
 		return -ENOMEM;
-	d->image_fd = ipc_fds_take(fds, req->blk->fd_image);
-	fl = d->image_fd < 0 ? -1 : fcntl(d->image_fd, F_GETFL);
-	if (fl < 0 || (!req->blk->read_only && (fl & O_ACCMODE) == O_RDONLY)) {
-		snprintf(err, errlen,
-			 "image: missing, or not open for writing and the disk is not "
-			 "read-only");
-		blk_destroy(d);
-		return -EBADF;
-	}
 	struct blk_params p = {
-	    .image_fd = d->image_fd,
+	    .image_fd = ipc_fds_take(fds, req->blk->fd_image),
 	    .read_only = req->blk->read_only,
 	    .serial = req->blk->serial,
 	    .vdev = *vp,
 	};
+	if (p.image_fd < 0) {
+		snprintf(err, errlen, "image: no descriptor at the index given");
+		free(d);
+		return -EBADF;
+	}
 	rc = blk_model_create(&d->model, &p, err, errlen);
 	if (rc < 0) {
-		blk_destroy(d);
+		close(p.image_fd);
+		free(d);
 		return rc;
 	}
+	blk_swap_init(&d->swap, d->model);
 	log_debug("%llu sectors%s, %u vectors", (unsigned long long)blk_model_sectors(d->model),
 		  p.read_only ? ", read-only" : "", vp->nvectors);
 	*dev = d;
 	*vd = blk_model_vdev(d->model);
 	return 0;
+}
+
+static void log_swap(const Moat__Dev__ControlResult *res)
+{
+	if (res->error && res->error[0])
+		log_warn("disk swap refused: %s", res->error);
+	else
+		log_info("disk swapped: %llu sectors", (unsigned long long)res->capacity_sectors);
+}
+
+/* A swap that waited has finished: answer it. */
+static void blk_swap_answer(struct blk_dev *d)
+{
+	Moat__Dev__ControlResult res;
+
+	if (!blk_swap_poll(&d->swap, &res))
+		return;
+	log_swap(&res);
+	dev_control_reply(&res);
+}
+
+static int blk_control(void *dev, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
+		       Moat__Dev__ControlResult *res)
+{
+	struct blk_dev *d = dev;
+	int rc = blk_swap_control(&d->swap, req, fds, res);
+
+	if (rc == DEV_CONTROL_DONE)
+		log_swap(res);
+	return rc;
+}
+
+/* The runtime polls us (fds, polled) only while not paused, but asks
+ * idle() while a pause waits for idle: a swap that waits finishes here
+ * too, so that a pause arriving meanwhile does not hold its answer until
+ * the resume. */
+static bool blk_idle(void *dev)
+{
+	struct blk_dev *d = dev;
+
+	if (!blk_model_idle(d->model))
+		return false;
+	blk_swap_answer(d);
+	return true;
+}
+
+static int blk_fds(void *dev, struct pollfd *out, unsigned max, int *timeout_ms)
+{
+	struct blk_dev *d = dev;
+
+	if (blk_swap_pending(&d->swap) && (*timeout_ms < 0 || *timeout_ms > BLK_SWAP_POLL_MS))
+		*timeout_ms = BLK_SWAP_POLL_MS;
+	return 0;
+}
+
+static void blk_polled(void *dev, struct pollfd *p, unsigned n)
+{
+	blk_swap_answer(dev);
+}
+
+static unsigned blk_counters(void *dev, struct dev_counter *out, unsigned max)
+{
+	struct blk_dev *d = dev;
+
+	if (max < 1)
+		return 0;
+	out[0] = (struct dev_counter){"swaps", d->swap.swaps};
+	return 1;
 }
 
 /* Its threads: the main one (the queue, the registers, the control
@@ -101,6 +173,11 @@ static const struct vdev_kind blk_vkind = {
     .check = blk_check,
     .create = blk_create,
     .destroy = blk_destroy,
+    .fds = blk_fds,
+    .polled = blk_polled,
+    .counters = blk_counters,
+    .control = blk_control,
+    .idle = blk_idle,
 };
 
 int main(void)

@@ -52,9 +52,11 @@ static inline int setup_with(struct vfix *f, bool ro, const char *serial, unsign
 	vfix_init(f, BLK_NUM_QUEUES, 2, &p.vdev);
 	if (make_image(f, ro) < 0)
 		return -1;
-	p.image_fd = f->img;
+	/* the model owns its descriptor; the test keeps f->img to look */
+	p.image_fd = dup(f->img);
 	if (blk_model_create(&f->m, &p, err, sizeof(err)) < 0) {
 		fprintf(stderr, "blk_model_create: %s\n", err);
+		close(p.image_fd);
 		return -1;
 	}
 	vfix_attach(f, blk_model_vdev(f->m));
