@@ -18,6 +18,7 @@ _Static_assert(MON_MAX_SHUTDOWN_S <= UINT32_MAX, "timeout_s is a uint32");
 #define QUOTE_MAX 56 /* characters of client text shown in an error */
 #define QUOTE_BUF (QUOTE_MAX + 4)
 
+/* common/errline.h's err_line, with the errno the reply needs. */
 __attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t errlen,
 						      const char *fmt, ...)
 {
