@@ -43,8 +43,8 @@ static void unparse(const struct netopt *o, char *buf, size_t len)
 	if (o->kind == NETOPT_TAP)
 		n = (size_t)snprintf(buf, len, "tap=%s,id=%s,mac=%s", o->ifname, o->id, mac);
 	else
-		n = (size_t)snprintf(buf, len, "user,id=%s,mac=%s,restrict=%s", o->id, mac,
-				     o->restricted ? "on" : "off");
+		n = (size_t)snprintf(buf, len, "user,id=%s,mac=%s,restrict=%s,hostloop=%s", o->id,
+				     mac, o->restricted ? "on" : "off", o->hostloop ? "on" : "off");
 	for (unsigned i = 0; i < o->nfwd && n < len; i++) {
 		netopt_format_addr(o->fwd[i].host_addr, h);
 		netopt_format_addr(o->fwd[i].guest_addr, g);
