@@ -21,14 +21,13 @@ static const struct help_topic topics[] = {
      "      as NAME=VALUE.\n"},
     {"pause", "pause",
      "  pause\n"
-     "      Stop the vCPUs and the devices' queues; the guest's clock stands\n"
-     "      still until resume.\n"},
+     "      Pause the guest, its vCPUs and devices, until resume.\n"},
     {"resume", "resume", "  resume\n      Run a paused VM again.\n"},
     {"shutdown", "shutdown [--timeout S]",
      "  shutdown [--timeout S]\n"
      "      Press the guest's ACPI power button, and stop the VM if the guest has\n"
      "      not powered off after S seconds (default: the VM's\n"
-     "      --shutdown-timeout). The answer comes once the button is pressed.\n"},
+     "      --shutdown-timeout).\n"},
     {"stop", "stop", "  stop\n      End the VM now, as pulling the plug would.\n"},
     {"reset", "reset",
      "  reset\n"
