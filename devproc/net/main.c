@@ -6,7 +6,8 @@
  * policy/net-tap.policy, with no socket calls at all. Either way it holds
  * guest RAM, its queues' notify eventfds and its vectors' irq eventfds.
  * The process around the device is the virtio core's (vdev_proc.h); the
- * backend's descriptors are polled after the queues'. */
+ * backend's descriptors are polled after the queues'. The control plane's
+ * moat ctl hostfwd add|remove reaches a user backend (net_control.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "channel.h"
 #include "devproc.h"
 #include "log.h"
+#include "net_control.h"
 #include "net_model.h"
 #include "net_slirp.h"
 #include "net_tap.h"
@@ -31,6 +33,7 @@
 struct net_dev {
 	struct net_backend be;
 	struct net_model *model;
+	char ctl_err[160]; /* the last control request's error line: the reply's */
 };
 
 static bool is_user(const Moat__Dev__StartRequest *req)
@@ -194,6 +197,24 @@ static unsigned net_dev_counters(void *dev, struct dev_counter *out, unsigned ma
 	return n + d->be.counters(d->be.be, out + n, max - n);
 }
 
+/* A control request (moat ctl hostfwd add|remove), answered at once
+ * (net_control.h). No descriptor is ever kept. */
+static int net_dev_control(void *dev, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
+			   Moat__Dev__ControlResult *res)
+{
+	struct net_dev *d = dev;
+	bool user_error = false;
+
+	(void)fds;
+	if (net_control(&d->be, req, d->ctl_err, sizeof(d->ctl_err), &user_error) < 0) {
+		res->user_error = user_error;
+		if (!user_error)
+			log_warn("control %u: %s", req->seq, d->ctl_err);
+	}
+	res->error = d->ctl_err; /* "" when it worked: dev_answer_control's ok */
+	return DEV_CONTROL_DONE;
+}
+
 static const struct vdev_kind net_vkind = {
     .name = "net",
     .sandbox = net_dev_sandbox,
@@ -204,6 +225,7 @@ static const struct vdev_kind net_vkind = {
     .fds = net_dev_fds,
     .polled = net_dev_polled,
     .counters = net_dev_counters,
+    .control = net_dev_control,
 };
 
 int main(void)

@@ -21,6 +21,10 @@ struct net_backend {
 	void (*polled)(void *be, struct pollfd *p, unsigned n);
 	/* Its counters; returns how many it wrote (at most max). */
 	unsigned (*counters)(void *be, struct dev_counter *out, unsigned max);
+	/* Optional, user networking only: add or remove one host forward at
+	 * run time (moat ctl hostfwd; net_slirp_fwd.h). 0, or -errno with one
+	 * line in err; a failure leaves the backend serving as before. */
+	int (*hostfwd)(void *be, const Moat__Dev__HostfwdChange *c, char *err, size_t errlen);
 	void (*destroy)(void *be);
 };
 

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "net_slirp_fwd.h"
 #include "netopt.h"
 #include "slirp_cfg.h"
 #include "util.h"
@@ -36,6 +37,7 @@ struct ns_frame {
 struct net_slirp {
 	Slirp *slirp;
 	struct slirp_cfg cfg;
+	struct net_fwds fwds; /* the forwards in effect */
 	struct net_model *model;
 	/* the descriptors of the poll in progress: slirp's indices are into
 	 * pfd[0..npfd), a slice of the loop's array */
@@ -307,6 +309,14 @@ static void ns_attach(void *be, struct net_model *m)
 	s->model = m;
 }
 
+/* moat ctl hostfwd add|remove (net_fwd_change). */
+static int ns_hostfwd(void *be, const Moat__Dev__HostfwdChange *c, char *err, size_t errlen)
+{
+	struct net_slirp *s = be;
+
+	return net_fwd_change(&s->fwds, s->slirp, c, err, errlen);
+}
+
 static unsigned ns_counters(void *be, struct dev_counter *out, unsigned max)
 {
 	struct net_slirp *s = be;
@@ -314,6 +324,7 @@ static unsigned ns_counters(void *be, struct dev_counter *out, unsigned max)
 	    {"rx_backlog_dropped", s->rx_backlog_dropped},
 	    {"slirp_guest_errors", s->guest_errors},
 	    {"slirp_poll_overflow", s->poll_overflow},
+	    {"hostfwd", s->fwds.n}, /* forwards in effect, not a total */
 	};
 
 	return net_be_put_counters(out, max, c, ARRAY_SIZE(c));
@@ -352,21 +363,11 @@ static int user_to_netopt(const Moat__Dev__NetUser *u, struct netopt *o, char *e
 		snprintf(err, errlen, "start: %zu forwards (at most %d)", u->n_fwd, NETOPT_MAX_FWD);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < u->n_fwd; i++) {
-		const Moat__Dev__NetForward *f = u->fwd[i];
-		if (!f || !f->host_port || f->host_port > 65535 || !f->guest_port ||
-		    f->guest_port > 65535) {
+	for (size_t i = 0; i < u->n_fwd; i++)
+		if (!net_fwd_from_proto(u->fwd[i], &o->fwd[i])) {
 			snprintf(err, errlen, "start: forward %zu has a bad port", i);
 			return -EINVAL;
 		}
-		o->fwd[i] = (struct netopt_fwd){
-		    .proto = f->udp ? NETOPT_UDP : NETOPT_TCP,
-		    .host_addr = f->host_addr,
-		    .host_port = (uint16_t)f->host_port,
-		    .guest_addr = f->guest_addr,
-		    .guest_port = (uint16_t)f->guest_port,
-		};
-	}
 	o->nfwd = (unsigned)u->n_fwd;
 	return 0;
 }
@@ -395,21 +396,23 @@ static int ns_slirp_new(struct net_slirp *s)
 	return s->slirp ? 0 : -ENOMEM;
 }
 
-static int ns_add_forwards(struct net_slirp *s, char *err, size_t errlen)
+/* The start request's forwards, o's (which slirp_cfg_build accepted).
+ * These run inside the sandbox too: a device's model is built after it
+ * is entered (dev_main), so start-time and run-time listeners make the
+ * same calls under the same filter. */
+static int ns_add_forwards(struct net_slirp *s, const struct netopt *o, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < s->cfg.nfwd; i++) {
-		const struct slirp_cfg_fwd *f = &s->cfg.fwd[i];
-		char ha[16], ga[16];
+	for (unsigned i = 0; i < o->nfwd; i++) {
+		const struct netopt_fwd *f = &o->fwd[i];
+		char rule[NETOPT_FWD_STRLEN], ha[16];
+		int rc = net_fwd_listen(&s->fwds, s->slirp, f);
 
-		errno = 0;
-		if (slirp_add_hostfwd(s->slirp, f->is_udp, in4(f->host_addr), f->host_port,
-				      in4(f->guest_addr), f->guest_port) == 0)
+		if (rc == 0)
 			continue;
-		int e = errno ? errno : EADDRINUSE;
+		int e = -rc;
+		netopt_format_fwd(f, rule, sizeof(rule));
 		netopt_format_addr(f->host_addr, ha);
-		netopt_format_addr(f->guest_addr, ga);
-		snprintf(err, errlen, "--net hostfwd=%s:%s:%u-%s:%u: cannot listen on %s:%u: %s",
-			 f->is_udp ? "udp" : "tcp", ha, f->host_port, ga, f->guest_port, ha,
+		snprintf(err, errlen, "--net hostfwd=%s: cannot listen on %s:%u: %s", rule, ha,
 			 f->host_port, strerror(e));
 		/* a port taken or an address not ours: the user's to fix */
 		return e == EADDRINUSE || e == EADDRNOTAVAIL || e == EACCES ? -EADDRINUSE : -e;
@@ -435,7 +438,7 @@ int net_slirp_create(struct net_backend *out, const Moat__Dev__NetUser *cfg, cha
 	if (rc == 0 && (rc = ns_slirp_new(s)) < 0)
 		snprintf(err, errlen, "slirp: cannot create the user network");
 	if (rc == 0)
-		rc = ns_add_forwards(s, err, errlen);
+		rc = ns_add_forwards(s, &o, err, errlen);
 	if (rc < 0) {
 		ns_destroy(s);
 		return rc;
@@ -447,6 +450,7 @@ int net_slirp_create(struct net_backend *out, const Moat__Dev__NetUser *cfg, cha
 	    .fds = ns_fds,
 	    .polled = ns_polled,
 	    .counters = ns_counters,
+	    .hostfwd = ns_hostfwd,
 	    .destroy = ns_destroy,
 	};
 	return 0;

@@ -6,148 +6,7 @@
  * NET_BE_RX_BACKLOG are dropped and counted. Forwards: a bad guest
  * address, a host port already taken (TCP and UDP), and a connection
  * through a forward reaching the guest as a SYN. Only loopback sockets. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
-#include "net_be_loop.h"
-#include "net_slirp.h"
-#include "slirp_cfg.h"
-
-#define GUEST_IP   SLIRP_CFG_DHCP_START /* 10.0.2.15 */
-#define GATEWAY_IP SLIRP_CFG_HOST	/* 10.0.2.2 */
-#define DNS_IP	   SLIRP_CFG_NAMESERVER /* 10.0.2.3 */
-#define RX_BUF	   2048
-
-struct sfix {
-	struct vfix f;
-	struct net_backend be;
-	uint64_t gpa[NET_QUEUE_MAX * 2]; /* RX buffers, in the order posted */
-	unsigned nposted;
-};
-
-static int slirp_setup_cfg(struct sfix *s, const Moat__Dev__NetUser *u)
-{
-	char err[256] = "";
-
-	if (net_slirp_create(&s->be, u, err, sizeof(err)) < 0) {
-		fprintf(stderr, "net_slirp_create: %s\n", err);
-		return -1;
-	}
-	s->nposted = 0;
-	return setup_be(&s->f, &s->be, F_BASE | F_MRG);
-}
-
-static int slirp_setup(struct sfix *s)
-{
-	Moat__Dev__NetUser u = MOAT__DEV__NET_USER__INIT;
-
-	return slirp_setup_cfg(s, &u);
-}
-
-static void slirp_teardown(struct sfix *s)
-{
-	teardown(&s->f);
-	s->be.destroy(s->be.be);
-}
-
-/* Post n RX buffers (one frame each) without kicking. */
-static void post(struct sfix *s, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		s->gpa[s->nposted++] = post_rx(&s->f, RX_BUF, NULL);
-}
-
-/* The frame in used RX element i. */
-static size_t rx_frame(struct sfix *s, uint16_t i, const uint8_t **frame)
-{
-	return guest_rx(&s->f, s->gpa, i, frame);
-}
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	put_be16(p, (uint16_t)(v >> 16));
-	put_be16(p + 2, (uint16_t)v);
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)get_be16(p) << 16 | get_be16(p + 2);
-}
-
-/* ---- frames the guest sends -------------------------------------------- */
-
-#define ARP_LEN 60 /* 42, padded to the Ethernet minimum */
-
-/* An ARP request from the guest (test_mac, 10.0.2.15) for target. */
-static void arp_request(uint8_t *p, uint32_t target)
-{
-	memset(p, 0, ARP_LEN);
-	memset(p, 0xff, 6);
-	memcpy(p + 6, test_mac, 6);
-	put_be16(p + 12, 0x0806);
-	put_be16(p + 14, 1);	  /* Ethernet */
-	put_be16(p + 16, 0x0800); /* IPv4 */
-	p[18] = 6;
-	p[19] = 4;
-	put_be16(p + 20, 1); /* request */
-	memcpy(p + 22, test_mac, 6);
-	put_be32(p + 28, GUEST_IP);
-	put_be32(p + 38, target);
-}
-
-/* Is p[0..len) slirp's ARP reply to the guest, from sender? */
-static int check_arp_reply(const uint8_t *p, size_t len, uint32_t sender)
-{
-	CHECK(len >= 42);
-	CHECK(memcmp(p, test_mac, 6) == 0);
-	CHECK(get_be16(p + 12) == 0x0806);
-	CHECK(get_be16(p + 20) == 2); /* reply */
-	CHECK(get_be32(p + 28) == sender);
-	CHECK(memcmp(p + 32, test_mac, 6) == 0);
-	CHECK(get_be32(p + 38) == GUEST_IP);
-	return 0;
-}
-
-/* The guest asks, by ARP, for target's MAC (sent and kicked). */
-static void send_arp(struct sfix *s, uint32_t target)
-{
-	uint8_t req[ARP_LEN];
-
-	arp_request(req, target);
-	guest_send(&s->f, req, sizeof(req));
-}
-
-/* Is used RX element i slirp's ARP reply from sender? */
-static int rx_arp_reply(struct sfix *s, uint16_t i, uint32_t sender)
-{
-	const uint8_t *got;
-	size_t len = rx_frame(s, i, &got);
-
-	return check_arp_reply(got, len, sender);
-}
-
-static uint16_t ip_checksum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += get_be16(p + i);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
+#include "slirp_fixture.h"
 
 #define BOOTP_LEN (236 + 312) /* libslirp reads a whole struct bootp_t */
 #define DHCP_LEN  (14 + 20 + 8 + BOOTP_LEN)
@@ -356,26 +215,6 @@ static int test_backlog_across_reset(void)
 
 /* ---- forwards ------------------------------------------------------------------ */
 
-/* A loopback socket of type bound to a free port (listening, for TCP);
- * the port in *port. */
-static int bound_socket(int type, uint16_t *port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t alen = sizeof(a);
-	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
-	    (type == SOCK_STREAM && listen(fd, 4) < 0) ||
-	    getsockname(fd, (struct sockaddr *)&a, &alen) < 0) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(a.sin_port);
-	return fd;
-}
-
 /* A user config with one forward: 127.0.0.1:host_port (TCP) to the
  * guest's port 22. Not to be moved: u points at fw. */
 struct one_fwd {
@@ -459,10 +298,9 @@ static int test_fwd_connect(void)
 	const uint8_t *got;
 	uint16_t port;
 	size_t len;
-	int fd = bound_socket(SOCK_STREAM, &port), timeout = -1;
+	int fd, timeout = -1;
 
-	CHECK(fd >= 0);
-	close(fd); /* free again, for slirp to take */
+	CHECK(free_port(SOCK_STREAM, &port) == 0); /* for slirp to take */
 	one_fwd_init(&c, port);
 	CHECK(slirp_setup_cfg(&s, &c.u) == 0);
 	post(&s, 8);
@@ -472,29 +310,11 @@ static int test_fwd_connect(void)
 	CHECK(loop_once(&s.f, &s.be, &timeout) >= 1); /* the listener is polled */
 	CHECK(timeout >= 0 && timeout <= 1000);	      /* slirp's TCP timers run */
 
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-				.sin_port = htons(port)};
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = connect_loopback(port);
 	CHECK(fd >= 0);
-	CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
-	for (unsigned i = 0; i < 50 && used_idx(&s.f, NET_RXQ) < 2; i++) {
-		struct pollfd p = {.fd = -1};
-		loop_once(&s.f, &s.be, NULL);
-		poll(&p, 0, 2); /* at most 100 ms in all */
-	}
-	CHECK(used_idx(&s.f, NET_RXQ) >= 2);
+	CHECK(wait_rx(&s, 2));
 	len = rx_frame(&s, 1, &got);
-	CHECK(len >= 14 + 20 + 20);
-	CHECK(memcmp(got, test_mac, 6) == 0);
-	CHECK(get_be16(got + 12) == 0x0800);
-	const uint8_t *ip = got + 14, *tcp = ip + (ip[0] & 15) * 4;
-	CHECK(ip[9] == 6); /* TCP */
-	CHECK(ip_checksum(ip, (size_t)(ip[0] & 15) * 4) == 0);
-	CHECK(get_be32(ip + 12) == GATEWAY_IP);
-	CHECK(get_be32(ip + 16) == GUEST_IP);
-	CHECK(get_be16(tcp + 2) == 22);
-	CHECK((tcp[13] & 0x12) == 0x02); /* SYN, no ACK */
+	CHECK(check_syn(got, len, 22) == 0);
 	close(fd);
 	slirp_teardown(&s);
 	return 0;
@@ -513,9 +333,7 @@ static int test_poll_overflow(void)
 	int timeout = -1;
 
 	for (unsigned i = 0; i < 2; i++) {
-		int fd = bound_socket(SOCK_STREAM, &port);
-		CHECK(fd >= 0);
-		close(fd);
+		CHECK(free_port(SOCK_STREAM, &port) == 0);
 		fw[i].host_addr = INADDR_LOOPBACK;
 		fw[i].host_port = port;
 		fw[i].guest_addr = GUEST_IP;
@@ -524,6 +342,7 @@ static int test_poll_overflow(void)
 	u.n_fwd = 2;
 	u.fwd = fwds;
 	CHECK(slirp_setup_cfg(&s, &u) == 0);
+	CHECK(be_counter(&s.be, "hostfwd") == 2);
 	CHECK(s.be.fds(s.be.be, p, 1, &timeout) == 1);
 	CHECK(be_counter(&s.be, "slirp_poll_overflow") == 1);
 	p[0].revents = 0;
@@ -542,11 +361,11 @@ static int test_poll_overflow(void)
 static int test_counters(void)
 {
 	static const char *const names[] = {"rx_backlog_dropped", "slirp_guest_errors",
-					    "slirp_poll_overflow"};
+					    "slirp_poll_overflow", "hostfwd"};
 	struct sfix s;
 
 	CHECK(slirp_setup(&s) == 0);
-	CHECK(check_be_counters(&s.be, names, 3) == 0);
+	CHECK(check_be_counters(&s.be, names, 4) == 0);
 	slirp_teardown(&s);
 	return 0;
 }
