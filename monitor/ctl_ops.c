@@ -562,6 +562,10 @@ static void op_hostfwd(struct mon_vm *vm, struct mon_ctl_who who, const struct m
 		mon_control_error(&vm->ctl, who, "%s has no forward %s", d->proc.name, rule);
 		return;
 	}
+	/* a forward is named by its host side, as QEMU's hostfwd_remove does:
+	 * moat-net is asked to remove the rule as it is in force */
+	if (!add)
+		f = &d->fwd[find_fwd(d, f)];
 	if (!device_free(vm, d, who))
 		return;
 	nf.udp = f->proto == NETOPT_UDP;
