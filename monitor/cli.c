@@ -33,18 +33,23 @@ static struct mon_config *secret_config(bool *locked)
 	return p;
 }
 
+/* The options, from --config FILE and the command line (config_file.h). */
 static int cmd_run(int argc, char **argv)
 {
+	struct mon_config_source *src = NULL;
+	struct mon_config_report rep;
 	struct mon_config *cfg;
-	char err[256] = "";
 	bool locked;
 	int rc;
 
 	cfg = secret_config(&locked);
 	if (!cfg)
 		return log_error_errno(errno, "Failed to set up: %m"), MON_EXIT_FAILURE;
-	if (mon_parse_run(argc, argv, mon_host_mem_bytes(), cfg, err, sizeof(err)) < 0) {
-		log_error("%s", err);
+	rc = mon_config_parse(argc, argv, mon_host_mem_bytes(), cfg, &src, &rep);
+	if (rep.warn[0])
+		log_warn("%s", rep.warn);
+	if (rc < 0) {
+		log_error("%s", rep.err);
 		return MON_EXIT_BAD_INPUT;
 	}
 	if (cfg->help) {
@@ -56,11 +61,12 @@ static int cmd_run(int argc, char **argv)
 		       MON_EXIT_FAILURE;
 	if (cfg->smc && !locked)
 		log_debug("the configuration's pages could not be locked: the OSK may reach swap");
-	if (cfg->smc_osk_inline)
+	if (cfg->smc_osk_inline && !rep.osk_in_file)
 		log_warn("the OSK given with --smc osk= was visible to other users in the process "
 			 "list until now; prefer --smc osk-file=PATH");
 	rc = mon_run(cfg);
 	explicit_bzero(cfg, sizeof(*cfg));
+	mon_config_source_free(src); /* cfg pointed into it */
 	return rc;
 }
 

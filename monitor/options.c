@@ -417,15 +417,90 @@ static const struct option run_opts[] = {
     {"limits", required_argument, NULL, 'L'},
     {"name", required_argument, NULL, 'n'},
     {"control", required_argument, NULL, 'C'},
+    {"config", required_argument, NULL, 'f'},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {0},
 };
 
+#define RUN_OPTSTRING "+:k:i:c:m:p:s:vh"
+
+/* The long name of the option getopt_long returned as c. */
+static const char *run_opt_name(int c)
+{
+	for (const struct option *o = run_opts; o->name; o++)
+		if (o->val == c)
+			return o->name;
+	return NULL;
+}
+
+/* Where in argv each option of one kind was given (-1: not given), so that
+ * an error found after the loop still names the option it is about. */
+struct run_positions {
+	int kernel, firmware, initrd, cmdline;
+	int disk[MON_MAX_DISKS];
+	int net[MON_MAX_NETS];
+};
+
+/* Record which argv element an error is about (-1: none) and return rc. */
+static int failed_at(int *err_at, int at, int rc)
+{
+	if (err_at)
+		*err_at = at;
+	return rc;
+}
+
+static int later(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* The checks that involve more than one option, once all are read. */
+static int check_run(const struct mon_config *cfg, const struct run_positions *pos, int *err_at,
+		     char *err, size_t errlen)
+{
+	if (cfg->kernel && cfg->firmware)
+		return failed_at(err_at, later(pos->kernel, pos->firmware),
+				 err_line(err, errlen,
+					  "--kernel and --firmware exclude each other: moat loads "
+					  "a kernel itself, or firmware boots one from a disk"));
+	if (!cfg->kernel && !cfg->firmware)
+		return failed_at(err_at, -1,
+				 err_line(err, errlen,
+					  "--kernel or --firmware is required (see moat run "
+					  "--help)"));
+	if (cfg->firmware && (cfg->initrd || cfg->cmdline_given))
+		return failed_at(err_at, cfg->initrd ? pos->initrd : pos->cmdline,
+				 err_line(err, errlen,
+					  "--%s is for --kernel; with --firmware the boot loader "
+					  "on the disk chooses",
+					  cfg->initrd ? "initrd" : "cmdline"));
+	/* device names must be unique: they name processes, logs and audit lines */
+	for (unsigned i = 0; i < cfg->nnets; i++)
+		for (unsigned j = 0; j < cfg->ndisks; j++)
+			if (strcmp(cfg->nets[i].id, cfg->disks[j].id) == 0)
+				return failed_at(err_at, later(pos->net[i], pos->disk[j]),
+						 err_line(err, errlen,
+							  "--net id=%s is a --disk id too",
+							  cfg->nets[i].id));
+	if (strlen(cfg->cmdline) >= MOAT_CMDLINE_MAX)
+		return failed_at(err_at, pos->cmdline,
+				 err_line(err, errlen, "--cmdline is too long (%zu bytes)",
+					  strlen(cfg->cmdline)));
+	return 0;
+}
+
 int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg, char *err,
 		  size_t errlen)
 {
-	int c, rc = 0;
+	return mon_parse_run_at(argc, argv, host_mem_bytes, cfg, NULL, err, errlen);
+}
+
+int mon_parse_run_at(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
+		     int *err_at, char *err, size_t errlen)
+{
+	struct run_positions pos = {.kernel = -1, .firmware = -1, .initrd = -1, .cmdline = -1};
+	int c, at = -1, rc = 0;
 
 	*cfg = (struct mon_config){
 	    .cmdline = MON_DEFAULT_CMDLINE,
@@ -440,23 +515,28 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		cfg->mem_bytes = host_mem_bytes & ~0xfffffULL;
 	optind = 0; /* full reset: the parser may run more than once */
 	opterr = 0;
-	while (rc == 0 && (c = getopt_long(argc, argv, "+:k:i:c:m:p:s:vh", run_opts, NULL)) != -1) {
+	while (rc == 0 && (c = getopt_long(argc, argv, RUN_OPTSTRING, run_opts, NULL)) != -1) {
+		at = optind - 1; /* the element holding this option's value */
 		switch (c) {
 		case 'k':
 			cfg->kernel = optarg;
+			pos.kernel = at;
 			break;
 		case 'F':
 			rc = parse_firmware(optarg, cfg, err, errlen);
+			pos.firmware = at;
 			break;
 		case 'T':
 			rc = parse_shutdown_timeout(optarg, cfg, err, errlen);
 			break;
 		case 'i':
 			cfg->initrd = optarg;
+			pos.initrd = at;
 			break;
 		case 'c':
 			cfg->cmdline = optarg;
 			cfg->cmdline_given = true;
+			pos.cmdline = at;
 			break;
 		case 'm':
 			rc = parse_mem(optarg, host_mem_bytes, cfg, err, errlen);
@@ -472,9 +552,13 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 			break;
 		case 'D':
 			rc = parse_disk(optarg, cfg, err, errlen);
+			if (rc == 0)
+				pos.disk[cfg->ndisks - 1] = at;
 			break;
 		case 'N':
 			rc = parse_net(optarg, cfg, err, errlen);
+			if (rc == 0)
+				pos.net[cfg->nnets - 1] = at;
 			break;
 		case 'B':
 			rc = parse_smbios(optarg, cfg, err, errlen);
@@ -496,6 +580,11 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 		case 'C':
 			rc = parse_control(optarg, cfg, err, errlen);
 			break;
+		case 'f':
+			if (cfg->config_file)
+				rc = err_line(err, errlen, "--config given twice");
+			cfg->config_file = optarg;
+			break;
 		case 'v':
 			cfg->verbose = true;
 			break;
@@ -503,37 +592,92 @@ int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_con
 			cfg->help = true;
 			return 0;
 		case ':':
-			return err_line(err, errlen, "option %s needs a value", argv[optind - 1]);
+			return failed_at(
+			    err_at, at,
+			    err_line(err, errlen, "option %s needs a value", argv[optind - 1]));
 		default:
-			return err_line(err, errlen, "unknown option '%s' (see moat run --help)",
-					argv[optind - 1]);
+			return failed_at(err_at, at,
+					 err_line(err, errlen,
+						  "unknown option '%s' (see moat run --help)",
+						  argv[optind - 1]));
 		}
 	}
 	if (rc < 0)
-		return rc;
+		return failed_at(err_at, at, rc);
 	if (optind < argc)
+		return failed_at(err_at, optind,
+				 err_line(err, errlen,
+					  "unexpected argument '%s' (see moat run --help)",
+					  argv[optind]));
+	return check_run(cfg, &pos, err_at, err, errlen);
+}
+
+/* The same getopt_long loop as mon_parse_run_at, values left unread. */
+int mon_scan_run(int argc, char **argv, struct mon_run_arg **out, size_t *n, char *err,
+		 size_t errlen)
+{
+	struct mon_run_arg *args = NULL;
+	size_t cap = 0, len = 0;
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, RUN_OPTSTRING, run_opts, NULL)) != -1) {
+		if (c == ':' || c == '?') {
+			free(args);
+			return err_line(err, errlen,
+					c == ':' ? "option %s needs a value"
+						 : "unknown option '%s' (see moat run --help)",
+					argv[optind - 1]);
+		}
+		if (len == cap) {
+			struct mon_run_arg *more;
+
+			cap = cap ? 2 * cap : 16;
+			more = reallocarray(args, cap, sizeof(*args));
+			if (!more) {
+				free(args);
+				return err_line(err, errlen, "out of memory");
+			}
+			args = more;
+		}
+		args[len++] = (struct mon_run_arg){
+		    .name = run_opt_name(c), .value = optarg, .index = optind - 1};
+	}
+	if (optind < argc) {
+		free(args);
 		return err_line(err, errlen, "unexpected argument '%s' (see moat run --help)",
 				argv[optind]);
-	if (cfg->kernel && cfg->firmware)
-		return err_line(err, errlen,
-				"--kernel and --firmware exclude each other: moat loads a kernel "
-				"itself, or firmware boots one from a disk");
-	if (!cfg->kernel && !cfg->firmware)
-		return err_line(err, errlen,
-				"--kernel or --firmware is required (see moat run --help)");
-	if (cfg->firmware && (cfg->initrd || cfg->cmdline_given))
-		return err_line(err, errlen,
-				"--%s is for --kernel; with --firmware the boot loader on the "
-				"disk chooses",
-				cfg->initrd ? "initrd" : "cmdline");
-	/* device names must be unique: they name processes, logs and audit lines */
-	for (unsigned i = 0; i < cfg->nnets; i++)
-		for (unsigned j = 0; j < cfg->ndisks; j++)
-			if (strcmp(cfg->nets[i].id, cfg->disks[j].id) == 0)
-				return err_line(err, errlen, "--net id=%s is a --disk id too",
-						cfg->nets[i].id);
-	if (strlen(cfg->cmdline) >= MOAT_CMDLINE_MAX)
-		return err_line(err, errlen, "--cmdline is too long (%zu bytes)",
-				strlen(cfg->cmdline));
+	}
+	*out = args;
+	*n = len;
 	return 0;
+}
+
+int mon_option_id(const char *option, const char *value, char *id, size_t idlen)
+{
+	bool disk = strcmp(option, "disk") == 0;
+	char *copy = strdup(value), *cur = copy, *f;
+	int rc = -ENOENT;
+
+	if (!copy)
+		return -ENOMEM;
+	for (bool first = true; rc == -ENOENT; first = false) {
+		if (disk) {
+			/* --disk doubles a comma inside a value (next_field) */
+			f = next_field(&cur);
+		} else {
+			/* --net has no escape: netopt_parse splits at every comma, and
+			 * its first field is the kind, never the id */
+			f = cur ? strsep(&cur, ",") : NULL;
+			if (first)
+				continue;
+		}
+		if (!f)
+			break;
+		if (strncmp(f, "id=", 3) == 0)
+			rc = snprintf(id, idlen, "%s", f + 3) < (int)idlen ? 0 : -EINVAL;
+	}
+	free(copy);
+	return rc;
 }

@@ -89,6 +89,31 @@ struct mon_config {
  * overwritten in argv at once, so /proc/PID/cmdline stops showing it. */
 int mon_parse_run(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg, char *err,
 		  size_t errlen);
+/* mon_parse_run, and on error *err_at names the argv element the line is
+ * about: the one holding the refused option's value (or the option, or the
+ * stray argument), or -1 when no single option is to blame (neither
+ * --kernel nor --firmware). A config file maps it back to its line. */
+int mon_parse_run_at(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
+		     int *err_at, char *err, size_t errlen);
+
+/* One option of a `moat run` command line as getopt_long reads it, however
+ * it was written (--mem 1G, --mem=1G, -m1G, --me 1G). */
+struct mon_run_arg {
+	const char *name;  /* its long name: "mem", "disk", "verbose" */
+	const char *value; /* points into argv; NULL for a flag */
+	int index;	   /* the argv element holding the value */
+};
+/* Read argv of `moat run` into its options, in order, without checking a
+ * value: *out is malloc'ed, *n long. 0, or -EINVAL with the line that
+ * mon_parse_run gives (an unknown option, a missing value, a stray
+ * argument). A config file needs this to know what the command line
+ * overrides. */
+int mon_scan_run(int argc, char **argv, struct mon_run_arg **out, size_t *n, char *err,
+		 size_t errlen);
+/* The id= field of a --disk or --net value (option "disk" or "net"), split
+ * as that option's parser splits it, into id. 0; -ENOENT when it names
+ * none; -EINVAL when it does not fit idlen; -ENOMEM. */
+int mon_option_id(const char *option, const char *value, char *id, size_t idlen);
 /* Read the OSK file named by --smc osk-file= into cfg->smc_osk: exactly
  * 64 bytes, a trailing newline allowed. -EINVAL with a line in err. */
 int mon_read_osk(struct mon_config *cfg, char *err, size_t errlen);

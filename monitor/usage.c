@@ -1,8 +1,11 @@
 /* The help texts. Kept apart from parsing so they read as a page. */
 #include <stdio.h>
+#include <sys/un.h>
 
 #include "options.h"
 #include "usage.h"
+#include "config_file.h"
+#include "ctlpath.h"
 #include "guest_layout.h"
 
 void mon_usage(FILE *f)
@@ -16,6 +19,7 @@ void mon_usage(FILE *f)
 	      "\n"
 	      "Commands:\n"
 	      "  run        boot a guest kernel or firmware (see moat run --help)\n"
+	      "  config     check a config file for moat run --config (see moat config --help)\n"
 	      "  help       show this text\n"
 	      "  version    show the version\n",
 	      f);
@@ -26,6 +30,7 @@ void mon_usage_run(FILE *f)
 	fprintf(f,
 		"Usage: moat run --kernel PATH [OPTIONS]\n"
 		"       moat run --firmware PATH[,vars=PATH] --disk path=IMG [OPTIONS]\n"
+		"       moat run --config FILE [OPTIONS]\n"
 		"\n"
 		"Boot a Linux kernel directly, or firmware that boots what is on the disks,\n"
 		"with the console on a serial port. The guest gets ACPI tables either way\n"
@@ -33,6 +38,15 @@ void mon_usage_run(FILE *f)
 		"power itself off.\n"
 		"\n"
 		"Options:\n"
+		"  --config FILE       read the VM's options from FILE first: [machine] keys,\n"
+		"                      [disk \"ID\"], [net \"ID\"] and [smc] sections, each key\n"
+		"                      an option below (docs/config.md; moat config check FILE\n"
+		"                      checks one). The command line overrides the file: its\n"
+		"                      value of a single-valued option wins (--kernel and\n"
+		"                      --firmware count as one), its --disk or --net with\n"
+		"                      the id of a section in the file takes that section's\n"
+		"                      place, and its other --disk, --net and --smbios are\n"
+		"                      added after the file's\n"
 		"  --kernel PATH       the guest kernel: a bzImage (e.g. /boot/vmlinuz-*), or an\n"
 		"                      uncompressed vmlinux with a PVH entry note, which boots\n"
 		"                      faster because no decompressor runs (the format is\n"
@@ -150,6 +164,14 @@ void mon_usage_run(FILE *f)
 		"                      memory controllers moat may use (a systemd service with\n"
 		"                      Delegate=yes); otherwise the VM has none (-v says why)\n"
 		"                      and the children's own rlimits still hold\n"
+		"  --name NAME         the VM's name: 1 to %d letters, digits, '_', '.' or '-', not\n"
+		"                      starting with '.' or '-'. It places the control socket\n"
+		"                      (moat ctl --name NAME) at %s/NAME/%s when\n"
+		"                      moat runs as root, else at\n"
+		"                      $XDG_RUNTIME_DIR/moat/NAME/%s\n"
+		"  --control PATH      the control socket at PATH (at most %zu bytes), with or\n"
+		"                      without --name, which then only names the VM. Without\n"
+		"                      either the VM has no control socket\n"
 		"  -v, --verbose       log what moat does, including each child's sandbox\n"
 		"  -h, --help          show this text\n"
 		"\n"
@@ -167,5 +189,48 @@ void mon_usage_run(FILE *f)
 		"  moat run --firmware /usr/share/OVMF/OVMF_CODE_4M.fd --disk path=disk.img \\\n"
 		"           --mem 1G --cpus 2\n",
 		MON_DEFAULT_CMDLINE, MON_DEFAULT_SHUTDOWN_S, MOAT_MEM_MIN >> 20, MON_MAX_CPUS, MON_DEFAULT_PIDS,
-		(unsigned long long)(MON_DEFAULT_OVERHEAD >> 20));
+		(unsigned long long)(MON_DEFAULT_OVERHEAD >> 20), CTL_NAME_MAX, CTL_SYSTEM_DIR,
+		CTL_SOCKET_FILE, CTL_SOCKET_FILE, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+}
+
+void mon_usage_config(FILE *f)
+{
+	fputs("Usage: moat config check FILE [RUN OPTIONS]\n"
+	      "\n"
+	      "Check FILE as moat run --config FILE [RUN OPTIONS] would read it, with every\n"
+	      "check of moat run's options, and start nothing: no file it names is opened,\n"
+	      "no device, no socket. Prints \"FILE: ok\", or one line naming the file, the\n"
+	      "line and the key at fault. RUN OPTIONS complete or override the file as on\n"
+	      "moat run's command line (a file without a kernel can be checked with\n"
+	      "--kernel PATH).\n"
+	      "\n"
+	      "The file (docs/config.md has it all; contrib/moat/example.conf is one):\n"
+	      "\n"
+	      "  # a comment (also ;), on a line of its own\n"
+	      "  [machine]\n"
+	      "  kernel = /boot/vmlinuz\n"
+	      "  cmdline = \"console=ttyS0 root=/dev/vda\"\n"
+	      "  mem = 1G\n"
+	      "  cpus = 2\n"
+	      "\n"
+	      "  [disk \"root\"]\n"
+	      "  path = /var/lib/moat/root.img\n"
+	      "\n"
+	      "  [net \"net0\"]\n"
+	      "  type = user\n"
+	      "  hostfwd = tcp::2222-:22\n"
+	      "\n"
+	      "  [smc]\n"
+	      "  osk-file = /etc/moat/osk\n"
+	      "\n"
+	      "[machine] takes kernel, firmware, initrd, cmdline, mem, cpus, serial,\n"
+	      "shutdown-timeout, audit, limits, smbios (repeatable), name, control and\n"
+	      "verbose (on or off), each with the value of its option. [disk \"ID\"] takes\n"
+	      "path, ro (on or off), blockdev (on or off) and serial; [net \"ID\"] type (user\n"
+	      "or tap), ifname (for tap), mac, hostfwd (repeatable), restrict and hostloop;\n"
+	      "[smc] osk-file or osk. A file that holds an OSK should be readable by its\n"
+	      "owner alone: moat warns otherwise.\n"
+	      "\n"
+	      "Exit status: 0 valid, 2 not.\n",
+	      f);
 }
