@@ -7,9 +7,13 @@
 # audit trail holds no forged line and stays under its cap, the monitor
 # stays responsive (SIGTERM ends it within a second) and idle, and the
 # exit status is the true one. Needs root; no KVM (a stand-in vCPU runs no
-# guest). Usage: hostile.sh HOSTILE_MOAT STAND_IN
+# guest). The control socket is driven by the real moat ctl (REAL_MOAT)
+# and by raw clients (ctl_probe.py). Usage: hostile.sh HOSTILE_MOAT
+# STAND_IN REAL_MOAT
 MOAT=$1
 STAND_IN=$2
+REAL_MOAT=$3
+PROBE=$(cd "$(dirname "$0")/../integration" && pwd)/ctl_probe.py
 . "$(dirname "$0")/../integration/lib.sh"
 
 need_root "it spawns sandboxed children"
@@ -371,6 +375,123 @@ else
 fi
 kill "$peer" 2>/dev/null
 wait "$peer" 2>/dev/null
+
+# ---- the control socket (moat ctl) and systemd's notify socket ---------------
+# start_ctl NAME VCPU_MODE SMC_MODE: as start, with a control socket and a
+# stand-in for systemd listening (WATCHDOG_USEC 400 ms: fed every 200 ms)
+start_ctl() {
+	local name=$1
+	echo "$2" >"$T/bin/moat-vcpu.mode"
+	echo "$3" >"$T/bin/moat-smc.mode"
+	rm -f "$T/$name.sock" "$T/$name.notify"
+	python3 "$PROBE" notify-listen "$T/$name.notify" "$T/$name.notes" &
+	listener=$!
+	for ((i = 0; i < 50; i++)); do [ -S "$T/$name.notify" ] && break; sleep 0.1; done
+	NOTIFY_SOCKET=$T/$name.notify WATCHDOG_USEC=400000 \
+		"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
+		--audit "$T/$name.audit" --smc "osk-file=$T/osk" --control "$T/$name.sock" \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	mon=$!
+}
+ctl() { "$REAL_MOAT" ctl --control "$T/$1.sock" "${@:2}"; }
+watchdogs() { grep -c WATCHDOG=1 "$T/$1.notes"; }
+
+start_ctl ctl good good
+if wait_for "$T/ctl.notes" "READY=1" 10; then
+	ok "ctl: READY=1 reaches the notify socket once both children are READY"
+	check "ctl: the control socket has mode 0600" [ "$(stat -c %a "$T/ctl.sock")" = 600 ]
+	ctl ctl --json status >"$T/ctl.status"
+	check "ctl: status lists moat-vcpu and moat-smc with their pids" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {p["kind"]: p["pid"] for p in d["processes"]}
+want = {"vcpu": int(sys.argv[2]), "smc": int(sys.argv[3])}
+sys.exit(0 if got == want and d["state"] == "running" else 1)' \
+		"$T/ctl.status" "$(child_pid "$mon" moat-vcpu)" "$(child_pid "$mon" moat-smc)"
+	check "ctl: pause (each stand-in says PAUSED)" ctl ctl pause
+	check "ctl: status says paused" bash -c "'$REAL_MOAT' ctl --control '$T/ctl.sock' --json status | grep -q '\"state\":\"paused\"'"
+	check "ctl: resume" ctl ctl resume
+	sleep 1.5
+	check "ctl: WATCHDOG=1 while both answer their pings ($(watchdogs ctl))" [ "$(watchdogs ctl)" -ge 4 ]
+	python3 "$PROBE" abuse "$T/ctl.sock" >"$T/ctl.abuse"
+	for c in garbage truncated empty-message wrong-version huge bad-path; do
+		check "ctl: $c gets an error reply" grep -q "^$c error ." "$T/ctl.abuse"
+	done
+	chmod 0666 "$T/ctl.sock"
+	out=$(python3 "$PROBE" as-uid 65534 "$T/ctl.sock")
+	chmod 0600 "$T/ctl.sock"
+	check "ctl: uid 65534 is refused by SO_PEERCRED ($out)" grep -q "^error permission denied" <<<"$out"
+	check "ctl: the refusal is audited" grep -q "ctl-refused uid=65534" "$T/ctl.audit"
+	out=$(python3 "$PROBE" burst "$T/ctl.sock" 1000)
+	check "ctl: 1,000 requests in a burst are all answered ($out)" [ "$out" = "answered 1000 of 1000" ]
+	check "ctl: the VM still runs after all of it" ctl ctl status
+	check "ctl: stop" ctl ctl stop
+	finish_within 5
+	check "ctl: moat exits 0 after stop (got $st)" [ "$st" = 0 ]
+	check "ctl: STOPPING=1 was said" grep -q STOPPING=1 "$T/ctl.notes"
+	check "ctl: the control socket is gone" [ ! -e "$T/ctl.sock" ]
+else
+	not_ok "ctl: READY=1 reaches the notify socket once both children are READY"
+	diag <"$T/ctl.err"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$listener" 2>/dev/null
+
+# A second moat with the same control socket is refused while the first runs.
+start_ctl first good good
+if wait_for "$T/first.notes" "READY=1" 10; then
+	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
+		--control "$T/first.sock" >"$T/second.out" 2>"$T/second.err" </dev/null
+	st=$?
+	check "ctl: a second VM on a live control socket exits 2 (got $st)" [ "$st" = 2 ] &&
+		grep -q "already answers" "$T/second.err"
+	ctl first stop >/dev/null
+	finish_within 5
+else
+	not_ok "ctl: the first VM starts"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$listener" 2>/dev/null
+
+# A wedged vCPU (it never answers a ping) starves the watchdog; the VM runs.
+start_ctl mute mute-ping good
+if wait_for "$T/mute.notes" "READY=1" 10; then
+	sleep 2
+	check "watchdog: no WATCHDOG=1 while moat-vcpu does not answer ($(watchdogs mute))" \
+		[ "$(watchdogs mute)" = 0 ]
+	check "watchdog: the VM still answers moat ctl" ctl mute status
+	ctl mute stop >/dev/null
+	finish_within 5
+else
+	not_ok "watchdog: the mute VM starts"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$listener" 2>/dev/null
+
+# Children that answer what they were not asked are cut off.
+for m in pong-wrong paused-unasked ctl-forged; do
+	start_ctl "$m" good "$m"
+	if wait_for "$T/$m.audit" "child-hostile child=smc0" 10; then
+		ok "$m: moat-smc is cut off ($(sed -n 's/.*child-hostile child=smc0 .*reason="\([^"]*\)".*/\1/p' "$T/$m.audit"))"
+		check "$m: the VM goes on" ctl "$m" status
+	else
+		not_ok "$m: moat-smc is cut off"
+		diag <"$T/$m.audit"
+	fi
+	ctl "$m" stop >/dev/null 2>&1
+	finish_within 5 || kill -KILL "$mon" 2>/dev/null
+	kill "$listener" 2>/dev/null
+done
+start_ctl vpaused paused-unasked good
+if wait_for "$T/vpaused.audit" "child-hostile child=vcpu" 10; then
+	ok "paused-unasked: moat-vcpu is cut off, and the VM is over"
+	finish_within 5
+	check "paused-unasked: moat exits 1 (got $st)" [ "$st" = 1 ]
+else
+	not_ok "paused-unasked: moat-vcpu is cut off"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$listener" 2>/dev/null
 
 check "no stand-in is left running" no_children
 finish

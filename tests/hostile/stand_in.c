@@ -4,9 +4,15 @@
  * exactly as the real children are, and reads what to do from the file
  * <its directory>/<its name>.mode, one word:
  *
- *   good            behave: READY; answer STATS; on STOP say EXIT (vcpu)
- *                   and exit 0; on POWER_BUTTON too, as moat-vcpu does
- *                   when the guest does not listen for the button
+ *   good            behave: READY; answer STATS, PAUSE and PING; on STOP
+ *                   say EXIT (vcpu) and exit 0; on POWER_BUTTON too, as
+ *                   moat-vcpu does when the guest does not listen for the
+ *                   button; on RESET say EXIT (reset) and exit 0 (vcpu)
+ *   mute-ping       behave, but never answer PING (a wedged child)
+ *   pong-wrong      behave, but answer PING with another round's number
+ *   paused-unasked  behave, but say PAUSED right after READY
+ *   ctl-forged      behave, but send a CONTROL_RESULT nobody asked for
+ *                   right after READY (device)
  *   deaf-button     behave, but let POWER_BUTTON go unanswered, as a
  *                   guest that listens and then does not power off (vcpu)
  *   ready-twice     READY, READY
@@ -150,8 +156,49 @@ static void dev_stats(bool with_fd)
 	say(&env.base, with_fd);
 }
 
+/* PAUSED, in the envelope of our channel. */
+static void say_paused(void)
+{
+	Moat__Vcpu__Paused vp = MOAT__VCPU__PAUSED__INIT;
+	Moat__Vcpu__VcpuToMonitor venv = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+	Moat__Dev__Paused dp = MOAT__DEV__PAUSED__INIT;
+	Moat__Dev__DeviceToMonitor denv = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	venv.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_PAUSED;
+	venv.paused = &vp;
+	denv.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_PAUSED;
+	denv.paused = &dp;
+	say(is_vcpu ? &venv.base : &denv.base, false);
+}
+
+/* PONG for round seq (another round's in pong-wrong). */
+static void say_pong(uint64_t seq)
+{
+	Moat__Vcpu__Pong vp = MOAT__VCPU__PONG__INIT;
+	Moat__Vcpu__VcpuToMonitor venv = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+	Moat__Dev__Pong dp = MOAT__DEV__PONG__INIT;
+	Moat__Dev__DeviceToMonitor denv = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+
+	vp.seq = dp.seq = is("pong-wrong") ? seq + 1000 : seq;
+	venv.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_PONG;
+	venv.pong = &vp;
+	denv.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_PONG;
+	denv.pong = &dp;
+	say(is_vcpu ? &venv.base : &denv.base, false);
+}
+
+/* The round number of a PING, or 0 for any other message. */
+static uint64_t ping_seq(const ProtobufCMessage *m)
+{
+	if (is_vcpu && ipc_envelope_case(m) == MOAT__VCPU__MONITOR_TO_VCPU__MSG_PING)
+		return ((const Moat__Vcpu__MonitorToVcpu *)m)->ping->seq;
+	if (!is_vcpu && ipc_envelope_case(m) == MOAT__DEV__MONITOR_TO_DEVICE__MSG_PING)
+		return ((const Moat__Dev__MonitorToDevice *)m)->ping->seq;
+	return 0;
+}
+
 /* Requests from the monitor while "serving": STOP ends us, STATS is
- * answered (with a descriptor in stats-fds). */
+ * answered (with a descriptor in stats-fds), PAUSE and PING too. */
 static void serve(void)
 {
 	for (;;) {
@@ -168,7 +215,17 @@ static void serve(void)
 			_exit(0); /* the monitor is gone */
 		ipc_fds_close(&fds);
 		int msg = ipc_envelope_case(m);
+		uint64_t seq = ping_seq(m);
 		protobuf_c_message_free_unpacked(m, NULL);
+		if (seq && !is("mute-ping"))
+			say_pong(seq);
+		if ((is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_PAUSE) ||
+		    (!is_vcpu && msg == MOAT__DEV__MONITOR_TO_DEVICE__MSG_PAUSE))
+			say_paused();
+		if (is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESET) {
+			vcpu_exit(MOAT__VCPU__EXIT_EVENT__REASON__RESET);
+			_exit(0);
+		}
 		if (is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON &&
 		    is("deaf-button"))
 			continue;
@@ -245,6 +302,8 @@ static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 	send_ready(sr);
 	if (is("ready-twice"))
 		send_ready(sr);
+	if (is("paused-unasked"))
+		say_paused();
 	if (is("exit-twice") || is("exit-sigsys") || is("escapes"))
 		vcpu_exit(is("escapes") ? MOAT__VCPU__EXIT_EVENT__REASON__TRIPLE_FAULT
 					: MOAT__VCPU__EXIT_EVENT__REASON__RESET);
@@ -330,6 +389,17 @@ static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 	send_ready(sr);
 	if (is("ready-twice"))
 		send_ready(sr);
+	if (is("paused-unasked"))
+		say_paused();
+	if (is("ctl-forged")) {
+		Moat__Dev__ControlResult r = MOAT__DEV__CONTROL_RESULT__INIT;
+		Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
+		r.seq = 1;
+		r.ok = true;
+		env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_CONTROL_RESULT;
+		env.control_result = &r;
+		say(&env.base, false);
+	}
 	for (int i = 0; is("stats-flood") && i < 100000; i++)
 		dev_stats(false);
 	if (is("linger"))
@@ -375,7 +445,8 @@ int main(int argc, char **argv)
 	if (is("hangup"))
 		close(CHILD_CONTROL_FD);
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
-	    is("deaf-button"))
+	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
+	    is("ctl-forged"))
 		serve();
 	wait_forever();
 }

@@ -60,7 +60,10 @@ def ask(path, data, timeout=10):
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     s.settimeout(timeout)
     s.connect(path)
-    s.send(data)
+    try:
+        s.send(data)
+    except OSError:
+        pass  # a refused caller is answered (and hung up on) before it asks
     r = s.recv(65536)
     s.close()
     return r
