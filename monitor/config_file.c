@@ -1,7 +1,7 @@
 /* moat's config file (config_file.h, docs/config.md): libinih reads the
- * INI syntax; this file knows the sections and keys, turns each into the
- * option it mirrors, merges those with the command line's and has
- * mon_parse_run_at() check the lot, then maps a refusal back to the line
+ * INI syntax; this file knows the sections and keys and turns each into the
+ * option it mirrors. config_merge.c merges those with the command line's,
+ * has mon_parse_run_at() check the lot and maps a refusal back to the line
  * that caused it. */
 #include "config_file.h"
 
@@ -16,20 +16,13 @@
 #include <unistd.h>
 
 #include "errline.h"
-#include "log.h"
 #include "netopt.h"
 #include "options.h"
-#include "resources.h"
-#include "run.h"
 #include "userfile.h"
 
 #define CF_MAX_FILE	(1 << 20) /* bytes: a VM's description is a page or two */
 #define CF_MAX_LINE	16384	  /* bytes, without the line end */
-#define CF_MAX_KEYS	32	  /* in one section: each key once, smbios/hostfwd capped */
 #define CF_MAX_SECTIONS (2 + MON_MAX_DISKS + MON_MAX_NETS)
-/* inih keeps 49 bytes of a section name and drops the rest unsaid */
-#define CF_MAX_SECTION_NAME 48
-#define CF_ID_MAX	    CF_MAX_SECTION_NAME /* an id fits in its section's name */
 /* A key the reader puts after each section line (control characters are
  * refused in the file, so none of the file's keys can be it): this inih
  * is built without INI_CALL_HANDLER_ON_NEW_SECTION, and a section without
@@ -98,9 +91,9 @@ struct cf_value {
 
 struct cf_section {
 	const struct cf_kind_rule *kind;
-	char id[CF_ID_MAX + 1];
+	char id[MON_CONFIG_ID_MAX + 1];
 	int line;
-	struct cf_value keys[CF_MAX_KEYS];
+	struct cf_value keys[MON_CONFIG_MAX_KEYS];
 	unsigned nkeys;
 };
 
@@ -121,38 +114,9 @@ struct cf_reader {
 	struct cf_section *cur;
 };
 
-/* One piece of an option's value and where it came from. */
-struct cf_field {
-	char *text;
-	int line;
-	const char *key; /* NULL: the section line itself (a section's id) */
-};
-
-/* One option the file gives: a [machine] key, or a whole section. */
-struct cf_entry {
-	const char *option; /* its long name: "mem", "disk" */
-	char *value;	    /* the fields joined by ','; NULL for a flag */
-	char label[CF_ID_MAX + 16];
-	int line; /* the section's */
-	char id[CF_ID_MAX + 1];
-	struct cf_field fields[CF_MAX_KEYS + 1];
-	unsigned nfields;
-};
-
-struct mon_config_source {
-	struct cf_entry *entries;
-	size_t nentries;
-	int argc;
-	char **argv;
-	const struct cf_entry **origin; /* per argv element: the file's entry, or NULL */
-	char (*names)[24];		/* the "--NAME" elements of argv */
-};
-
 /* "FILE:LINE: LABEL KEY: message", leaving out what is 0 or NULL. */
-__attribute__((format(printf, 7, 8))) static int cf_error(char *err, size_t errlen,
-							  const char *path, int line,
-							  const char *label, const char *key,
-							  const char *fmt, ...)
+int mon_config_error(char *err, size_t errlen, const char *path, int line, const char *label,
+		     const char *key, const char *fmt, ...)
 {
 	char where[64] = "";
 	size_t n;
@@ -193,17 +157,17 @@ static void cf_wipe(char *s)
 static int cf_check_line(struct cf_reader *r, const char *s, size_t n)
 {
 	if (n > CF_MAX_LINE)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"the line is longer than %d bytes", CF_MAX_LINE);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"the line is longer than %d bytes", CF_MAX_LINE);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c == 0)
-			return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-					"a NUL byte: this is not a text file");
+			return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+						"a NUL byte: this is not a text file");
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
-			return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-					"a control character (0x%02x)", c);
+			return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+						"a control character (0x%02x)", c);
 	}
 	return 0;
 }
@@ -227,13 +191,14 @@ static int cf_note_section(struct cf_reader *r, const char *s, size_t n)
 	close = memchr(s + skip, ']', n - skip);
 	if (!close)
 		return 0; /* inih refuses the line */
-	if (close - (s + skip) - 1 > CF_MAX_SECTION_NAME)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"a section name longer than %d bytes", CF_MAX_SECTION_NAME);
+	if (close - (s + skip) - 1 > MON_CONFIG_MAX_SECTION_NAME)
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"a section name longer than %d bytes",
+					MON_CONFIG_MAX_SECTION_NAME);
 	for (close++; close < s + n; close++)
 		if (*close != ' ' && *close != '\t')
-			return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-					"text after the section's ']'");
+			return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+						"text after the section's ']'");
 	return 0;
 }
 
@@ -284,7 +249,7 @@ static int cf_parse_header(struct cf_reader *r, const char *text, struct cf_sect
 		if (strlen(kinds[i].name) == n && strncmp(kinds[i].name, text, n) == 0)
 			k = &kinds[i];
 	if (!k)
-		return cf_error(
+		return mon_config_error(
 		    r->err, r->errlen, r->path, r->lineno, NULL, NULL,
 		    "[%s]: unknown section (want [machine], [disk \"ID\"], [net \"ID\"] "
 		    "or [smc])",
@@ -294,15 +259,16 @@ static int cf_parse_header(struct cf_reader *r, const char *text, struct cf_sect
 	while (restlen && (rest[restlen - 1] == ' ' || rest[restlen - 1] == '\t'))
 		restlen--;
 	if (!restlen && k->has_id)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"[%s]: needs an id: [%s \"ID\"]", k->name, k->name);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"[%s]: needs an id: [%s \"ID\"]", k->name, k->name);
 	if (restlen && !k->has_id)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"[%s]: takes no id", text);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"[%s]: takes no id", text);
 	if (restlen && (restlen < 2 || rest[0] != '"' || rest[restlen - 1] != '"' ||
 			memchr(rest + 1, '"', restlen - 2)))
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"[%s]: the id goes in double quotes: [%s \"ID\"]", text, k->name);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"[%s]: the id goes in double quotes: [%s \"ID\"]", text,
+					k->name);
 	s->kind = k;
 	snprintf(s->id, sizeof(s->id), "%.*s", restlen ? (int)restlen - 2 : 0, rest + 1);
 	return 0;
@@ -312,7 +278,7 @@ static int cf_begin_section(struct cf_reader *r, const char *text)
 {
 	struct cf_section s = {.line = r->lineno};
 	unsigned same = 0;
-	char label[sizeof(((struct cf_entry *)0)->label)];
+	char label[sizeof(((struct mon_config_entry *)0)->label)];
 
 	if (cf_parse_header(r, text, &s) < 0)
 		return -EINVAL;
@@ -323,14 +289,14 @@ static int cf_begin_section(struct cf_reader *r, const char *text)
 		if (o->kind != s.kind)
 			continue;
 		if (strcmp(o->id, s.id) == 0)
-			return cf_error(r->err, r->errlen, r->path, r->lineno, label, NULL,
-					"given twice (first on line %d)", o->line);
+			return mon_config_error(r->err, r->errlen, r->path, r->lineno, label, NULL,
+						"given twice (first on line %d)", o->line);
 		same++;
 	}
 	if (same >= s.kind->max || r->nsections >= CF_MAX_SECTIONS)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, label, NULL,
-				"more than %u [%s] sections (the most moat takes)", s.kind->max,
-				s.kind->name);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, label, NULL,
+					"more than %u [%s] sections (the most moat takes)",
+					s.kind->max, s.kind->name);
 	r->sections[r->nsections] = s;
 	r->cur = &r->sections[r->nsections++];
 	return 0;
@@ -340,33 +306,35 @@ static int cf_add_key(struct cf_reader *r, const char *name, const char *value)
 {
 	struct cf_section *s = r->cur;
 	const struct cf_key_rule *rule = NULL;
-	char label[sizeof(((struct cf_entry *)0)->label)];
+	char label[sizeof(((struct mon_config_entry *)0)->label)];
 	unsigned count = 0;
 	int first = 0;
 	size_t n = strlen(value);
 
 	if (!*name)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"no key before the '='");
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"no key before the '='");
 	if (!s)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, name,
-				"a key outside any section (begin with [machine])");
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, name,
+					"a key outside any section (begin with [machine])");
 	cf_label(s, label, sizeof(label));
 	for (const struct cf_key_rule *k = s->kind->keys; k->name; k++)
 		if (strcmp(k->name, name) == 0)
 			rule = k;
 	if (!rule)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, label, name,
-				"unknown key (%s takes %s)", s->kind->name, s->kind->key_list);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, label, name,
+					"unknown key (%s takes %s)", s->kind->name,
+					s->kind->key_list);
 	for (unsigned i = 0; i < s->nkeys; i++)
 		if (s->keys[i].rule == rule && count++ == 0)
 			first = s->keys[i].line;
 	if (count >= rule->max && rule->max == 1)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, label, name,
-				"given twice (first on line %d)", first);
-	if (count >= rule->max || s->nkeys >= CF_MAX_KEYS)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, label, name,
-				"given more than %u times (the most moat takes)", rule->max);
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, label, name,
+					"given twice (first on line %d)", first);
+	if (count >= rule->max || s->nkeys >= MON_CONFIG_MAX_KEYS)
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, label, name,
+					"given more than %u times (the most moat takes)",
+					rule->max);
 	/* "VALUE" as QEMU writes it: the outer quotes go */
 	if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
 		value++;
@@ -374,12 +342,13 @@ static int cf_add_key(struct cf_reader *r, const char *name, const char *value)
 	}
 	/* no option but --cmdline means anything by an empty value */
 	if (n == 0 && strcmp(name, "cmdline") != 0)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, label, name,
-				"an empty value");
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, label, name,
+					"an empty value");
 	s->keys[s->nkeys] = (struct cf_value){.rule = rule, .line = r->lineno};
 	s->keys[s->nkeys].text = strndup(value, n);
 	if (!s->keys[s->nkeys].text)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL, "out of memory");
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"out of memory");
 	s->nkeys++;
 	if (s->kind->kind == CF_SMC && strcmp(name, "osk") == 0)
 		r->has_osk = true;
@@ -432,13 +401,13 @@ static int cf_parse_text(struct cf_reader *r)
 	if (rc == 0)
 		return 0;
 	if (rc < 0)
-		return cf_error(r->err, r->errlen, r->path, 0, NULL, NULL, "out of memory");
+		return mon_config_error(r->err, r->errlen, r->path, 0, NULL, NULL, "out of memory");
 	/* inih's own refusal, of the line it read last */
 	if (r->line_is_section)
-		return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-				"a section line without its ']'");
-	return cf_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
-			"expected a [section] line or KEY = VALUE");
+		return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+					"a section line without its ']'");
+	return mon_config_error(r->err, r->errlen, r->path, r->lineno, NULL, NULL,
+				"expected a [section] line or KEY = VALUE");
 }
 
 /* Open (a regular file only, as userfile.h opens the user's files), read
@@ -456,13 +425,13 @@ static int cf_read(struct cf_reader *r, const char *path, char *warn, size_t war
 		return fd;
 	if (fstat(fd, &st) < 0) {
 		close(fd);
-		return cf_error(r->err, r->errlen, path, 0, NULL, NULL, "cannot read it: %s",
-				strerror(errno));
+		return mon_config_error(r->err, r->errlen, path, 0, NULL, NULL,
+					"cannot read it: %s", strerror(errno));
 	}
 	text = malloc(CF_MAX_FILE + 1);
 	if (!text) {
 		close(fd);
-		return cf_error(r->err, r->errlen, path, 0, NULL, NULL, "out of memory");
+		return mon_config_error(r->err, r->errlen, path, 0, NULL, NULL, "out of memory");
 	}
 	while (len <= CF_MAX_FILE && (got = read(fd, text + len, CF_MAX_FILE + 1 - len)) != 0) {
 		if (got < 0 && errno == EINTR)
@@ -471,16 +440,16 @@ static int cf_read(struct cf_reader *r, const char *path, char *warn, size_t war
 			rc = errno;
 			close(fd);
 			free(text);
-			return cf_error(r->err, r->errlen, path, 0, NULL, NULL,
-					"cannot read it: %s", strerror(rc));
+			return mon_config_error(r->err, r->errlen, path, 0, NULL, NULL,
+						"cannot read it: %s", strerror(rc));
 		}
 		len += (size_t)got;
 	}
 	close(fd);
 	if (len > CF_MAX_FILE) {
 		free(text);
-		return cf_error(r->err, r->errlen, path, 0, NULL, NULL,
-				"larger than %d KiB: not a config file", CF_MAX_FILE >> 10);
+		return mon_config_error(r->err, r->errlen, path, 0, NULL, NULL,
+					"larger than %d KiB: not a config file", CF_MAX_FILE >> 10);
 	}
 	r->path = path;
 	r->text = text;
@@ -509,8 +478,8 @@ static void cf_reader_free(struct cf_reader *r)
 
 /* Append the field PREFIX VALUE to e; escape doubles each comma of value,
  * as --disk reads ",," (next_field in options.c). */
-static int cf_add_field(struct cf_entry *e, const char *prefix, const char *value, bool escape,
-			int line, const char *key)
+static int cf_add_field(struct mon_config_entry *e, const char *prefix, const char *value,
+			bool escape, int line, const char *key)
 {
 	char *t = malloc(strlen(prefix) + 2 * strlen(value) + 1), *w;
 
@@ -523,12 +492,12 @@ static int cf_add_field(struct cf_entry *e, const char *prefix, const char *valu
 			*w++ = ',';
 	}
 	*w = 0;
-	e->fields[e->nfields++] = (struct cf_field){.text = t, .line = line, .key = key};
+	e->fields[e->nfields++] = (struct mon_config_field){.text = t, .line = line, .key = key};
 	return 0;
 }
 
 /* e->value: the fields joined by ','. */
-static int cf_join(struct cf_entry *e)
+static int cf_join(struct mon_config_entry *e)
 {
 	size_t len = 1;
 	char *w;
@@ -557,27 +526,27 @@ static const struct cf_value *cf_key(const struct cf_section *s, const char *nam
 }
 
 /* on -> true, off -> false, else an error at the key's line. */
-static int cf_switch(struct cf_reader *r, const struct cf_entry *e, const struct cf_value *v,
-		     bool *on)
+static int cf_switch(struct cf_reader *r, const struct mon_config_entry *e,
+		     const struct cf_value *v, bool *on)
 {
 	if (strcmp(v->text, "on") == 0 || strcmp(v->text, "off") == 0) {
 		*on = strcmp(v->text, "on") == 0;
 		return 0;
 	}
-	return cf_error(r->err, r->errlen, r->path, v->line, e->label, v->rule->name,
-			"takes on or off, not '%s'", v->text);
+	return mon_config_error(r->err, r->errlen, r->path, v->line, e->label, v->rule->name,
+				"takes on or off, not '%s'", v->text);
 }
 
 /* [machine]: one entry per key, named as the option it is. */
-static int cf_machine(struct cf_reader *r, const struct cf_section *s, struct cf_entry *out,
+static int cf_machine(struct cf_reader *r, const struct cf_section *s, struct mon_config_entry *out,
 		      size_t *n)
 {
 	for (unsigned i = 0; i < s->nkeys; i++) {
 		const struct cf_value *v = &s->keys[i];
-		struct cf_entry *e = &out[*n];
+		struct mon_config_entry *e = &out[*n];
 		bool on = true;
 
-		*e = (struct cf_entry){.option = v->rule->name, .line = s->line};
+		*e = (struct mon_config_entry){.option = v->rule->name, .line = s->line};
 		cf_label(s, e->label, sizeof(e->label));
 		if (strcmp(v->rule->name, "verbose") == 0 && cf_switch(r, e, v, &on) < 0)
 			return -EINVAL;
@@ -593,7 +562,7 @@ static int cf_machine(struct cf_reader *r, const struct cf_section *s, struct cf
 }
 
 /* [disk "ID"] -> --disk path=P,id=ID[,ro][,blockdev=B][,serial=S] */
-static int cf_disk(struct cf_reader *r, const struct cf_section *s, struct cf_entry *e)
+static int cf_disk(struct cf_reader *r, const struct cf_section *s, struct mon_config_entry *e)
 {
 	const struct cf_value *path = cf_key(s, "path");
 
@@ -627,32 +596,33 @@ static int cf_disk(struct cf_reader *r, const struct cf_section *s, struct cf_en
 }
 
 /* [net "ID"] -> --net user,id=ID,... or --net tap=IFNAME,id=ID,... */
-static int cf_net(struct cf_reader *r, const struct cf_section *s, struct cf_entry *e)
+static int cf_net(struct cf_reader *r, const struct cf_section *s, struct mon_config_entry *e)
 {
 	const struct cf_value *type = cf_key(s, "type"), *ifname = cf_key(s, "ifname");
 	bool tap;
 
 	/* --net has no escape for a comma: one would start another field */
 	if (strchr(s->id, ','))
-		return cf_error(r->err, r->errlen, r->path, s->line, e->label, NULL,
-				"an id cannot hold a comma");
+		return mon_config_error(r->err, r->errlen, r->path, s->line, e->label, NULL,
+					"an id cannot hold a comma");
 	for (unsigned i = 0; i < s->nkeys; i++)
 		if (strchr(s->keys[i].text, ','))
-			return cf_error(r->err, r->errlen, r->path, s->keys[i].line, e->label,
-					s->keys[i].rule->name, "a [net] value cannot hold a comma");
+			return mon_config_error(r->err, r->errlen, r->path, s->keys[i].line,
+						e->label, s->keys[i].rule->name,
+						"a [net] value cannot hold a comma");
 	if (!type)
-		return cf_error(r->err, r->errlen, r->path, s->line, e->label, NULL,
-				"needs type = user or type = tap");
+		return mon_config_error(r->err, r->errlen, r->path, s->line, e->label, NULL,
+					"needs type = user or type = tap");
 	tap = strcmp(type->text, "tap") == 0;
 	if (!tap && strcmp(type->text, "user") != 0)
-		return cf_error(r->err, r->errlen, r->path, type->line, e->label, "type",
-				"takes user or tap, not '%s'", type->text);
+		return mon_config_error(r->err, r->errlen, r->path, type->line, e->label, "type",
+					"takes user or tap, not '%s'", type->text);
 	if (!tap && ifname)
-		return cf_error(r->err, r->errlen, r->path, ifname->line, e->label, "ifname",
-				"is for type = tap");
+		return mon_config_error(r->err, r->errlen, r->path, ifname->line, e->label,
+					"ifname", "is for type = tap");
 	if (tap && !ifname)
-		return cf_error(r->err, r->errlen, r->path, s->line, e->label, NULL,
-				"type = tap needs ifname = IFNAME");
+		return mon_config_error(r->err, r->errlen, r->path, s->line, e->label, NULL,
+					"type = tap needs ifname = IFNAME");
 	if (tap ? cf_add_field(e, "tap=", ifname->text, false, ifname->line, "ifname")
 		: cf_add_field(e, "user", "", false, type->line, "type"))
 		return -ENOMEM;
@@ -672,15 +642,15 @@ static int cf_net(struct cf_reader *r, const struct cf_section *s, struct cf_ent
 }
 
 /* [smc] -> --smc osk-file=PATH or --smc osk=STRING */
-static int cf_smc(struct cf_reader *r, const struct cf_section *s, struct cf_entry *e)
+static int cf_smc(struct cf_reader *r, const struct cf_section *s, struct mon_config_entry *e)
 {
 	const struct cf_value *file = cf_key(s, "osk-file"), *osk = cf_key(s, "osk");
 
 	if (file && osk) {
 		const struct cf_value *later = file->line > osk->line ? file : osk;
 
-		return cf_error(r->err, r->errlen, r->path, later->line, e->label,
-				later->rule->name, "osk and osk-file exclude each other");
+		return mon_config_error(r->err, r->errlen, r->path, later->line, e->label,
+					later->rule->name, "osk and osk-file exclude each other");
 	}
 	if (file)
 		return cf_add_field(e, "osk-file=", file->text, false, file->line, "osk-file");
@@ -690,28 +660,31 @@ static int cf_smc(struct cf_reader *r, const struct cf_section *s, struct cf_ent
 }
 
 /* Every section as options, in the file's order (the order of --disk and
- * --net is the guest's order of devices). */
-static int cf_entries(struct cf_reader *r, struct mon_config_source *src)
+ * --net is the guest's order of devices). *out, with *n entries made, is
+ * the caller's to free, after a failure too. */
+static int cf_entries(struct cf_reader *r, struct mon_config_entry **out, size_t *n)
 {
+	struct mon_config_entry *entries;
 	size_t cap = 1;
 
 	for (unsigned i = 0; i < r->nsections; i++)
 		cap += r->sections[i].kind->kind == CF_MACHINE ? r->sections[i].nkeys : 1;
-	src->entries = calloc(cap, sizeof(*src->entries));
-	if (!src->entries)
-		return cf_error(r->err, r->errlen, r->path, 0, NULL, NULL, "out of memory");
+	entries = calloc(cap, sizeof(*entries));
+	if (!entries)
+		return mon_config_error(r->err, r->errlen, r->path, 0, NULL, NULL, "out of memory");
+	*out = entries;
 	for (unsigned i = 0; i < r->nsections; i++) {
 		const struct cf_section *s = &r->sections[i];
-		struct cf_entry *e = &src->entries[src->nentries];
+		struct mon_config_entry *e = &entries[*n];
 		int rc;
 
 		if (s->kind->kind == CF_MACHINE) {
-			rc = cf_machine(r, s, src->entries, &src->nentries);
+			rc = cf_machine(r, s, entries, n);
 		} else {
-			*e = (struct cf_entry){.option = s->kind->name, .line = s->line};
+			*e = (struct mon_config_entry){.option = s->kind->name, .line = s->line};
 			cf_label(s, e->label, sizeof(e->label));
 			snprintf(e->id, sizeof(e->id), "%s", s->id);
-			src->nentries++;
+			(*n)++;
 			rc = s->kind->kind == CF_DISK  ? cf_disk(r, s, e)
 			     : s->kind->kind == CF_NET ? cf_net(r, s, e)
 						       : cf_smc(r, s, e);
@@ -719,300 +692,48 @@ static int cf_entries(struct cf_reader *r, struct mon_config_source *src)
 				rc = cf_join(e);
 		}
 		if (rc == -ENOMEM)
-			return cf_error(r->err, r->errlen, r->path, 0, NULL, NULL, "out of memory");
+			return mon_config_error(r->err, r->errlen, r->path, 0, NULL, NULL,
+						"out of memory");
 		if (rc < 0)
 			return rc;
 	}
 	return 0;
 }
 
-/* --- the file's options and the command line's, together --- */
+/* --- the file as a whole --- */
 
-static bool cf_repeatable(const char *option)
-{
-	return strcmp(option, "disk") == 0 || strcmp(option, "net") == 0 ||
-	       strcmp(option, "smbios") == 0;
-}
-
-/* Whether the command line's option replaces the file's single-valued
- * one: the same option, and --kernel and --firmware are one choice. */
-static bool cf_same_slot(const char *file, const char *cl)
-{
-	bool boot_file = strcmp(file, "kernel") == 0 || strcmp(file, "firmware") == 0;
-	bool boot_cl = strcmp(cl, "kernel") == 0 || strcmp(cl, "firmware") == 0;
-
-	return strcmp(file, cl) == 0 || (boot_file && boot_cl);
-}
-
-/* The command line's --disk or --net whose id= is e's, not yet used. */
-static long cf_replacement(const struct cf_entry *e, const struct mon_run_arg *cl, size_t ncl,
-			   const bool *used)
-{
-	char id[CF_ID_MAX + 1];
-
-	if (strcmp(e->option, "disk") != 0 && strcmp(e->option, "net") != 0)
-		return -1;
-	for (size_t j = 0; j < ncl; j++)
-		if (!used[j] && strcmp(cl[j].name, e->option) == 0 &&
-		    mon_option_id(cl[j].name, cl[j].value, id, sizeof(id)) == 0 &&
-		    strcmp(id, e->id) == 0)
-			return (long)j;
-	return -1;
-}
-
-/* Append one option ("--NAME" and its value, if any) to src->argv. */
-static void cf_emit(struct mon_config_source *src, char (*names)[24], const char *name,
-		    const char *value, const struct cf_entry *origin)
-{
-	snprintf(names[src->argc], sizeof(names[0]), "--%s", name);
-	src->origin[src->argc] = origin;
-	src->argv[src->argc] = names[src->argc];
-	src->argc++;
-	if (value) {
-		src->origin[src->argc] = origin;
-		src->argv[src->argc++] = (char *)value;
-	}
-}
-
-/* The argv that mon_parse_run_at reads: the file's options in the file's
- * order, except those the command line overrides (a single-valued option
- * it gives; a --disk or --net with the same id, which takes the file's
- * place so that the guest's device order holds), then the command line's.
- * Command-line values stay in argv's own memory, where --smc osk= is
- * wiped. */
-static int cf_merge(struct mon_config_source *src, const struct mon_run_arg *cl, size_t ncl,
-		    struct mon_config_report *rep)
-{
-	size_t max = 1 + 2 * (src->nentries + ncl);
-	char(*names)[24] = calloc(max + 1, sizeof(*names));
-	bool *used = calloc(ncl + 1, sizeof(bool));
-
-	src->argv = calloc(max + 1, sizeof(*src->argv));
-	src->origin = calloc(max + 1, sizeof(*src->origin));
-	src->names = names;
-	if (!names || !used || !src->argv || !src->origin) {
-		free(used);
-		return err_line(rep->err, sizeof(rep->err), "out of memory");
-	}
-	src->argv[src->argc++] = "run";
-	for (size_t i = 0; i < src->nentries; i++) {
-		const struct cf_entry *e = &src->entries[i];
-		bool overridden = false;
-		long j = cf_replacement(e, cl, ncl, used);
-
-		for (size_t k = 0; k < ncl && !cf_repeatable(e->option); k++)
-			overridden |= cf_same_slot(e->option, cl[k].name);
-		if (overridden)
-			continue;
-		if (j >= 0) {
-			used[j] = true;
-			cf_emit(src, names, cl[j].name, cl[j].value, NULL);
-			continue;
-		}
-		cf_emit(src, names, e->option, e->value, e);
-		if (strcmp(e->option, "smc") == 0 && e->value && strncmp(e->value, "osk=", 4) == 0)
-			rep->osk_in_file = true;
-	}
-	for (size_t j = 0; j < ncl; j++)
-		if (!used[j])
-			cf_emit(src, names, cl[j].name, cl[j].value, NULL);
-	free(used);
-	return 0;
-}
-
-/* Whether e's option with only the value probe is refused with msg. */
-static bool cf_probe_fails(const struct cf_entry *e, char *probe, const char *msg)
-{
-	struct mon_config c;
-	char opt[24], err[sizeof(((struct mon_config_report *)0)->err)];
-	char *argv[] = {"run", "--kernel", "/probe", opt, probe, NULL};
-	bool same;
-
-	snprintf(opt, sizeof(opt), "--%s", e->option);
-	same = mon_parse_run(5, argv, 0, &c, err, sizeof(err)) < 0 && strcmp(err, msg) == 0;
-	explicit_bzero(&c, sizeof(c));
-	return same;
-}
-
-/* Which key of a section gave the field the parser refused with msg: the
- * first field that, alone after the section's first (path= of a disk, the
- * kind of a card), is refused with the same words. NULL: none alone (a
- * missing key, a clash between devices): the section line is the place. */
-static const struct cf_field *cf_blame(const struct cf_entry *e, const char *msg)
-{
-	const struct cf_field *found = NULL;
-
-	if (e->nfields <= 1)
-		return e->nfields ? &e->fields[0] : NULL;
-	for (unsigned i = 0; i < e->nfields && !found; i++) {
-		const char *base = e->fields[0].text;
-		char *probe = malloc(strlen(base) + strlen(e->fields[i].text) + 2);
-
-		if (!probe)
-			return NULL;
-		if (i == 0)
-			strcpy(probe, base);
-		else
-			sprintf(probe, "%s,%s", base, e->fields[i].text);
-		if (cf_probe_fails(e, probe, msg))
-			found = &e->fields[i];
-		explicit_bzero(probe, strlen(probe));
-		free(probe);
-	}
-	return found;
-}
-
-/* Turn the parser's line about argv[at] into "FILE:LINE: [section] key: ...". */
-static int cf_map_error(const struct mon_config_source *src, const char *path, int at,
-			const char *msg, char *err, size_t errlen)
-{
-	const struct cf_entry *e = at >= 0 && at < src->argc ? src->origin[at] : NULL;
-	const struct cf_field *f;
-
-	if (at < 0)
-		return cf_error(err, errlen, path, 0, NULL, NULL, "%s", msg);
-	if (!e)
-		return err_line(err, errlen, "%s", msg); /* the command line's own */
-	f = cf_blame(e, msg);
-	return cf_error(err, errlen, path, f ? f->line : e->line, e->label, f ? f->key : NULL, "%s",
-			msg);
-}
-
-/* Read the file, merge, parse. */
-static int cf_load(const char *path, const struct mon_run_arg *cl, size_t ncl, uint64_t host,
-		   struct mon_config *cfg, struct mon_config_source *src,
-		   struct mon_config_report *rep)
+int mon_config_read(const char *path, struct mon_config_entry **entries, size_t *n, char *err,
+		    size_t errlen, char *warn, size_t warnlen)
 {
 	struct cf_reader *r = calloc(1, sizeof(*r));
-	char msg[sizeof(rep->err)];
-	int rc, at = -1;
-
-	if (!r)
-		return err_line(rep->err, sizeof(rep->err), "out of memory");
-	r->err = rep->err;
-	r->errlen = sizeof(rep->err);
-	rc = cf_read(r, path, rep->warn, sizeof(rep->warn));
-	if (rc == 0)
-		rc = cf_entries(r, src);
-	cf_reader_free(r);
-	free(r);
-	if (rc == 0)
-		rc = cf_merge(src, cl, ncl, rep);
-	if (rc < 0)
-		return rc;
-	if (mon_parse_run_at(src->argc, src->argv, host, cfg, &at, msg, sizeof(msg)) == 0)
-		return 0;
-	return cf_map_error(src, path, at, msg, rep->err, sizeof(rep->err));
-}
-
-int mon_config_parse(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
-		     struct mon_config_source **srcp, struct mon_config_report *rep)
-{
-	struct mon_config_source *src;
-	struct mon_run_arg *cl = NULL;
-	const char *path = NULL;
-	bool help = false;
-	size_t ncl = 0;
+	struct mon_config_entry *made = NULL;
+	size_t nmade = 0;
 	int rc;
 
-	*srcp = NULL;
-	rep->err[0] = rep->warn[0] = 0;
-	rep->osk_in_file = false;
-	if (mon_scan_run(argc, argv, &cl, &ncl, rep->err, sizeof(rep->err)) < 0)
-		return -EINVAL;
-	for (size_t j = 0; j < ncl; j++) {
-		help |= strcmp(cl[j].name, "help") == 0;
-		if (strcmp(cl[j].name, "config") != 0)
-			continue;
-		if (path) {
-			free(cl);
-			return err_line(rep->err, sizeof(rep->err), "--config given twice");
-		}
-		path = cl[j].value;
-	}
-	if (help || !path) {
-		free(cl);
-		return mon_parse_run(argc, argv, host_mem_bytes, cfg, rep->err, sizeof(rep->err));
-	}
-	src = calloc(1, sizeof(*src));
-	rc = src ? cf_load(path, cl, ncl, host_mem_bytes, cfg, src, rep)
-		 : err_line(rep->err, sizeof(rep->err), "out of memory");
-	free(cl);
+	if (!r)
+		return err_line(err, errlen, "out of memory");
+	r->err = err;
+	r->errlen = errlen;
+	rc = cf_read(r, path, warn, warnlen);
+	if (rc == 0)
+		rc = cf_entries(r, &made, &nmade);
+	cf_reader_free(r);
+	free(r);
 	if (rc < 0) {
-		mon_config_source_free(src);
+		mon_config_entries_free(made, nmade);
 		return rc;
 	}
-	*srcp = src;
+	*entries = made;
+	*n = nmade;
 	return 0;
 }
 
-void mon_config_source_free(struct mon_config_source *src)
+void mon_config_entries_free(struct mon_config_entry *entries, size_t n)
 {
-	if (!src)
-		return;
-	for (size_t i = 0; i < src->nentries; i++) {
-		for (unsigned k = 0; k < src->entries[i].nfields; k++)
-			cf_wipe(src->entries[i].fields[k].text);
-		cf_wipe(src->entries[i].value);
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned k = 0; k < entries[i].nfields; k++)
+			cf_wipe(entries[i].fields[k].text);
+		cf_wipe(entries[i].value);
 	}
-	free(src->entries);
-	free(src->argv);
-	free(src->origin);
-	free(src->names);
-	free(src);
-}
-
-/* --- moat config --- */
-
-static int cf_check(const char *path, int nmore, char **more)
-{
-	struct mon_config_report rep;
-	struct mon_config_source *src = NULL;
-	struct mon_config *cfg = calloc(1, sizeof(*cfg));
-	char **argv = calloc((size_t)nmore + 4, sizeof(char *));
-	int rc;
-
-	if (!cfg || !argv) {
-		free(cfg);
-		free(argv);
-		return log_error("out of memory"), MON_EXIT_FAILURE;
-	}
-	argv[0] = "run";
-	argv[1] = "--config";
-	argv[2] = (char *)path;
-	memcpy(argv + 3, more, (size_t)nmore * sizeof(char *));
-	rc = mon_config_parse(nmore + 3, argv, mon_host_mem_bytes(), cfg, &src, &rep);
-	if (rep.warn[0])
-		log_warn("%s", rep.warn);
-	if (rc < 0)
-		log_error("%s", rep.err);
-	else
-		printf("%s: ok\n", path);
-	explicit_bzero(cfg, sizeof(*cfg)); /* it may hold the OSK */
-	free(cfg);
-	free(argv);
-	mon_config_source_free(src);
-	return rc < 0 ? MON_EXIT_BAD_INPUT : MON_EXIT_OK;
-}
-
-int mon_config_main(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			mon_usage_config(stdout);
-			return MON_EXIT_OK;
-		}
-	if (argc < 2) {
-		mon_usage_config(stderr);
-		return MON_EXIT_BAD_INPUT;
-	}
-	if (strcmp(argv[1], "check") != 0) {
-		log_error("unknown config command '%s' (see moat config --help)", argv[1]);
-		return MON_EXIT_BAD_INPUT;
-	}
-	if (argc < 3) {
-		log_error("config check needs a FILE (see moat config --help)");
-		return MON_EXIT_BAD_INPUT;
-	}
-	return cf_check(argv[2], argc - 3, argv + 3);
+	free(entries);
 }

@@ -8,41 +8,57 @@
  *   [disk "ID"]          path, ro, blockdev, serial    -> --disk id=ID,...
  *   [net "ID"]           type, ifname, mac, hostfwd... -> --net ...,id=ID
  *   [smc]                osk-file or osk               -> --smc ...
+ *
+ * This header is the reader's (config_file.c): the file's sections as
+ * options, each with the lines it came from. Merging them with the command
+ * line, and `moat config`, are config_merge.h's; it is included here for
+ * the callers that know the whole as config_file.h.
  */
 #pragma once
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
 
-struct mon_config;
+#include "config_merge.h"
 
-/* What reading the options found, for the user. */
-struct mon_config_report {
-	char err[1024];	  /* the one line of a failure: "FILE:LINE: [disk "root"] path: ..." */
-	char warn[512];	  /* shown even on success: an OSK in a file others can read */
-	bool osk_in_file; /* the SMC's OSK came from the file, not from argv */
+#define MON_CONFIG_MAX_KEYS 32 /* in one section: each key once, smbios/hostfwd capped */
+/* inih keeps 49 bytes of a section name and drops the rest unsaid */
+#define MON_CONFIG_MAX_SECTION_NAME 48
+#define MON_CONFIG_ID_MAX	    MON_CONFIG_MAX_SECTION_NAME /* an id fits in its section's name */
+
+/* One piece of an option's value and where it came from. */
+struct mon_config_field {
+	char *text;
+	int line;
+	const char *key; /* NULL: the section line itself (a section's id) */
 };
 
-/* The file's text turned into options, which the mon_config points into. */
-struct mon_config_source;
+/* One option the file gives: a [machine] key, or a whole section. */
+struct mon_config_entry {
+	const char *option; /* its long name: "mem", "disk" */
+	char *value;	    /* the fields joined by ','; NULL for a flag */
+	char label[MON_CONFIG_ID_MAX + 16];
+	int line; /* the section's */
+	char id[MON_CONFIG_ID_MAX + 1];
+	struct mon_config_field fields[MON_CONFIG_MAX_KEYS + 1];
+	unsigned nfields;
+};
 
-/* Parse argv of `moat run` (argv[0] "run") into cfg, as mon_parse_run
- * does; with --config FILE, FILE's options come first and the command
- * line's override them (docs/config.md). *src then owns the strings cfg
- * points into: free it with mon_config_source_free() once cfg is no longer
- * used (it stays NULL without --config). 0, or -EINVAL with rep->err. */
-int mon_config_parse(int argc, char **argv, uint64_t host_mem_bytes, struct mon_config *cfg,
-		     struct mon_config_source **src, struct mon_config_report *rep);
-/* Wipes and frees; NULL is fine. */
-void mon_config_source_free(struct mon_config_source *src);
+/* Read the file at path (a regular file, opened as userfile.h opens the
+ * user's files), check its syntax, sections and keys, and turn it into
+ * options in the file's order. On success *entries (*n of them) is the
+ * caller's: free it with mon_config_entries_free(). On failure nothing is
+ * written there and err holds one line (for a fault in the text,
+ * "FILE:LINE: [section] key: ...").
+ * warn gets a line, even on failure, when the file holds an OSK that
+ * others can read; else it is left alone. 0, or a negative errno. */
+int mon_config_read(const char *path, struct mon_config_entry **entries, size_t *n, char *err,
+		    size_t errlen, char *warn, size_t warnlen);
+/* Wipes each value (one may be the OSK) and frees; NULL is fine. */
+void mon_config_entries_free(struct mon_config_entry *entries, size_t n);
 
-/* `moat config check FILE [RUN OPTIONS]` and `moat config --help`: argv[0]
- * is "config". Exit status: 0 valid ("FILE: ok" on stdout), 2 not (one
- * line on stderr). */
-int mon_config_main(int argc, char **argv);
-
-/* The help text of `moat config` (usage.c, with the others; declared here
- * because usage.h is not this module's). */
-void mon_usage_config(FILE *f);
+/* Write "FILE:LINE: LABEL KEY: message" to err, leaving out a line of 0
+ * and a NULL label or key. Returns -EINVAL, to be returned in turn. */
+__attribute__((format(printf, 7, 8))) int mon_config_error(char *err, size_t errlen,
+							   const char *path, int line,
+							   const char *label, const char *key,
+							   const char *fmt, ...);

@@ -4,7 +4,6 @@
 
 #include "options.h"
 #include "usage.h"
-#include "config_file.h"
 #include "ctlpath.h"
 #include "guest_layout.h"
 
