@@ -9,7 +9,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "config_file.h"
+#include "config_merge.h"
 #include "log.h"
 #include "options.h"
 #include "resources.h"
@@ -33,7 +33,7 @@ static struct mon_config *secret_config(bool *locked)
 	return p;
 }
 
-/* The options, from --config FILE and the command line (config_file.h). */
+/* The options, from --config FILE and the command line (config_merge.h). */
 static int cmd_run(int argc, char **argv)
 {
 	struct mon_config_source *src = NULL;

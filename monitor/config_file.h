@@ -11,14 +11,11 @@
  *
  * This header is the reader's (config_file.c): the file's sections as
  * options, each with the lines it came from. Merging them with the command
- * line, and `moat config`, are config_merge.h's; it is included here for
- * the callers that know the whole as config_file.h.
+ * line, and `moat config`, are config_merge.h's.
  */
 #pragma once
 
 #include <stddef.h>
-
-#include "config_merge.h"
 
 #define MON_CONFIG_MAX_KEYS 32 /* in one section: each key once, smbios/hostfwd capped */
 /* inih keeps 49 bytes of a section name and drops the rest unsaid */

@@ -17,6 +17,7 @@ INITRD=$3
 . "$(dirname "$0")/lib.sh"
 need_root "moat run"
 T=$T_TMP
+chmod 755 "$T" # the abuse test's other uid must reach the socket to be refused by it
 HERE=$(cd "$(dirname "$0")" && pwd)
 PROBE=$HERE/ctl_probe.py
 BOOT_TIMEOUT=${MOAT_TEST_BOOT_TIMEOUT:-300}
@@ -63,16 +64,29 @@ mkfifo "$T/fifo.img"
 OSK="moat-ctl-test-osk-$(printf %046d 7)"
 printf '%s' "$OSK" >"$T/osk"
 
-# start NAME ACTION MOAT-ARGS...: moat run in the background, console in
-# $T/NAME.out, console input through fd 3; the monitor's pid in $mon
+# start NAME ACTION MOAT-ARGS...: moat run in the background (under
+# timeout, whose pid is $job), console in $T/NAME.out, console input
+# through fd 3; the monitor's own pid in $mon
 start() {
-	local name=$1 action=$2
+	local name=$1 action=$2 i
 	shift 2
 	mkfifo "$T/$name.in"
 	timeout "$BOOT_TIMEOUT" "$MOAT" run --audit "$T/$name.audit" "$@" \
 		<"$T/$name.in" >"$T/$name.out" 2>"$T/$name.err" &
-	mon=$!
+	job=$!
 	exec 3<>"$T/$name.in"
+	for ((i = 0; i < 100; i++)); do
+		mon=$(pgrep -P "$job" -x moat) && return
+		sleep 0.1
+	done
+}
+# hold_port PORT: a listener on 127.0.0.1:PORT for 60 s, in the
+# background ($holder), once it listens (python starts slowly in a box)
+hold_port() {
+	rm -f "$T/held"
+	python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$1)); s.listen(); open('$T/held','w').close(); time.sleep(60)" &
+	holder=$!
+	for ((i = 0; i < 100; i++)); do [ -e "$T/held" ] && return; sleep 0.1; done
 }
 
 # ---- boot 1: from a config file, under a stand-in for systemd ----------------
@@ -102,7 +116,7 @@ if ! wait_for "$T/one.out" "MOAT-GUEST: ctl tick 0\|MOAT-GUEST: result" "$BOOT_T
 	! grep -q "MOAT-GUEST: ctl tick 0" "$T/one.out"; then
 	not_ok "boot 1: the guest is up"
 	tail -n 30 "$T/one.out" "$T/one.err" | diag
-	kill "$mon" "$listener" 2>/dev/null
+	kill "$job" "$listener" 2>/dev/null
 	finish
 	exit
 fi
@@ -202,9 +216,7 @@ check "hostfwd remove exits 0" ctl hostfwd remove "tcp::$P1-:80"
 check "hostfwd: after remove, 127.0.0.1:$P1 refuses connections" \
 	python3 -c "import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1',$P1)) != 0 else 1)"
 P2=$(free_port)
-python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$P2)); s.listen(); time.sleep(30)" &
-holder=$!
-sleep 0.3
+hold_port "$P2"
 out=$(ctl hostfwd add "tcp::$P2-:80" 2>&1)
 check "hostfwd add on a port in use: exit 1 ($out)" [ $? = 1 ]
 kill $holder 2>/dev/null
@@ -255,7 +267,7 @@ check "systemd: WATCHDOG=1 again once it runs" [ "$(grep -c WATCHDOG=1 "$T/notif
 
 # -- graceful shutdown through the power button
 check "shutdown --timeout 60 exits 0" ctl shutdown --timeout 60
-wait "$mon"
+wait "$job"
 st=$?
 check "shutdown: the guest heard the power button" grep -q "MOAT-GUEST: ctl power-button pressed" "$T/one.out"
 check "shutdown: moat exited 0 (got $st)" [ $st = 0 ]
@@ -279,14 +291,14 @@ if wait_for "$T/two.out" "MOAT-GUEST: ctl tick 0" "$BOOT_TIMEOUT"; then
 	check "the config file and the command line give the same VM" [ "$a" = "$b" ]
 	[ "$a" = "$b" ] || { echo "file: $a"; echo "line: $b"; } | diag
 	check "reset exits 0" ctl reset
-	wait "$mon"
+	wait "$job"
 	st=$?
 	check "reset: moat exited 0 (got $st)" [ $st = 0 ]
 	check "reset: the audit trail says so" grep -q "vm-reset" "$T/two.audit"
 else
 	not_ok "boot 2 (command line): the guest is up"
 	tail -n 30 "$T/two.out" "$T/two.err" | diag
-	kill "$mon" 2>/dev/null
+	kill "$job" 2>/dev/null
 fi
 exec 3>&-
 

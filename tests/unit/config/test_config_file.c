@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config_file.h"
+#include "config_merge.h"
 #include "moat_limits.h"
 #include "netopt.h"
 #include "options.h"
