@@ -764,10 +764,16 @@ static int tick_watchdog(struct mon_vm *vm, int64_t now)
 	if (cs->ping_seq && all_answered(vm))
 		mon_notify_send(&vm->notify, "WATCHDOG=1");
 	cs->ping_seq++;
-	mon_vcpu_send_ping(vm, cs->ping_seq);
-	for (unsigned i = 0; i < vm->devs.n; i++)
-		if (serving(&vm->devs.d[i]))
-			mon_dev_send_ping(&vm->devs.d[i], cs->ping_seq);
+	/* A child still owing the last ping is not sent another: a stopped
+	 * one owes one ping, not a queue of them, and its late answer is
+	 * still the one it was asked for. */
+	if (cs->vcpu_pong == cs->vcpu_ping_sent)
+		mon_vcpu_send_ping(vm, cs->ping_seq);
+	for (unsigned i = 0; i < vm->devs.n; i++) {
+		struct mon_device *d = &vm->devs.d[i];
+		if (serving(d) && d->pong == d->ping_sent)
+			mon_dev_send_ping(d, cs->ping_seq);
+	}
 	cs->next_ping = now + every;
 	return (int)every;
 }

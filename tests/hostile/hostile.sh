@@ -425,6 +425,19 @@ sys.exit(0 if got == want and d["state"] == "running" else 1)' \
 	out=$(python3 "$PROBE" burst "$T/ctl.sock" 1000)
 	check "ctl: 1,000 requests in a burst are all answered ($out)" [ "$out" = "answered 1000 of 1000" ]
 	check "ctl: the VM still runs after all of it" ctl ctl status
+	# stopped, moat-vcpu owes one ping; the watchdog starves; once it
+	# runs again its late answer is the one it was asked for
+	vcpu=$(child_pid "$mon" moat-vcpu)
+	kill -STOP "$vcpu"
+	sleep 0.5
+	w1=$(watchdogs ctl)
+	sleep 1.5
+	w2=$(watchdogs ctl)
+	kill -CONT "$vcpu"
+	check "ctl: no WATCHDOG=1 while moat-vcpu is stopped ($w1, then $w2)" [ "$w1" = "$w2" ]
+	sleep 1
+	check "ctl: once it runs again it is fed again, and moat-vcpu was not cut off" \
+		bash -c "[ \$(grep -c WATCHDOG=1 '$T/ctl.notes') -gt $w2 ] && ! grep -q child-hostile '$T/ctl.audit'"
 	check "ctl: stop" ctl ctl stop
 	finish_within 5
 	check "ctl: moat exits 0 after stop (got $st)" [ "$st" = 0 ]
