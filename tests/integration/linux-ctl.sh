@@ -264,6 +264,9 @@ kill -CONT "$vcpu"
 check "systemd: no WATCHDOG=1 in 3 s while moat-vcpu is stopped ($w1, then $w2)" [ "$w1" = "$w2" ]
 sleep 2.5
 check "systemd: WATCHDOG=1 again once it runs" [ "$(grep -c WATCHDOG=1 "$T/notify.log")" -gt "$w2" ]
+n0=$(ticks one)
+check "stopped and continued, the guest ticks on" wait_for_more one "$n0" 5
+check "no child was cut off" bash -c "! grep -q child-hostile '$T/one.audit'"
 
 # -- graceful shutdown through the power button
 check "shutdown --timeout 60 exits 0" ctl shutdown --timeout 60
