@@ -1,5 +1,7 @@
 #include "childlog.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +26,20 @@ int mon_childlog_open(struct mon_childlog *l, int *child_end)
 	return 0;
 }
 
+/* The journal's priority of a child's line, from the level word log.c
+ * writes ("moat-blk/data: error: ..."). The child's text decides only
+ * between error and debug: it never reaches the journal above <3>. */
+static enum log_level child_level(const char *line)
+{
+	if (strstr(line, ": error: "))
+		return LOG_LVL_ERROR;
+	if (strstr(line, ": warning: "))
+		return LOG_LVL_WARN;
+	if (strstr(line, ": debug: "))
+		return LOG_LVL_DEBUG;
+	return LOG_LVL_INFO;
+}
+
 /* Say how many lines the limit held back, once it lets lines through. */
 static void say_dropped(struct mon_childlog *l, const char *name)
 {
@@ -34,7 +50,7 @@ static void say_dropped(struct mon_childlog *l, const char *name)
 		return;
 	n = snprintf(msg, sizeof(msg), "[%s] (%u lines not shown: more than %d a second)\n", name,
 		     l->dropped, MON_LOG_RATE);
-	fd_write_full(STDERR_FILENO, msg, (size_t)n);
+	log_write_line(LOG_LVL_WARN, msg, (size_t)n);
 	l->dropped = 0;
 }
 
@@ -63,7 +79,7 @@ static void emit(struct mon_childlog *l, const char *name)
 	mon_untrusted_line(raw, esc + n, sizeof(esc) - (size_t)n - 1);
 	n += (int)strlen(esc + n);
 	esc[n++] = '\n';
-	fd_write_full(STDERR_FILENO, esc, (size_t)n);
+	log_write_line(child_level(raw), esc, (size_t)n);
 }
 
 static void take(struct mon_childlog *l, const char *name, const char *buf, size_t n)

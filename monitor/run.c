@@ -87,7 +87,8 @@ int mon_run(struct mon_config *cfg)
 	/* systemd's variables are ours alone: read and removed before any
 	 * child exists */
 	if (mon_notify_init(&vm.notify) < 0)
-		log_warn("NOTIFY_SOCKET or WATCHDOG_USEC is malformed; not notifying systemd");
+		log_warn("NOTIFY_SOCKET, WATCHDOG_USEC or WATCHDOG_PID is malformed: what is "
+			 "malformed is ignored");
 	if (cfg->verbose)
 		log_set_level(LOG_LVL_DEBUG);
 	if (open_inputs(cfg, &res, &vm.ctl) < 0) {
