@@ -281,12 +281,19 @@ kill "$listener" 2>/dev/null
 exec 3>&-
 [ $st = 0 ] || tail -n 20 "$T/one.out" "$T/one.err" | diag
 
-# ---- boot 2: the same VM from the command line; reset -------------------------
+# ---- boot 2: the same VM from the command line, by name; reset ---------------
+# (as root, --name puts the socket in /run/moat/NAME: in a KVM box, its
+# own /run)
+NAME=moat-ctl-test-$$
 start two ctl --kernel "$BZIMAGE" --initrd "$INITRD" \
 	--cmdline "$CMDLINE guest.action=ctl guest.token=tok-ctl" --mem 256M --cpus 1 \
-	--control "$SOCK" --disk "id=data,path=$T/a.img" --net "user,id=net0" --smc "osk-file=$T/osk"
+	--name "$NAME" --disk "id=data,path=$T/a.img" --net "user,id=net0" --smc "osk-file=$T/osk"
 if wait_for "$T/two.out" "MOAT-GUEST: ctl tick 0" "$BOOT_TIMEOUT"; then
 	ok "boot 2 (command line): the guest is up"
+	check "--name: /run/moat/$NAME is a 0700 directory with the 0600 socket" \
+		[ "$(stat -c %a "/run/moat/$NAME")" = 700 ] && [ "$(stat -c %a "/run/moat/$NAME/control.sock")" = 600 ]
+	ln -sf "/run/moat/$NAME/control.sock" "$SOCK"
+	check "moat ctl --name finds it" "$MOAT" ctl --name "$NAME" version
 	ctl --json status >"$T/status2.json"
 	shape='[d["cpus"], d["mem_bytes"], sorted((p["kind"], p["id"], p["backend"]) for p in d["processes"])]'
 	a=$(json "$shape" <"$T/status.json" | sed "s#$T/b.img#$T/a.img#")
@@ -298,6 +305,8 @@ if wait_for "$T/two.out" "MOAT-GUEST: ctl tick 0" "$BOOT_TIMEOUT"; then
 	st=$?
 	check "reset: moat exited 0 (got $st)" [ $st = 0 ]
 	check "reset: the audit trail says so" grep -q "vm-reset" "$T/two.audit"
+	check "--name: the directory is removed on exit" [ ! -e "/run/moat/$NAME" ]
+	rm -f "$SOCK"
 else
 	not_ok "boot 2 (command line): the guest is up"
 	tail -n 30 "$T/two.out" "$T/two.err" | diag
