@@ -64,7 +64,12 @@ def ask(path, data, timeout=10):
         s.send(data)
     except OSError:
         pass  # a refused caller is answered (and hung up on) before it asks
-    r = s.recv(65536)
+    try:
+        r = s.recv(65536)
+    except ConnectionResetError:
+        # the monitor hung up on a refused caller with the request unread:
+        # the kernel says so first, then hands over the answer it queued
+        r = s.recv(65536)
     s.close()
     return r
 
