@@ -8,6 +8,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "pause.h"
 #include "util.h"
 #include "vcpu.pb-c.h"
 
@@ -45,12 +46,73 @@ static int vcpu_answer_power_button(void *ctx, const ProtobufCMessage *m)
 	return 1;
 }
 
+/* Paused: every vCPU thread is parked and the guest's clock held. A
+ * failed send means the monitor is gone, which the next poll sees. */
+static void vcpu_send_paused(void)
+{
+	Moat__Vcpu__Paused paused = MOAT__VCPU__PAUSED__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_PAUSED;
+	env.paused = &paused;
+	if (child_send(&env.base) < 0)
+		log_warn("could not tell the monitor that the VM is paused");
+}
+
+/* PAUSE: the threads are asked to park; Paused follows once they all
+ * are (vcpu_main_loop), or now if they already were: one per PAUSE. */
+static int vcpu_answer_pause(void *ctx, const ProtobufCMessage *m)
+{
+	(void)m;
+	if (vm_pause(ctx))
+		vcpu_send_paused();
+	return 1;
+}
+
+/* RESUME: harmless while running; calls off a pause in progress
+ * (pause.h). */
+static int vcpu_answer_resume(void *ctx, const ProtobufCMessage *m)
+{
+	(void)m;
+	vm_resume(ctx);
+	return 1;
+}
+
+/* RESET (moat ctl reset): as a reset from inside the guest, the VM ends
+ * with reason RESET, and a supervisor starts it again. */
+static int vcpu_answer_reset(void *ctx, const ProtobufCMessage *m)
+{
+	(void)m;
+	vm_end(ctx, MOAT__VCPU__EXIT_EVENT__REASON__RESET, 0, "reset by the monitor", NULL);
+	return 1;
+}
+
+/* PING: answered at once, paused or not, with whether a vCPU is wedged in
+ * one exit. */
+static int vcpu_answer_ping(void *ctx, const ProtobufCMessage *m)
+{
+	Moat__Vcpu__Pong pong = MOAT__VCPU__PONG__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	pong.seq = ((const Moat__Vcpu__MonitorToVcpu *)m)->ping->seq;
+	pong.stalled = vm_stalled(ctx);
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_PONG;
+	env.pong = &pong;
+	if (child_send(&env.base) < 0)
+		log_warn("could not answer the monitor's ping");
+	return 1;
+}
+
 /* What the monitor may send while the VM runs; anything else, or garbage,
  * means the channel cannot be trusted. */
 static const struct child_handler vcpu_handlers[] = {
-    {MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP, vcpu_answer_stop},
-    {MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH, vcpu_answer_detach},
-    {MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON, vcpu_answer_power_button},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP, .fn = vcpu_answer_stop},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH, .fn = vcpu_answer_detach},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON, .fn = vcpu_answer_power_button},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_PAUSE, .fn = vcpu_answer_pause},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESUME, .fn = vcpu_answer_resume},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESET, .fn = vcpu_answer_reset},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_PING, .fn = vcpu_answer_ping},
 };
 
 /* Move what fits of the console input into the UART's receive FIFO. */
@@ -77,17 +139,22 @@ int vcpu_main_loop(struct vm *vm, int serial_in)
 		/* While the guest has not drained its FIFO, leave input queued
 		 * in the pipe and look again shortly. */
 		bool want_input = serial_in >= 0 && uart_rx_space(&vm->com1) > 0;
-		struct pollfd p[3] = {
+		struct pollfd p[4] = {
 		    {.fd = vm->exit_event_fd, .events = POLLIN},
 		    {.fd = CHILD_CONTROL_FD, .events = POLLIN},
 		    {.fd = want_input ? serial_in : -1, .events = POLLIN},
+		    {.fd = vm->parked_event_fd, .events = POLLIN},
 		};
 		int timeout = serial_in >= 0 && !want_input ? 10 : -1;
 
-		if (poll(p, 3, timeout) < 0 && errno != EINTR)
+		if (poll(p, 4, timeout) < 0 && errno != EINTR)
 			return log_error_errno(errno, "poll: %m");
 		if (atomic_load(&vm->ended))
 			return 0;
+		/* Before the monitor's messages, so that a PAUSE after the
+		 * threads parked finds the pause complete. */
+		for (unsigned n = p[3].revents ? vm_pause_settle(vm) : 0; n > 0; n--)
+			vcpu_send_paused();
 		if (p[1].revents) {
 			int rc = child_dispatch(&moat__vcpu__monitor_to_vcpu__descriptor,
 						vcpu_handlers, ARRAY_SIZE(vcpu_handlers), vm);

@@ -273,13 +273,14 @@ static int setup_devices(struct vm *vm, int serial_out, bool debug)
 /* Our resource limits. Threads: one per vCPU and the main one, all made
  * in the set-up phase; one more fails with EAGAIN (and the run phase's
  * filter has no clone at all). Descriptors, beyond those received: the
- * exit eventfd, the VM and one per vCPU, and a spare two. Guest RAM is in
- * our address space: no RLIMIT_AS (struct pol_limits says why). */
+ * exit and parked eventfds, the VM and one per vCPU, and a spare two.
+ * Guest RAM is in our address space: no RLIMIT_AS (struct pol_limits says
+ * why). */
 static const struct pol_limits *vcpu_limits(const struct vcpu_config *c)
 {
 	static struct pol_limits lim;
 
-	lim = (struct pol_limits){.nofile_extra = 2 + c->cpus + 2, .nproc = 1 + c->cpus};
+	lim = (struct pol_limits){.nofile_extra = 3 + c->cpus + 2, .nproc = 1 + c->cpus};
 	return &lim;
 }
 

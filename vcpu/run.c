@@ -8,6 +8,7 @@
 
 #include "dump.h"
 #include "log.h"
+#include "pause.h"
 #include "vcpu.pb-c.h"
 #include "vm.h"
 
@@ -122,6 +123,7 @@ static void vcpu_thread_ready(struct vcpu *v)
 	char name[16];
 
 	vcpu_self_id = v->id;
+	vcpu_kick_attach(v);
 	snprintf(name, sizeof(name), "vcpu%u", v->id);
 	prctl(PR_SET_NAME, name, 0, 0, 0);
 	void *volatile arena = malloc(1); /* volatile: the pair must not be elided */
@@ -134,13 +136,22 @@ static void vcpu_thread_ready(struct vcpu *v)
 	pthread_mutex_unlock(&v->vm->gate_lock);
 }
 
+/* The loop of one vCPU: park if a pause is asked for, run, handle the
+ * exit. Busy from KVM_RUN's return to the next entry (a ping's "stalled"),
+ * except while parked. EINTR: a kick (pause.h) or another signal. */
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
 	vcpu_thread_ready(v);
 	while (!atomic_load(&v->vm->ended)) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+		vcpu_pause_point(v);
+		if (atomic_load(&v->vm->ended))
+			break;
+		vcpu_mark_busy(v, false);
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		vcpu_mark_busy(v, true);
+		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			char detail[96];
@@ -151,16 +162,21 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	vcpu_mark_busy(v, false);
 	return NULL;
 }
 
 int vm_start(struct vm *vm)
 {
+	int rc = vm_pause_init(vm); /* before any thread: the kick's handler */
+
+	if (rc < 0)
+		return rc;
 	pthread_mutex_init(&vm->gate_lock, NULL);
 	pthread_cond_init(&vm->gate_open, NULL);
 	pthread_cond_init(&vm->gate_reached, NULL);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		int rc = pthread_create(&vm->cpus[i].thread, NULL, vcpu_thread, &vm->cpus[i]);
+		rc = pthread_create(&vm->cpus[i].thread, NULL, vcpu_thread, &vm->cpus[i]);
 		if (rc)
 			return log_error_errno(rc, "Failed to start vCPU %u thread: %m", i);
 	}

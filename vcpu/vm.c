@@ -129,6 +129,11 @@ void vm_end(struct vm *vm, int reason, unsigned vcpu, const char *detail, const 
 	snprintf(vm->exit.detail, sizeof(vm->exit.detail), "%s", detail ? detail : "");
 	snprintf(vm->exit.dump, sizeof(vm->exit.dump), "%s", dump ? dump : "");
 	(void)!write(vm->exit_event_fd, &one, sizeof(one));
+	/* A thread parked by a pause must not wait for a RESUME that will
+	 * never come (vcpu/pause.c checks ended under this lock). */
+	pthread_mutex_lock(&vm->pause_lock);
+	pthread_cond_broadcast(&vm->resumed);
+	pthread_mutex_unlock(&vm->pause_lock);
 }
 
 /* Everything the VM's set-up needed is done: the threads exist, the guest

@@ -27,6 +27,17 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	/* CLOCK_MONOTONIC ns at which KVM_RUN last returned, while this
+	 * thread is busy with that exit; 0 inside KVM_RUN, parked, or not
+	 * running yet. A ping reads it (vcpu/pause.c vm_stalled). */
+	_Atomic uint64_t busy_since_ns;
+};
+
+/* Where the main thread stands with a pause (vcpu/pause.c). */
+enum vm_pause_state {
+	VM_RUNNING,
+	VM_PAUSING, /* asked, not every thread parked yet */
+	VM_PAUSED,  /* every thread parked, the guest's clock saved */
 };
 
 /* How the VM ended; set once by whoever sees the end first. */
@@ -70,6 +81,20 @@ struct vm {
 	unsigned at_gate;
 	bool go;
 
+	/* Pause (vcpu/pause.c): the vCPU threads park on resumed while
+	 * pause_wanted is set and the VM has not ended; the last to park
+	 * writes parked_event_fd, which the main loop polls. */
+	pthread_mutex_t pause_lock;
+	pthread_cond_t resumed;
+	atomic_bool pause_wanted;
+	unsigned parked; /* under pause_lock */
+	int parked_event_fd;
+	/* The main thread's alone: */
+	enum vm_pause_state pause_state;
+	unsigned pause_owed;	     /* PAUSEs to answer when the pause completes */
+	struct kvm_clock_data clock; /* kvmclock when the pause completed */
+	bool clock_saved;
+
 	atomic_bool ended;
 	struct vm_exit exit;
 	int exit_event_fd; /* written once when ended flips; the main loop polls it */
@@ -85,12 +110,13 @@ int vm_create(struct vm *vm, int kvm_fd, int mem_fd, uint64_t mem_bytes, unsigne
 /* Create and configure vCPUs (CPUID, MSRs, LAPIC, FPU). Registers are set by
  * the loader afterwards. */
 int vm_create_vcpus(struct vm *vm);
-/* Start one thread per vCPU. Each names itself and attaches to a malloc
- * arena (the calls only set-up may make), then waits for vm_run() before
- * its first KVM_RUN. Returns once every thread waits: a new thread's own
- * start (glibc's rseq and robust-list registration, the name, the arena)
- * is over before the run phase's filter takes those calls away. 0 or
- * -errno; on failure the caller exits, which ends the threads made. */
+/* Install the pause's kick (vcpu/pause.h), then start one thread per
+ * vCPU. Each names itself and attaches to a malloc arena (the calls only
+ * set-up may make), then waits for vm_run() before its first KVM_RUN.
+ * Returns once every thread waits: a new thread's own start (glibc's rseq
+ * and robust-list registration, the name, the arena) is over before the
+ * run phase's filter takes those calls away. 0 or -errno; on failure the
+ * caller exits, which ends the threads made. */
 int vm_start(struct vm *vm);
 /* Let the vCPU threads run the guest. */
 void vm_run(struct vm *vm);
@@ -99,7 +125,8 @@ void vm_run(struct vm *vm);
  * After it no VM, vCPU, memory slot or thread can be made. 0 or -errno
  * (logged): the caller must exit. *nsyscalls: the second filter's size. */
 int vm_enter_run_phase(struct vm *vm, unsigned *nsyscalls);
-/* Record the end of the VM (first caller wins) and wake the main loop. */
+/* Record the end of the VM (first caller wins), wake the main loop and
+ * release any parked vCPU thread (it then sees the end and returns). */
 void vm_end(struct vm *vm, int reason, unsigned vcpu, const char *detail, const char *dump);
 /* Assert or deassert an ISA interrupt line through the in-kernel irqchip. */
 int vm_set_irq(struct vm *vm, unsigned irq, bool level);
