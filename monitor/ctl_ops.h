@@ -17,7 +17,9 @@
 
 /* How long a child has to answer a control-plane request. */
 #define MON_CTL_DEVICE_TIMEOUT_MS 30000
-#define MON_CTL_PAUSE_TIMEOUT_MS  10000
+/* Longer than moat-vcpu's wait for a device (REMOTE_TIMEOUT_MS, 10 s): a
+ * vCPU held up by a dead device parks once it gives up on it. */
+#define MON_CTL_PAUSE_TIMEOUT_MS  15000
 #define MON_CTL_STATUS_WAIT_MS	  500
 
 enum mon_run_state { MON_VM_RUNNING, MON_VM_PAUSING, MON_VM_PAUSED };
@@ -29,6 +31,7 @@ struct mon_ctl_state {
 	struct mon_ctl_who pause_who; /* answered once every process paused */
 	int64_t pause_deadline;
 	bool vcpu_pause_asked, vcpu_paused;
+	bool vcpu_pause_late; /* a pause was called off unanswered: one PAUSED may come */
 	/* status: the clients waiting for the devices' counters */
 	struct mon_ctl_who status_who[MON_CTL_MAX_CLIENTS];
 	unsigned nstatus;

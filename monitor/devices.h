@@ -82,6 +82,7 @@ struct mon_device {
 	bool stats_wait;	    /* asked for counters, not answered yet */
 	struct mon_dev_pending pending;
 	bool pause_asked, paused;
+	bool pause_late; /* a pause was called off unanswered: one PAUSED may come */
 	uint64_t ping_sent, pong; /* the watchdog's round it was asked, and answered */
 };
 

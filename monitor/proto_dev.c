@@ -127,6 +127,7 @@ int mon_dev_send_resume(struct mon_device *d)
 	Moat__Dev__ResumeRequest req = MOAT__DEV__RESUME_REQUEST__INIT;
 	Moat__Dev__MonitorToDevice env = MOAT__DEV__MONITOR_TO_DEVICE__INIT;
 
+	d->pause_late = d->pause_asked && !d->paused; /* its PAUSED may be on the way */
 	d->pause_asked = d->paused = false;
 	if (d->proc.ctl < 0 || d->proc.state != MON_PROC_READY)
 		return -ENOTCONN;
@@ -230,6 +231,10 @@ static void mon_answer_paused(void *ctx, const ProtobufCMessage *m)
 {
 	struct mon_device *d = ctx;
 
+	if (d->pause_late && !d->pause_asked) {
+		d->pause_late = false; /* the answer to a pause called off */
+		return;
+	}
 	if (!d->pause_asked || d->paused) {
 		mon_proc_hostile(&d->proc, "said it paused unasked");
 		return;

@@ -183,6 +183,9 @@ int mon_vcpu_send_resume(struct mon_vm *vm)
 	Moat__Vcpu__ResumeRequest req = MOAT__VCPU__RESUME_REQUEST__INIT;
 	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
 
+	/* a pause called off may still be answered: its PAUSED may be on
+	 * the way already */
+	vm->cs.vcpu_pause_late = vm->cs.vcpu_pause_asked && !vm->cs.vcpu_paused;
 	vm->cs.vcpu_pause_asked = vm->cs.vcpu_paused = false;
 	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESUME;
 	env.resume = &req;
@@ -274,6 +277,10 @@ static void mon_answer_paused(void *ctx, const ProtobufCMessage *m)
 {
 	struct mon_vm *vm = ctx;
 
+	if (vm->cs.vcpu_pause_late && !vm->cs.vcpu_pause_asked) {
+		vm->cs.vcpu_pause_late = false; /* the answer to a pause called off */
+		return;
+	}
 	if (!vm->cs.vcpu_pause_asked || vm->cs.vcpu_paused) {
 		mon_proc_hostile(&vm->vcpu, "said it paused unasked");
 		return;
