@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # moat-vcpu's pause, resume, reset and ping, with the tiny PVH guest
-# (tests/tinyguest) on KVM. No monitor command sends these yet, so
-# vcpu-drive (tests/integration/vcpu_drive.c, built next to moat-vcpu)
+# (tests/tinyguest) on KVM, straight to moat-vcpu (moat ctl drives them
+# through the monitor in linux-ctl.sh and tests/hostile):
+# vcpu-drive (tests/integration/vcpu_drive.c, built in tests/)
 # plays the monitor's end of the channel and runs each scenario's steps;
 # it fails a scenario on the first step that does not hold. Also checks
 # that the run phase's filter killed nothing meanwhile (SIGSYS: the
@@ -21,7 +22,7 @@ need_host_kvm
 T=$T_TMP
 BUILD=$(cd "$(dirname "$MOAT")/.." && pwd)
 VCPU=$BUILD/vcpu/moat-vcpu
-DRIVE=$BUILD/vcpu/vcpu-drive
+DRIVE=$BUILD/tests/vcpu-drive
 
 # seccomp kills of moat-vcpu the kernel logged so far (type=1326 with
 # sig=31), by executable: comm is the killed thread's ("vcpu0"); dmesg
