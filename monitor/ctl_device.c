@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "ctl_ops_int.h"
+#include "devmsg.h"
 #include "kinds.h"
 #include "proto_dev.h"
 #include "resources.h"
@@ -113,11 +114,14 @@ static void disk_swapped(struct mon_vm *vm, struct mon_device *d)
 		close(*fd);
 	*fd = p->new_fd;
 	p->new_fd = -1;
+	char path[512];
+
 	free(d->backend);
 	d->backend = strdup(p->path ? p->path : "none");
-	mon_proc_audit(&d->proc, "disk-swap", "path=\"%s\" ro=%s sectors=%llu",
-		       d->backend ? d->backend : "?", p->ro ? "yes" : "no",
-		       (unsigned long long)p->capacity);
+	/* a path may hold a '"': escaped, so it cannot end the audit's field */
+	mon_untrusted_line(d->backend ? d->backend : "?", path, sizeof(path));
+	mon_proc_audit(&d->proc, "disk-swap", "path=\"%s\" ro=%s sectors=%llu", path,
+		       p->ro ? "yes" : "no", (unsigned long long)p->capacity);
 }
 
 /* The card to change: named, or the only user card. */
