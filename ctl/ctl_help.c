@@ -14,9 +14,10 @@ struct help_topic {
 static const struct help_topic topics[] = {
     {"status", "status",
      "  status\n"
-     "      Show the VM: its name, state (running, paused, shutting-down,\n"
-     "      stopping), uptime, vCPUs, memory and the monitor's pid, then one line\n"
-     "      per process (moat-vcpu and each device): kind, id, pid, state,\n"
+     "      Show the VM: its name, state (starting, running, pausing, paused,\n"
+     "      shutting-down, stopping), uptime, vCPUs, memory and the monitor's\n"
+     "      pid, then one line per process (moat-vcpu and each device): kind, id,\n"
+     "      pid, state (starting, running, paused, ending, dead),\n"
      "      backend (a disk's image, a card's user or tap:IF) and its counters\n"
      "      as NAME=VALUE.\n"},
     {"pause", "pause",
