@@ -9,8 +9,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-__attribute__((format(printf, 3, 4))) static inline int err_line(char *err, size_t errlen,
-								  const char *fmt, ...)
+/* The same with the error code the caller needs (-EPROTO, -EMSGSIZE...). */
+__attribute__((format(printf, 4, 5))) static inline int err_line_code(int code, char *err,
+								       size_t errlen,
+								       const char *fmt, ...)
 {
 	va_list ap;
 
@@ -19,5 +21,7 @@ __attribute__((format(printf, 3, 4))) static inline int err_line(char *err, size
 		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
-	return -EINVAL;
+	return code;
 }
+
+#define err_line(err, errlen, ...) err_line_code(-EINVAL, (err), (errlen), __VA_ARGS__)

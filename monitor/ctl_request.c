@@ -10,6 +10,8 @@
 
 #include "control.pb-c.h"
 #include "ctl_request.h"
+
+#include "errline.h"
 #include "options.h"
 
 _Static_assert(MON_CTL_ID_MAX == NETOPT_ID_MAX, "a card's id must fit mon_ctl_req.id");
@@ -18,19 +20,7 @@ _Static_assert(MON_MAX_SHUTDOWN_S <= UINT32_MAX, "timeout_s is a uint32");
 #define QUOTE_MAX 56 /* characters of client text shown in an error */
 #define QUOTE_BUF (QUOTE_MAX + 4)
 
-/* common/errline.h's err_line, with the errno the reply needs. */
-__attribute__((format(printf, 4, 5))) static int fail(int code, char *err, size_t errlen,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
+#define fail err_line_code
 
 /* s made safe to quote: printable ASCII as it is, any other byte (and the
  * backslash, so an escape is unambiguous) as \xNN, clipped at QUOTE_MAX
