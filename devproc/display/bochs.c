@@ -1,0 +1,1 @@
+/* bochs.c: written in issue 13 */

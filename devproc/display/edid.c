@@ -1,0 +1,1 @@
+/* edid.c: written in issue 13 */

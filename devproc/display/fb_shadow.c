@@ -1,0 +1,1 @@
+/* fb_shadow.c: written in issue 13 */

@@ -1,0 +1,1 @@
+/* keymap.c: written in issue 13 */

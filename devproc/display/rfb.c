@@ -1,0 +1,1 @@
+/* rfb.c: written in issue 13 */

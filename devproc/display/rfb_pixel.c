@@ -1,0 +1,1 @@
+/* rfb_pixel.c: written in issue 13 */

@@ -1,0 +1,1 @@
+/* vnc.c: written in issue 13 */
