@@ -73,6 +73,12 @@
 #define MOAT_KVM_TSS_GPA	  0xFEFFD000ULL
 #define MOAT_KVM_PRIVATE_END	  0xFF000000ULL
 
+/* The display's video memory (bochs-display's BAR0) out of reset, where a
+ * direct kernel boot's screen_info says the framebuffer is: above the
+ * device windows, aligned for the largest video memory moat offers. */
+#define MOAT_VRAM_GPA 0xE0000000ULL
+#define MOAT_VRAM_MAX (256ULL << 20)
+
 /* RAM that does not fit below the hole continues here. */
 #define MOAT_HIGH_RAM_GPA MOAT_PCI_HOLE_END
 
@@ -83,4 +89,6 @@ _Static_assert(MOAT_ACPI_END <= MOAT_BIOS_GPA, "ACPI tables overlap the BIOS are
 _Static_assert(MOAT_SMBIOS_GPA < MOAT_BIOS_END, "SMBIOS outside the BIOS area");
 _Static_assert(MOAT_MEM_MIN > MOAT_HIMEM_GPA, "minimum memory below 1 MiB");
 _Static_assert(MOAT_PCI_MMIO_END <= MOAT_IOAPIC_GPA, "BAR window overlaps the IOAPIC");
+_Static_assert(MOAT_VRAM_GPA % MOAT_VRAM_MAX == 0 && MOAT_VRAM_GPA + MOAT_VRAM_MAX <= MOAT_PCI_MMIO_END,
+	       "the video memory's BAR does not fit its place");
 _Static_assert(MOAT_KVM_TSS_GPA + 0x3000 == MOAT_KVM_PRIVATE_END, "KVM TSS is 3 pages");

@@ -18,11 +18,12 @@
 #define MOAT_MAX_CPUS 8
 
 /* Devices of one VM, by kind: at most one Apple SMC, MOAT_MAX_DISKS
- * virtio-blk and MOAT_MAX_NETS virtio-net, one process each. */
+ * virtio-blk, MOAT_MAX_NETS virtio-net and one display, one process each. */
 #define MOAT_MAX_SMC	 1
 #define MOAT_MAX_DISKS	 8
 #define MOAT_MAX_NETS	 4
-#define MOAT_MAX_DEVICES (MOAT_MAX_SMC + MOAT_MAX_DISKS + MOAT_MAX_NETS)
+#define MOAT_MAX_DISPLAY 1
+#define MOAT_MAX_DEVICES (MOAT_MAX_SMC + MOAT_MAX_DISKS + MOAT_MAX_NETS + MOAT_MAX_DISPLAY)
 
 /* --smbios options of one VM. */
 #define MOAT_MAX_SMBIOS 8
@@ -40,13 +41,13 @@
 
 /* Descriptors of moat-vcpu's start request (monitor/run.c send_start):
  * /dev/kvm, the RAM memfd, the kernel, the initrd, serial out and in; then
- * a ring and a doorbell per device, and per virtio device one notify
- * eventfd per queue and one irqfd per vector. */
+ * a ring and a doorbell per device, per virtio device one notify eventfd
+ * per queue and one irqfd per vector, and the display's video memory. */
 #define MOAT_VCPU_START_FIXED_FDS 6
 #define MOAT_VCPU_START_MAX_FDS                                                                    \
 	(MOAT_VCPU_START_FIXED_FDS + 2 * MOAT_MAX_DEVICES +                                        \
 	 MOAT_MAX_DISKS * (MOAT_BLK_QUEUES + MOAT_BLK_VECTORS) +                                   \
-	 MOAT_MAX_NETS * (MOAT_NET_QUEUES + MOAT_NET_VECTORS))
+	 MOAT_MAX_NETS * (MOAT_NET_QUEUES + MOAT_NET_VECTORS) + MOAT_MAX_DISPLAY)
 
 _Static_assert(MOAT_MAX_CPUS <= IORING_MAX_SLOTS, "an I/O ring has one slot per vCPU");
 /* Each virtio device takes a slot after the host bridge's; the SMC takes

@@ -62,6 +62,8 @@ static const struct cf_key_rule machine_keys[] = {
     {"smbios", MON_MAX_SMBIOS},
     {"name", 1},
     {"control", 1},
+    {"vnc", 1},
+    {"display", 1},
     {"verbose", 1},
     {NULL, 0},
 };

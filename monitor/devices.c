@@ -174,7 +174,7 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 			kind->bind(d, cfg, i);
 			d->proc.uid = uid_base + devs->n; /* moat-vcpu has uid_base */
 			d->proc.cgroup_fd = mon_cgroup_leaf(cg, d->proc.name);
-			if (kind->nq) {
+			if (kind->pci) {
 				d->slot = slot++;
 				d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
 			}

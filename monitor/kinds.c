@@ -120,13 +120,45 @@ static int net_build(const struct mon_device *d, const struct mon_config *cfg,
 	return 0;
 }
 
-/* In this order: the SMC, then PCI slots from VPCI_FIRST_SLOT to disks, then cards.
+/* ---- display: bochs-display and the VNC server (moat-display) ---- */
+
+static unsigned display_count(const struct mon_config *cfg)
+{
+	return cfg->vnc ? 1 : 0;
+}
+
+static void display_bind(struct mon_device *d, const struct mon_config *cfg, unsigned i)
+{
+	mon_proc_init(&d->proc, "display0", "display", "display");
+}
+
+/* The video memory read-only and the listening socket (display_res.c);
+ * its registers at its slot's window, as virtio devices' BAR0. */
+static int display_build(const struct mon_device *d, const struct mon_config *cfg,
+			 const struct mon_resources *r, Moat__Dev__StartRequest *s,
+			 struct mon_dev_start *b, int *fds, unsigned *n)
+{
+	moat__dev__display_config__init(&b->display);
+	b->display.fd_vram = *n, fds[(*n)++] = r->display.vram_ro_fd;
+	b->display.vram_bytes = cfg->vnc_opt.vram;
+	b->display.fd_listen = *n, fds[(*n)++] = r->display.listen_fd;
+	b->display.mmio_gpa = d->bar0;
+	b->display.preset = !cfg->firmware;
+	b->display.address = (char *)r->display.address;
+	s->config_case = MOAT__DEV__START_REQUEST__CONFIG_DISPLAY;
+	s->display = &b->display;
+	return 0;
+}
+
+/* In this order: the SMC, then PCI slots from VPCI_FIRST_SLOT to disks, then cards,
+ * then the display.
  * One row a kind (clang-format would spread each over seven lines). */
 /* clang-format off */
 const struct mon_kind mon_kinds[] = {
-	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build},
-	{"blk", MOAT_MAX_DISKS, 0, 0, MOAT_BLK_QUEUES, MOAT_BLK_VECTORS, blk_count, blk_bind, blk_build},
-	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build},
+	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, false},
+	{"blk", MOAT_MAX_DISKS, 0, 0, MOAT_BLK_QUEUES, MOAT_BLK_VECTORS, blk_count, blk_bind, blk_build, true},
+	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, true},
+	{"display", MOAT_MAX_DISPLAY, 0, 0, 0, 0, display_count, display_bind, display_build, true},
 };
 /* clang-format on */
 const unsigned mon_nkinds = sizeof(mon_kinds) / sizeof(mon_kinds[0]);

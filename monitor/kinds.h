@@ -15,6 +15,7 @@ struct mon_dev_start {
 	Moat__Dev__NetTap tap;
 	Moat__Dev__NetForward fwd[NETOPT_MAX_FWD];
 	Moat__Dev__NetForward *fwdp[NETOPT_MAX_FWD];
+	Moat__Dev__DisplayConfig display;
 	uint8_t mac[6];
 };
 
@@ -33,6 +34,7 @@ struct mon_kind {
 	int (*build)(const struct mon_device *d, const struct mon_config *cfg,
 		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
 		     struct mon_dev_start *buf, int *fds, unsigned *n);
+	bool pci; /* a PCI function (gets a slot): virtio devices and the display */
 };
 
 extern const struct mon_kind mon_kinds[];

@@ -400,6 +400,31 @@ static int parse_control(const char *arg, struct mon_config *cfg, char *err, siz
 	return 0;
 }
 
+/* --vnc ADDRESS[,vram=SIZE]: one display; config/vncopt.h has the grammar. */
+static int parse_vnc(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	if (cfg->vnc)
+		return err_line(err, len, "--vnc given twice: a VM has one display");
+	if (cfg->display_none)
+		return err_line(err, len, "--vnc conflicts with --display none");
+	cfg->vnc = true;
+	return vncopt_parse(arg, &cfg->vnc_opt, err, len);
+}
+
+/* --display none (the default) or vnc (which needs --vnc's address). */
+static int parse_display(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	if (strcmp(arg, "none") != 0)
+		return err_line(err, len,
+				"--display takes none (the default); a display is added with --vnc "
+				"ADDRESS, not --display '%s'",
+				arg);
+	if (cfg->vnc)
+		return err_line(err, len, "--display none conflicts with --vnc");
+	cfg->display_none = true;
+	return 0;
+}
+
 static const struct option run_opts[] = {
     {"kernel", required_argument, NULL, 'k'},
     {"firmware", required_argument, NULL, 'F'},
@@ -412,6 +437,8 @@ static const struct option run_opts[] = {
     {"smc", required_argument, NULL, 'S'},
     {"disk", required_argument, NULL, 'D'},
     {"net", required_argument, NULL, 'N'},
+    {"vnc", required_argument, NULL, 'V'},
+    {"display", required_argument, NULL, 'Y'},
     {"smbios", required_argument, NULL, 'B'},
     {"audit", required_argument, NULL, 'A'},
     {"limits", required_argument, NULL, 'L'},
@@ -559,6 +586,12 @@ int mon_parse_run_at(int argc, char **argv, uint64_t host_mem_bytes, struct mon_
 			rc = parse_net(optarg, cfg, err, errlen);
 			if (rc == 0)
 				pos.net[cfg->nnets - 1] = at;
+			break;
+		case 'V':
+			rc = parse_vnc(optarg, cfg, err, errlen);
+			break;
+		case 'Y':
+			rc = parse_display(optarg, cfg, err, errlen);
 			break;
 		case 'B':
 			rc = parse_smbios(optarg, cfg, err, errlen);

@@ -9,6 +9,7 @@
 
 #include "moat_limits.h"
 #include "netopt.h"
+#include "vncopt.h"
 
 #define MON_DEFAULT_PIDS     256	    /* --limits pids= */
 #define MON_DEFAULT_OVERHEAD (512ULL << 20) /* --limits overhead= */
@@ -77,6 +78,12 @@ struct mon_config {
 
 	struct mon_disk disks[MON_MAX_DISKS];
 	unsigned ndisks;
+
+	/* --vnc: a display (moat-display) with a VNC server there
+	 * (config/vncopt.h); --display none (the default): no display */
+	bool vnc;
+	struct vncopt vnc_opt;
+	bool display_none;
 
 	/* --net user|tap=IFNAME,...: one moat-net each (config/netopt.h) */
 	struct netopt nets[MON_MAX_NETS];

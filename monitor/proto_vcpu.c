@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "channel.h"
+#include "guest_layout.h"
+#include "kinds.h"
 #include "devmsg.h"
 #include "log.h"
 #include "proto.h"
@@ -19,12 +21,29 @@
 struct attach_buf {
 	Moat__Vcpu__DeviceAttach att;
 	Moat__Vcpu__PciAttach pci;
+	Moat__Vcpu__DisplayAttach display;
 	uint32_t idx[VPCI_MAX_QUEUES + VPCI_MAX_VECTORS];
 };
 
-static int add_attach(const struct mon_device *d, struct attach_buf *b, int *fds, unsigned *n)
+/* The display: its slot, where its registers reach moat-display, and the
+ * video memory for the guest (read-write: moat-vcpu maps it as a KVM
+ * memory slot at BAR0). */
+static void add_display(const struct mon_device *d, const struct mon_resources *r,
+			struct attach_buf *b, int *fds, unsigned *n)
 {
-	if (*n + 2 + d->nq + d->nvec > IPC_MAX_FDS)
+	moat__vcpu__display_attach__init(&b->display);
+	b->display.slot = d->slot;
+	b->display.mmio_gpa = d->bar0;
+	b->display.fd_vram = *n, fds[(*n)++] = r->display.vram_fd;
+	b->display.vram_bytes = r->display.vram_bytes;
+	b->display.vram_gpa = MOAT_VRAM_GPA;
+	b->att.display = &b->display;
+}
+
+static int add_attach(const struct mon_device *d, const struct mon_resources *r,
+		      struct attach_buf *b, int *fds, unsigned *n)
+{
+	if (*n + 3 + d->nq + d->nvec > IPC_MAX_FDS)
 		return -E2BIG;
 	moat__vcpu__device_attach__init(&b->att);
 	b->att.name = (char *)d->proc.name;
@@ -32,6 +51,8 @@ static int add_attach(const struct mon_device *d, struct attach_buf *b, int *fds
 	b->att.pio_len = d->pio_len;
 	b->att.fd_ring = *n, fds[(*n)++] = d->ring_fd;
 	b->att.fd_doorbell = *n, fds[(*n)++] = d->doorbell;
+	if (d->kind->pci && !d->nq) /* the display */
+		add_display(d, r, b, fds, n);
 	if (!d->nq)
 		return 0;
 	moat__vcpu__pci_attach__init(&b->pci);
@@ -89,7 +110,7 @@ int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r)
 		}
 	}
 	for (unsigned i = 0; i < vm->devs.n; i++) {
-		if ((rc = add_attach(&vm->devs.d[i], &att[i], fds, &n)) < 0)
+		if ((rc = add_attach(&vm->devs.d[i], r, &att[i], fds, &n)) < 0)
 			return rc;
 		attp[i] = &att[i].att;
 	}

@@ -136,6 +136,7 @@ void mon_resources_init(struct mon_resources *r)
 		r->disk_fd[i] = -1;
 	for (unsigned i = 0; i < MON_MAX_NETS; i++)
 		r->tap_fd[i] = -1;
+	mon_display_res_init(&r->display);
 }
 
 /* The upstream DNS server for slirp's 10.0.2.3: the first IPv4 nameserver
@@ -339,6 +340,8 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 	rc = create_guest_ram(cfg->mem_bytes, &r->mem_fd, err, errlen);
 	if (rc == 0)
 		rc = open_serial(cfg, r, err, errlen);
+	if (rc == 0 && cfg->vnc)
+		rc = mon_display_open(&cfg->vnc_opt, &r->display, err, errlen);
 	for (unsigned i = 0; rc == 0 && i < cfg->nnets; i++) {
 		if (cfg->nets[i].kind == NETOPT_TAP) {
 			r->tap_fd[i] = mon_open_tap(cfg->nets[i].ifname, err, errlen);
@@ -367,6 +370,7 @@ void mon_close_child_ends(struct mon_resources *r)
 	close_fd(&r->firmware_vars_fd);
 	close_fd(&r->serial_out);
 	close_fd(&r->serial_in);
+	mon_display_close_child_ends(&r->display);
 }
 
 void mon_close_resources(struct mon_resources *r)
@@ -378,4 +382,5 @@ void mon_close_resources(struct mon_resources *r)
 		close_fd(&r->tap_fd[i]);
 	close_fd(&r->console_out);
 	close_fd(&r->console_in);
+	mon_display_close(&r->display);
 }

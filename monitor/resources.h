@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 
+#include "display_res.h"
 #include "options.h"
 
 struct mon_resources {
@@ -20,6 +21,7 @@ struct mon_resources {
 	int console_in;    /* the monitor's end of the input pipe (stdio), or -1 */
 	int disk_fd[MON_MAX_DISKS]; /* images, opened and locked; given to moat-blk */
 	int tap_fd[MON_MAX_NETS];   /* --net tap: attached taps; given to moat-net */
+	struct mon_display_res display; /* --vnc */
 	uint32_t dns_upstream;      /* --net user: first IPv4 nameserver of our
 				     * /etc/resolv.conf (host byte order), or 0 */
 };

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "console.h"
 #include "devices.h"
+#include "devmsg.h"
 #include "fdutil.h"
 #include "log.h"
 #include "paths.h"
@@ -98,9 +99,12 @@ int mon_run(struct mon_config *cfg)
 		mon_notify_close(&vm.notify);
 		return MON_EXIT_BAD_INPUT;
 	}
-	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu smc=%s", cfg->firmware ? "firmware" : "kernel",
-		  cfg->firmware ? cfg->firmware : cfg->kernel, cfg->cpus,
-		  (unsigned long long)cfg->mem_bytes, cfg->smc ? "yes" : "no");
+	/* a unix socket's path may hold a '"': escaped, as a disk swap's */
+	mon_untrusted_line(cfg->vnc ? res.display.address : "none", err, sizeof(err));
+	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu smc=%s vnc=\"%s\"",
+		  cfg->firmware ? "firmware" : "kernel", cfg->firmware ? cfg->firmware : cfg->kernel,
+		  cfg->cpus, (unsigned long long)cfg->mem_bytes, cfg->smc ? "yes" : "no", err);
+	err[0] = '\0';
 	vm.sigfd = block_signals(&sigs);
 	rc = vm.sigfd < 0 ? vm.sigfd : ipc_channel_pair(ctl);
 	if (rc < 0) {
@@ -138,6 +142,9 @@ int mon_run(struct mon_config *cfg)
 	}
 	vm.console_out = res.console_out;
 	vm.console_in = res.console_in;
+	/* Said on every start, not only with -v: the user needs it to connect. */
+	if (cfg->vnc)
+		log_info("VNC server on %s", res.display.address);
 	status = mon_supervise(&vm);
 out:
 	mon_control_close(&vm.ctl);

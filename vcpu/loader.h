@@ -11,6 +11,8 @@
  * choice; firmware programs its own). */
 #define LOADER_ACPI_PM_BASE 0x600
 
+struct boot_lfb;
+
 struct boot_input {
 	int kernel_fd;	      /* -1 with firmware */
 	int initrd_fd;	      /* -1: none */
@@ -20,6 +22,7 @@ struct boot_input {
 	const char *const *smbios; /* --smbios options, validated by the monitor */
 	size_t nsmbios;
 	bool smbios_apple;         /* Apple DMI identity by default (with an SMC) */
+	const struct boot_lfb *lfb; /* the display's framebuffer, already on; or NULL */
 };
 
 /* Returns 0; -ENOEXEC or -EINVAL when the user's input is at fault, with

@@ -68,6 +68,8 @@ int loader_bzimage(struct vm *vm, const struct kernel_image *k, const struct boo
 		rc = e820_build(vm->mem_bytes, e820, E820_MOAT_MAX_ENTRIES, &ne);
 	if (rc == 0)
 		rc = bootparams_set_e820(zp, e820, ne);
+	if (rc == 0 && in->lfb)
+		rc = bootparams_set_lfb(zp, in->lfb);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to fill the zero page: %m");
 	return loader_long_mode_regs(vm, load + BZ_ENTRY64_OFF, MOAT_ZERO_PAGE_GPA);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "guest_layout.h"
@@ -17,6 +18,7 @@
 #include "util.h"
 #include "vcpu.pb-c.h"
 #include "virtio_pci_layout.h"
+#include "bzimage.h"
 #include "vm.h"
 
 struct remote_config {
@@ -27,7 +29,33 @@ struct remote_config {
 	int notify[VPCI_MAX_QUEUES], irq[VPCI_MAX_VECTORS];
 	unsigned nq, nvec;
 	int ring_fd, doorbell;
+	/* the display (len 0, no queues): its video memory */
+	bool display;
+	int vram_fd;
+	uint64_t vram_bytes, vram_gpa;
 };
+
+/* The display's part of a device attachment: slot, register window, the
+ * video memory (its size a power of two, placed aligned in the PCI hole). */
+static int take_display(const Moat__Vcpu__DisplayAttach *p, struct ipc_fds *fds,
+			struct remote_config *r)
+{
+	uint64_t sz = p->vram_bytes;
+
+	if (p->slot < VPCI_FIRST_SLOT || p->slot > VPCI_LAST_SLOT ||
+	    p->mmio_gpa != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, p->slot) || sz < 0x10000 ||
+	    sz > MOAT_VRAM_MAX || (sz & (sz - 1)) || p->vram_gpa % sz ||
+	    p->vram_gpa < MOAT_PCI_MMIO_GPA || p->vram_gpa + sz > MOAT_PCI_MMIO_END)
+		return log_error_errno(EINVAL, "start: bad display attachment of %s", r->name);
+	r->display = true;
+	r->slot = p->slot;
+	r->bar0 = p->mmio_gpa;
+	r->vram_bytes = sz;
+	r->vram_gpa = p->vram_gpa;
+	if ((r->vram_fd = ipc_fds_take(fds, p->fd_vram)) < 0)
+		return log_error_errno(EBADF, "start: bad video memory descriptor");
+	return 0;
+}
 
 /* The PCI part of a device attachment: slot, window, eventfds. */
 static int take_pci(const Moat__Vcpu__PciAttach *p, struct ipc_fds *fds, struct remote_config *r)
@@ -73,11 +101,14 @@ static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 		const Moat__Vcpu__DeviceAttach *d = s->devices[i];
 		struct remote_config *r = &c->remotes[i];
 		if (!d->name || strlen(d->name) >= sizeof(r->name) ||
-		    (d->pio_len == 0) == !d->pci || d->pio_base > 0xffff ||
+		    (d->pio_len == 0) == !(d->pci || d->display) || (d->pci && d->display) ||
+		    d->pio_base > 0xffff ||
 		    d->pio_len > 0x10000 - d->pio_base)
 			return log_error_errno(EINVAL, "start: bad device %zu", i);
 		snprintf(r->name, sizeof(r->name), "%s", d->name);
 		if (d->pci && take_pci(d->pci, fds, r) < 0)
+			return -EINVAL;
+		if (d->display && take_display(d->display, fds, r) < 0)
 			return -EINVAL;
 		r->base = d->pio_base;
 		r->len = d->pio_len;
@@ -221,6 +252,19 @@ static void kbc_reset(void *opaque)
 }
 
 /* Map each device's ring and claim its ports for it. */
+/* The display's video memory, mapped shared for KVM (the guest writes it;
+ * moat-display reads it through its own read-only mapping). */
+static int attach_display(struct vm *vm, struct remote_dev *d, const struct remote_config *rc)
+{
+	void *vram = mmap(NULL, rc->vram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, rc->vram_fd, 0);
+
+	close(rc->vram_fd);
+	if (vram == MAP_FAILED)
+		return -errno;
+	return pci_display_add(&vm->pci, d, rc->slot, rc->bar0, vram, rc->vram_bytes,
+			       rc->vram_gpa);
+}
+
 static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 {
 	for (unsigned i = 0; i < c->nremotes; i++) {
@@ -238,6 +282,8 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 		if (rc->len) {
 			r = iobus_register(&vm->pio, rc->base, rc->len, remote_io, d, d->name);
 			vm->smc |= rc->base == SMC_PORT_BASE;
+		} else if (rc->display) {
+			r = attach_display(vm, d, rc);
 		} else {
 			r = pci_add_fn(&vm->pci, d, rc->slot, rc->bar0, rc->notify, rc->nq, rc->irq,
 				       rc->nvec);
@@ -318,6 +364,16 @@ int main(int argc, char **argv)
 	    .nsmbios = c.nsmbios,
 	    .smbios_apple = c.smbios_apple,
 	};
+	/* A direct kernel boot finds the display on at 1024x768x32, where
+	 * its boot parameters say (moat-display presets the same mode). */
+	struct boot_lfb lfb = {.width = 1024, .height = 768, .stride = 4096};
+	if (!c.firmware && vm->pci.has_disp) {
+		lfb.base = (uint32_t)vm->pci.disp.bar0;
+		lfb.size = (uint32_t)vm->pci.disp.vram_bytes;
+		if (pci_display_preset(&vm->pci) < 0)
+			return log_error("the display's video memory cannot be mapped"), 1;
+		in.lfb = &lfb;
+	}
 	if (c.firmware)
 		rc = loader_firmware(vm, &in, why, sizeof(why), &format);
 	else

@@ -502,6 +502,8 @@ static void conf1_data(struct pci_bus *b, uint32_t addr, unsigned byte, uint8_t 
 		return;
 	if ((c = chipset_fn(b, slot, func)))
 		chipset_config(b, c, reg, data, len, is_write);
+	else if (func == 0 && b->has_disp && slot == b->disp.slot)
+		pci_display_config(b, reg, data, len, is_write);
 	else if (func == 0 && (f = fn_at(b, slot)))
 		fn_config(b, f, reg, data, len, is_write);
 }
@@ -663,6 +665,8 @@ static void snoop_msix(struct pci_bus *b, struct pci_fn *f, uint64_t off, const 
  * access at its nominal address, wherever the guest put BAR0. */
 bool pci_mmio(struct pci_bus *b, uint64_t gpa, uint8_t *data, unsigned len, bool is_write)
 {
+	if (b->has_disp && pci_display_mmio(b, gpa, data, len, is_write))
+		return true;
 	for (unsigned i = 0; i < b->nfn; i++) {
 		struct pci_fn *f = &b->fn[i];
 		uint32_t at = atomic_load_explicit(&f->claim, memory_order_acquire);
@@ -693,7 +697,7 @@ int pci_add_fn(struct pci_bus *b, struct remote_dev *rd, unsigned slot, uint64_t
 	int rc;
 
 	if (b->nfn >= VPCI_MAX_SLOTS || slot < VPCI_FIRST_SLOT || slot > VPCI_LAST_SLOT ||
-	    fn_at(b, slot) || nq > VPCI_MAX_QUEUES || nvec > VPCI_MAX_VECTORS ||
+	    fn_at(b, slot) || (b->has_disp && b->disp.slot == slot) || nq > VPCI_MAX_QUEUES || nvec > VPCI_MAX_VECTORS ||
 	    bar0 != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, slot))
 		return -EINVAL;
 	f = &b->fn[b->nfn];

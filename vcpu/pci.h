@@ -31,6 +31,7 @@
 #include <stdint.h>
 
 #include "acpi_pm.h"
+#include "pci_display.h"
 #include "remote.h"
 #include "virtio_pci_layout.h"
 
@@ -111,6 +112,8 @@ struct pci_bus {
 	struct acpi_pm acpi;
 	struct pci_fn fn[VPCI_MAX_SLOTS];
 	unsigned nfn;
+	struct pci_display disp; /* the display's function, if has_disp */
+	bool has_disp;
 };
 
 /* The chipset, the config ports, 0xCF9 and the PM block (not decoding

@@ -1,5 +1,284 @@
-/* moat-display: placeholder until the process lands (issue 13). */
+/* moat-display: the display in its own sandboxed process. It holds the
+ * bochs-display function's registers (BAR2, over the ring), a read-only
+ * mapping of the video memory the guest draws into (BAR0, mapped into the
+ * guest by moat-vcpu), and the VNC server on the listening socket the
+ * monitor bound; no guest RAM, no files, no way to open a socket.
+ *
+ * Each frame (every DISPLAY_FRAME_MS while a client waits for an update),
+ * the scanout the guest programmed is compared with a private shadow
+ * (fb_shadow.h) and only the shadow is encoded. A mode change is a new
+ * shadow size, which the VNC server turns into DesktopSize. While the
+ * registers describe no valid picture (the driver between two modes), the
+ * last picture stays. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bochs.h"
+#include "channel.h"
+#include "devproc.h"
+#include "fb_shadow.h"
+#include "ioring.h"
+#include "log.h"
+#include "pol.h"
+#include "vnc.h"
+
+/* QEMU refreshes a VNC client every 30 ms by default: so do we. */
+#define DISPLAY_FRAME_MS 30
+/* Out of reset, before the guest sets a mode: the size clients are shown. */
+#define DISPLAY_IDLE_W 640
+#define DISPLAY_IDLE_H 480
+/* A direct kernel boot's mode (vcpu/main.c writes the same into screen_info). */
+#define DISPLAY_PRESET_W   1024
+#define DISPLAY_PRESET_H   768
+#define DISPLAY_PRESET_BPP 32
+
+struct display {
+	struct bochs regs;
+	uint64_t mmio_gpa;
+	const uint8_t *vram;
+	uint64_t vram_bytes;
+	int listen_fd;
+	struct vnc *vnc;
+	struct fb_shadow shadow;
+	uint8_t *dirty;
+	int64_t next_frame_ms;
+	uint64_t frames, mode_changes;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A new size for the shadow and its dirty bitmap. */
+static int display_resize(struct display *d, uint32_t w, uint32_t h)
+{
+	uint8_t *dirty = calloc(1, fb_dirty_bytes(w, h));
+	int rc;
+
+	if (!dirty)
+		return -ENOMEM;
+	rc = fb_shadow_resize(&d->shadow, w, h);
+	if (rc < 0) {
+		free(dirty);
+		return rc;
+	}
+	free(d->dirty);
+	d->dirty = dirty;
+	return 0;
+}
+
+/* One frame: the scanout as the registers describe it now, compared into
+ * the shadow, then handed to the clients. */
+static void display_frame(struct display *d)
+{
+	struct bochs_scanout s;
+
+	d->frames++;
+	if (!bochs_get_scanout(&d->regs, &s))
+		return; /* no picture now: the last one stays */
+	if (s.width != d->shadow.width || s.height != d->shadow.height) {
+		if (display_resize(d, s.width, s.height) < 0) {
+			log_warn("no memory for a %ux%u picture", s.width, s.height);
+			return;
+		}
+		d->mode_changes++;
+		log_debug("mode %ux%u, %u bits per pixel", s.width, s.height, s.bpp);
+	}
+	memset(d->dirty, 0, fb_dirty_bytes(d->shadow.width, d->shadow.height));
+	/* bochs_get_scanout checked that the picture lies inside video
+	 * memory; the bound passed is the mapping's end all the same. */
+	fb_shadow_update(&d->shadow, d->vram + s.offset, d->vram_bytes - s.offset, s.stride, s.bpp,
+			 d->dirty);
+	vnc_frame(d->vnc, &d->shadow, d->dirty);
+}
+
+static int display_check(const Moat__Dev__StartRequest *req, char *err, size_t errlen)
+{
+	const Moat__Dev__DisplayConfig *c = req->display;
+
+	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_DISPLAY || !c) {
+		snprintf(err, errlen, "start: no display configuration");
+		return -EPROTO;
+	}
+	if (c->vram_bytes < (1u << 20) || c->vram_bytes > (1ULL << 31) ||
+	    (c->vram_bytes & (c->vram_bytes - 1)) || c->mmio_gpa % BOCHS_MMIO_SIZE) {
+		snprintf(err, errlen, "start: bad display configuration");
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int display_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
+			char *err, size_t errlen)
+{
+	const Moat__Dev__DisplayConfig *c = req->display;
+	struct display *d;
+	int vram_fd, rc;
+
+	if ((rc = display_check(req, err, errlen)) < 0)
+		return rc;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->mmio_gpa = c->mmio_gpa;
+	d->vram_bytes = c->vram_bytes;
+	vram_fd = ipc_fds_take(fds, c->fd_vram);
+	d->listen_fd = ipc_fds_take(fds, c->fd_listen);
+	if (vram_fd < 0 || d->listen_fd < 0) {
+		snprintf(err, errlen, "start: descriptor indices do not match");
+		rc = -EBADF;
+		goto fail;
+	}
+	/* Read-only: the descriptor is too, so this mapping can never be
+	 * made writable. */
+	d->vram = mmap(NULL, d->vram_bytes, PROT_READ, MAP_SHARED, vram_fd, 0);
+	if (d->vram == MAP_FAILED) {
+		rc = -errno;
+		d->vram = NULL;
+		snprintf(err, errlen, "video memory: %s", strerror(-rc));
+		goto fail;
+	}
+	bochs_init(&d->regs, d->vram_bytes, DISPLAY_PRESET_W, DISPLAY_PRESET_H);
+	if (c->preset)
+		bochs_preset(&d->regs, DISPLAY_PRESET_W, DISPLAY_PRESET_H, DISPLAY_PRESET_BPP);
+	rc = c->preset ? display_resize(d, DISPLAY_PRESET_W, DISPLAY_PRESET_H)
+		       : display_resize(d, DISPLAY_IDLE_W, DISPLAY_IDLE_H);
+	if (rc == 0)
+		rc = vnc_create(&d->vnc, d->listen_fd, "moat", NULL, d);
+	if (rc < 0) {
+		snprintf(err, errlen, "VNC server: %s", strerror(-rc));
+		goto fail;
+	}
+	log_debug("%llu MiB of video memory, VNC on %s", (unsigned long long)(d->vram_bytes >> 20),
+		  c->address ? c->address : "?");
+	close(vram_fd);
+	*model = d;
+	return 0;
+fail:
+	if (vram_fd >= 0)
+		close(vram_fd);
+	if (d->vram)
+		munmap((void *)d->vram, d->vram_bytes);
+	if (d->listen_fd >= 0)
+		close(d->listen_fd);
+	fb_shadow_free(&d->shadow);
+	free(d->dirty);
+	free(d);
+	return rc;
+}
+
+/* BAR2, at its nominal address: anything else floats high. */
+static void display_io(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
+		       uint64_t *data)
+{
+	struct display *d = model;
+
+	if (space != IORING_SPACE_MMIO || addr < d->mmio_gpa ||
+	    addr - d->mmio_gpa >= BOCHS_MMIO_SIZE || size > BOCHS_MMIO_SIZE - (addr - d->mmio_gpa))
+		return;
+	bochs_mmio(&d->regs, addr - d->mmio_gpa, size, is_write, data);
+}
+
+static int display_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms)
+{
+	struct display *d = model;
+	unsigned n = vnc_fds(d->vnc, out, max);
+
+	if (vnc_wants_frame(d->vnc)) {
+		int64_t left = d->next_frame_ms - now_ms();
+		int t = left < 0 ? 0 : left > DISPLAY_FRAME_MS ? DISPLAY_FRAME_MS : (int)left;
+		if (*timeout_ms < 0 || *timeout_ms > t)
+			*timeout_ms = t;
+	}
+	return (int)n;
+}
+
+static void display_polled(void *model, struct pollfd *p, unsigned n)
+{
+	struct display *d = model;
+	int64_t now;
+
+	vnc_polled(d->vnc, p, n, &d->shadow);
+	if (!vnc_wants_frame(d->vnc))
+		return;
+	now = now_ms();
+	if (now < d->next_frame_ms)
+		return;
+	d->next_frame_ms = now + DISPLAY_FRAME_MS;
+	display_frame(d);
+}
+
+static unsigned display_counters(void *model, struct dev_counter *out)
+{
+	struct display *d = model;
+	struct vnc_counters c;
+	unsigned n = 0;
+
+	vnc_get_counters(d->vnc, &c);
+	out[n++] = (struct dev_counter){"clients", c.clients};
+	out[n++] = (struct dev_counter){"clients_now", c.connected};
+	out[n++] = (struct dev_counter){"updates", c.updates};
+	out[n++] = (struct dev_counter){"bytes", c.bytes};
+	out[n++] = (struct dev_counter){"malformed", c.malformed};
+	out[n++] = (struct dev_counter){"dropped_slow", c.dropped};
+	out[n++] = (struct dev_counter){"frames", d->frames};
+	out[n++] = (struct dev_counter){"mode_changes", d->mode_changes};
+	out[n++] = (struct dev_counter){"register_writes", d->regs.writes};
+	return n;
+}
+
+static void display_destroy(void *model)
+{
+	struct display *d = model;
+
+	if (!d)
+		return;
+	vnc_destroy(d->vnc);
+	close(d->listen_fd);
+	munmap((void *)d->vram, d->vram_bytes);
+	fb_shadow_free(&d->shadow);
+	free(d->dirty);
+	free(d);
+}
+
+/* One thread. Descriptors of its own: one per VNC client (accept4), and
+ * the runtime's few. No RLIMIT_AS: the video memory it maps may be as
+ * large as 256 MiB (struct pol_limits says why such processes go without);
+ * the VM's cgroup bounds its memory. */
+static int display_sandbox(const Moat__Dev__StartRequest *req, const char **policy,
+			   struct pol_options *o, char *err, size_t errlen)
+{
+	static const struct pol_limits lim = {
+	    .nofile_extra = DEV_NOFILE_EXTRA + VNC_MAX_CLIENTS + 1,
+	    .nproc = 1,
+	};
+
+	o->limits = &lim;
+	return 0;
+}
+
+static const struct dev_kind display_kind = {
+    .kind = "display",
+    .sandbox = display_sandbox,
+    .init_fds = display_init,
+    .io = display_io,
+    .destroy = display_destroy,
+    .fds = display_fds,
+    .polled = display_polled,
+    .counters = display_counters,
+};
+
 int main(void)
 {
-	return 1;
+	return dev_main(&display_kind);
 }

@@ -244,3 +244,35 @@ int bootparams_set_e820(uint8_t zp[static BOOT_PARAMS_SIZE], const struct e820_e
 	zp[BOOT_PARAMS_E820_ENTRIES] = (uint8_t)n;
 	return 0;
 }
+
+/* struct screen_info (include/uapi/linux/screen_info.h), at offset 0. */
+#define SI_ISVGA	0x0F
+#define SI_LFB_WIDTH	0x12
+#define SI_LFB_HEIGHT	0x14
+#define SI_LFB_DEPTH	0x16
+#define SI_LFB_BASE	0x18
+#define SI_LFB_SIZE	0x1C /* in 64 KiB units for VIDEO_TYPE_VLFB */
+#define SI_LFB_LINELEN	0x24
+#define SI_RED_SIZE	0x26 /* then red_pos, green size/pos, blue, rsvd */
+#define SI_PAGES	0x32
+#define VIDEO_TYPE_VLFB 0x23
+
+int bootparams_set_lfb(uint8_t zp[static BOOT_PARAMS_SIZE], const struct boot_lfb *fb)
+{
+	static const uint8_t channels[8] = {8, 16, 8, 8, 8, 0, 0, 0};
+
+	if (!fb->width || !fb->height || fb->stride < 4u * fb->width || fb->size % 0x10000 ||
+	    (uint64_t)fb->stride * fb->height > fb->size ||
+	    (uint64_t)fb->base + fb->size > (1ULL << 32))
+		return -EINVAL;
+	zp[SI_ISVGA] = VIDEO_TYPE_VLFB;
+	le16_put(zp + SI_LFB_WIDTH, fb->width);
+	le16_put(zp + SI_LFB_HEIGHT, fb->height);
+	le16_put(zp + SI_LFB_DEPTH, 32);
+	le32_put(zp + SI_LFB_BASE, fb->base);
+	le32_put(zp + SI_LFB_SIZE, fb->size >> 16);
+	le16_put(zp + SI_LFB_LINELEN, fb->stride);
+	memcpy(zp + SI_RED_SIZE, channels, sizeof(channels));
+	le16_put(zp + SI_PAGES, 1);
+	return 0;
+}

@@ -74,3 +74,18 @@ int bzimage_fill_zero_page(uint8_t zp[static BOOT_PARAMS_SIZE], const uint8_t *i
  * that wraps around the address space (zp is then unchanged). */
 int bootparams_set_e820(uint8_t zp[static BOOT_PARAMS_SIZE], const struct e820_entry *e,
 			unsigned n);
+
+/* A linear framebuffer already set up, for the kernel's early console
+ * (vesafb, or simplefb through sysfb): screen_info at the start of the
+ * zero page, as a VESA BIOS would leave it (VIDEO_TYPE_VLFB). */
+struct boot_lfb {
+	uint32_t base;		/* guest-physical, below 4 GiB */
+	uint32_t size;		/* bytes of video memory, a multiple of 64 KiB */
+	uint16_t width, height; /* pixels */
+	uint16_t stride;	/* bytes per line */
+};
+
+/* Describe fb in zp's screen_info: 32 bits per pixel, x8r8g8b8 (red at
+ * 16, green at 8, blue at 0, no alpha: simplefb's "x8r8g8b8"). -EINVAL
+ * (zp unchanged) if the picture does not fit in size or stride is short. */
+int bootparams_set_lfb(uint8_t zp[static BOOT_PARAMS_SIZE], const struct boot_lfb *fb);

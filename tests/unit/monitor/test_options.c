@@ -101,6 +101,27 @@ static int t_bad(void)
 	return 0;
 }
 
+/* --vnc and --display: one display, never both forms at once. */
+static int t_display(void)
+{
+	struct mon_config c;
+	char err[256];
+
+	CHECK(parse(&c, err, ARGC("--kernel", "/k"), ARGV("--kernel", "/k")) == 0 && !c.vnc);
+	CHECK(parse(&c, err, ARGC("--kernel", "/k", "--display", "none"),
+		    ARGV("--kernel", "/k", "--display", "none")) == 0 &&
+	      !c.vnc);
+	CHECK(parse(&c, err, ARGC("--kernel", "/k", "--vnc", "unix:/s,vram=8M"),
+		    ARGV("--kernel", "/k", "--vnc", "unix:/s,vram=8M")) == 0);
+	CHECK(c.vnc && c.vnc_opt.is_unix && c.vnc_opt.vram == 8u << 20);
+	EXPECT_ERROR("--vnc given twice", "--kernel", "/k", "--vnc", ":1", "--vnc", ":2");
+	EXPECT_ERROR("conflicts", "--kernel", "/k", "--vnc", ":1", "--display", "none");
+	EXPECT_ERROR("conflicts", "--kernel", "/k", "--display", "none", "--vnc", ":1");
+	EXPECT_ERROR("--display takes none", "--kernel", "/k", "--display", "sdl");
+	EXPECT_ERROR("not an IPv4 address", "--kernel", "/k", "--vnc", "::1:1");
+	return 0;
+}
+
 static int t_disks(void)
 {
 	struct mon_config c;
@@ -165,6 +186,7 @@ static void big_build(struct big_argv *a, unsigned disks, unsigned nets, unsigne
 	a->argv[a->argc++] = "run";
 	big_add(a, "--kernel", "/k");
 	big_add(a, "--smc", "osk-file=/osk");
+	big_add(a, "--vnc", "127.0.0.1:1");
 	for (unsigned i = 0; i < disks; i++) {
 		snprintf(a->buf[b], sizeof(a->buf[b]), "path=/img/%u", i);
 		big_add(a, "--disk", a->buf[b++]);
@@ -206,7 +228,8 @@ static int t_limits(void)
 	CHECK(parse(&c, err, a.argc, a.argv) == 0);
 	CHECK(c.smc && c.ndisks == MOAT_MAX_DISKS && c.nnets == MOAT_MAX_NETS);
 	CHECK(c.cpus == MOAT_MAX_CPUS && c.nsmbios == MOAT_MAX_SMBIOS);
-	CHECK(1 + c.ndisks + c.nnets == MOAT_MAX_DEVICES);
+	CHECK(c.vnc && !c.vnc_opt.is_unix && c.vnc_opt.port == 5901);
+	CHECK(1 + c.ndisks + c.nnets + 1 == MOAT_MAX_DEVICES);
 
 	snprintf(want, sizeof(want), "too many --disk options (at most %d)", MOAT_MAX_DISKS);
 	CHECK(big_error(want, MOAT_MAX_DISKS + 1, MOAT_MAX_NETS, 1, 0) == 0);
@@ -302,7 +325,7 @@ int main(void)
 	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),
 	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev),
 	    TEST(t_limits),   TEST(t_cgroup_limits), TEST(t_osk_inline_wiped),
-	    TEST(t_help),     TEST(t_firmware),
+	    TEST(t_help),     TEST(t_firmware),	     TEST(t_display),
 	};
 	return RUN_TESTS(tests);
 }
