@@ -61,6 +61,10 @@ static struct {
 	unsigned routes, msi_routes;
 	uint32_t last_msi_addr;
 	int bad; /* a call KVM would have refused as malformed */
+	/* the display's video memory slot: where it is (size 0: nowhere), how
+	 * often it changed, and an address KVM will not take it at (RAM) */
+	uint64_t slot_gpa, slot_size, slot_refuse_at;
+	unsigned slot_calls;
 } kvm;
 
 static int io_find(uint64_t addr, int fd)
@@ -113,6 +117,18 @@ static int fake_ioctl(int fd, unsigned long req, void *arg)
 	}
 	if (req == KVM_IRQFD)
 		return 0;
+	if (req == KVM_SET_USER_MEMORY_REGION) {
+		const struct kvm_userspace_memory_region *m = arg;
+		kvm.slot_calls++;
+		/* KVM: a slot is removed (size 0) before it is placed again */
+		if (m->memory_size && kvm.slot_size)
+			return kvm.bad++, errno = EEXIST, -1;
+		if (m->memory_size && m->guest_phys_addr == kvm.slot_refuse_at)
+			return errno = EEXIST, -1;
+		kvm.slot_gpa = m->memory_size ? m->guest_phys_addr : 0;
+		kvm.slot_size = m->memory_size;
+		return 0;
+	}
 	kvm.bad++;
 	return errno = ENOTTY, -1;
 }
