@@ -1,0 +1,1 @@
+/* vinput.c: written in issue 13 */
