@@ -43,7 +43,10 @@ enum ioring_state {
 enum ioring_space {
 	IORING_SPACE_PIO = 1,
 	IORING_SPACE_MMIO = 2,
-	IORING_SPACE_PCICFG = 3, /* addr: offset in the function's config space */
+	/* addr: offset in the function's config space; a process serving
+	 * several functions (moat-display: ipc/display_layout.h) gets the
+	 * function's index in bits 8 and up, 0 for its first */
+	IORING_SPACE_PCICFG = 3,
 };
 
 /* Shared layout. Every field is accessed only with __atomic builtins (the

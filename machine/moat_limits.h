@@ -9,6 +9,7 @@
 
 #include "channel.h"
 #include "ioring.h"
+#include "display_layout.h"
 #include "virtio_pci_layout.h"
 
 /* vCPUs of one VM. 8 is what moat runs and tests today; the boot tables
@@ -42,17 +43,24 @@
 /* Descriptors of moat-vcpu's start request (monitor/run.c send_start):
  * /dev/kvm, the RAM memfd, the kernel, the initrd, serial out and in; then
  * a ring and a doorbell per device, per virtio device one notify eventfd
- * per queue and one irqfd per vector, and the display's video memory. */
+ * per queue and one irqfd per vector, and the display's video memory and
+ * its input functions' eventfds. */
 #define MOAT_VCPU_START_FIXED_FDS 6
 #define MOAT_VCPU_START_MAX_FDS                                                                    \
 	(MOAT_VCPU_START_FIXED_FDS + 2 * MOAT_MAX_DEVICES +                                        \
 	 MOAT_MAX_DISKS * (MOAT_BLK_QUEUES + MOAT_BLK_VECTORS) +                                   \
-	 MOAT_MAX_NETS * (MOAT_NET_QUEUES + MOAT_NET_VECTORS) + MOAT_MAX_DISPLAY)
+	 MOAT_MAX_NETS * (MOAT_NET_QUEUES + MOAT_NET_VECTORS) +                                    \
+	 MOAT_MAX_DISPLAY * (1 + DISPLAY_NQ + DISPLAY_NVEC))
 
 _Static_assert(MOAT_MAX_CPUS <= IORING_MAX_SLOTS, "an I/O ring has one slot per vCPU");
 /* Each virtio device takes a slot after the host bridge's; the SMC takes
  * none today, but a device kind that moves to PCI must still fit. */
 _Static_assert(MOAT_MAX_DEVICES <= VPCI_MAX_SLOTS, "more devices than PCI slots");
+_Static_assert(MOAT_MAX_DISKS + MOAT_MAX_NETS + MOAT_MAX_DISPLAY * DISPLAY_FUNCTIONS <=
+		   VPCI_MAX_SLOTS,
+	       "more PCI functions than slots");
+_Static_assert(DISPLAY_NQ <= VPCI_MAX_QUEUES && DISPLAY_NVEC <= VPCI_MAX_VECTORS,
+	       "the display's eventfds do not fit one device's lists");
 _Static_assert(MOAT_BLK_QUEUES <= VPCI_MAX_QUEUES && MOAT_NET_QUEUES <= VPCI_MAX_QUEUES,
 	       "a device kind has more queues than the transport");
 _Static_assert(MOAT_BLK_VECTORS <= VPCI_MAX_VECTORS && MOAT_NET_VECTORS <= VPCI_MAX_VECTORS,

@@ -174,8 +174,9 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 			kind->bind(d, cfg, i);
 			d->proc.uid = uid_base + devs->n; /* moat-vcpu has uid_base */
 			d->proc.cgroup_fd = mon_cgroup_leaf(cg, d->proc.name);
-			if (kind->pci) {
-				d->slot = slot++;
+			if (kind->slots) {
+				d->slot = slot;
+				slot += kind->slots;
 				d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
 			}
 			rc = start_one(d, cfg, res, err, errlen);

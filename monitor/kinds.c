@@ -133,7 +133,9 @@ static void display_bind(struct mon_device *d, const struct mon_config *cfg, uns
 }
 
 /* The video memory read-only and the listening socket (display_res.c);
- * its registers at its slot's window, as virtio devices' BAR0. */
+ * its registers at its slot's window, as virtio devices' BAR0; its input
+ * functions' part (guest RAM, eventfds) is the virtio part every virtio
+ * device gets (ipc/display_layout.h says how it is split). */
 static int display_build(const struct mon_device *d, const struct mon_config *cfg,
 			 const struct mon_resources *r, Moat__Dev__StartRequest *s,
 			 struct mon_dev_start *b, int *fds, unsigned *n)
@@ -155,10 +157,10 @@ static int display_build(const struct mon_device *d, const struct mon_config *cf
  * One row a kind (clang-format would spread each over seven lines). */
 /* clang-format off */
 const struct mon_kind mon_kinds[] = {
-	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, false},
-	{"blk", MOAT_MAX_DISKS, 0, 0, MOAT_BLK_QUEUES, MOAT_BLK_VECTORS, blk_count, blk_bind, blk_build, true},
-	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, true},
-	{"display", MOAT_MAX_DISPLAY, 0, 0, 0, 0, display_count, display_bind, display_build, true},
+	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, 0},
+	{"blk", MOAT_MAX_DISKS, 0, 0, MOAT_BLK_QUEUES, MOAT_BLK_VECTORS, blk_count, blk_bind, blk_build, 1},
+	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1},
+	{"display", MOAT_MAX_DISPLAY, 0, 0, DISPLAY_NQ, DISPLAY_NVEC, display_count, display_bind, display_build, DISPLAY_FUNCTIONS},
 };
 /* clang-format on */
 const unsigned mon_nkinds = sizeof(mon_kinds) / sizeof(mon_kinds[0]);

@@ -34,7 +34,7 @@ struct mon_kind {
 	int (*build)(const struct mon_device *d, const struct mon_config *cfg,
 		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
 		     struct mon_dev_start *buf, int *fds, unsigned *n);
-	bool pci; /* a PCI function (gets a slot): virtio devices and the display */
+	unsigned slots; /* PCI slots it takes: 1 a virtio device, 3 the display */
 };
 
 extern const struct mon_kind mon_kinds[];

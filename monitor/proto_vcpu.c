@@ -22,16 +22,39 @@ struct attach_buf {
 	Moat__Vcpu__DeviceAttach att;
 	Moat__Vcpu__PciAttach pci;
 	Moat__Vcpu__DisplayAttach display;
+	Moat__Vcpu__PciAttach input[DISPLAY_INPUTS];
+	Moat__Vcpu__PciAttach *inputp[DISPLAY_INPUTS];
 	uint32_t idx[VPCI_MAX_QUEUES + VPCI_MAX_VECTORS];
 };
 
-/* The display: its slot, where its registers reach moat-display, and the
+/* The display: its slot, where its registers reach moat-display, the
  * video memory for the guest (read-write: moat-vcpu maps it as a KVM
- * memory slot at BAR0). */
+ * memory slot at BAR0), and its two virtio-input functions at the next
+ * slots with their share of the eventfds (ipc/display_layout.h). */
 static void add_display(const struct mon_device *d, const struct mon_resources *r,
 			struct attach_buf *b, int *fds, unsigned *n)
 {
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++) {
+		Moat__Vcpu__PciAttach *p = &b->input[i];
+		uint32_t *idx = b->idx + i * (DISPLAY_INPUT_QUEUES + DISPLAY_INPUT_VECTORS);
+		moat__vcpu__pci_attach__init(p);
+		p->slot = d->slot + 1 + i;
+		p->bar0_gpa = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, p->slot);
+		p->n_fd_notify = DISPLAY_INPUT_QUEUES;
+		p->fd_notify = idx;
+		p->n_fd_irq = DISPLAY_INPUT_VECTORS;
+		p->fd_irq = idx + DISPLAY_INPUT_QUEUES;
+		for (unsigned q = 0; q < DISPLAY_INPUT_QUEUES; q++)
+			idx[q] = *n, fds[(*n)++] = d->notify[i * DISPLAY_INPUT_QUEUES + q];
+		for (unsigned v = 0; v < DISPLAY_INPUT_VECTORS; v++)
+			idx[DISPLAY_INPUT_QUEUES + v] = *n,
+						   fds[(*n)++] =
+						       d->irq[i * DISPLAY_INPUT_VECTORS + v];
+		b->inputp[i] = p;
+	}
 	moat__vcpu__display_attach__init(&b->display);
+	b->display.n_input = DISPLAY_INPUTS;
+	b->display.input = b->inputp;
 	b->display.slot = d->slot;
 	b->display.mmio_gpa = d->bar0;
 	b->display.fd_vram = *n, fds[(*n)++] = r->display.vram_fd;
@@ -51,8 +74,10 @@ static int add_attach(const struct mon_device *d, const struct mon_resources *r,
 	b->att.pio_len = d->pio_len;
 	b->att.fd_ring = *n, fds[(*n)++] = d->ring_fd;
 	b->att.fd_doorbell = *n, fds[(*n)++] = d->doorbell;
-	if (d->kind->pci && !d->nq) /* the display */
+	if (d->kind->slots == DISPLAY_FUNCTIONS) {
 		add_display(d, r, b, fds, n);
+		return 0;
+	}
 	if (!d->nq)
 		return 0;
 	moat__vcpu__pci_attach__init(&b->pci);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "util.h"
 #include "vcpu.pb-c.h"
+#include "display_layout.h"
 #include "virtio_pci_layout.h"
 #include "bzimage.h"
 #include "vm.h"
@@ -29,7 +30,8 @@ struct remote_config {
 	int notify[VPCI_MAX_QUEUES], irq[VPCI_MAX_VECTORS];
 	unsigned nq, nvec;
 	int ring_fd, doorbell;
-	/* the display (len 0, no queues): its video memory */
+	/* the display (len 0): its video memory, and its input functions'
+	 * slots and eventfds (ipc/display_layout.h), in the lists above */
 	bool display;
 	int vram_fd;
 	uint64_t vram_bytes, vram_gpa;
@@ -47,6 +49,8 @@ static int take_display(const Moat__Vcpu__DisplayAttach *p, struct ipc_fds *fds,
 	    sz > MOAT_VRAM_MAX || (sz & (sz - 1)) || p->vram_gpa % sz ||
 	    p->vram_gpa < MOAT_PCI_MMIO_GPA || p->vram_gpa + sz > MOAT_PCI_MMIO_END)
 		return log_error_errno(EINVAL, "start: bad display attachment of %s", r->name);
+	if (p->n_input != DISPLAY_INPUTS)
+		return log_error_errno(EINVAL, "start: %zu display input functions", p->n_input);
 	r->display = true;
 	r->slot = p->slot;
 	r->bar0 = p->mmio_gpa;
@@ -54,6 +58,21 @@ static int take_display(const Moat__Vcpu__DisplayAttach *p, struct ipc_fds *fds,
 	r->vram_gpa = p->vram_gpa;
 	if ((r->vram_fd = ipc_fds_take(fds, p->fd_vram)) < 0)
 		return log_error_errno(EBADF, "start: bad video memory descriptor");
+	/* each input function as a virtio function of its own, its eventfds
+	 * appended to the lists in display_layout.h's order */
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++) {
+		const Moat__Vcpu__PciAttach *in = p->input[i];
+		if (in->slot != p->slot + 1 + i || in->n_fd_notify != DISPLAY_INPUT_QUEUES ||
+		    in->n_fd_irq != DISPLAY_INPUT_VECTORS ||
+		    in->bar0_gpa != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, in->slot))
+			return log_error_errno(EINVAL, "start: bad display input %u", i);
+		for (unsigned q = 0; q < DISPLAY_INPUT_QUEUES; q++)
+			if ((r->notify[r->nq++] = ipc_fds_take(fds, in->fd_notify[q])) < 0)
+				return log_error_errno(EBADF, "start: bad notify descriptor");
+		for (unsigned v = 0; v < DISPLAY_INPUT_VECTORS; v++)
+			if ((r->irq[r->nvec++] = ipc_fds_take(fds, in->fd_irq[v])) < 0)
+				return log_error_errno(EBADF, "start: bad irq descriptor");
+	}
 	return 0;
 }
 
@@ -102,8 +121,7 @@ static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
 		struct remote_config *r = &c->remotes[i];
 		if (!d->name || strlen(d->name) >= sizeof(r->name) ||
 		    (d->pio_len == 0) == !(d->pci || d->display) || (d->pci && d->display) ||
-		    d->pio_base > 0xffff ||
-		    d->pio_len > 0x10000 - d->pio_base)
+		    d->pio_base > 0xffff || d->pio_len > 0x10000 - d->pio_base)
 			return log_error_errno(EINVAL, "start: bad device %zu", i);
 		snprintf(r->name, sizeof(r->name), "%s", d->name);
 		if (d->pci && take_pci(d->pci, fds, r) < 0)
@@ -252,17 +270,28 @@ static void kbc_reset(void *opaque)
 }
 
 /* Map each device's ring and claim its ports for it. */
-/* The display's video memory, mapped shared for KVM (the guest writes it;
- * moat-display reads it through its own read-only mapping). */
+/* The display's three functions, all served by moat-display's ring:
+ * bochs-display, its video memory mapped shared for KVM (the guest writes
+ * it; moat-display reads it through its own read-only mapping), then the
+ * keyboard and the tablet as virtio functions 1 and 2 of the process. */
 static int attach_display(struct vm *vm, struct remote_dev *d, const struct remote_config *rc)
 {
 	void *vram = mmap(NULL, rc->vram_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, rc->vram_fd, 0);
+	int r;
 
 	close(rc->vram_fd);
 	if (vram == MAP_FAILED)
 		return -errno;
-	return pci_display_add(&vm->pci, d, rc->slot, rc->bar0, vram, rc->vram_bytes,
-			       rc->vram_gpa);
+	r = pci_display_add(&vm->pci, d, rc->slot, rc->bar0, vram, rc->vram_bytes, rc->vram_gpa);
+	for (unsigned i = 0; r == 0 && i < DISPLAY_INPUTS; i++) {
+		unsigned slot = rc->slot + 1 + i;
+		r = pci_add_fn(&vm->pci, d, slot, VPCI_WINDOW(MOAT_PCI_MMIO_GPA, slot),
+			       rc->notify + i * DISPLAY_INPUT_QUEUES, DISPLAY_INPUT_QUEUES,
+			       rc->irq + i * DISPLAY_INPUT_VECTORS, DISPLAY_INPUT_VECTORS);
+		if (r == 0)
+			pci_fn_set_index(&vm->pci, slot, 1 + i);
+	}
+	return r;
 }
 
 static int setup_remotes(struct vm *vm, const struct vcpu_config *c)

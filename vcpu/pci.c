@@ -452,7 +452,8 @@ static void fn_config(struct pci_bus *b, struct pci_fn *f, unsigned reg, uint8_t
 		return;
 	}
 	if (!vpci_bar_owns(reg)) {
-		remote_access(f->rd, IORING_SPACE_PCICFG, reg, data, len, is_write);
+		remote_access(f->rd, IORING_SPACE_PCICFG, (uint64_t)f->index << 8 | reg, data, len,
+			      is_write);
 		if (!is_write || !overlaps(reg, len, CFG_COMMAND, 1))
 			return;
 		pthread_mutex_lock(&b->lock);
@@ -690,6 +691,14 @@ bool pci_mmio(struct pci_bus *b, uint64_t gpa, uint8_t *data, unsigned len, bool
 	return false;
 }
 
+void pci_fn_set_index(struct pci_bus *b, unsigned slot, unsigned index)
+{
+	struct pci_fn *f = fn_at(b, slot);
+
+	if (f)
+		f->index = index;
+}
+
 int pci_add_fn(struct pci_bus *b, struct remote_dev *rd, unsigned slot, uint64_t bar0,
 	       const int *notify_fd, unsigned nq, const int *irq_fd, unsigned nvec)
 {
@@ -697,8 +706,8 @@ int pci_add_fn(struct pci_bus *b, struct remote_dev *rd, unsigned slot, uint64_t
 	int rc;
 
 	if (b->nfn >= VPCI_MAX_SLOTS || slot < VPCI_FIRST_SLOT || slot > VPCI_LAST_SLOT ||
-	    fn_at(b, slot) || (b->has_disp && b->disp.slot == slot) || nq > VPCI_MAX_QUEUES || nvec > VPCI_MAX_VECTORS ||
-	    bar0 != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, slot))
+	    fn_at(b, slot) || (b->has_disp && b->disp.slot == slot) || nq > VPCI_MAX_QUEUES ||
+	    nvec > VPCI_MAX_VECTORS || bar0 != VPCI_WINDOW(MOAT_PCI_MMIO_GPA, slot))
 		return -EINVAL;
 	f = &b->fn[b->nfn];
 	memset(f, 0, sizeof(*f));

@@ -74,6 +74,7 @@ struct msix_shadow {
 struct pci_fn {
 	struct remote_dev *rd;
 	unsigned slot;
+	unsigned index;	  /* which of its process's functions (0: the first) */
 	uint64_t nominal; /* the device's own BAR0 address: MMIO reaches it there */
 	unsigned nq, nvec;
 	unsigned gsi_base;		/* GSI of vector 0; vector v is gsi_base + v */
@@ -129,6 +130,10 @@ int pci_bus_init(struct pci_bus *b, struct vm *vm);
  * descriptors stay the caller's and must stay open. 0 or -errno. */
 int pci_add_fn(struct pci_bus *b, struct remote_dev *rd, unsigned slot, uint64_t bar0,
 	       const int *notify_fd, unsigned nq, const int *irq_fd, unsigned nvec);
+/* The function at slot is its device process's function index (> 0):
+ * its config accesses carry it on the ring (ioring.h, IORING_SPACE_PCICFG).
+ * Before the vCPUs run. */
+void pci_fn_set_index(struct pci_bus *b, unsigned slot, unsigned index);
 /* A trapped MMIO access: true if a function's BAR0 claimed it. */
 bool pci_mmio(struct pci_bus *b, uint64_t gpa, uint8_t *data, unsigned len, bool is_write);
 /* As firmware would leave the PM function for a direct kernel boot: PMBA

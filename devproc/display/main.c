@@ -1,8 +1,11 @@
 /* moat-display: the display in its own sandboxed process. It holds the
  * bochs-display function's registers (BAR2, over the ring), a read-only
  * mapping of the video memory the guest draws into (BAR0, mapped into the
- * guest by moat-vcpu), and the VNC server on the listening socket the
- * monitor bound; no guest RAM, no files, no way to open a socket.
+ * guest by moat-vcpu), the virtio-input keyboard and tablet (guest RAM for
+ * their queues, their eventfds) at the next two slots
+ * (ipc/display_layout.h), and the VNC server on the listening socket the
+ * monitor bound; no files, no way to open a socket. What VNC clients type
+ * and point reaches the guest through the keyboard and the tablet.
  *
  * Each frame (every DISPLAY_FRAME_MS while a client waits for an update),
  * the scanout the guest programmed is compared with a private shadow
@@ -21,11 +24,14 @@
 
 #include "bochs.h"
 #include "channel.h"
+#include "display_layout.h"
 #include "devproc.h"
 #include "fb_shadow.h"
 #include "ioring.h"
 #include "log.h"
 #include "pol.h"
+#include "vdev_proc.h"
+#include "vinput.h"
 #include "vnc.h"
 
 /* QEMU refreshes a VNC client every 30 ms by default: so do we. */
@@ -40,6 +46,10 @@
 
 struct display {
 	struct bochs regs;
+	struct vdev_res res; /* guest RAM and the inputs' eventfds */
+	struct vinput *input[DISPLAY_INPUTS];
+	uint64_t input_gpa[DISPLAY_INPUTS]; /* their BAR0s' nominal windows */
+	unsigned input_fds[DISPLAY_INPUTS]; /* their entries in the polled slice */
 	uint64_t mmio_gpa;
 	const uint8_t *vram;
 	uint64_t vram_bytes;
@@ -102,20 +112,70 @@ static void display_frame(struct display *d)
 	vnc_frame(d->vnc, &d->shadow, d->dirty);
 }
 
+/* What VNC clients type and point: to the keyboard and the tablet. */
+static void display_key(void *opaque, unsigned keycode, bool down)
+{
+	struct display *d = opaque;
+
+	vinput_key(d->input[0], keycode, down);
+}
+
+static void display_pointer(void *opaque, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+			    uint8_t buttons)
+{
+	struct display *d = opaque;
+
+	vinput_pointer(d->input[1], x, y, w, h, buttons);
+}
+
+static const struct vnc_ops display_vnc_ops = {
+    .key = display_key,
+    .pointer = display_pointer,
+};
+
 static int display_check(const Moat__Dev__StartRequest *req, char *err, size_t errlen)
 {
 	const Moat__Dev__DisplayConfig *c = req->display;
 
-	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_DISPLAY || !c) {
+	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_DISPLAY || !c || !req->virtio ||
+	    req->virtio->bar0_gpa != c->mmio_gpa) {
 		snprintf(err, errlen, "start: no display configuration");
 		return -EPROTO;
 	}
 	if (c->vram_bytes < (1u << 20) || c->vram_bytes > (1ULL << 31) ||
-	    (c->vram_bytes & (c->vram_bytes - 1)) || c->mmio_gpa % BOCHS_MMIO_SIZE) {
+	    (c->vram_bytes & (c->vram_bytes - 1)) || c->mmio_gpa % VPCI_WINDOW_SIZE) {
 		snprintf(err, errlen, "start: bad display configuration");
 		return -EPROTO;
 	}
 	return 0;
+}
+
+/* The keyboard and the tablet, each on its share of the transport's
+ * resources (display_layout.h's order), at the slots after ours. */
+static int display_inputs(struct display *d, const Moat__Dev__StartRequest *req,
+			  struct ipc_fds *fds, char *err, size_t errlen)
+{
+	static const enum vinput_kind kinds[DISPLAY_INPUTS] = {VINPUT_KEYBOARD, VINPUT_TABLET};
+	int rc = vdev_res_take(&d->res, req->virtio, DISPLAY_NQ, fds, err, errlen);
+
+	if (rc == 0 && d->res.nirq != DISPLAY_NVEC) {
+		snprintf(err, errlen, "start: %u irq descriptors (want %u)", d->res.nirq,
+			 DISPLAY_NVEC);
+		rc = -EPROTO;
+	}
+	for (unsigned i = 0; rc == 0 && i < DISPLAY_INPUTS; i++) {
+		d->input_gpa[i] = d->mmio_gpa + (1 + i) * VPCI_WINDOW_SIZE;
+		struct vdev_params p = {
+		    .mem = &d->res.mem,
+		    .bar0_gpa = d->input_gpa[i],
+		    .notify_fds = d->res.notify_fd + i * DISPLAY_INPUT_QUEUES,
+		    .nqueues = DISPLAY_INPUT_QUEUES,
+		    .irq_fds = d->res.irq_fd + i * DISPLAY_INPUT_VECTORS,
+		    .nvectors = DISPLAY_INPUT_VECTORS,
+		};
+		rc = vinput_create(&d->input[i], kinds[i], &p, err, errlen);
+	}
+	return rc;
 }
 
 static int display_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_fds *fds,
@@ -154,17 +214,23 @@ static int display_init(void **model, const Moat__Dev__StartRequest *req, struct
 	rc = c->preset ? display_resize(d, DISPLAY_PRESET_W, DISPLAY_PRESET_H)
 		       : display_resize(d, DISPLAY_IDLE_W, DISPLAY_IDLE_H);
 	if (rc == 0)
-		rc = vnc_create(&d->vnc, d->listen_fd, "moat", NULL, d);
+		rc = vnc_create(&d->vnc, d->listen_fd, "moat", &display_vnc_ops, d);
 	if (rc < 0) {
 		snprintf(err, errlen, "VNC server: %s", strerror(-rc));
 		goto fail;
 	}
+	if ((rc = display_inputs(d, req, fds, err, errlen)) < 0)
+		goto fail;
 	log_debug("%llu MiB of video memory, VNC on %s", (unsigned long long)(d->vram_bytes >> 20),
 		  c->address ? c->address : "?");
 	close(vram_fd);
 	*model = d;
 	return 0;
 fail:
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++)
+		vinput_destroy(d->input[i]);
+	vdev_res_release(&d->res);
+	vnc_destroy(d->vnc);
 	if (vram_fd >= 0)
 		close(vram_fd);
 	if (d->vram)
@@ -177,22 +243,49 @@ fail:
 	return rc;
 }
 
-/* BAR2, at its nominal address: anything else floats high. */
+static bool inside(uint64_t addr, unsigned size, uint64_t base, uint64_t len)
+{
+	return addr >= base && addr - base < len && size <= len - (addr - base);
+}
+
+/* One access for one of our three functions: bochs-display's BAR2 and the
+ * inputs' BAR0s by their nominal windows, the inputs' config spaces by
+ * the function index moat-vcpu puts above the register (bochs-display's
+ * config space is moat-vcpu's own). Anything else floats high. */
 static void display_io(void *model, unsigned space, uint64_t addr, unsigned size, bool is_write,
 		       uint64_t *data)
 {
 	struct display *d = model;
 
-	if (space != IORING_SPACE_MMIO || addr < d->mmio_gpa ||
-	    addr - d->mmio_gpa >= BOCHS_MMIO_SIZE || size > BOCHS_MMIO_SIZE - (addr - d->mmio_gpa))
+	if (space == IORING_SPACE_PCICFG) {
+		unsigned fn = (unsigned)(addr >> DISPLAY_FN_SHIFT);
+		if (fn >= 1 && fn <= DISPLAY_INPUTS)
+			vdev_io(vinput_vdev(d->input[fn - 1]), space, addr & 0xff, size, is_write,
+				data);
 		return;
-	bochs_mmio(&d->regs, addr - d->mmio_gpa, size, is_write, data);
+	}
+	if (space != IORING_SPACE_MMIO)
+		return;
+	if (inside(addr, size, d->mmio_gpa, BOCHS_MMIO_SIZE)) {
+		bochs_mmio(&d->regs, addr - d->mmio_gpa, size, is_write, data);
+		return;
+	}
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++)
+		if (inside(addr, size, d->input_gpa[i], VPCI_BAR0_SIZE))
+			vdev_io(vinput_vdev(d->input[i]), space, addr, size, is_write, data);
 }
 
+/* The inputs' kick eventfds first, then the VNC server's sockets. */
 static int display_fds(void *model, struct pollfd *out, unsigned max, int *timeout_ms)
 {
 	struct display *d = model;
-	unsigned n = vnc_fds(d->vnc, out, max);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++) {
+		d->input_fds[i] = vdev_fds(vinput_vdev(d->input[i]), out + n, max - n);
+		n += d->input_fds[i];
+	}
+	n += vnc_fds(d->vnc, out + n, max - n);
 
 	if (vnc_wants_frame(d->vnc)) {
 		int64_t left = d->next_frame_ms - now_ms();
@@ -206,9 +299,15 @@ static int display_fds(void *model, struct pollfd *out, unsigned max, int *timeo
 static void display_polled(void *model, struct pollfd *p, unsigned n)
 {
 	struct display *d = model;
+	unsigned at = 0;
 	int64_t now;
 
-	vnc_polled(d->vnc, p, n, &d->shadow);
+	for (unsigned i = 0; i < DISPLAY_INPUTS && at <= n; i++) {
+		unsigned k = d->input_fds[i] < n - at ? d->input_fds[i] : n - at;
+		vdev_polled(vinput_vdev(d->input[i]), p + at, k);
+		at += k;
+	}
+	vnc_polled(d->vnc, p + at, n - at, &d->shadow);
 	if (!vnc_wants_frame(d->vnc))
 		return;
 	now = now_ms();
@@ -234,6 +333,12 @@ static unsigned display_counters(void *model, struct dev_counter *out)
 	out[n++] = (struct dev_counter){"frames", d->frames};
 	out[n++] = (struct dev_counter){"mode_changes", d->mode_changes};
 	out[n++] = (struct dev_counter){"register_writes", d->regs.writes};
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++) {
+		struct vinput_stats st;
+		vinput_get_stats(d->input[i], &st);
+		out[n++] = (struct dev_counter){i ? "tablet_events" : "key_events", st.events};
+		out[n++] = (struct dev_counter){i ? "tablet_dropped" : "key_dropped", st.dropped};
+	}
 	return n;
 }
 
@@ -244,6 +349,9 @@ static void display_destroy(void *model)
 	if (!d)
 		return;
 	vnc_destroy(d->vnc);
+	for (unsigned i = 0; i < DISPLAY_INPUTS; i++)
+		vinput_destroy(d->input[i]);
+	vdev_res_release(&d->res);
 	close(d->listen_fd);
 	munmap((void *)d->vram, d->vram_bytes);
 	fb_shadow_free(&d->shadow);
