@@ -43,14 +43,14 @@
 /* Descriptors of moat-vcpu's start request (monitor/run.c send_start):
  * /dev/kvm, the RAM memfd, the kernel, the initrd, serial out and in; then
  * a ring and a doorbell per device, per virtio device one notify eventfd
- * per queue and one irqfd per vector, and the display's video memory and
- * its input functions' eventfds. */
+ * per queue and one irqfd per vector, and the display's video memory, its
+ * keyboard channel and its input functions' eventfds. */
 #define MOAT_VCPU_START_FIXED_FDS 6
 #define MOAT_VCPU_START_MAX_FDS                                                                    \
 	(MOAT_VCPU_START_FIXED_FDS + 2 * MOAT_MAX_DEVICES +                                        \
 	 MOAT_MAX_DISKS * (MOAT_BLK_QUEUES + MOAT_BLK_VECTORS) +                                   \
 	 MOAT_MAX_NETS * (MOAT_NET_QUEUES + MOAT_NET_VECTORS) +                                    \
-	 MOAT_MAX_DISPLAY * (1 + DISPLAY_NQ + DISPLAY_NVEC))
+	 MOAT_MAX_DISPLAY * (2 + DISPLAY_NQ + DISPLAY_NVEC))
 
 _Static_assert(MOAT_MAX_CPUS <= IORING_MAX_SLOTS, "an I/O ring has one slot per vCPU");
 /* Each virtio device takes a slot after the host bridge's; the SMC takes

@@ -18,7 +18,11 @@
 
 void mon_display_res_init(struct mon_display_res *d)
 {
-	*d = (struct mon_display_res){.vram_fd = -1, .vram_ro_fd = -1, .listen_fd = -1};
+	*d = (struct mon_display_res){.vram_fd = -1,
+				      .vram_ro_fd = -1,
+				      .listen_fd = -1,
+				      .kbd_vcpu_fd = -1,
+				      .kbd_display_fd = -1};
 }
 
 /* The video memory: sized once and sealed, as guest RAM, so that neither
@@ -107,12 +111,29 @@ static int listen_tcp(const struct vncopt *o, struct mon_display_res *d, char *e
 	return 0;
 }
 
+/* Scan codes flow one way: moat-display may only send, moat-vcpu only
+ * read. Datagrams, so a key's bytes arrive together or not at all. */
+static int keyboard_channel(struct mon_display_res *d)
+{
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		return -errno;
+	shutdown(sv[0], SHUT_WR);
+	shutdown(sv[1], SHUT_RD);
+	d->kbd_vcpu_fd = sv[0];
+	d->kbd_display_fd = sv[1];
+	return 0;
+}
+
 int mon_display_open(const struct vncopt *o, struct mon_display_res *d, char *err, size_t errlen)
 {
 	int rc;
 
 	vncopt_format(o, d->address, sizeof(d->address));
-	rc = create_vram(o->vram, d, err, errlen);
+	rc = keyboard_channel(d);
+	if (rc == 0)
+		rc = create_vram(o->vram, d, err, errlen);
 	if (rc == 0)
 		rc = o->is_unix ? listen_unix(o->path, d, err, errlen)
 				: listen_tcp(o, d, err, errlen);
@@ -131,6 +152,8 @@ void mon_display_close_child_ends(struct mon_display_res *d)
 	close_fd(&d->vram_fd);
 	close_fd(&d->vram_ro_fd);
 	close_fd(&d->listen_fd);
+	close_fd(&d->kbd_vcpu_fd);
+	close_fd(&d->kbd_display_fd);
 }
 
 void mon_display_close(struct mon_display_res *d)

@@ -2,8 +2,10 @@
  * the display's video memory (a sealed memfd, writable for moat-vcpu,
  * which maps it into the guest, and opened again read-only for
  * moat-display) and the VNC server's listening socket (TCP, or a unix
- * socket of mode 0600 removed at exit). moat-display gets them ready-made
- * and never binds, listens or opens anything. */
+ * socket of mode 0600 removed at exit), and the one-way channel of the
+ * PS/2 keyboard's scan codes from moat-display to moat-vcpu's i8042.
+ * moat-display gets them ready-made and never binds, listens or opens
+ * anything. */
 #pragma once
 
 #include <stddef.h>
@@ -15,6 +17,7 @@ struct mon_display_res {
 	uint64_t vram_bytes;
 	int vram_ro_fd; /* read-only: moat-display's */
 	int listen_fd;
+	int kbd_vcpu_fd, kbd_display_fd;     /* the PS/2 keyboard's scan codes */
 	char unix_path[VNCOPT_PATH_MAX + 1]; /* to remove at exit; "" if none */
 	char address[VNCOPT_ADDR_STRLEN];    /* "127.0.0.1:5901", "unix:PATH" */
 };

@@ -144,6 +144,7 @@ static int display_build(const struct mon_device *d, const struct mon_config *cf
 	b->display.fd_vram = *n, fds[(*n)++] = r->display.vram_ro_fd;
 	b->display.vram_bytes = cfg->vnc_opt.vram;
 	b->display.fd_listen = *n, fds[(*n)++] = r->display.listen_fd;
+	b->display.fd_keyboard = *n, fds[(*n)++] = r->display.kbd_display_fd;
 	b->display.mmio_gpa = d->bar0;
 	b->display.preset = !cfg->firmware;
 	b->display.address = (char *)r->display.address;

@@ -58,6 +58,7 @@ static void add_display(const struct mon_device *d, const struct mon_resources *
 	b->display.slot = d->slot;
 	b->display.mmio_gpa = d->bar0;
 	b->display.fd_vram = *n, fds[(*n)++] = r->display.vram_fd;
+	b->display.fd_keyboard = *n, fds[(*n)++] = r->display.kbd_vcpu_fd;
 	b->display.vram_bytes = r->display.vram_bytes;
 	b->display.vram_gpa = MOAT_VRAM_GPA;
 	b->att.display = &b->display;
@@ -66,7 +67,7 @@ static void add_display(const struct mon_device *d, const struct mon_resources *
 static int add_attach(const struct mon_device *d, const struct mon_resources *r,
 		      struct attach_buf *b, int *fds, unsigned *n)
 {
-	if (*n + 3 + d->nq + d->nvec > IPC_MAX_FDS)
+	if (*n + 4 + d->nq + d->nvec > IPC_MAX_FDS)
 		return -E2BIG;
 	moat__vcpu__device_attach__init(&b->att);
 	b->att.name = (char *)d->proc.name;

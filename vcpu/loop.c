@@ -133,21 +133,38 @@ static int pump_console(struct vm *vm, int fd)
 	return 0;
 }
 
+/* One key's scan codes from moat-display (a datagram; any bytes are only
+ * data for the guest, and the i8042's queue bounds them). 0, or -EPIPE
+ * when moat-display is gone. */
+static int pump_keyboard(struct vm *vm)
+{
+	uint8_t buf[64];
+	ssize_t n = read(vm->kbd_fd, buf, sizeof(buf));
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return -EPIPE;
+	i8042_kbd_input(&vm->kbc, buf, (size_t)n);
+	return 0;
+}
+
 int vcpu_main_loop(struct vm *vm, int serial_in)
 {
 	for (;;) {
 		/* While the guest has not drained its FIFO, leave input queued
 		 * in the pipe and look again shortly. */
 		bool want_input = serial_in >= 0 && uart_rx_space(&vm->com1) > 0;
-		struct pollfd p[4] = {
+		struct pollfd p[5] = {
 		    {.fd = vm->exit_event_fd, .events = POLLIN},
 		    {.fd = CHILD_CONTROL_FD, .events = POLLIN},
 		    {.fd = want_input ? serial_in : -1, .events = POLLIN},
 		    {.fd = vm->parked_event_fd, .events = POLLIN},
+		    {.fd = vm->kbd_fd, .events = POLLIN},
 		};
 		int timeout = serial_in >= 0 && !want_input ? 10 : -1;
 
-		if (poll(p, 4, timeout) < 0 && errno != EINTR)
+		if (poll(p, 5, timeout) < 0 && errno != EINTR)
 			return log_error_errno(errno, "poll: %m");
 		if (atomic_load(&vm->ended))
 			return 0;
@@ -163,5 +180,9 @@ int vcpu_main_loop(struct vm *vm, int serial_in)
 		}
 		if (p[2].revents && pump_console(vm, serial_in) < 0)
 			serial_in = -1; /* input ended; the guest keeps running */
+		if (p[4].revents && pump_keyboard(vm) < 0) {
+			close(vm->kbd_fd); /* moat-display is gone; the guest goes on */
+			vm->kbd_fd = -1;
+		}
 	}
 }

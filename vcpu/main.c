@@ -33,7 +33,7 @@ struct remote_config {
 	/* the display (len 0): its video memory, and its input functions'
 	 * slots and eventfds (ipc/display_layout.h), in the lists above */
 	bool display;
-	int vram_fd;
+	int vram_fd, kbd_fd;
 	uint64_t vram_bytes, vram_gpa;
 };
 
@@ -56,8 +56,9 @@ static int take_display(const Moat__Vcpu__DisplayAttach *p, struct ipc_fds *fds,
 	r->bar0 = p->mmio_gpa;
 	r->vram_bytes = sz;
 	r->vram_gpa = p->vram_gpa;
-	if ((r->vram_fd = ipc_fds_take(fds, p->fd_vram)) < 0)
-		return log_error_errno(EBADF, "start: bad video memory descriptor");
+	if ((r->vram_fd = ipc_fds_take(fds, p->fd_vram)) < 0 ||
+	    (r->kbd_fd = ipc_fds_take(fds, p->fd_keyboard)) < 0)
+		return log_error_errno(EBADF, "start: bad display descriptors");
 	/* each input function as a virtio function of its own, its eventfds
 	 * appended to the lists in display_layout.h's order */
 	for (unsigned i = 0; i < DISPLAY_INPUTS; i++) {
@@ -283,6 +284,9 @@ static int attach_display(struct vm *vm, struct remote_dev *d, const struct remo
 	if (vram == MAP_FAILED)
 		return -errno;
 	r = pci_display_add(&vm->pci, d, rc->slot, rc->bar0, vram, rc->vram_bytes, rc->vram_gpa);
+	/* a keyboard behind the i8042 too, for firmware and early boot */
+	vm->kbd_fd = rc->kbd_fd;
+	i8042_attach_keyboard(&vm->kbc);
 	for (unsigned i = 0; r == 0 && i < DISPLAY_INPUTS; i++) {
 		unsigned slot = rc->slot + 1 + i;
 		r = pci_add_fn(&vm->pci, d, slot, VPCI_WINDOW(MOAT_PCI_MMIO_GPA, slot),
@@ -380,6 +384,7 @@ int main(int argc, char **argv)
 		return 1;
 
 	struct vm *vm = &the_vm;
+	vm->kbd_fd = -1;
 	if (vm_create(vm, c.kvm_fd, c.mem_fd, c.mem_bytes, c.cpus) < 0 || vm_create_vcpus(vm) < 0 ||
 	    setup_devices(vm, c.serial_out, c.debug) < 0 || setup_remotes(vm, &c) < 0)
 		return 1;

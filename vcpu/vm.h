@@ -67,6 +67,9 @@ struct vm {
 	struct cmos rtc;
 	struct remote_dev remotes[REMOTE_MAX_DEVICES];
 	unsigned nremotes;
+	/* moat-display's scan codes for the i8042's keyboard (vcpu/loop.c),
+	 * or -1 without a display */
+	int kbd_fd;
 	struct pci_bus pci;
 	struct debugcon dbg;
 	struct fw_cfg fwcfg; /* firmware boot only */

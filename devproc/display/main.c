@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "ioring.h"
 #include "log.h"
 #include "pol.h"
+#include "ps2_keymap.h"
 #include "vdev_proc.h"
 #include "vinput.h"
 #include "vnc.h"
@@ -54,6 +56,8 @@ struct display {
 	const uint8_t *vram;
 	uint64_t vram_bytes;
 	int listen_fd;
+	int kbd_fd; /* scan codes to moat-vcpu's i8042 */
+	uint64_t ps2_keys, ps2_dropped;
 	struct vnc *vnc;
 	struct fb_shadow shadow;
 	uint8_t *dirty;
@@ -112,12 +116,26 @@ static void display_frame(struct display *d)
 	vnc_frame(d->vnc, &d->shadow, d->dirty);
 }
 
-/* What VNC clients type and point: to the keyboard and the tablet. */
+/* What VNC clients type: to the virtio keyboard once the guest's driver
+ * runs it, else to the i8042's keyboard in moat-vcpu (firmware, early
+ * boot), never both, or Linux would see each key twice (as QEMU, which
+ * sends to the keyboard the guest used last). A full channel (moat-vcpu
+ * not reading) drops the key. */
 static void display_key(void *opaque, unsigned keycode, bool down)
 {
 	struct display *d = opaque;
+	uint8_t codes[8];
+	size_t n;
 
-	vinput_key(d->input[0], keycode, down);
+	if (vdev_live(vinput_vdev(d->input[0]))) {
+		vinput_key(d->input[0], keycode, down);
+		return;
+	}
+	n = ps2_set2_encode(keycode, down, codes);
+	if (n && d->kbd_fd >= 0 && send(d->kbd_fd, codes, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		d->ps2_dropped++;
+	else if (n)
+		d->ps2_keys++;
 }
 
 static void display_pointer(void *opaque, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
@@ -194,7 +212,8 @@ static int display_init(void **model, const Moat__Dev__StartRequest *req, struct
 	d->vram_bytes = c->vram_bytes;
 	vram_fd = ipc_fds_take(fds, c->fd_vram);
 	d->listen_fd = ipc_fds_take(fds, c->fd_listen);
-	if (vram_fd < 0 || d->listen_fd < 0) {
+	d->kbd_fd = ipc_fds_take(fds, c->fd_keyboard);
+	if (vram_fd < 0 || d->listen_fd < 0 || d->kbd_fd < 0) {
 		snprintf(err, errlen, "start: descriptor indices do not match");
 		rc = -EBADF;
 		goto fail;
@@ -237,6 +256,8 @@ fail:
 		munmap((void *)d->vram, d->vram_bytes);
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
+	if (d->kbd_fd >= 0)
+		close(d->kbd_fd);
 	fb_shadow_free(&d->shadow);
 	free(d->dirty);
 	free(d);
@@ -333,6 +354,8 @@ static unsigned display_counters(void *model, struct dev_counter *out)
 	out[n++] = (struct dev_counter){"frames", d->frames};
 	out[n++] = (struct dev_counter){"mode_changes", d->mode_changes};
 	out[n++] = (struct dev_counter){"register_writes", d->regs.writes};
+	out[n++] = (struct dev_counter){"ps2_keys", d->ps2_keys};
+	out[n++] = (struct dev_counter){"ps2_dropped", d->ps2_dropped};
 	for (unsigned i = 0; i < DISPLAY_INPUTS; i++) {
 		struct vinput_stats st;
 		vinput_get_stats(d->input[i], &st);
@@ -353,6 +376,7 @@ static void display_destroy(void *model)
 		vinput_destroy(d->input[i]);
 	vdev_res_release(&d->res);
 	close(d->listen_fd);
+	close(d->kbd_fd);
 	munmap((void *)d->vram, d->vram_bytes);
 	fb_shadow_free(&d->shadow);
 	free(d->dirty);
