@@ -15,6 +15,8 @@
 #   MOAT-GUEST: display bochs LINE          the kernel's lines about bochs
 #                                           and the framebuffers, once loaded
 #   MOAT-GUEST: display pattern WxH on connector N up=UPTIME
+#                                           in the connector's preferred
+#                                           mode, or guest.mode=WxH
 #   MOAT-GUEST: display ready
 #   MOAT-GUEST: display tick N up=UPTIME    once a second
 #
@@ -97,8 +99,8 @@ action_display() {
 	dmesg | grep -E 'bochs|fb0|\[drm\]' | while read -r l; do say "display bochs $l"; done
 	[ -c /dev/dri/card0 ] || { fail "bochs loaded but no /dev/dri/card0"; return; }
 	say "display fb0-after $(display_fb0)"
-	display_pattern || return
-	mode=""
+	mode=${GUEST_MODE:-}
+	display_pattern ${mode:+--mode "$mode"} || return
 	say "display ready"
 
 	n=0
