@@ -11,6 +11,13 @@
  *      runs until stopped
  *   a  100000 reads of the UART's LSR (handled inside moat-vcpu), then reset
  *   b  100000 reads of the SMC status port (forwarded to moat-smc), then reset
+ *   d  the display (moat run --vnc, the only PCI device, so at slot 2):
+ *      draw four quadrants (red, green / blue, white) into the video
+ *      memory at the 1024x768x32 mode a direct boot finds, print "TINY:
+ *      drawn", then obey COM1: 'm' sets 800x600x32 through the DISPI
+ *      registers and draws again ("TINY: mode 800x600"), 'x' writes 20000
+ *      pseudo-random words all over the registers ("TINY: hostile done"),
+ *      '.' resets
  * Any other letter prints "TINY: unknown" and resets. */
 	.code32
 	.section .text
@@ -34,6 +41,8 @@ _start:
 	je	bench_local
 	cmpb	$'b', %al
 	je	bench_remote
+	cmpb	$'d', %al
+	je	display
 	movl	$msg_unknown, %esi
 	call	puts
 	jmp	reset
@@ -98,6 +107,89 @@ bench_remote:
 	call	puts
 	jmp	reset
 
+/* The display: video memory at MOAT_VRAM_GPA, bochs-display's registers
+ * at slot 2's window (BAR2), DISPI at BAR2 + 0x500, 16 bits a register. */
+	.set	VRAM, 0xe0000000
+	.set	BAR2, 0xc0200000
+	.set	DISPI, BAR2 + 0x500
+display:
+	movl	$1024, %ebx
+	movl	$768, %ebp
+	call	draw
+	movl	$msg_drawn, %esi
+	call	puts
+10:	call	getc
+	cmpb	$'m', %al
+	je	11f
+	cmpb	$'x', %al
+	je	12f
+	cmpb	$'.', %al
+	je	reset
+	jmp	10b
+11:	movl	$DISPI, %edi
+	movw	$0, 8(%edi)		/* ENABLE (index 4): off */
+	movw	$800, 2(%edi)		/* XRES */
+	movw	$600, 4(%edi)		/* YRES */
+	movw	$32, 6(%edi)		/* BPP */
+	movw	$800, 12(%edi)		/* VIRT_WIDTH (6) */
+	movw	$0, 16(%edi)		/* X_OFFSET (8) */
+	movw	$0, 18(%edi)		/* Y_OFFSET (9) */
+	movw	$0x41, 8(%edi)		/* ENABLED | LFB_ENABLED */
+	movl	$800, %ebx
+	movl	$600, %ebp
+	call	draw
+	movl	$msg_mode, %esi
+	call	puts
+	jmp	10b
+12:	movl	$0x12345678, %eax
+	movl	$20000, %ecx
+13:	imull	$1103515245, %eax, %eax
+	addl	$12345, %eax
+	movl	%eax, %edx
+	shrl	$16, %edx
+	andl	$0xffe, %edx		/* an even offset in BAR2 */
+	movw	%ax, BAR2(%edx)
+	decl	%ecx
+	jnz	13b
+	movl	$msg_hostile, %esi
+	call	puts
+	jmp	10b
+
+/* Quadrants of an EBX x EBP picture at VRAM, lines 4 * EBX bytes apart. */
+draw:
+	movl	$VRAM, %edi
+	movl	%ebp, %esi
+	shrl	$1, %esi		/* the bottom half starts here */
+	xorl	%edx, %edx		/* line */
+14:	movl	%ebx, %ecx
+	shrl	$1, %ecx
+	movl	$0x00ff0000, %eax	/* red */
+	cmpl	%esi, %edx
+	jb	15f
+	movl	$0x000000ff, %eax	/* blue */
+15:	rep stosl
+	movl	%ebx, %ecx
+	shrl	$1, %ecx
+	movl	$0x0000ff00, %eax	/* green */
+	cmpl	%esi, %edx
+	jb	16f
+	movl	$0x00ffffff, %eax	/* white */
+16:	rep stosl
+	incl	%edx
+	cmpl	%ebp, %edx
+	jb	14b
+	ret
+
+/* One byte from COM1 into AL, waiting for it. */
+getc:
+	movw	$0x3fd, %dx
+17:	inb	%dx, %al
+	testb	$1, %al
+	jz	17b
+	movw	$0x3f8, %dx
+	inb	%dx, %al
+	ret
+
 reset:
 	movb	$0xfe, %al
 	outb	%al, $0x64
@@ -122,6 +214,9 @@ msg_unknown:	.asciz "TINY: unknown\n"
 msg_present:	.asciz "TINY: smc present\n"
 msg_absent:	.asciz "TINY: smc absent\n"
 msg_done:	.asciz "TINY: done\n"
+msg_drawn:	.asciz "TINY: drawn\n"
+msg_mode:	.asciz "TINY: mode 800x600\n"
+msg_hostile:	.asciz "TINY: hostile done\n"
 	.balign 16
 stack:		.fill 256, 1, 0
 stack_top:
