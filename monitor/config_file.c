@@ -79,7 +79,7 @@ static const struct cf_key_rule smc_keys[] = {{"osk-file", 1}, {"osk", 1}, {NULL
 static const struct cf_kind_rule kinds[] = {
     {CF_MACHINE, "machine", false, 1, machine_keys,
      "kernel, firmware, initrd, cmdline, mem, cpus, serial, shutdown-timeout, audit, limits, "
-     "smbios, name, control, verbose"},
+     "smbios, name, control, vnc, display, verbose"},
     {CF_DISK, "disk", true, MON_MAX_DISKS, disk_keys, "path, ro, blockdev, serial"},
     {CF_NET, "net", true, MON_MAX_NETS, net_keys, "type, ifname, mac, hostfwd, restrict, hostloop"},
     {CF_SMC, "smc", false, 1, smc_keys, "osk-file, osk"},
