@@ -48,14 +48,19 @@ struct vnc_counters {
 	uint64_t bytes;	    /* bytes written to clients */
 	uint64_t malformed; /* clients cut off for breaking the protocol */
 	uint64_t dropped;   /* clients cut off for not reading (output bound) */
+	uint64_t refused;   /* connections closed at once: VNC_MAX_CLIENTS connected */
 	unsigned connected; /* clients now */
 };
 
 struct vnc;
 
-/* A server on listen_fd (a listening stream socket, made non-blocking
- * here; not owned: the caller closes it after vnc_destroy). name: the
- * desktop name clients show (copied). 0 or -errno. */
+/* A server on listen_fd (a listening stream socket; not owned: the caller
+ * closes it after vnc_destroy). It is not changed (no fcntl): one
+ * connection is accepted each time poll reports it readable, so it may be
+ * blocking, though SOCK_NONBLOCK is better. On TCP the caller should set
+ * TCP_NODELAY on it (accepted sockets inherit it on Linux), since updates
+ * are many small writes. name: the desktop name clients show (copied, at
+ * most 255 bytes; NULL: "moat"). ops may be NULL. 0 or -errno. */
 int vnc_create(struct vnc **out, int listen_fd, const char *name, const struct vnc_ops *ops,
 	       void *opaque);
 void vnc_destroy(struct vnc *v); /* closes every client; NULL is fine */
