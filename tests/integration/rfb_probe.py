@@ -186,8 +186,8 @@ class Decoder:
 
 
 class Screen:
-    """The client's copy of the framebuffer, RGB, with the pixels covered
-    since the last reset counted."""
+    """The client's copy of the framebuffer, RGB, and which of its pixels
+    a rectangle has covered since the last resize."""
 
     def __init__(self, w, h):
         self.resize(w, h)
@@ -195,16 +195,21 @@ class Screen:
     def resize(self, w, h):
         self.w, self.h = w, h
         self.rgb = bytearray(w * h * 3)
-        self.covered = 0
+        self.mask = bytearray(w * h)
+
+    @property
+    def covered(self):
+        return self.mask.count(1)
 
     def put(self, x, y, w, h, rgb):
         if x + w > self.w or y + h > self.h:
             raise SystemExit(f"rfb_probe: rectangle {w}x{h}+{x}+{y} outside the "
                              f"{self.w}x{self.h} screen")
+        ones = b"\x01" * w
         for row in range(h):
-            o = ((y + row) * self.w + x) * 3
-            self.rgb[o:o + w * 3] = rgb[row * w * 3:(row + 1) * w * 3]
-        self.covered += w * h
+            o = (y + row) * self.w + x
+            self.rgb[o * 3:(o + w) * 3] = rgb[row * w * 3:(row + 1) * w * 3]
+            self.mask[o:o + w] = ones
 
     def write_ppm(self, path):
         with open(path, "wb") as f:
@@ -521,8 +526,11 @@ def read_png(path):
 
 
 def read_picture(path):
-    with open(path, "rb") as f:
-        magic = f.read(8)
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(8)
+    except OSError as e:
+        raise SystemExit(f"rfb_probe: {path}: {e.strerror}")
     return read_png(path) if magic.startswith(b"\x89PNG") else read_ppm(path)
 
 
