@@ -232,7 +232,8 @@ qemu_part() {
 # socket_table PID MON: moat-display's descriptors, one line each:
 # "FD tcp LOCALPORT STATE", "FD unix TYPE PATH" (from the monitor's network
 # namespace, where the listener and the socketpairs were made), "FD
-# socket-other INODE" (a socket of another namespace), "FD file TARGET"
+# socket-other INODE" (any other socket, or one of another namespace),
+# "FD file TARGET"
 socket_table() {
 	python3 - "$1" "$2" <<'EOF'
 import os, sys
