@@ -16,7 +16,7 @@
  *                only one shown; 0xbebebebe is kept but shows nothing)
  *
  * Pure: the guest is hostile, every value it writes is only stored, and
- * bochs_scanout decides whether the registers describe a picture that
+ * bochs_get_scanout decides whether the registers describe a picture that
  * fits in video memory. */
 #pragma once
 
