@@ -265,6 +265,11 @@ static void com1_irq(void *opaque, bool level)
 	vm_set_irq(opaque, UART_COM1_IRQ, level);
 }
 
+static void kbc_irq(void *opaque, unsigned irq, bool level)
+{
+	vm_set_irq(opaque, irq, level);
+}
+
 static void kbc_reset(void *opaque)
 {
 	vm_end(opaque, MOAT__VCPU__EXIT_EVENT__REASON__RESET, 0, "guest reset (i8042)", NULL);
@@ -333,7 +338,7 @@ static int setup_devices(struct vm *vm, int serial_out, bool debug)
 
 	uart_init(&vm->com1, serial_out, com1_irq, vm);
 	debugcon_init(&vm->dbg, debug);
-	i8042_init(&vm->kbc, kbc_reset, vm);
+	i8042_init(&vm->kbc, kbc_reset, kbc_irq, vm);
 	cmos_init(&vm->rtc, NULL);
 	rc = pci_bus_init(&vm->pci, vm);
 	if (rc == 0)

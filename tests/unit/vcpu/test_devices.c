@@ -116,11 +116,17 @@ static void reset_cb(void *o)
 	resets++;
 }
 
+static int kbc_irqs;
+static void kbc_irq_cb(void *o, unsigned irq, bool level)
+{
+	kbc_irqs++;
+}
+
 static int t_i8042(void)
 {
 	struct i8042 k;
 
-	i8042_init(&k, reset_cb, NULL);
+	i8042_init(&k, reset_cb, kbc_irq_cb, NULL);
 	CHECK((in8(i8042_io, &k, 0x64) & 0x03) == 0); /* nothing pending, ready */
 	out8(i8042_io, &k, 0x64, 0xaa);		      /* self test */
 	CHECK(in8(i8042_io, &k, 0x64) & 0x01);
@@ -150,6 +156,7 @@ static int t_i8042(void)
 		in8(i8042_io, &k, 0x60);
 	}
 	CHECK(resets == 0);
+	CHECK(kbc_irqs == 0); /* no keyboard: never an interrupt */
 	out8(i8042_io, &k, 0x64, 0xfe);
 	CHECK(resets == 1);
 	return 0;
