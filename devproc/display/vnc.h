@@ -63,7 +63,9 @@ struct vnc;
  * most 255 bytes; NULL: "moat"). ops may be NULL. 0 or -errno. */
 int vnc_create(struct vnc **out, int listen_fd, const char *name, const struct vnc_ops *ops,
 	       void *opaque);
-void vnc_destroy(struct vnc *v); /* closes every client; NULL is fine */
+/* Closes every client (without calling ops: keys they hold are not
+ * released); NULL is fine. */
+void vnc_destroy(struct vnc *v);
 
 /* The descriptors to poll: returns how many it wrote (at most max). */
 unsigned vnc_fds(struct vnc *v, struct pollfd *out, unsigned max);
