@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -99,6 +100,9 @@ static int listen_tcp(const struct vncopt *o, struct mon_display_res *d, char *e
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Updates are written whole: no Nagle delay. Accepted connections
+	 * inherit it, so moat-display needs no setsockopt of its own. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, VNC_BACKLOG) < 0) {
 		rc = -errno;
 		snprintf(err, len, "--vnc: cannot listen on %s: %s%s", d->address, strerror(errno),

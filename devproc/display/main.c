@@ -351,6 +351,7 @@ static unsigned display_counters(void *model, struct dev_counter *out)
 	out[n++] = (struct dev_counter){"bytes", c.bytes};
 	out[n++] = (struct dev_counter){"malformed", c.malformed};
 	out[n++] = (struct dev_counter){"dropped_slow", c.dropped};
+	out[n++] = (struct dev_counter){"refused", c.refused};
 	out[n++] = (struct dev_counter){"frames", d->frames};
 	out[n++] = (struct dev_counter){"mode_changes", d->mode_changes};
 	out[n++] = (struct dev_counter){"register_writes", d->regs.writes};
