@@ -30,12 +30,13 @@ typedef void (*i8042_irq_fn)(void *opaque, unsigned irq, bool level);
 
 #define I8042_KBD_IRQ 1
 /* What the keyboard may hold for the controller: answers to the guest's
- * commands and scan codes. Scan codes are taken only while fewer than
- * I8042_KBD_KEYS bytes wait in all (queue and output buffer): a real
- * keyboard buffers about that much, and Linux's and SeaBIOS's probes give up
- * on a controller whose output they cannot drain in 16 reads. */
+ * commands and scan codes. Scan codes are taken only while at most
+ * I8042_KBD_KEYS bytes wait in all, queue and output buffer: about what a
+ * real keyboard buffers, and what the probes drain before they give up on
+ * the controller (SeaBIOS's i8042_flush reads 15 and fails on a 16th,
+ * Linux's reads 16). */
 #define I8042_KBD_QUEUE 64
-#define I8042_KBD_KEYS	16
+#define I8042_KBD_KEYS	15
 
 /* The keyboard, as the controller sees it (i8042_kbd.c). */
 struct i8042_kbd {
