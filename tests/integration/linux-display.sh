@@ -145,6 +145,15 @@ wait_guest() {
 show() { tail -n 25 "$T/$1.out" "$T/$1.err" 2>/dev/null | tr -d '\r' | diag; }
 # gmarker NAME KEY: the value of the last "MOAT-GUEST: display KEY VALUE"
 gmarker() { sed -n "s/^MOAT-GUEST: display $2 //p" "$T/$1.out" | tr -d '\r' | tail -1; }
+# wait_pattern NAME WxH SECONDS: until the guest's last pattern is WxH
+wait_pattern() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		[ "$(gmarker "$1" pattern | cut -d' ' -f1)" = "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 ticks() { grep -ca "^MOAT-GUEST: display tick" "$T/$1.out"; }
 # wait_ticks NAME N SECONDS: until the guest printed more than N ticks
 wait_ticks() {
@@ -204,6 +213,16 @@ gvnc_check() {
 	else
 		not_ok "$1: gvnccapture 127.0.0.1:$2 failed ($(tail -n 1 "$T/gvnc.txt"))"
 	fi
+}
+
+# kms NAME: the guest's KMS state and video memory allocations, as comments
+kms() {
+	local n
+	n=$(grep -ca "^MOAT-GUEST: display kms" "$T/$1.out")
+	echo kms >&3
+	sleep 2
+	grep -a "^MOAT-GUEST: display kms" "$T/$1.out" | tail -n +"$((n + 1))" | tr -d '\r' |
+		grep -E 'plane|crtc|fb=|size=|src=|mode:|used|free|offset' | diag
 }
 
 # ---- QEMU: the oracle ---------------------------------------------------------
@@ -310,6 +329,7 @@ moat_part() {
 
 	# -- the early console, before bochs.ko
 	early=$(gmarker moat fb0)
+	sed -n 's/^MOAT-GUEST: display early-log //p' "$T/moat.out" | tr -d '\r' | diag
 	check "early framebuffer from screen_info: fb0 is $early" \
 		grep -qiE '^(VESA VGA|simple|EFI VGA) ' <<<"$early"
 	check "early framebuffer: 1024x768, 32 bpp" [ "$(awk '{print $(NF-1), $NF}' <<<"$early")" = "1024x768 32" ]
@@ -338,6 +358,7 @@ moat_part() {
 	size=${pat%% *}
 	ok "moat: bochs-drm and drm-pattern put up the pattern: $pat ($(elapsed))"
 	sed -n 's/^MOAT-GUEST: display bochs //p' "$T/moat.out" | tr -d '\r' | diag
+	kms moat
 	gvnc_check moat "$N" "$T/moat.png"
 	for b in 32 16 8; do
 		capture_check "moat: rfb_probe $b-bit" "$addr" "$T/moat-$b.ppm" "$size" --bpp "$b"
@@ -354,11 +375,24 @@ moat_part() {
 	wait "$wr"
 	check "mode $m2 in the guest reaches the client as DesktopSize" grep -q "^resize $m2$" "$T/resize.txt"
 	diag <"$T/resize.txt"
-	check "the guest says it is in $m2" wait_guest moat "MOAT-GUEST: display pattern $m2 " 30
+	check "the guest says it is in $m2" wait_pattern moat "$m2" 30
 	capture_check "moat: after the mode change" "$addr" "$T/moat-$m2.ppm" "$m2" --bpp 32
 	if [ "$m2" = "$MODE2" ] && [ -s "$T/qemu-$MODE2.ppm" ]; then
 		check "moat's $MODE2 picture equals QEMU's, byte for byte" cmp -s "$T/moat-$MODE2.ppm" "$T/qemu-$MODE2.ppm"
 	fi
+	kms moat
+	# and back to the first mode
+	"${PROBE[@]}" "$addr" watch-resize --want "$size" >"$T/resize.txt" 2>&1 &
+	wr=$!
+	wait_for "$T/resize.txt" "^watching" 30
+	echo "mode $size" >&3
+	wait "$wr"
+	check "back to $size: the client gets DesktopSize $size" grep -q "^resize $size$" "$T/resize.txt"
+	check "back to $size: the guest says so" wait_pattern moat "$size" 30
+	capture_check "moat: back in $size" "$addr" "$T/moat-back.ppm" "$size" --bpp 32
+	kms moat
+	echo "mode $m2" >&3
+	check "and $m2 again, for what follows" wait_pattern moat "$m2" 30
 
 	# -- the sandbox
 	dpid=$(child_pid "$mon" moat-display)

@@ -580,7 +580,10 @@ def main(argv):
     if cmd not in simple and cmd not in timed:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    c = Conn(addr, timeout, rcvbuf=4096 if cmd == "noread" else None)
+    try:
+        c = Conn(addr, timeout, rcvbuf=4096 if cmd == "noread" else None)
+    except OSError as e:
+        sys.exit(f"rfb_probe: {cmd}: cannot connect to {addr}: {e.strerror or e}")
     try:
         if cmd in timed:
             timed[cmd](c, args, timeout)
@@ -590,6 +593,8 @@ def main(argv):
         sys.exit(f"rfb_probe: {cmd}: {e}")
     except socket.timeout:
         sys.exit(f"rfb_probe: {cmd}: no answer in {timeout:g} s")
+    except ConnectionError as e:
+        sys.exit(f"rfb_probe: {cmd}: {e.strerror or e}")
     finally:
         c.close()
 

@@ -26,6 +26,9 @@
 #   input       load virtio_input and evdev, then print what /bin/evdev-print
 #               prints ("display evdev: key CODE VALUE", "... abs X Y")
 #               after "display input ready"
+#   kms         the KMS state and the video memory's allocations as
+#               bochs-drm sees them (debugfs: dri/0/state, dri/0/vram-mm),
+#               as "display kms LINE"
 #   done        stop drawing and end the action (ok)
 # drm-pattern and evdev-print are built by tests/guest/meson.build and
 # added by linux-display.sh --build-initrd.
@@ -73,6 +76,15 @@ display_input() {
 	say "display input ready"
 }
 
+display_kms() {
+	d=/sys/kernel/debug
+	[ -d $d/dri ] || mount -t debugfs debugfs $d 2>/dev/null
+	for f in $d/dri/0/state $d/dri/0/vram-mm; do
+		[ -r "$f" ] || { say "display kms no $f"; continue; }
+		while read -r l; do say "display kms $l"; done <"$f"
+	done
+}
+
 action_display() {
 	pattern=""
 	say "display fb0 $(display_fb0)"
@@ -111,6 +123,7 @@ action_display() {
 		case "$line" in
 		done) display_stop_pattern; return 0 ;;
 		input) display_input ;;
+		kms) display_kms ;;
 		"mode "*)
 			display_stop_pattern
 			if display_pattern --mode "${line#mode }"; then
