@@ -317,25 +317,39 @@ static int display_fds(void *model, struct pollfd *out, unsigned max, int *timeo
 	return (int)n;
 }
 
+/* Take a frame if one is due (DISPLAY_FRAME_MS since the last). */
+static void frame_if_due(struct display *d)
+{
+	int64_t now = now_ms();
+
+	if (now < d->next_frame_ms)
+		return;
+	d->next_frame_ms = now + DISPLAY_FRAME_MS;
+	display_frame(d);
+}
+
+/* The inputs' kicks, then the VNC clients. A client's input may be a
+ * request answered at once from the shadow (a whole picture), and the
+ * shadow is as old as the last frame, which is long ago when nobody was
+ * watching: so a due frame is taken first. */
 static void display_polled(void *model, struct pollfd *p, unsigned n)
 {
 	struct display *d = model;
 	unsigned at = 0;
-	int64_t now;
+	bool clients = false;
 
 	for (unsigned i = 0; i < DISPLAY_INPUTS && at <= n; i++) {
 		unsigned k = d->input_fds[i] < n - at ? d->input_fds[i] : n - at;
 		vdev_polled(vinput_vdev(d->input[i]), p + at, k);
 		at += k;
 	}
+	for (unsigned i = at; i < n; i++)
+		clients |= p[i].revents != 0;
+	if (clients)
+		frame_if_due(d);
 	vnc_polled(d->vnc, p + at, n - at, &d->shadow);
-	if (!vnc_wants_frame(d->vnc))
-		return;
-	now = now_ms();
-	if (now < d->next_frame_ms)
-		return;
-	d->next_frame_ms = now + DISPLAY_FRAME_MS;
-	display_frame(d);
+	if (vnc_wants_frame(d->vnc))
+		frame_if_due(d);
 }
 
 static unsigned display_counters(void *model, struct dev_counter *out)

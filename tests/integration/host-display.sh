@@ -152,7 +152,8 @@ bad() { # bad NAME PATTERN ARGS...
 }
 python3 -c "
 import socket, time, sys
-s = socket.socket(); s.bind(('127.0.0.1', $((5900 + N)))); s.listen(1)
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $((5900 + N)))); s.listen(1)
 open('$T/busy', 'w').close(); time.sleep(20)" &
 busy=$!
 wait_for "$T/busy" "" 5
