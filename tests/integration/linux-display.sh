@@ -399,6 +399,10 @@ moat_part() {
 	check "moat-display runs under the monitor (pid ${dpid:-none})" [ -n "$dpid" ]
 	if [ -n "$dpid" ]; then
 		check_sandboxed "$dpid" moat-display
+		for ns in user net mnt; do
+			check "moat-display: its $ns namespace is not moat's" \
+				[ "$(readlink "/proc/$dpid/ns/$ns")" != "$(readlink "/proc/$mon/ns/$ns")" ]
+		done
 		"${PROBE[@]}" "$addr" watch-resize --want 1x1 >"$T/held.txt" 2>&1 &
 		wr=$!
 		wait_for "$T/held.txt" "^watching" 30
