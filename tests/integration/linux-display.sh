@@ -10,6 +10,9 @@
 #   - once drm-pattern has put up its four quadrants, gvnccapture's PNG and
 #     rfb_probe's 32, 16 and 8-bit captures (and the server's own format)
 #     show them;
+#   - a VNC key reaches the guest through the i8042's AT keyboard before
+#     virtio_input loads, then through the virtio keyboard alone; a click
+#     reaches the virtio tablet at its scaled position with BTN_LEFT;
 #   - a mode change in the guest reaches a client as DesktopSize of the new
 #     size, and that picture equals QEMU's byte for byte;
 #   - moat-display is sandboxed (CapEff 0, NoNewPrivs 1, Seccomp 2, its own
@@ -305,6 +308,54 @@ check_display_fds() {
 # ALLOWED too (extended regular expressions)
 none_but() { ! grep -E -- "$1" "$3" | grep -qvE -- "$2"; }
 
+# nlines NAME PATTERN: how many console lines of NAME match PATTERN
+nlines() { grep -ca -- "$2" "$T/$1.out"; }
+# wait_n NAME PATTERN N SECONDS: until at least N lines match
+wait_n() {
+	local i
+	for ((i = 0; i < $4 * 10; i++)); do
+		[ "$(nlines "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# input_part ADDR WxH: keys and a click through VNC (the picture is WxH)
+input_part() {
+	local addr=$1 w=${2%x*} h=${2#*x} x y ax ay
+	echo evdev >&3
+	if wait_guest moat "display evdev: device .*AT Translated Set 2 keyboard" 30; then
+		probe_out "$T/key.txt" "$addr" key 0x61
+		check "before virtio_input, a VNC key reaches the guest's i8042 keyboard (KEY_A down, up)" \
+			wait_n moat "display evdev: key 30 0" 1 15
+		check "  ... as KEY_A down once" [ "$(nlines moat "display evdev: key 30 1")" = 1 ]
+	else
+		not_ok "the guest's evdev-print opened the i8042's AT keyboard"
+		show moat
+	fi
+	echo input >&3
+	if ! wait_guest moat "display input ready" 60; then
+		not_ok "the guest loaded virtio_input"
+		show moat
+		return
+	fi
+	sed -n 's/^MOAT-GUEST: display input-device //p' "$T/moat.out" | tr -d '\r' | diag
+	check "the guest finds the virtio keyboard" grep -qa 'input-device N: Name="moat virtio keyboard"' "$T/moat.out"
+	check "the guest finds the virtio tablet" grep -qa 'input-device N: Name="moat virtio tablet"' "$T/moat.out"
+	wait_n moat "display evdev: device .*moat virtio tablet" 1 15
+	probe_out "$T/key.txt" "$addr" key 0x62
+	check "a VNC key then reaches the guest (KEY_B down, up)" wait_n moat "display evdev: key 48 0" 1 15
+	sleep 1
+	check "  ... once: the virtio keyboard alone, not the i8042's too" \
+		[ "$(nlines moat "display evdev: key 48 1")" = 1 ]
+	x=$((w / 2)) y=$((h / 4))
+	ax=$((x * 32767 / (w - 1))) ay=$((y * 32767 / (h - 1)))
+	probe_out "$T/click.txt" "$addr" click "$x" "$y"
+	check "a VNC click at $x,$y reaches the tablet at $ax,$ay of 0..32767" \
+		wait_n moat "display evdev: abs $ax $ay" 1 15
+	check "  ... with the left button down and up (BTN_LEFT)" wait_n moat "display evdev: key 272 0" 1 15
+}
+
 moat_part() {
 	local N port addr pat size early dpid cur n0 wr
 	N=$(free_display)
@@ -393,6 +444,11 @@ moat_part() {
 	kms moat
 	echo "mode $m2" >&3
 	check "and $m2 again, for what follows" wait_pattern moat "$m2" 30
+
+	# -- input: a VNC client's key and click reach the guest, through the
+	# i8042's keyboard until the guest takes the virtio keyboard, then
+	# through the virtio keyboard and tablet only
+	input_part "$addr" "$m2"
 
 	# -- the sandbox
 	dpid=$(child_pid "$mon" moat-display)

@@ -23,9 +23,13 @@
 # Host commands, one a line on the console:
 #   mode WxH    drm-pattern again in mode WxH: "display pattern ..." or
 #               "display mode-failed WHY" (and the previous mode again)
-#   input       load virtio_input and evdev, then print what /bin/evdev-print
-#               prints ("display evdev: key CODE VALUE", "... abs X Y")
-#               after "display input ready"
+#   evdev       load evdev and print what /bin/evdev-print prints of the
+#               input devices there are now ("display evdev: key CODE
+#               VALUE", "... abs X Y"): without virtio_pci, the i8042's
+#               AT keyboard alone; "display evdev ready" once it runs
+#   input       load virtio_pci, virtio_input and evdev, then the same for
+#               every device (the virtio keyboard and tablet too), after
+#               "display input ready"
 #   kms         the KMS state and the video memory's allocations as
 #               bochs-drm sees them (debugfs: dri/0/state, dri/0/vram-mm),
 #               as "display kms LINE"
@@ -69,10 +73,24 @@ display_stop_pattern() {
 	pattern=""
 }
 
-display_input() {
-	{ modprobe virtio_input && modprobe evdev; } || { say "display input-failed modprobe"; return; }
-	sleep 1 # virtio_input's devices appear asynchronously
+# evdev-print on the devices there are now, in place of an earlier one.
+display_evdev() {
+	modprobe evdev || { say "display evdev-failed modprobe"; return; }
+	killall evdev-print 2>/dev/null
 	/bin/evdev-print </dev/null 2>&1 | while read -r l; do say "display $l"; done &
+	say "display evdev ready"
+}
+
+display_input() {
+	{ modprobe virtio_pci && modprobe virtio_input && modprobe evdev; } ||
+		{ say "display input-failed modprobe"; return; }
+	i=0 # virtio_input's devices appear asynchronously
+	while [ "$(grep -c 'moat virtio\|QEMU Virtio' /proc/bus/input/devices)" -lt 2 ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep '^N: ' /proc/bus/input/devices | while read -r l; do say "display input-device $l"; done
+	display_evdev
 	say "display input ready"
 }
 
@@ -122,6 +140,7 @@ action_display() {
 		read -r -t 1 line || continue
 		case "$line" in
 		done) display_stop_pattern; return 0 ;;
+		evdev) display_evdev ;;
 		input) display_input ;;
 		kms) display_kms ;;
 		"mode "*)
