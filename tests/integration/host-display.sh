@@ -164,5 +164,7 @@ check "a unix path that is a file is refused" bad notsock "not a socket" --vnc "
 check "a bad display number is refused" bad badnum "display number" --vnc "127.0.0.1:x"
 check "--vnc with --display none is refused" bad both "conflicts" --vnc ":$N" --display none
 check "a unix socket works and is removed at the end" \
-	bash -c "timeout 30 '$MOAT' run --kernel '$TINY' --cmdline h --serial none --vnc 'unix:$T/vnc.sock' >/dev/null 2>'$T/unix.err' && grep -q 'VNC server on unix:$T/vnc.sock' '$T/unix.err' && [ ! -e '$T/vnc.sock' ]"
+	bash -c "timeout 30 '$MOAT' run --kernel '$TINY' --cmdline h --serial none --vnc 'unix:$T/vnc.sock' --audit '$T/unix.audit' >/dev/null 2>'$T/unix.err' && grep -q 'VNC server on unix:$T/vnc.sock' '$T/unix.err' && [ ! -e '$T/vnc.sock' ]"
+check "moat-display's counters are in the audit trail at the end" \
+	grep -Eq "child-stats child=display0 .*clients=0 .*frames=[0-9]+ .*register_writes=[0-9]+" "$T/unix.audit"
 finish
