@@ -61,7 +61,7 @@ static int listen_unix(const char *path, struct mon_display_res *d, char *err, s
 	int fd, rc;
 
 	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (lstat(path, &st) == 0) {
@@ -95,7 +95,7 @@ static int listen_tcp(const struct vncopt *o, struct mon_display_res *d, char *e
 	struct sockaddr_in sin = {
 	    .sin_family = AF_INET, .sin_port = htons(o->port), .sin_addr.s_addr = htonl(o->addr)};
 	int one = 1, rc;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 	if (fd < 0)
 		return -errno;

@@ -5,7 +5,8 @@
  * socket of mode 0600 removed at exit), and the one-way channel of the
  * PS/2 keyboard's scan codes from moat-display to moat-vcpu's i8042.
  * moat-display gets them ready-made and never binds, listens or opens
- * anything. */
+ * anything. The listener is non-blocking: a client that goes between
+ * moat-display's poll and its accept4 must not leave it blocked there. */
 #pragma once
 
 #include <stddef.h>
