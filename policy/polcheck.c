@@ -20,7 +20,8 @@
 static const struct {
 	const char *kind, *on;
 } stacked[] = {
-    {"vcpu-run", "vcpu"}, /* moat-vcpu once its vCPUs run (vcpu/vm.c) */
+    {"vcpu-run", "vcpu"},	  /* moat-vcpu once its vCPUs run (vcpu/vm.c) */
+    {"vcpu-run-disp", "vcpu"}, /* the same, with a display */
 };
 
 static const char *stacked_on(const char *kind)

@@ -150,5 +150,6 @@ int vm_enter_run_phase(struct vm *vm, unsigned *nsyscalls)
 	vm->mem_fd = -1;
 	free(vm->cpuid);
 	vm->cpuid = NULL;
-	return pol_load("vcpu-run", nsyscalls);
+	/* the display's BAR0 moves its memory slot at run time */
+	return pol_load(vm->pci.has_disp ? "vcpu-run-disp" : "vcpu-run", nsyscalls);
 }
