@@ -128,22 +128,73 @@ static int parse_cpus(const char *arg, struct mon_config *cfg, char *err, size_t
 	return 0;
 }
 
+/* The fields after --mem's size: hugepages=auto|on|off, prealloc=on|off. */
+static int parse_mem_fields(char *f, struct mon_config *cfg, char *err, size_t len)
+{
+	for (char *save = NULL, *k = strtok_r(f, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		if (strcmp(k, "hugepages=auto") == 0)
+			cfg->mem_huge = MON_HUGE_AUTO;
+		else if (strcmp(k, "hugepages=on") == 0)
+			cfg->mem_huge = MON_HUGE_ON;
+		else if (strcmp(k, "hugepages=off") == 0)
+			cfg->mem_huge = MON_HUGE_OFF;
+		else if (strcmp(k, "prealloc=on") == 0)
+			cfg->mem_prealloc = true;
+		else if (strcmp(k, "prealloc=off") == 0)
+			cfg->mem_prealloc = false;
+		else if (strncmp(k, "hugepages=", 10) == 0 || strncmp(k, "prealloc=", 9) == 0)
+			return err_line(err, len, "--mem %s takes %s, not '%s'",
+					k[0] == 'h' ? "hugepages=" : "prealloc=",
+					k[0] == 'h' ? "auto, on or off" : "on or off",
+					strchr(k, '=') + 1);
+		else
+			return err_line(err, len,
+					"--mem: unknown field '%s' (SIZE[,hugepages=auto|on|off]"
+					"[,prealloc=on|off])",
+					k);
+	}
+	return 0;
+}
+
+/* --mem SIZE[,hugepages=auto|on|off][,prealloc=on|off] */
 static int parse_mem(const char *arg, uint64_t host, struct mon_config *cfg, char *err, size_t len)
 {
+	char size[64], *fields;
+	const char *comma = strchr(arg, ',');
+	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
 	uint64_t v;
+	int rc;
 
-	if (mon_parse_size(arg, &v) < 0)
-		return err_line(err, len, "--mem takes a size such as 512M or 4G, not '%s'", arg);
+	if (n >= sizeof(size))
+		n = sizeof(size) - 1; /* too long to be a size: refused below */
+	memcpy(size, arg, n);
+	size[n] = '\0';
+	if (mon_parse_size(size, &v) < 0)
+		return err_line(err, len, "--mem takes a size such as 512M or 4G, not '%s'", size);
 	if (v < MOAT_MEM_MIN)
 		return err_line(err, len, "--mem %s is too small: a guest needs at least %llu MiB",
-				arg, MOAT_MEM_MIN >> 20);
+				size, MOAT_MEM_MIN >> 20);
 	if (v % 4096)
-		return err_line(err, len, "--mem %s is not a whole number of 4 KiB pages", arg);
+		return err_line(err, len, "--mem %s is not a whole number of 4 KiB pages", size);
 	if (v > MOAT_MEM_MAX || (host && v > host))
-		return err_line(err, len, "--mem %s is more than this host has (%llu MiB)", arg,
+		return err_line(err, len, "--mem %s is more than this host has (%llu MiB)", size,
 				(unsigned long long)(host >> 20));
 	cfg->mem_bytes = v;
-	return 0;
+	cfg->mem_huge = MON_HUGE_AUTO;
+	cfg->mem_prealloc = false;
+	if (!comma)
+		return 0;
+	fields = strdup(comma + 1);
+	if (!fields)
+		return err_line(err, len, "out of memory");
+	rc = parse_mem_fields(fields, cfg, err, len);
+	free(fields);
+	if (rc == 0 && cfg->mem_huge == MON_HUGE_ON && v % MON_HUGE_PAGE)
+		return err_line(err, len,
+				"--mem %s,hugepages=on: the size must be a whole number of 2 MiB "
+				"huge pages",
+				size);
+	return rc;
 }
 
 /* --smc osk-file=PATH | osk=STRING. The inline OSK is copied out and its

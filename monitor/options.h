@@ -16,6 +16,16 @@
 #define MON_DEFAULT_MEM	     (512ULL << 20)
 #define MON_DEFAULT_CMDLINE  "console=ttyS0 reboot=k panic=-1"
 #define MON_OSK_LEN	     64
+#define MON_HUGE_PAGE	     (2ULL << 20) /* the x86 huge page moat backs guest RAM with */
+
+/* --mem ...,hugepages=: auto takes huge pages where the host has them
+ * (a hugetlb pool, else transparent huge pages), on insists on the pool,
+ * off keeps 4 KiB pages. */
+enum mon_huge {
+	MON_HUGE_AUTO,
+	MON_HUGE_ON,
+	MON_HUGE_OFF,
+};
 /* --shutdown-timeout: how long SIGTERM's power-button press may take */
 #define MON_DEFAULT_SHUTDOWN_S 30
 #define MON_MAX_SHUTDOWN_S     3600
@@ -46,6 +56,9 @@ struct mon_config {
 	const char *cmdline;
 	bool cmdline_given;
 	uint64_t mem_bytes;
+	/* --mem SIZE,hugepages=,prealloc=: guest RAM's backing (guest_ram.h) */
+	enum mon_huge mem_huge;
+	bool mem_prealloc;
 	unsigned cpus;
 	enum mon_serial serial;
 	const char *serial_path; /* MON_SERIAL_FILE */

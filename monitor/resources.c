@@ -14,6 +14,7 @@
 
 #include "fdutil.h"
 #include "firmware.h"
+#include "guest_ram.h"
 #include "log.h"
 #include "slirp_cfg.h"
 #include "tap.h"
@@ -63,19 +64,20 @@ static int open_file(const char *what, const char *path, int *out, char *err, si
 	return 0;
 }
 
-/* Guest RAM: one memfd, sized once and sealed so no process holding it can
- * shrink it under another's mapping (SIGBUS) or grow it. */
-static int create_guest_ram(uint64_t bytes, int *out, char *err, size_t len)
+static int open_guest_ram(const struct mon_config *cfg, struct mon_resources *r, char *err,
+			  size_t len)
 {
-	_cleanup_close_ int fd = memfd_create("moat-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	struct mon_guest_ram ram;
+	int rc = mon_guest_ram_create(cfg->mem_bytes, cfg->mem_huge, cfg->mem_prealloc, &ram, err,
+				      len);
 
-	if (fd < 0 || ftruncate(fd, bytes) < 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0) {
-		snprintf(err, len, "cannot create %llu MiB of guest RAM: %s",
-			 (unsigned long long)(bytes >> 20), strerror(errno));
-		return -errno;
-	}
-	*out = TAKE_FD(fd);
+	if (rc < 0)
+		return rc;
+	r->mem_fd = ram.fd;
+	r->ram_backing = ram.backing;
+	log_debug("guest RAM: %llu MiB, %s pages%s (%s)", (unsigned long long)(cfg->mem_bytes >> 20),
+		  mon_ram_backing_name(ram.backing), ram.prealloc ? ", all allocated" : "",
+		  ram.why);
 	return 0;
 }
 
@@ -337,7 +339,7 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 				       : "");
 		return -e;
 	}
-	rc = create_guest_ram(cfg->mem_bytes, &r->mem_fd, err, errlen);
+	rc = open_guest_ram(cfg, r, err, errlen);
 	if (rc == 0)
 		rc = open_serial(cfg, r, err, errlen);
 	if (rc == 0 && cfg->vnc)

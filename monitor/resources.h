@@ -6,11 +6,13 @@
 #include <stdint.h>
 
 #include "display_res.h"
+#include "guest_ram.h"
 #include "options.h"
 
 struct mon_resources {
 	int kvm_fd;
-	int mem_fd;
+	int mem_fd;	   /* guest RAM (guest_ram.h) */
+	enum mon_ram_backing ram_backing;
 	int kernel_fd;
 	int initrd_fd;     /* -1: none */
 	int firmware_fd;   /* --firmware, or -1 */

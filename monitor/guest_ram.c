@@ -1,0 +1,219 @@
+/* Guest RAM's backing (guest_ram.h). */
+#include "guest_ram.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <linux/memfd.h> /* MFD_HUGE_2MB */
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "fdutil.h"
+#include "log.h"
+#include "util.h"
+
+#define HUGETLB_SYS "/sys/kernel/mm/hugepages/hugepages-2048kB/"
+#define SHMEM_THP   "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+const char *mon_ram_backing_name(enum mon_ram_backing b)
+{
+	switch (b) {
+	case MON_RAM_HUGETLB:
+		return "hugetlb";
+	case MON_RAM_THP:
+		return "thp";
+	case MON_RAM_4K:
+		break;
+	}
+	return "4k";
+}
+
+/* A small sysfs file's first line; "" when it cannot be read. */
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+static uint64_t read_u64(const char *path)
+{
+	char buf[32];
+
+	read_line(path, buf, sizeof(buf));
+	return strtoull(buf, NULL, 10);
+}
+
+/* 2 MiB pages of the pool that nobody has reserved yet. */
+static uint64_t hugetlb_available(void)
+{
+	uint64_t free = read_u64(HUGETLB_SYS "free_hugepages");
+	uint64_t resv = read_u64(HUGETLB_SYS "resv_hugepages");
+
+	return free > resv ? free - resv : 0;
+}
+
+/* All of it now, or fail now: the guest must never wait for a page the
+ * host cannot give (prealloc=on), and a hugetlb file must never be short
+ * of pages under moat-vcpu's MAP_NORESERVE mapping (a SIGBUS). fallocate
+ * allocates; a shared mapping reserves the pool's pages for the file's
+ * lifetime without zeroing them, which is much quicker. */
+static int take_pages(int fd, uint64_t bytes, bool prealloc, bool hugetlb)
+{
+	void *p;
+
+	if (prealloc)
+		return fallocate(fd, 0, 0, (off_t)bytes) < 0 ? -errno : 0;
+	if (!hugetlb)
+		return 0;
+	p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	munmap(p, bytes);
+	return 0;
+}
+
+static int seal(int fd)
+{
+	return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ? -errno : 0;
+}
+
+static int make_memfd(uint64_t bytes, bool hugetlb, bool prealloc, int *out)
+{
+	unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (hugetlb ? MFD_HUGETLB | MFD_HUGE_2MB : 0);
+	_cleanup_close_ int fd = memfd_create(hugetlb ? "moat-guest-ram-2M" : "moat-guest-ram",
+					      flags);
+	int rc;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)bytes) < 0)
+		return -errno;
+	rc = take_pages(fd, bytes, prealloc, hugetlb);
+	if (rc == 0)
+		rc = seal(fd);
+	if (rc == 0)
+		*out = TAKE_FD(fd);
+	return rc;
+}
+
+/* A tmpfs instance of our own, mounted nowhere (the new mount API gives a
+ * detached mount: the host's mount table never sees it), with
+ * huge=within_size, so its files get transparent huge pages whatever the
+ * host's shmem_enabled says for memfds (Debian: never). The file is
+ * O_TMPFILE: it has no name, and goes with its last descriptor, as does
+ * the instance. tmpfs files cannot be sealed: decision 0018 says what
+ * stands in for the seals. */
+static int make_thp_file(uint64_t bytes, bool prealloc, int *out, const char **step)
+{
+	_cleanup_close_ int fs = -1, mnt = -1, fd = -1;
+	char size[32];
+
+	snprintf(size, sizeof(size), "%llu",
+		 (unsigned long long)((bytes + MON_HUGE_PAGE - 1) & ~(MON_HUGE_PAGE - 1)));
+	*step = "fsopen(tmpfs)";
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	*step = "fsconfig";
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "huge", "within_size", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", "8", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0700", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return -errno;
+	*step = "fsmount";
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
+		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+	if (mnt < 0)
+		return -errno;
+	*step = "open(O_TMPFILE)";
+	fd = openat(mnt, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	*step = "ftruncate";
+	if (ftruncate(fd, (off_t)bytes) < 0)
+		return -errno;
+	*step = "fallocate";
+	if (take_pages(fd, bytes, prealloc, false) < 0)
+		return -errno;
+	*out = TAKE_FD(fd);
+	return 0;
+}
+
+static int ram_error(int rc, uint64_t bytes, const char *how, char *err, size_t len)
+{
+	snprintf(err, len, "cannot create %llu MiB of guest RAM%s: %s",
+		 (unsigned long long)(bytes >> 20), how, strerror(-rc));
+	return rc;
+}
+
+int mon_guest_ram_create(uint64_t bytes, enum mon_huge huge, bool prealloc,
+			 struct mon_guest_ram *out, char *err, size_t len)
+{
+	uint64_t need = bytes / MON_HUGE_PAGE, have;
+	const char *step = "";
+	char thp[128];
+	int rc;
+
+	*out = (struct mon_guest_ram){.fd = -1, .prealloc = prealloc};
+	if (huge != MON_HUGE_OFF) {
+		have = hugetlb_available();
+		if (bytes % MON_HUGE_PAGE == 0 && have >= need) {
+			rc = make_memfd(bytes, true, prealloc, &out->fd);
+			if (rc == 0) {
+				out->backing = MON_RAM_HUGETLB;
+				out->sealed = true;
+				snprintf(out->why, sizeof(out->why),
+					 "%llu of the pool's %llu free 2 MiB pages",
+					 (unsigned long long)need, (unsigned long long)have);
+				return 0;
+			}
+			if (huge == MON_HUGE_ON)
+				return ram_error(rc, bytes, " from the hugetlb pool", err, len);
+			snprintf(out->why, sizeof(out->why), "the hugetlb pool refused: %s; ",
+				 strerror(-rc));
+		} else if (huge == MON_HUGE_ON) {
+			snprintf(err, len,
+				 "--mem hugepages=on: the host's 2 MiB hugetlb pool has %llu free "
+				 "pages, %llu needed (add them with: sysctl vm.nr_hugepages=N)",
+				 (unsigned long long)have, (unsigned long long)need);
+			return -ENOMEM;
+		} else {
+			snprintf(out->why, sizeof(out->why), "no hugetlb pool with room (%llu of "
+				 "%llu pages free); ", (unsigned long long)have,
+				 (unsigned long long)need);
+		}
+		read_line(SHMEM_THP, thp, sizeof(thp));
+		if (strstr(thp, "[deny]")) {
+			snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),
+				 "transparent huge pages denied for shmem");
+		} else if ((rc = make_thp_file(bytes, prealloc, &out->fd, &step)) == 0) {
+			out->backing = MON_RAM_THP;
+			snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),
+				 "transparent huge pages on a private tmpfs");
+			return 0;
+		} else {
+			snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),
+				 "no private tmpfs (%s: %s)", step, strerror(-rc));
+			if (rc == -ENOMEM || rc == -ENOSPC)
+				return ram_error(rc, bytes, "", err, len);
+		}
+	} else {
+		snprintf(out->why, sizeof(out->why), "hugepages=off");
+	}
+	rc = make_memfd(bytes, false, prealloc, &out->fd);
+	if (rc < 0)
+		return ram_error(rc, bytes, "", err, len);
+	out->backing = MON_RAM_4K;
+	out->sealed = true;
+	return 0;
+}
