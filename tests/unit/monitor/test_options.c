@@ -319,6 +319,39 @@ static int t_help(void)
 	return 0;
 }
 
+/* --mem SIZE[,hugepages=...][,prealloc=...]: the size as before, then the
+ * backing; a later --mem starts from the defaults again. */
+static int t_mem_backing(void)
+{
+	struct mon_config c;
+	char err[256];
+
+	CHECK(PARSE(&c, err, "--kernel", "/k") == 0);
+	CHECK(c.mem_huge == MON_HUGE_AUTO && !c.mem_prealloc);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "1G,hugepages=on,prealloc=on") == 0);
+	CHECK(c.mem_bytes == 1ULL << 30 && c.mem_huge == MON_HUGE_ON && c.mem_prealloc);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "256M,hugepages=off") == 0);
+	CHECK(c.mem_bytes == 256ULL << 20 && c.mem_huge == MON_HUGE_OFF && !c.mem_prealloc);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "64M,prealloc=on,prealloc=off,"
+		    "hugepages=on,hugepages=auto") == 0);
+	CHECK(c.mem_huge == MON_HUGE_AUTO && !c.mem_prealloc);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "1G,prealloc=on", "--mem", "2G") == 0);
+	CHECK(c.mem_bytes == 2ULL << 30 && !c.mem_prealloc);
+	/* 4 KiB-aligned but not 2 MiB: fine unless the pool is insisted on */
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "32772K") == 0);
+	EXPECT_ERROR("whole number of 2 MiB", "--kernel", "/k", "--mem", "32772K,hugepages=on");
+	EXPECT_ERROR("hugepages= takes auto, on or off, not 'yes'", "--kernel", "/k", "--mem",
+		     "1G,hugepages=yes");
+	EXPECT_ERROR("prealloc= takes on or off, not ''", "--kernel", "/k", "--mem",
+		     "1G,prealloc=");
+	EXPECT_ERROR("unknown field 'huge'", "--kernel", "/k", "--mem", "1G,huge");
+	EXPECT_ERROR("--mem takes a size", "--kernel", "/k", "--mem", ",hugepages=on");
+	EXPECT_ERROR("--mem takes a size", "--kernel", "/k", "--mem",
+		     "1111111111111111111111111111111111111111111111111111111111111111111111G");
+	EXPECT_ERROR("too small", "--kernel", "/k", "--mem", "1M,hugepages=off");
+	return 0;
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -326,6 +359,7 @@ int main(void)
 	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev),
 	    TEST(t_limits),   TEST(t_cgroup_limits), TEST(t_osk_inline_wiped),
 	    TEST(t_help),     TEST(t_firmware),	     TEST(t_display),
+	    TEST(t_mem_backing),
 	};
 	return RUN_TESTS(tests);
 }
