@@ -15,8 +15,10 @@ static const struct help_topic topics[] = {
     {"status", "status",
      "  status\n"
      "      Show the VM: its name, state (starting, running, pausing, paused,\n"
-     "      shutting-down, stopping), uptime, vCPUs, memory and the monitor's\n"
-     "      pid, then one line per process (moat-vcpu and each device): kind, id,\n"
+     "      shutting-down, stopping), uptime, vCPUs, memory, its backing (4k,\n"
+     "      hugetlb or thp: --mem hugepages=) and how much of it moat-vcpu maps\n"
+     "      with 2 MiB pages (read from /proc), the monitor's pid, then one\n"
+     "      line per process (moat-vcpu and each device): kind, id,\n"
      "      pid, state (starting, running, paused, ending, dead),\n"
      "      backend (a disk's image, a card's user or tap:IF) and its counters\n"
      "      as NAME=VALUE.\n"},

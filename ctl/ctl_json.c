@@ -58,6 +58,9 @@ static struct json_object *jstatus(const Moat__Ctl__Status *st)
 	json_object_object_add(o, "uptime_ms", json_object_new_uint64(st->uptime_ms));
 	json_object_object_add(o, "cpus", json_object_new_int64(st->cpus));
 	json_object_object_add(o, "mem_bytes", json_object_new_uint64(st->mem_bytes));
+	json_object_object_add(o, "mem_backing", jstring(st->mem_backing));
+	json_object_object_add(o, "mem_prealloc", json_object_new_boolean(st->mem_prealloc));
+	json_object_object_add(o, "mem_huge_bytes", json_object_new_uint64(st->mem_huge_bytes));
 	json_object_object_add(o, "monitor_pid", json_object_new_int(st->monitor_pid));
 	for (size_t i = 0; i < st->n_processes; i++)
 		json_object_array_add(procs, jprocess(st->processes[i]));

@@ -34,14 +34,20 @@ static void put_uptime(FILE *f, uint64_t ms)
 		(unsigned)(s % 60));
 }
 
-static void put_bytes(FILE *f, uint64_t b)
+/* b in the largest unit that divides it, then `after`. */
+static void put_size(FILE *f, uint64_t b, const char *after)
 {
 	if (b && b % (1ull << 30) == 0)
-		fprintf(f, "%" PRIu64 " GiB\n", b >> 30);
+		fprintf(f, "%" PRIu64 " GiB%s", b >> 30, after);
 	else if (b && b % (1ull << 20) == 0)
-		fprintf(f, "%" PRIu64 " MiB\n", b >> 20);
+		fprintf(f, "%" PRIu64 " MiB%s", b >> 20, after);
 	else
-		fprintf(f, "%" PRIu64 " bytes\n", b);
+		fprintf(f, "%" PRIu64 " bytes%s", b, after);
+}
+
+static void put_bytes(FILE *f, uint64_t b)
+{
+	put_size(f, b, "\n");
 }
 
 static void widen(size_t *w, const char *s)
@@ -104,6 +110,13 @@ static void put_status(FILE *f, const Moat__Ctl__Status *st)
 	fprintf(f, "cpus     %u\n", (unsigned)st->cpus);
 	fputs("memory   ", f);
 	put_bytes(f, st->mem_bytes);
+	if (st->mem_backing && st->mem_backing[0]) {
+		/* what the monitor chose, then what /proc shows KVM uses */
+		fputs("backing  ", f);
+		ctl_put_escaped(f, st->mem_backing);
+		fprintf(f, "%s, ", st->mem_prealloc ? " (preallocated)" : "");
+		put_size(f, st->mem_huge_bytes, " mapped in 2 MiB pages\n");
+	}
 	fprintf(f, "monitor  pid %d\n", (int)st->monitor_pid);
 	if (st->n_processes)
 		put_processes(f, st);

@@ -10,6 +10,7 @@
 
 #include "ctl_ops_int.h"
 #include "kinds.h"
+#include "procstat.h"
 #include "proto_dev.h"
 #include "vmstate.h"
 
@@ -114,6 +115,10 @@ static void answer_status(struct mon_vm *vm, struct mon_ctl_who who)
 	st.uptime_ms = vm->cs.started_ms ? (uint64_t)(mon_now_ms() - vm->cs.started_ms) : 0;
 	st.cpus = vm->cfg->cpus;
 	st.mem_bytes = vm->cfg->mem_bytes;
+	st.mem_backing = (char *)mon_ram_backing_name(vm->res->ram_backing);
+	st.mem_prealloc = vm->cfg->mem_prealloc;
+	if (vm->vcpu.child.pid > 0)
+		(void)mon_procstat_huge_bytes(vm->vcpu.child.pid, &st.mem_huge_bytes);
 	st.monitor_pid = (int32_t)getpid();
 	fill_process(vm, &vm->vcpu, NULL, &b[0]);
 	pp[0] = &b[0].p;

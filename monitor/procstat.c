@@ -138,3 +138,43 @@ bool mon_procstat_confined(const struct mon_procstat *st, uid_t uid, gid_t gid, 
 	}
 	return true;
 }
+
+uint64_t mon_procstat_huge_parse(const char *text)
+{
+	static const char *const keys[] = {"ShmemPmdMapped:", "FilePmdMapped:",
+					   "Shared_Hugetlb:", "Private_Hugetlb:"};
+	uint64_t total = 0;
+
+	for (const char *line = text; line; line = strchr(line, '\n')) {
+		line += *line == '\n';
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			size_t n = strlen(keys[k]);
+			unsigned long long kb;
+
+			/* a value that would overflow the sum is not believed */
+			if (strncmp(line, keys[k], n) == 0 && sscanf(line + n, "%llu kB", &kb) == 1 &&
+			    kb <= (UINT64_MAX - total) >> 10)
+				total += (uint64_t)kb << 10;
+		}
+	}
+	return total;
+}
+
+int mon_procstat_huge_bytes(pid_t pid, uint64_t *out)
+{
+	char path[64], text[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	text[n] = '\0';
+	*out = mon_procstat_huge_parse(text);
+	return 0;
+}

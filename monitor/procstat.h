@@ -33,3 +33,13 @@ int mon_procstat_namespaces(pid_t pid, struct mon_procstat *st);
  * host_net? true, or false with the first failure in why. */
 bool mon_procstat_confined(const struct mon_procstat *st, uid_t uid, gid_t gid, bool host_net,
 			   char *why, size_t whylen);
+
+/* Bytes of a child's mappings backed by 2 MiB pages, from
+ * /proc/PID/smaps_rollup: transparent huge pages of shmem and files
+ * (ShmemPmdMapped, FilePmdMapped) and hugetlb pages (Shared_Hugetlb,
+ * Private_Hugetlb). For moat-vcpu this is how much of guest RAM KVM
+ * reaches through huge pages. 0 or -errno. */
+int mon_procstat_huge_bytes(pid_t pid, uint64_t *out);
+
+/* The same from the text of an smaps_rollup (pure; for the unit test). */
+uint64_t mon_procstat_huge_parse(const char *text);

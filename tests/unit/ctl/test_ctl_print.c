@@ -84,8 +84,18 @@ static int t_status_text_units(void)
 	CHECK(strstr(out_text, "memory   4 GiB\n"));
 	CHECK(strstr(out_text, "name     -\n"));
 	CHECK(!strstr(out_text, "KIND"));
+	CHECK(!strstr(out_text, "backing")); /* an older monitor: no line */
 	f.status.mem_bytes = 1000;
 	CHECK(SHOW(r, "status") == 0 && strstr(out_text, "memory   1000 bytes\n"));
+	f.status.mem_backing = "thp";
+	f.status.mem_huge_bytes = 510ull << 20;
+	CHECK(SHOW(r, "status") == 0);
+	CHECK(strstr(out_text, "backing  thp, 510 MiB mapped in 2 MiB pages\n"));
+	f.status.mem_backing = "hugetlb\033[2J";
+	f.status.mem_prealloc = true;
+	f.status.mem_huge_bytes = 0;
+	CHECK(SHOW(r, "status") == 0 && !strchr(out_text, '\033'));
+	CHECK(strstr(out_text, " (preallocated), 0 bytes mapped in 2 MiB pages\n"));
 	return 0;
 }
 
@@ -106,6 +116,8 @@ static int t_status_json(void)
 	CHECK(json_object_object_get_ex(o, "cpus", &v) && json_object_get_int(v) == 2);
 	CHECK(json_object_object_get_ex(o, "mem_bytes", &v));
 	CHECK(json_object_get_uint64(v) == 512ull << 20);
+	CHECK(json_object_object_get_ex(o, "mem_backing", &v));
+	CHECK(json_object_object_get_ex(o, "mem_huge_bytes", &v));
 	CHECK(json_object_object_get_ex(o, "monitor_pid", &v) && json_object_get_int(v) == 4241);
 	CHECK(json_object_object_get_ex(o, "processes", &procs));
 	CHECK(json_object_is_type(procs, json_type_array) && json_object_array_length(procs) == 2);

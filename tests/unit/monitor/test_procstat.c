@@ -91,4 +91,29 @@ static int test_shortfalls(void)
 	return 0;
 }
 
-TAP_MAIN(TEST(test_self), TEST(test_confined), TEST(test_shortfalls))
+/* smaps_rollup's huge-page lines add up; others, malformed values and a
+ * sum that would overflow do not count. */
+static int test_huge_bytes(void)
+{
+	uint64_t b;
+
+	CHECK(mon_procstat_huge_parse("") == 0);
+	CHECK(mon_procstat_huge_parse("55d0-7ffe ---p 00000000 00:00 0 [rollup]\n"
+				      "Rss:              524288 kB\n"
+				      "ShmemPmdMapped:   522240 kB\n"
+				      "FilePmdMapped:        0 kB\n"
+				      "Shared_Hugetlb:    2048 kB\n"
+				      "Private_Hugetlb:   2048 kB\n"
+				      "AnonHugePages:   999999 kB\n") == (526336ull << 10));
+	CHECK(mon_procstat_huge_parse("ShmemPmdMapped: lots kB\nFilePmdMapped: 4 kB") == 4096);
+	CHECK(mon_procstat_huge_parse(" ShmemPmdMapped: 4 kB\n") == 0); /* not at a line's start */
+	CHECK(mon_procstat_huge_parse("ShmemPmdMapped: 18014398509481983 kB\n"
+				      "FilePmdMapped: 18014398509481983 kB\n") ==
+	      (18014398509481983ull << 10));
+	/* our own process: readable, and a plain process maps no huge page here */
+	CHECK(mon_procstat_huge_bytes(getpid(), &b) == 0);
+	CHECK(mon_procstat_huge_bytes(-1, &b) < 0);
+	return 0;
+}
+
+TAP_MAIN(TEST(test_self), TEST(test_confined), TEST(test_shortfalls), TEST(test_huge_bytes))
