@@ -240,6 +240,34 @@ static int test_embedded_policies(void)
 	return 0;
 }
 
+/* Guest RAM on transparent huge pages is a tmpfs file, which cannot be
+ * sealed (docs/decisions/0018): what keeps a compromised child from
+ * shrinking it under the others' mappings is that no child's policy lets
+ * it change a file's size. An errno answer is fine; an allow is not. */
+static int test_no_child_resizes_files(void)
+{
+	static const char *const resize[] = {"ftruncate", "truncate", "fallocate"};
+
+	for (const struct pol_blob *b = pol_blobs; b->name; b++) {
+		struct pol_ruleset rs = {0};
+
+		if (strcmp(b->name, "test") == 0)
+			continue;
+		CHECK(pol_parse(pol_blobs, b->name, &rs, err, sizeof(err)) == 0);
+		for (size_t i = 0; i < rs.n; i++)
+			for (size_t k = 0; k < sizeof(resize) / sizeof(resize[0]); k++)
+				if (strcmp(rs.rule[i].name, resize[k]) == 0 &&
+				    rs.rule[i].f.kind != POL_FILTER_ERRNO) {
+					fprintf(stderr, "%s.policy allows %s\n", b->name,
+						resize[k]);
+					pol_ruleset_free(&rs);
+					return 1;
+				}
+		pol_ruleset_free(&rs);
+	}
+	return 0;
+}
+
 static int test_constants(void)
 {
 	size_t n;
@@ -433,7 +461,7 @@ int main(void)
 		TEST(test_merge_lines),
 		TEST(test_include),
 		TEST(test_build),
-		TEST(test_embedded_policies),
+		TEST(test_embedded_policies), TEST(test_no_child_resizes_files),
 		TEST(test_constants),
 		TEST(test_bad_names),
 		TEST(test_bad_operators),
