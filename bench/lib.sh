@@ -28,4 +28,5 @@ proc_tree() {
 
 # ratio A B: A/B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+median() { sort -n | awk '{ v[n++] = $1 } END { if (!n) print 0; else if (n % 2) print v[(n - 1) / 2]; else printf "%.0f", (v[n / 2 - 1] + v[n / 2]) / 2 }'; }
 mean() { awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n; else print 0 }'; }
