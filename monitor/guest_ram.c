@@ -7,7 +7,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <linux/memfd.h> /* MFD_HUGE_2MB */
+#include <sched.h>
+#include <stdlib.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fdutil.h"
@@ -149,6 +153,125 @@ static int make_thp_file(uint64_t bytes, bool prealloc, int *out, const char **s
 	return 0;
 }
 
+/* What the helper below sends back with the file, or without it. */
+struct thp_answer {
+	int err;       /* 0, or the errno of step */
+	char step[24]; /* where it failed */
+};
+
+static int write_proc(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int rc = fd < 0 ? -errno : fd_write_full(fd, text, strlen(text));
+
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* The helper's side: a user namespace and mount namespace of its own, in
+ * which it may mount a tmpfs whatever capabilities the monitor lacks (a
+ * systemd unit's CapabilityBoundingSet keeps CAP_SYS_ADMIN from it), its
+ * own uid and gid mapped to root inside so the file can be created. */
+static void thp_helper(int sock, uint64_t bytes, bool prealloc)
+{
+	struct thp_answer a = {0};
+	char map[64];
+	const char *step = "unshare";
+	int fd = -1;
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c = {0};
+	struct iovec iov = {.iov_base = &a, .iov_len = sizeof(a)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+		a.err = errno;
+	} else {
+		step = "uid_map";
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
+		a.err = -write_proc("/proc/self/uid_map", map);
+		if (!a.err)
+			a.err = -write_proc("/proc/self/setgroups", "deny");
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
+		if (!a.err)
+			a.err = -write_proc("/proc/self/gid_map", map);
+		if (!a.err)
+			a.err = -make_thp_file(bytes, prealloc, &fd, &step);
+	}
+	snprintf(a.step, sizeof(a.step), "%s", step);
+	if (fd >= 0) {
+		mh.msg_control = c.buf;
+		mh.msg_controllen = sizeof(c.buf);
+		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
+	}
+	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(a) ? 0 : 1);
+}
+
+/* make_thp_file in a short-lived child of its own namespaces, the file
+ * sent back over a socketpair. The monitor is single-threaded here, before
+ * any child exists. */
+static int make_thp_file_userns(uint64_t bytes, bool prealloc, int *out, const char **step)
+{
+	static char failed_step[24];
+	struct thp_answer a = {0};
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} c;
+	struct iovec iov = {.iov_base = &a, .iov_len = sizeof(a)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf,
+			    .msg_controllen = sizeof(c.buf)};
+	struct cmsghdr *h;
+	int sv[2], status, fd = -1;
+	ssize_t n;
+	pid_t pid;
+
+	*step = "socketpair";
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	*step = "fork";
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		thp_helper(sv[1], bytes, prealloc);
+	}
+	close(sv[1]);
+	n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+	close(sv[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	h = n == (ssize_t)sizeof(a) ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (h && h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS &&
+	    h->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	if (n != (ssize_t)sizeof(a)) {
+		*step = "the helper";
+		return -EPROTO;
+	}
+	a.step[sizeof(a.step) - 1] = '\0';
+	memcpy(failed_step, a.step, sizeof(failed_step));
+	*step = failed_step;
+	if (a.err || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		return a.err ? -a.err : -EPROTO;
+	}
+	*out = fd;
+	return 0;
+}
+
 static int ram_error(int rc, uint64_t bytes, const char *how, char *err, size_t len)
 {
 	snprintf(err, len, "cannot create %llu MiB of guest RAM%s: %s",
@@ -161,6 +284,7 @@ int mon_guest_ram_create(uint64_t bytes, enum mon_huge huge, bool prealloc,
 {
 	uint64_t need = bytes / MON_HUGE_PAGE, have;
 	const char *step = "";
+	bool userns = false; /* the tmpfs needed a user namespace of its own */
 	char thp[128];
 	int rc;
 
@@ -196,10 +320,14 @@ int mon_guest_ram_create(uint64_t bytes, enum mon_huge huge, bool prealloc,
 		if (strstr(thp, "[deny]")) {
 			snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),
 				 "transparent huge pages denied for shmem");
-		} else if ((rc = make_thp_file(bytes, prealloc, &out->fd, &step)) == 0) {
+		} else if ((rc = make_thp_file(bytes, prealloc, &out->fd, &step)) == 0 ||
+			   ((rc == -EPERM || rc == -EACCES) &&
+			    (userns = true,
+			     rc = make_thp_file_userns(bytes, prealloc, &out->fd, &step)) == 0)) {
 			out->backing = MON_RAM_THP;
 			snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),
-				 "transparent huge pages on a private tmpfs");
+				 "transparent huge pages on a private tmpfs%s",
+				 userns ? " made in a user namespace" : "");
 			return 0;
 		} else {
 			snprintf(out->why + strlen(out->why), sizeof(out->why) - strlen(out->why),

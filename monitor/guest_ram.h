@@ -22,7 +22,7 @@ struct mon_guest_ram {
 	enum mon_ram_backing backing;
 	bool sealed;   /* F_SEAL_SHRINK|GROW|SEAL: every backing but THP */
 	bool prealloc; /* every page allocated before the guest runs */
-	char why[160]; /* -v: why auto took what it took */
+	char why[200]; /* -v: why auto took what it took */
 };
 
 /* Make guest RAM of bytes (a multiple of 4 KiB) as huge and prealloc ask.
