@@ -81,7 +81,8 @@ void mon_ctl_op_disk_swap(struct mon_vm *vm, struct mon_ctl_who who, const struc
 	/* opened, checked and locked as at start; a read-only disk stays one */
 	struct mon_disk nd = {.path = (char *)req->path,
 			      .ro = req->read_only || orig->ro,
-			      .blockdev = orig->blockdev};
+			      .blockdev = orig->blockdev,
+			      .cache_none = orig->cache_none};
 	if (!req->none && mon_open_disk(&nd, &fd, err, sizeof(err)) < 0) {
 		mon_control_error(&vm->ctl, who, "%s", err);
 		return;

@@ -53,6 +53,10 @@ static int blk_build(const struct mon_device *d, const struct mon_config *cfg,
 	b->blk.fd_image = *n, fds[(*n)++] = r->disk_fd[d->index];
 	b->blk.read_only = disk->ro;
 	b->blk.serial = (char *)disk->serial;
+	b->blk.cache_none = disk->cache_none;
+	b->blk.aio = disk->aio == MON_AIO_THREADS    ? MOAT__DEV__BLK_AIO__BLK_AIO_THREADS
+		     : disk->aio == MON_AIO_IO_URING ? MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING
+						     : MOAT__DEV__BLK_AIO__BLK_AIO_DEFAULT;
 	s->config_case = MOAT__DEV__START_REQUEST__CONFIG_BLK;
 	s->blk = &b->blk;
 	return 0;

@@ -336,6 +336,21 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 						"--disk id= takes 1-15 of a-z 0-9 - _, not '%s'",
 						f + 3);
 			snprintf(d->id, sizeof(d->id), "%s", f + 3);
+		} else if (strncmp(f, "cache=", 6) == 0) {
+			if (strcmp(f + 6, "none") != 0 && strcmp(f + 6, "writeback") != 0)
+				return err_line(err, len,
+						"--disk cache= takes none or writeback, not '%s'",
+						f + 6);
+			d->cache_none = strcmp(f + 6, "none") == 0;
+		} else if (strncmp(f, "aio=", 4) == 0) {
+			if (strcmp(f + 4, "threads") == 0)
+				d->aio = MON_AIO_THREADS;
+			else if (strcmp(f + 4, "io_uring") == 0)
+				d->aio = MON_AIO_IO_URING;
+			else
+				return err_line(err, len,
+						"--disk aio= takes threads or io_uring, not '%s'",
+						f + 4);
 		} else if (strncmp(f, "serial=", 7) == 0) {
 			if (strlen(f + 7) > 20 || !printable(f + 7))
 				return err_line(
@@ -345,7 +360,9 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 		} else {
 			return err_line(
 			    err, len,
-			    "--disk: unknown field '%s' (path=, ro, blockdev=, id=, serial=)", f);
+			    "--disk: unknown field '%s' (path=, ro, blockdev=, id=, serial=, "
+			    "cache=, aio=)",
+			    f);
 		}
 	}
 	if (!d->path)

@@ -35,13 +35,18 @@ enum mon_huge {
 #define MON_MAX_DISKS  MOAT_MAX_DISKS
 #define MON_MAX_NETS   MOAT_MAX_NETS
 
-/* --disk path=IMG[,ro][,blockdev=on][,id=NAME][,serial=STR] */
+/* --disk aio=: the values of BlkConfig.aio (device.proto) */
+enum mon_disk_aio { MON_AIO_DEFAULT, MON_AIO_THREADS, MON_AIO_IO_URING };
+
+/* --disk path=IMG[,ro][,blockdev=on][,id=NAME][,serial=STR][,cache=C][,aio=A] */
 struct mon_disk {
 	char *path;
 	bool ro;
 	bool blockdev;	 /* path must be a block device (and may be one only so) */
 	char id[16];	 /* instance name; default blkN */
 	char serial[21]; /* VIRTIO_BLK_T_GET_ID: at most 20 bytes */
+	bool cache_none; /* cache=none: the image opened O_DIRECT (else writeback) */
+	enum mon_disk_aio aio;
 };
 
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };

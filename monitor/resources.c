@@ -275,6 +275,21 @@ static int check_disk_type(const struct mon_disk *d, const struct stat *st, char
  * device exclusively (O_EXCL: refused while the host has it mounted or
  * another exclusive user holds it). Locked for moats (flock: exclusive
  * for read-write, shared for ro) and for QEMU (qemu_lock()). */
+/* cache=none: O_DIRECT on the descriptor opened (F_SETFL sets it as
+ * open would, and fails the same way where the file system has no direct
+ * I/O: tmpfs before Linux 6.6, some FUSE and network file systems). */
+static int open_direct(const struct mon_disk *d, int fd, char *err, size_t len)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0)
+		return 0;
+	return err_line(err, len,
+			"disk image %s: cache=none needs O_DIRECT, which its file system refuses "
+			"(%s): use cache=writeback",
+			d->path, strerror(errno));
+}
+
 int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 {
 	struct stat st;
@@ -301,12 +316,16 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 				"disk image %s is %lld bytes, not a whole number of "
 				"512-byte sectors",
 				d->path, (long long)size);
+	if (d->cache_none && open_direct(d, fd, err, len) < 0)
+		return -EINVAL;
 	if (flock(fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
 		return err_line(err, len, "disk image %s is in use by another process (%s)",
 				d->path, errno == EWOULDBLOCK ? "locked" : strerror(errno));
 	if (qemu_lock(d, fd, err, len) < 0)
 		return -EINVAL;
 	log_resolved("disk image", d->path, fd);
+	if (d->cache_none)
+		log_debug("disk image %s: cache=none (O_DIRECT)", d->path);
 	*out = TAKE_FD(fd);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <linux/if_tun.h>
+#include <linux/io_uring.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
@@ -136,6 +137,9 @@ static const struct pol_const pol_consts[] = {
 
 	/* seccomp(2): a second filter stacked on the first (moat-vcpu) */
 	C(SECCOMP_SET_MODE_FILTER), C(SECCOMP_FILTER_FLAG_TSYNC), C(SECCOMP_FILTER_FLAG_TSYNC_ESRCH),
+
+	/* io_uring_register(2): the one operation moat-blk's ring keeps */
+	C(IORING_REGISTER_FILES_UPDATE),
 
 	/* signals (SIGRTMIN is a glibc function, not a constant: use a number) */
 	C(SIGHUP), C(SIGINT), C(SIGQUIT), C(SIGILL), C(SIGTRAP), C(SIGABRT), C(SIGBUS),

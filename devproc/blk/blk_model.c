@@ -18,6 +18,7 @@
 
 #include "blk_pool.h"
 #include "blk_req.h"
+#include "blk_uring.h"
 
 #define BLK_CLASS 0x018000 /* mass storage, other */
 
@@ -33,6 +34,8 @@ struct blk_model {
 	bool held;		/* loop thread: pop nothing (a swap waits) */
 	atomic_uint completing; /* workers inside blk_done */
 	struct vdev *vd;
+	struct blk_uring *uring; /* NULL: the worker pool runs the I/O */
+	bool unsubmitted;	 /* uring: queued SQEs a submit left behind */
 	struct blk_pool pool;
 	struct blk_queue q[BLK_NUM_QUEUES];
 };
@@ -67,6 +70,29 @@ static void blk_done(void *opaque, struct blk_req *r)
 	atomic_fetch_sub(&m->completing, 1);
 }
 
+/* io_uring: queue r for the submit that ends this notify (blk_notify).
+ * A misaligned request on an O_DIRECT image, or one the full ring has no
+ * room for, runs here and now (blocking the loop, as a rare exception). */
+static bool uring_chain(struct blk_model *m, struct vdev_queue *q, struct blk_req *r)
+{
+	if ((r->op == BLK_OP_FLUSH || blk_req_direct_ok(&m->disk, r)) &&
+	    (blk_uring_queue(m->uring, r) ||
+	     (blk_uring_submit(m->uring) == 0 && blk_uring_queue(m->uring, r)))) {
+		m->q[r->queue].inflight++;
+		return false;
+	}
+	/* A flush cannot run here: older writes may still be in the ring (it
+	 * has room for a queue's worth, so this is a submit that failed). */
+	if (r->op == BLK_OP_FLUSH) {
+		r->status = VIRTIO_BLK_S_IOERR;
+		r->op = BLK_OP_DONE;
+	}
+	blk_req_execute(&m->disk, r);
+	vq_push(&q->vq, r->head, r->used_len);
+	free(r);
+	return true;
+}
+
 /* One chain from the queue (lock held). Returns true if it was completed
  * here (an error, GET_ID, a malformed chain): the core checks for an
  * interrupt. I/O goes to the pool. */
@@ -90,6 +116,8 @@ static bool blk_chain(void *dev, struct vdev_queue *q, unsigned qi)
 		free(r);
 		return true;
 	}
+	if (m->uring)
+		return uring_chain(m, q, r);
 	m->q[qi].inflight++;
 	blk_pool_submit(&m->pool, r);
 	return false;
@@ -112,6 +140,100 @@ static bool blk_may_pop(void *dev, struct vdev_queue *q, unsigned qi)
 	return false;
 }
 
+/* ---- io_uring completions (loop thread) ---------------------------------- */
+
+/* The CQEs of one reap, in the order they came (a flush after the writes
+ * it covers). */
+struct reaped {
+	struct blk_model *m;
+	struct blk_req *head, **tail;
+};
+
+static void uring_done(void *opaque, struct blk_req *r, int res)
+{
+	struct reaped *rp = opaque;
+
+	blk_req_finish(&rp->m->disk, r, res);
+	r->next = NULL;
+	*rp->tail = r;
+	rp->tail = &r->next;
+}
+
+/* Push a reap's requests of queue qi under one lock; one interrupt. */
+static void push_batch(struct blk_model *m, unsigned qi, struct blk_req *list)
+{
+	struct vdev_queue *q = vdev_queue(m->vd, qi);
+	struct blk_queue *bq = &m->q[qi];
+	bool notify = false, rekick = false, pushed = false;
+
+	pthread_mutex_lock(&q->lock);
+	for (struct blk_req *r = list; r; r = r->next) {
+		if (r->queue != qi)
+			continue;
+		if (q->ready && r->gen == q->gen && vq_push(&q->vq, r->head, r->used_len) == 0)
+			pushed = true;
+		bq->inflight--;
+	}
+	if (pushed)
+		notify = vq_should_notify(&q->vq);
+	if (bq->throttled && bq->inflight < q->vq.size) {
+		bq->throttled = false;
+		rekick = true;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (notify)
+		vdev_interrupt(m->vd, qi);
+	if (rekick)
+		vdev_kick_later(m->vd, qi);
+}
+
+void blk_model_reap(struct blk_model *m)
+{
+	struct reaped rp = {.m = m, .tail = &rp.head};
+	struct blk_req *r, *next;
+
+	if (!m->uring)
+		return;
+	if (m->unsubmitted)
+		m->unsubmitted = blk_uring_submit(m->uring) < 0;
+	if (!blk_uring_reap(m->uring, uring_done, &rp))
+		return;
+	for (unsigned qi = 0; qi < BLK_NUM_QUEUES; qi++)
+		push_batch(m, qi, rp.head);
+	for (r = rp.head; r; r = next) {
+		next = r->next;
+		free(r);
+	}
+}
+
+int blk_model_poll_fd(const struct blk_model *m)
+{
+	return m->uring ? m->uring->efd : -1;
+}
+
+bool blk_model_uring(const struct blk_model *m)
+{
+	return m->uring != NULL;
+}
+
+static void free_done(void *opaque, struct blk_req *r, int res)
+{
+	free(r);
+}
+
+/* Destroy: wait until the kernel is done with guest memory, push nothing. */
+static void uring_drain_close(struct blk_uring *u)
+{
+	struct io_uring_cqe *cqe;
+
+	if (!u)
+		return;
+	blk_uring_submit(u);
+	while (u->inflight && io_uring_wait_cqe(&u->ring, &cqe) == 0)
+		blk_uring_reap(u, free_done, NULL);
+	blk_uring_close(u);
+}
+
 static const struct vdev_drain blk_drain = {.chain = blk_chain, .may_pop = blk_may_pop};
 
 static void blk_notify(void *dev, unsigned qi)
@@ -119,6 +241,8 @@ static void blk_notify(void *dev, unsigned qi)
 	struct blk_model *m = dev;
 
 	vdev_drain(m->vd, qi, &blk_drain);
+	if (m->uring)
+		m->unsubmitted = blk_uring_submit(m->uring) < 0;
 }
 
 /* Reset, queue lock held: queued requests are dropped at once; running
@@ -131,7 +255,7 @@ static int blk_quiesce(void *dev, unsigned qi)
 	struct blk_req *r, *next;
 
 	bq->throttled = false;
-	for (r = blk_pool_cancel(&m->pool, qi); r; r = next) {
+	for (r = m->uring ? NULL : blk_pool_cancel(&m->pool, qi); r; r = next) {
 		next = r->next;
 		free(r);
 		bq->inflight--;
@@ -193,6 +317,7 @@ static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *er
 		return rc;
 	disk->fd = p->image_fd;
 	disk->read_only = p->read_only;
+	disk->direct = fcntl(p->image_fd, F_GETFL) & O_DIRECT;
 	memset(disk->serial, 0, sizeof(disk->serial));
 	if (p->serial) {
 		if (strlen(p->serial) > BLK_SERIAL_LEN) {
@@ -235,6 +360,13 @@ int blk_model_create(struct blk_model **out, const struct blk_params *p, char *e
 	if (rc < 0)
 		goto fail;
 	config_init(m);
+	/* io_uring: the image into the ring's slot; if the kernel will not
+	 * have it, the threads (main.c says which the disk got) */
+	if (p->uring && blk_uring_set_file(p->uring, m->disk.fd) == 0) {
+		m->uring = p->uring;
+		*out = m;
+		return 0;
+	}
 	rc = blk_pool_start(&m->pool, &m->disk, p->workers ? p->workers : BLK_WORKERS, blk_done, m);
 	if (rc < 0) {
 		snprintf(err, errlen, "worker threads: %s", strerror(-rc));
@@ -252,7 +384,10 @@ void blk_model_destroy(struct blk_model *m)
 {
 	if (!m)
 		return;
-	blk_pool_stop(&m->pool);
+	if (m->uring)
+		uring_drain_close(m->uring);
+	else
+		blk_pool_stop(&m->pool);
 	vdev_destroy(m->vd);
 	if (m->disk.fd >= 0)
 		close(m->disk.fd);
@@ -332,8 +467,13 @@ int blk_model_swap(struct blk_model *m, int fd, bool read_only, char *err, size_
 		snprintf(err, errlen, "the old image: fdatasync: %s", strerror(errno));
 		return rc;
 	}
+	if (m->uring && (rc = blk_uring_set_file(m->uring, fd)) < 0) {
+		snprintf(err, errlen, "io_uring: the new image: %s", strerror(-rc));
+		return rc;
+	}
 	m->disk.fd = fd;
 	m->disk.read_only = ro;
+	m->disk.direct = fd >= 0 && (fcntl(fd, F_GETFL) & O_DIRECT);
 	if (old >= 0)
 		close(old); /* the old image's lock goes with its last descriptor */
 	if (sectors == m->disk.sectors)

@@ -38,12 +38,19 @@ struct blk_params {
 	 * once create succeeded (closed by destroy, or when swapped out) */
 	int image_fd;
 	bool read_only;
-	const char *serial;	 /* NULL or up to 20 bytes */
-	unsigned workers;	 /* 0: BLK_WORKERS */
+	const char *serial; /* NULL or up to 20 bytes */
+	unsigned workers;   /* 0: BLK_WORKERS */
+	/* NULL: the worker pool. Else an io_uring (blk_uring_open, before the
+	 * sandbox) the model runs the I/O on instead, and owns once create
+	 * succeeded; if the kernel will not take the image into it, the model
+	 * uses the pool after all (blk_model_uring says which) and the caller
+	 * closes it. */
+	struct blk_uring *uring;
 	struct vdev_params vdev; /* BLK_NUM_QUEUES queues */
 };
 
 struct blk_model;
+struct blk_uring;
 
 /* Can fd serve as a disk image: open for reading, and for writing if
  * writable; a regular file or a block device? Its capacity in whole
@@ -63,6 +70,15 @@ void blk_model_destroy(struct blk_model *m);
 /* The device in the core: for trapped accesses and the loop (vdev_io,
  * vdev_fds, vdev_polled). */
 struct vdev *blk_model_vdev(struct blk_model *m);
+
+/* io_uring: the loop polls this descriptor (-1 with the pool) and calls
+ * blk_model_reap when it is readable (and whenever it likes: a reap with
+ * nothing to take is cheap). Reap pushes the completed requests, one
+ * interrupt for all of them. Loop thread. */
+int blk_model_poll_fd(const struct blk_model *m);
+void blk_model_reap(struct blk_model *m);
+/* Does the model run its I/O on the io_uring (else the worker pool)? */
+bool blk_model_uring(const struct blk_model *m);
 
 /* Capacity in sectors (0 without a medium). */
 uint64_t blk_model_sectors(const struct blk_model *m);

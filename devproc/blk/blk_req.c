@@ -4,6 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <linux/virtio_blk.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -103,19 +104,113 @@ int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct 
 	return 0;
 }
 
+/* The bounce buffer of a misaligned request on an O_DIRECT image: so
+ * much at a time. The guest chooses the buffers; O_DIRECT refuses
+ * unaligned ones with EINVAL, and the sandbox cannot open the image again
+ * without O_DIRECT, so such a request is copied through aligned memory of
+ * ours instead (rare: Linux guests align their buffers). */
+#define BOUNCE_MAX   (256u * 1024)
+#define BOUNCE_ALIGN 4096u
+
+/* Copy len bytes between buf and the iovec array (*iov, *n), advancing it. */
+static void iov_copy(struct iovec **iov, unsigned *n, uint8_t *buf, size_t len, bool to_buf)
+{
+	while (len && *n) {
+		size_t k = (*iov)->iov_len < len ? (*iov)->iov_len : len;
+
+		if (to_buf)
+			memcpy(buf, (*iov)->iov_base, k);
+		else
+			memcpy((*iov)->iov_base, buf, k);
+		buf += k;
+		len -= k;
+		(*iov)->iov_base = (uint8_t *)(*iov)->iov_base + k;
+		(*iov)->iov_len -= k;
+		if (!(*iov)->iov_len) {
+			(*iov)++;
+			(*n)--;
+		}
+	}
+}
+
+/* pread/pwrite all of buf at off. 0 or -errno (-EIO at the image's end). */
+static int io_full(int fd, uint8_t *buf, size_t len, uint64_t off, bool write)
+{
+	while (len) {
+		/* the vector calls: the ones blk.policy allows */
+		struct iovec v = {buf, len};
+		ssize_t k = write ? pwritev(fd, &v, 1, (off_t)off) : preadv(fd, &v, 1, (off_t)off);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		if (k == 0)
+			return -EIO;
+		buf += k;
+		len -= (size_t)k;
+		off += (uint64_t)k;
+	}
+	return 0;
+}
+
+/* The rest of a request (iov, n from off) through an aligned buffer. */
+static int rw_bounce(const struct blk_disk *disk, struct iovec *iov, unsigned n, uint64_t off,
+		     bool write)
+{
+	uint64_t left = 0;
+	uint8_t *buf;
+	int rc = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		left += iov[i].iov_len;
+	if (posix_memalign((void **)&buf, BOUNCE_ALIGN, left < BOUNCE_MAX ? left : BOUNCE_MAX))
+		return -ENOMEM;
+	while (left && rc == 0) {
+		size_t k = left < BOUNCE_MAX ? (size_t)left : BOUNCE_MAX;
+
+		if (write)
+			iov_copy(&iov, &n, buf, k, true);
+		rc = io_full(disk->fd, buf, k, off, write);
+		if (rc == 0 && !write)
+			iov_copy(&iov, &n, buf, k, false);
+		off += k;
+		left -= k;
+	}
+	free(buf);
+	return rc;
+}
+
+bool blk_req_direct_ok(const struct blk_disk *disk, const struct blk_req *r)
+{
+	if (!disk->direct)
+		return true;
+	for (unsigned i = 0; i < r->niov; i++)
+		if ((uintptr_t)r->iov[i].iov_base % BLK_DIO_ALIGN ||
+		    r->iov[i].iov_len % BLK_DIO_ALIGN)
+			return false;
+	return true;
+}
+
 /* preadv/pwritev until all of r's iov is done. 0 or -errno; -EIO when the
- * image ends early (someone shrank it under us). Advances r->iov. */
+ * image ends early (someone shrank it under us). Advances r->iov. On an
+ * O_DIRECT image, misaligned buffers (or what the kernel refuses as such)
+ * go through the bounce buffer. */
 static int rw_all(const struct blk_disk *disk, struct blk_req *r, bool write)
 {
 	struct iovec *iov = r->iov;
 	unsigned n = r->niov;
 	uint64_t off = r->offset;
 
+	if (!blk_req_direct_ok(disk, r))
+		return rw_bounce(disk, iov, n, off, write);
 	while (n) {
 		ssize_t k = write ? pwritev(disk->fd, iov, (int)n, (off_t)off)
 				  : preadv(disk->fd, iov, (int)n, (off_t)off);
 		if (k < 0 && errno == EINTR)
 			continue;
+		if (k < 0 && errno == EINVAL && disk->direct)
+			return rw_bounce(disk, iov, n, off, write);
 		if (k < 0)
 			return -errno;
 		if (k == 0)
@@ -164,5 +259,17 @@ void blk_req_execute(const struct blk_disk *disk, struct blk_req *r)
 	}
 	/* guest-shared: one store, and vq_push's release orders it before
 	 * the used index the driver looks at */
+	__atomic_store_n(r->status_p, r->status, __ATOMIC_RELAXED);
+}
+
+void blk_req_finish(const struct blk_disk *disk, struct blk_req *r, int res)
+{
+	if ((r->op == BLK_OP_READ || r->op == BLK_OP_WRITE) &&
+	    (res < 0 || (uint64_t)res != r->len)) {
+		blk_req_execute(disk, r);
+		return;
+	}
+	if (r->op == BLK_OP_FLUSH && res < 0)
+		r->status = VIRTIO_BLK_S_IOERR;
 	__atomic_store_n(r->status_p, r->status, __ATOMIC_RELAXED);
 }

@@ -17,6 +17,12 @@
 #define BLK_HDR_LEN    16u		  /* le32 type, le32 reserved, le64 sector */
 #define BLK_SERIAL_LEN 20u		  /* VIRTIO_BLK_ID_BYTES */
 #define BLK_SEG_MAX    (VQ_MAX_CHAIN - 2) /* data buffers: header and status aside */
+/* O_DIRECT: the alignment of memory and lengths a request must have to go
+ * to the image as it is (the offset is a whole sector already). What the
+ * host's file system wants may be more (a disk of 4 KiB sectors): the
+ * kernel then refuses with EINVAL, and the request goes through the
+ * bounce buffer (blk_req.c). */
+#define BLK_DIO_ALIGN 512u
 
 /* The image as the device sees it. fd -1 is an empty medium (a disk
  * swapped to none): READ and WRITE fail with IOERR, GET_ID still answers,
@@ -26,6 +32,7 @@ struct blk_disk {
 	int fd;			     /* not owned; -1: no medium */
 	uint64_t sectors;	     /* capacity in 512-byte sectors; 0 without a medium */
 	bool read_only;		     /* writes fail: the device is read-only, or the medium is */
+	bool direct;		     /* fd is O_DIRECT (cache=none): buffers must be aligned */
 	char serial[BLK_SERIAL_LEN]; /* zero-padded, not NUL-terminated when full */
 };
 
@@ -76,3 +83,12 @@ int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct 
  * Blocking I/O: called from the worker pool or, for BLK_OP_DONE and
  * BLK_OP_GET_ID, inline. */
 void blk_req_execute(const struct blk_disk *disk, struct blk_req *r);
+
+/* Can r (READ or WRITE) go to an O_DIRECT image as it is: are its buffers
+ * aligned? Always true when disk is not direct. */
+bool blk_req_direct_ok(const struct blk_disk *disk, const struct blk_req *r);
+/* r (READ, WRITE or FLUSH) was run elsewhere (io_uring) with result res
+ * (bytes or -errno): store its status byte. A read or write that came
+ * back short or refused (EINVAL from O_DIRECT, EAGAIN, ECANCELED) is run
+ * again here, blocking, as blk_req_execute does. */
+void blk_req_finish(const struct blk_disk *disk, struct blk_req *r, int res);

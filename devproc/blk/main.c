@@ -5,13 +5,16 @@
  * first. The process around the device is the virtio core's
  * (vdev_proc.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "blk_model.h"
 #include "blk_swap.h"
+#include "blk_uring.h"
 #include "channel.h"
 #include "devproc.h"
 #include "log.h"
@@ -24,7 +27,33 @@
 struct blk_dev {
 	struct blk_model *model;
 	struct blk_swap swap;
+	bool uring_polled; /* blk_fds gave the ring's eventfd this turn */
 };
+
+/* The ring blk_sandbox set up before the sandbox (io_uring_setup is not
+ * allowed after), for blk_create to hand to the model: the kind's hooks
+ * have no object of their own before create. NULL: the threads. */
+static struct blk_uring *early_ring;
+
+/* aio= (BlkConfig.aio): io_uring unless threads were asked for; where the
+ * kernel has no io_uring for us (too old, io_uring_disabled, no
+ * restrictions), the threads, said once. Before the sandbox. */
+static void blk_open_ring(const Moat__Dev__BlkConfig *c)
+{
+	int rc;
+
+	if (!c || c->aio == MOAT__DEV__BLK_AIO__BLK_AIO_THREADS)
+		return; /* no configuration: blk_check refuses it next */
+	rc = blk_uring_open(&early_ring, BLK_QUEUE_MAX);
+	if (rc == 0)
+		return;
+	early_ring = NULL;
+	if (c->aio == MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING)
+		log_warn("aio=io_uring: the kernel refused it (%s): threads instead",
+			 strerror(-rc));
+	else
+		log_debug("io_uring not available (%s): threads", strerror(-rc));
+}
 
 static int blk_check(const Moat__Dev__StartRequest *req, char *err, size_t errlen)
 {
@@ -61,21 +90,35 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 	    .read_only = req->blk->read_only,
 	    .serial = req->blk->serial,
 	    .vdev = *vp,
+	    .uring = early_ring,
 	};
 	if (p.image_fd < 0) {
 		snprintf(err, errlen, "image: no descriptor at the index given");
 		free(d);
 		return -EBADF;
 	}
+	if (req->blk->cache_none && !(fcntl(p.image_fd, F_GETFL) & O_DIRECT)) {
+		snprintf(err, errlen, "image: cache=none but the descriptor is not O_DIRECT");
+		close(p.image_fd);
+		free(d);
+		return -EINVAL;
+	}
+	early_ring = NULL; /* the model's now, or closed below */
 	rc = blk_model_create(&d->model, &p, err, errlen);
+	if (rc < 0 || !blk_model_uring(d->model))
+		blk_uring_close(p.uring);
 	if (rc < 0) {
 		close(p.image_fd);
 		free(d);
 		return rc;
 	}
+	if (p.uring && !blk_model_uring(d->model))
+		log_debug("io_uring refused the image: threads");
 	blk_swap_init(&d->swap, d->model);
-	log_debug("%llu sectors%s, %u vectors", (unsigned long long)blk_model_sectors(d->model),
-		  p.read_only ? ", read-only" : "", vp->nvectors);
+	log_debug("%llu sectors%s, %u vectors, cache=%s, aio=%s",
+		  (unsigned long long)blk_model_sectors(d->model), p.read_only ? ", read-only" : "",
+		  vp->nvectors, req->blk->cache_none ? "none" : "writeback",
+		  blk_model_uring(d->model) ? "io_uring" : "threads");
 	*dev = d;
 	*vd = blk_model_vdev(d->model);
 	return 0;
@@ -119,6 +162,7 @@ static bool blk_idle(void *dev)
 {
 	struct blk_dev *d = dev;
 
+	blk_model_reap(d->model);
 	if (!blk_model_idle(d->model))
 		return false;
 	blk_swap_answer(d);
@@ -129,29 +173,47 @@ static int blk_fds(void *dev, struct pollfd *out, unsigned max, int *timeout_ms)
 {
 	struct blk_dev *d = dev;
 
+	int efd = blk_model_poll_fd(d->model);
+
 	if (blk_swap_pending(&d->swap) && (*timeout_ms < 0 || *timeout_ms > BLK_SWAP_POLL_MS))
 		*timeout_ms = BLK_SWAP_POLL_MS;
-	return 0;
+	d->uring_polled = efd >= 0 && max >= 1;
+	if (!d->uring_polled)
+		return 0;
+	out[0] = (struct pollfd){.fd = efd, .events = POLLIN};
+	return 1;
 }
 
+/* io_uring completions whether or not the eventfd fired: a reap with
+ * nothing to take costs a read that fails with EAGAIN, and a swap waiting
+ * for idle needs them taken. */
 static void blk_polled(void *dev, struct pollfd *p, unsigned n)
 {
-	blk_swap_answer(dev);
+	struct blk_dev *d = dev;
+
+	blk_model_reap(d->model);
+	blk_swap_answer(d);
 }
 
 static unsigned blk_counters(void *dev, struct dev_counter *out, unsigned max)
 {
 	struct blk_dev *d = dev;
 
-	if (max < 1)
+	if (max < 2)
 		return 0;
 	out[0] = (struct dev_counter){"swaps", d->swap.swaps};
-	return 1;
+	/* which backend the disk got (aio=): ctl status shows it */
+	out[1] = (struct dev_counter){"io_uring", blk_model_uring(d->model)};
+	return 2;
 }
 
 /* Its threads: the main one (the queue, the registers, the control
  * channel) and the worker pool (blk_model_create starts BLK_WORKERS, as
- * we ask for no other count); a thread more fails with EAGAIN. No
+ * we ask for no other count); a thread more fails with EAGAIN. With
+ * io_uring no pool is started, and the same room serves the kernel's
+ * io-wq workers of the ring (an fsync, a buffered write that would
+ * block), which count as our threads. The ring is set up here, before the
+ * sandbox (blk_open_ring). No
  * descriptor of its own beyond those it was given. Its address space
  * holds guest RAM: no RLIMIT_AS (struct pol_limits says why). */
 static int blk_sandbox(const Moat__Dev__StartRequest *req, const char **policy,
@@ -163,6 +225,7 @@ static int blk_sandbox(const Moat__Dev__StartRequest *req, const char **policy,
 	};
 
 	o->limits = &lim;
+	blk_open_ring(req->blk);
 	return 0;
 }
 

@@ -135,11 +135,36 @@ static int t_disks(void)
 	CHECK(strcmp(c.disks[1].path, "/img/with,comma") == 0 && !c.disks[1].ro);
 	CHECK(strcmp(c.disks[1].id, "blk1") == 0);
 	EXPECT_ERROR("needs path", "--kernel", "/k", "--disk", "ro");
-	EXPECT_ERROR("unknown field", "--kernel", "/k", "--disk", "path=/a,cache=none");
+	EXPECT_ERROR("unknown field", "--kernel", "/k", "--disk", "path=/a,cache-mode=none");
 	EXPECT_ERROR("id=", "--kernel", "/k", "--disk", "path=/a,id=Bad/Id");
 	EXPECT_ERROR("serial=", "--kernel", "/k", "--disk", "path=/a,serial=123456789012345678901");
 	EXPECT_ERROR("used twice", "--kernel", "/k", "--disk", "path=/a,id=x", "--disk",
 		     "path=/b,id=x");
+	return 0;
+}
+
+/* cache= and aio=: QEMU's names; writeback and io_uring-where-it-works by
+ * default; a bad value is one line naming the field and the values. */
+static int t_disk_cache_aio(void)
+{
+	struct mon_config c;
+	char err[256];
+	char a1[] = "path=/img/a,cache=none,aio=io_uring", a2[] = "path=/img/b,cache=writeback",
+	     a3[] = "path=/img/c,aio=threads";
+
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", a1, "--disk", a2, "--disk", a3) == 0);
+	CHECK(c.disks[0].cache_none && c.disks[0].aio == MON_AIO_IO_URING);
+	CHECK(!c.disks[1].cache_none && c.disks[1].aio == MON_AIO_DEFAULT);
+	CHECK(!c.disks[2].cache_none && c.disks[2].aio == MON_AIO_THREADS);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", "path=/img/d") == 0);
+	CHECK(!c.disks[0].cache_none && c.disks[0].aio == MON_AIO_DEFAULT);
+	EXPECT_ERROR("--disk cache= takes none or writeback, not 'directsync'", "--kernel", "/k",
+		     "--disk", "path=/a,cache=directsync");
+	EXPECT_ERROR("--disk cache= takes none or writeback, not ''", "--kernel", "/k", "--disk",
+		     "path=/a,cache=");
+	EXPECT_ERROR("--disk aio= takes threads or io_uring, not 'native'", "--kernel", "/k",
+		     "--disk", "path=/a,aio=native");
+	EXPECT_ERROR("unknown field 'cache'", "--kernel", "/k", "--disk", "path=/a,cache");
 	return 0;
 }
 
@@ -356,7 +381,7 @@ int main(void)
 {
 	static const struct test_case tests[] = {
 	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),
-	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev),
+	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev), TEST(t_disk_cache_aio),
 	    TEST(t_limits),   TEST(t_cgroup_limits), TEST(t_osk_inline_wiped),
 	    TEST(t_help),     TEST(t_firmware),	     TEST(t_display),
 	    TEST(t_mem_backing),
