@@ -3,9 +3,13 @@
 # initramfs (tests/guest/build, with e2fsprogs): an ext4 written in one boot
 # and read back in the next, clean for the host's e2fsck; two disks, one
 # read-only with a serial; data the guest synced survives a SIGKILL of the
-# whole of moat; a killed disk process leaves the VM running; the disk
+# whole of moat; a killed disk process leaves the VM running; cache= and
+# aio= (data written through O_DIRECT and io_uring, read back through the
+# threads; cache=none refused where O_DIRECT is); the disk
 # process's sandbox; and bad --disk input. Needs a KVM that runs ring-0 code
-# at speed: real hardware, or inside tests/kvmbox/run. Five guest boots.
+# at speed: real hardware, or inside tests/kvmbox/run. Seven guest boots:
+# two of them write with cache=none,aio=io_uring and read back with
+# aio=threads.
 # Usage: linux-disk.sh MOAT BZIMAGE INITRD
 # Environment: MOAT_TEST_BOOT_TIMEOUT (seconds per boot, default 300).
 MOAT=$1
@@ -75,6 +79,38 @@ for f in $FILES; do
 	check "host: debugfs reads $f from the image with the guest's sum" \
 		[ -f "$T/dump.$f" ] && [ "$(sha "$T/dump.$f")" = "$(marker write "disk file $f")" ]
 done
+
+# ---- 2b. cache=none,aio=io_uring writes, aio=threads reads back --------------
+# O_DIRECT needs a file system with direct I/O: $T if it has it (the KVM
+# box's /tmp is a tmpfs, which may not), else the box's out directory.
+direct_ok() { dd if=/dev/zero of="$1/probe" bs=4096 count=1 oflag=direct 2>/dev/null; }
+DDIR=""
+for d in "$T" "${KVMBOX_OUT:-}"; do
+	if [ -n "$d" ] && direct_ok "$d"; then DDIR=$d; break; fi
+done
+if [ -n "$DDIR" ]; then
+	IMG2=$DDIR/direct.img
+	truncate -s 64M "$IMG2"
+	check "disk-write with cache=none,aio=io_uring" \
+		boot write2 disk-write "" -v --disk "path=$IMG2,cache=none,aio=io_uring"
+	check "cache=none,aio=io_uring: the disk got them (-v: $(grep -o 'cache=[a-z]*, aio=[a-z_]*' "$T/write2.err" | head -n 1))" \
+		grep -q 'cache=none, aio=io_uring' "$T/write2.err"
+	sums2=""
+	for f in $FILES; do
+		s=$(marker write2 "disk file $f")
+		[ -n "$s" ] && sums2+="${sums2:+,}$f:$s"
+	done
+	check "disk-check with aio=threads reads back what io_uring wrote" \
+		boot check2 disk-check "guest.sums=$sums2" -v --disk "path=$IMG2,aio=threads"
+	check "aio=threads: the disk got threads" grep -q 'cache=writeback, aio=threads' "$T/check2.err"
+	check "aio=threads: the 3 files read back with their sums" \
+		[ "$(tr ',' '\n' <<<"$sums2" | grep -c :)" = 3 ]
+	e2fsck -fn "$IMG2" >"$T/e2fsck2.out" 2>&1
+	check "host: e2fsck -fn on the cache=none image is clean" [ $? = 0 ]
+	rm -f "$IMG2" "$DDIR/probe"
+else
+	ok "# SKIP cache=none: no file system here with direct I/O"
+fi
 
 # ---- 3. two disks, the second read-only with an id and a serial -------------
 check "disk-ro: two disks, writes to the read-only vdb fail" \
@@ -178,6 +214,14 @@ bad_disk() { # bad_disk NAME DISK-OPTION PATH
 bad_disk "missing image" "path=$T/missing.img" "$T/missing.img"
 truncate -s 1000 "$T/odd.img"
 bad_disk "image of 1000 bytes (not whole sectors)" "path=$T/odd.img" "$T/odd.img"
+# cache=none where the file system refuses O_DIRECT (a tmpfs before 6.6)
+if ! direct_ok "$T"; then
+	truncate -s 1M "$T/tmpfs.img"
+	bad_disk "cache=none on a file system without O_DIRECT" "path=$T/tmpfs.img,cache=none" \
+		"$T/tmpfs.img"
+else
+	ok "# SKIP cache=none refused: $T has direct I/O"
+fi
 mkdir "$T/dir.img"
 bad_disk "a directory as image" "path=$T/dir.img,ro" "$T/dir.img"
 # Unreadable with ro: root reads any mode-000 file, but not a sysfs
