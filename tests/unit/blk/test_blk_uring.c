@@ -320,6 +320,68 @@ static int t_model_uring(void)
 	return 0;
 }
 
+/* Reset with requests on the ring: device_status stays non-zero until
+ * the loop has reaped them all, and none is pushed after. */
+static int t_reset_in_flight(void)
+{
+	struct blk_uring *u;
+	struct vfix f;
+	uint64_t st;
+	int polls = 0;
+
+	NEED_URING();
+	CHECK(blk_uring_open(&u, BLK_QUEUE_MAX) == 0);
+	CHECK(setup_ring(&f, u, false) == 0);
+	for (int i = 0; i < 60; i++)
+		request(&f, VIRTIO_BLK_T_IN, 0, alloc(&f, 16384), 16384, true, &st);
+	kick(&f, 0);
+	drv_common_write(&f.drv, C_STATUS, 1, 0);
+	/* not reaped yet: still the ring's, so the reset is not over */
+	CHECK(drv_common_read(&f.drv, C_STATUS, 1) != 0);
+	while (drv_common_read(&f.drv, C_STATUS, 1) != 0 && polls++ < 100000) {
+		blk_model_reap(f.m);
+		usleep(10);
+	}
+	CHECK(drv_common_read(&f.drv, C_STATUS, 1) == 0);
+	CHECK(blk_model_idle(f.m));
+	CHECK(used_idx(&f, 0) == 0);
+	teardown(&f);
+	return 0;
+}
+
+/* A disk swap on the ring: the new image goes into the ring's slot, and
+ * reads come from it (and a swap to no medium fails reads). */
+static int t_swap(void)
+{
+	struct blk_uring *u;
+	struct vfix f;
+	char err[128];
+	uint8_t page[512];
+	uint64_t buf;
+	int other;
+
+	NEED_URING();
+	CHECK(blk_uring_open(&u, BLK_QUEUE_MAX) == 0);
+	CHECK(setup_ring(&f, u, false) == 0);
+	CHECK((other = temp_file()) >= 0);
+	memset(page, 0x99, sizeof(page));
+	for (int i = 0; i < 8; i++)
+		CHECK(pwrite(other, page, sizeof(page), i * 512) == 512);
+	buf = alloc(&f, 512);
+	blk_model_hold(f.m);
+	CHECK(blk_model_swap(f.m, other, false, err, sizeof(err)) == 0);
+	blk_model_release(f.m);
+	CHECK(blk_model_sectors(f.m) == 8);
+	CHECK(rt(&f, VIRTIO_BLK_T_IN, 3, buf, 512, true) == VIRTIO_BLK_S_OK);
+	CHECK(ram_ptr(&f.ram, buf)[0] == 0x99 && ram_ptr(&f.ram, buf)[511] == 0x99);
+	blk_model_hold(f.m);
+	CHECK(blk_model_swap(f.m, -1, false, err, sizeof(err)) == 0);
+	blk_model_release(f.m);
+	CHECK(rt(&f, VIRTIO_BLK_T_IN, 0, buf, 512, true) == VIRTIO_BLK_S_IOERR);
+	teardown(&f);
+	return 0;
+}
+
 /* io_uring_setup refused (ENOSYS, EPERM of io_uring_disabled): no ring,
  * and the model without one runs on its threads. */
 static int t_fallback(void)
@@ -393,4 +455,5 @@ static int t_direct_threads(void)
 }
 
 TAP_MAIN(TEST(t_read_write_flush), TEST(t_flush_waits_for_write), TEST(t_forbidden_refused),
-	 TEST(t_model_uring), TEST(t_fallback), TEST(t_direct_uring), TEST(t_direct_threads))
+	 TEST(t_model_uring), TEST(t_reset_in_flight), TEST(t_swap), TEST(t_fallback),
+	 TEST(t_direct_uring), TEST(t_direct_threads))
