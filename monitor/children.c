@@ -26,6 +26,23 @@ int64_t mon_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The one process-wide origin of the -v timing lines. */
+static struct timespec mon_t0;
+
+void mon_clock_start(void)
+{
+	clock_gettime(CLOCK_MONOTONIC, &mon_t0);
+}
+
+double mon_since_start_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)(ts.tv_sec - mon_t0.tv_sec) * 1e3 +
+	       (double)(ts.tv_nsec - mon_t0.tv_nsec) / 1e6;
+}
+
 void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const char *policy)
 {
 	*p = (struct mon_proc){.kind = kind,
@@ -78,8 +95,8 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 		snprintf(p->spawn_namespaces, sizeof(p->spawn_namespaces), "%s", st.namespaces);
 		p->spawn_shares_net = st.shares_net;
 	}
-	log_debug("%s (%s) is pid %d (uid %u)", p->name, argv0, (int)p->child.pid,
-		  (unsigned)p->uid);
+	log_debug("%s (%s) is pid %d (uid %u); spawned at %.1f ms", p->name, argv0,
+		  (int)p->child.pid, (unsigned)p->uid, mon_since_start_ms());
 	mon_proc_audit(p, "child-start", "uid=%u policy=%s", (unsigned)p->uid, p->policy);
 	return 0;
 }
@@ -149,12 +166,11 @@ static int expected_syscalls(const char *policy, unsigned *n)
 	return 0;
 }
 
-/* Compare what the child says with what we saw; why names the first lie. */
+/* Compare what the child says with what we saw (want: the syscalls its
+ * policy allows, 0 when unknown); why names the first lie. */
 static bool claim_matches(const struct mon_proc *p, const struct mon_claim *c,
-			  const struct mon_procstat *st, char *why, size_t len)
+			  const struct mon_procstat *st, unsigned want, char *why, size_t len)
 {
-	unsigned want = 0;
-
 	if (!c->present) {
 		snprintf(why, len, "reported no sandbox state");
 		return false;
@@ -169,7 +185,7 @@ static bool claim_matches(const struct mon_proc *p, const struct mon_claim *c,
 			 st->namespaces);
 		return false;
 	}
-	if (expected_syscalls(p->policy, &want) == 0 && c->policy_syscalls != want) {
+	if (want && c->policy_syscalls != want) {
 		snprintf(why, len, "claims a policy of %u syscalls; %s allows %u",
 			 c->policy_syscalls, p->policy, want);
 		return false;
@@ -197,14 +213,15 @@ int mon_proc_check_ready(struct mon_proc *p, const struct mon_claim *claim, cons
 	}
 	if (!mon_procstat_confined(&st, p->uid, p->uid, p->host_net, why, sizeof(why)))
 		goto hostile;
+	/* once: libseccomp builds the whole filter to count it */
 	(void)expected_syscalls(p->policy, &nsys);
 	mon_proc_audit(p, "child-ready",
 		       "%s%suid=%u caps=none no_new_privs=%d seccomp=%d syscalls=%u namespaces=%s",
 		       extra ? extra : "", extra && *extra ? " " : "", st.uid[0], st.no_new_privs,
 		       st.seccomp, nsys, st.namespaces);
-	log_debug("%s: sandboxed: uid=%u seccomp=%d syscalls=%u namespaces=%s", p->name, st.uid[0],
-		  st.seccomp, nsys, st.namespaces);
-	if (!claim_matches(p, claim, &st, why, sizeof(why)))
+	log_debug("%s: sandboxed: uid=%u seccomp=%d syscalls=%u namespaces=%s; READY at %.1f ms",
+		  p->name, st.uid[0], st.seccomp, nsys, st.namespaces, mon_since_start_ms());
+	if (!claim_matches(p, claim, &st, nsys, why, sizeof(why)))
 		goto hostile;
 	p->state = MON_PROC_READY;
 	return 0;

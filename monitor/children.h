@@ -114,3 +114,10 @@ bool mon_proc_exited_with(const struct mon_proc *p, int status);
 void mon_proc_release(struct mon_proc *p);
 
 int64_t mon_now_ms(void);
+
+/* Start-up timing for -v: mon_clock_start() marks the monitor's start (the
+ * first thing mon_run does); mon_since_start_ms() is the time since then, in
+ * milliseconds, for the log_debug lines that trace each phase of a start
+ * (bench/startup reads them). */
+void mon_clock_start(void);
+double mon_since_start_ms(void);

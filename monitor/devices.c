@@ -20,38 +20,73 @@
 #define READY_TIMEOUT_MS 60000
 #define STATS_WAIT_MS	 200
 
-/* Wait until d is READY, has said why it cannot start, or is gone; its
- * pidfd is watched so that a crash during start-up is seen at once. 0,
- * -EINVAL (the user's configuration: d->start_error says why), -EIO (it
- * could not start), -ECHILD (it died or was cut off), -ETIMEDOUT. */
-static int wait_ready(struct mon_device *d)
+/* Where d's start stands: 1 still starting; 0 READY; -EINVAL (the
+ * user's configuration: d->start_error says why), -EIO (it could not
+ * start), -ECHILD (it died, hung up or was cut off). */
+static int start_state(const struct mon_device *d)
 {
-	int64_t give_up = mon_now_ms() + READY_TIMEOUT_MS;
-
-	while (d->proc.state == MON_PROC_STARTING && !d->proc.hostile) {
-		struct pollfd p[3] = {{.fd = d->proc.ctl, .events = POLLIN},
-				      {.fd = d->proc.child.pidfd, .events = POLLIN},
-				      {.fd = d->proc.log.fd, .events = POLLIN}};
-		int64_t left = give_up - mon_now_ms();
-
-		if (left <= 0)
-			return -ETIMEDOUT;
-		if (d->proc.ctl < 0)
-			return -ECHILD; /* it hung up before READY */
-		if (poll(p, 3, (int)left) < 0 && errno != EINTR)
-			return -errno;
-		if (p[2].revents && !mon_childlog_relay(&d->proc.log, d->proc.name))
-			mon_childlog_close(&d->proc.log, d->proc.name);
-		if (p[0].revents)
-			mon_dev_dispatch(d);
-		else if (p[1].revents)
-			return -ECHILD;
-	}
+	if (d->proc.state == MON_PROC_STARTING && !d->proc.hostile)
+		return d->proc.ctl < 0 ? -ECHILD : 1; /* hung up before READY */
 	if (d->proc.state == MON_PROC_READY)
 		return 0;
 	if (d->proc.state == MON_PROC_ENDING)
 		return d->start_user_error ? -EINVAL : -EIO;
 	return -ECHILD;
+}
+
+/* Wait until every device of devs is READY, in one poll over each one's
+ * control channel, pidfd and log, so that they start side by side and a
+ * crash during start-up is seen at once. Returns 0; or, for the first
+ * device that fails (*failed), one of start_state()'s errors, -ETIMEDOUT
+ * (the first still starting when the time is up), or poll's -errno. */
+static int wait_all_ready(struct mon_devices *devs, struct mon_device **failed)
+{
+	int64_t give_up = mon_now_ms() + READY_TIMEOUT_MS;
+	struct pollfd p[3 * MON_MAX_DEVICES];
+	struct mon_device *who[MON_MAX_DEVICES];
+
+	for (;;) {
+		unsigned n = 0;
+		int64_t left;
+
+		for (unsigned i = 0; i < devs->n; i++) {
+			struct mon_device *d = &devs->d[i];
+			int st = start_state(d);
+			if (st < 0) {
+				*failed = d;
+				return st;
+			}
+			if (st == 0)
+				continue;
+			p[3 * n] = (struct pollfd){.fd = d->proc.ctl, .events = POLLIN};
+			p[3 * n + 1] = (struct pollfd){.fd = d->proc.child.pidfd, .events = POLLIN};
+			p[3 * n + 2] = (struct pollfd){.fd = d->proc.log.fd, .events = POLLIN};
+			who[n++] = d;
+		}
+		if (n == 0)
+			return 0;
+		left = give_up - mon_now_ms();
+		if (left <= 0) {
+			*failed = who[0];
+			return -ETIMEDOUT;
+		}
+		if (poll(p, 3 * n, (int)left) < 0 && errno != EINTR) {
+			*failed = who[0];
+			return -errno;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			struct mon_device *d = who[i];
+			if (p[3 * i + 2].revents && !mon_childlog_relay(&d->proc.log, d->proc.name))
+				mon_childlog_close(&d->proc.log, d->proc.name);
+			/* its last message (an error) before its death */
+			if (p[3 * i].revents) {
+				mon_dev_dispatch(d);
+			} else if (p[3 * i + 1].revents) {
+				*failed = d;
+				return -ECHILD;
+			}
+		}
+	}
 }
 
 /* KVM's side of a virtio-pci device: one eventfd per queue (ioeventfd:
@@ -108,8 +143,10 @@ static int start_failed(struct mon_device *d, int rc, char *err, size_t errlen)
 	return log_error_errno(rc, "%s (moat-%s) did not start: %m", d->proc.name, exe);
 }
 
-static int start_one(struct mon_device *d, const struct mon_config *cfg,
-		     const struct mon_resources *res, char *err, size_t errlen)
+/* Spawn d and send it its StartRequest; its READY is waited for with the
+ * others' (wait_all_ready). 0 or -errno (logged). */
+static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
+		     const struct mon_resources *res)
 {
 	int ctl[2] = {-1, -1};
 	int rc = make_ring(d, cfg->cpus);
@@ -130,9 +167,9 @@ static int start_one(struct mon_device *d, const struct mon_config *cfg,
 	rc = mon_dev_send_start(d, cfg, res);
 	close(d->doorbell_dev); /* the device's end is the device's alone */
 	d->doorbell_dev = -1;
-	if (rc == 0)
-		rc = wait_ready(d);
-	return rc < 0 ? start_failed(d, rc, err, errlen) : 0;
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to send %s its start request: %m", d->proc.name);
+	return 0;
 }
 
 static struct mon_device *new_device(struct mon_devices *devs, const struct mon_kind *k,
@@ -179,8 +216,14 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 				slot += kind->slots;
 				d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
 			}
-			rc = start_one(d, cfg, res, err, errlen);
+			rc = spawn_one(d, cfg, res);
 		}
+	}
+	if (rc == 0) {
+		struct mon_device *failed = NULL;
+		rc = wait_all_ready(devs, &failed);
+		if (rc < 0)
+			rc = start_failed(failed, rc, err, errlen);
 	}
 	if (rc < 0)
 		mon_devices_stop(devs);

@@ -82,6 +82,7 @@ int mon_run(struct mon_config *cfg)
 	int ctl[2] = {-1, -1};
 	int rc, status = MON_EXIT_FAILURE;
 
+	mon_clock_start();
 	mon_resources_init(&res);
 	mon_control_init(&vm.ctl);
 	mon_proc_init(&vm.vcpu, "vcpu", "vcpu", "vcpu");
@@ -99,6 +100,7 @@ int mon_run(struct mon_config *cfg)
 		mon_notify_close(&vm.notify);
 		return MON_EXIT_BAD_INPUT;
 	}
+	log_debug("resources open at %.1f ms", mon_since_start_ms());
 	/* a unix socket's path may hold a '"': escaped, as a disk swap's */
 	mon_untrusted_line(cfg->vnc ? res.display.address : "none", err, sizeof(err));
 	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu smc=%s vnc=\"%s\"",
@@ -128,6 +130,7 @@ int mon_run(struct mon_config *cfg)
 	}
 	if (rc < 0)
 		goto out;
+	log_debug("%u devices READY at %.1f ms", vm.devs.n, mon_since_start_ms());
 	vm.vcpu.cgroup_fd = mon_cgroup_leaf(&vm.cg, "vcpu");
 	rc = mon_proc_spawn(&vm.vcpu, ctl[1]);
 	close(TAKE_FD(ctl[1]));
@@ -146,6 +149,7 @@ int mon_run(struct mon_config *cfg)
 	if (cfg->vnc)
 		log_info("VNC server on %s", res.display.address);
 	status = mon_supervise(&vm);
+	log_debug("the VM ended at %.1f ms", mon_since_start_ms());
 out:
 	mon_control_close(&vm.ctl);
 	mon_proc_release(&vm.vcpu);
@@ -164,5 +168,6 @@ out:
 	mon_notify_close(&vm.notify);
 	free(vm.exit_dump);
 	free(vm.bad_input);
+	log_debug("everything stopped at %.1f ms", mon_since_start_ms());
 	return status;
 }

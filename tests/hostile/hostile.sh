@@ -247,6 +247,55 @@ for mode in ready-fds lie unconfined; do
 	cut_off_at_start "smc-$mode" smc0 smc good "$mode"
 done
 
+# ---- devices start side by side; one that fails stops them all ---------------
+# start_pair NAME SMC_MODE NET_MODE: a VM with an SMC and a user-net card
+start_pair() {
+	local name=$1
+	echo good >"$T/bin/moat-vcpu.mode"
+	echo "$2" >"$T/bin/moat-smc.mode"
+	echo "$3" >"$T/bin/moat-net.mode"
+	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
+		--smc "osk-file=$T/osk" --net user --audit "$T/$name.audit" \
+		>"$T/$name.out" 2>"$T/$name.err" </dev/null &
+	mon=$!
+}
+# first_line AUDIT EVENT CHILD: the audit line number of CHILD's first EVENT
+first_line() { grep -n " $2 child=$3 " "$1" | head -1 | cut -d: -f1; }
+start_pair par-good good good
+if wait_for "$T/par-good.audit" "child-ready child=vcpu" 10; then
+	a=$T/par-good.audit
+	check "parallel start: net0 is spawned before smc0 is READY" \
+		[ "$(first_line "$a" child-start net0)" -lt "$(first_line "$a" child-ready smc0)" ]
+	kill -TERM "$mon"
+	finish_within 5
+	check "parallel start: both devices READY, a clean stop (exit $st)" \
+		bash -c "[ '$st' = 0 ] && grep -q 'child-ready child=net0' '$a'"
+else
+	not_ok "parallel start: the VM starts"
+	diag <"$T/par-good.err"
+	kill -KILL "$mon"; wait "$mon"
+fi
+# par_fail NAME SMC_MODE NET_MODE STATUS WHO LINE: WHO fails while the other
+# is still starting (slow-ready): exit STATUS, its own line, the other
+# stopped before READY, nothing left running
+par_fail() {
+	local name=$1 other=smc0 a=$T/$1.audit
+	[ "$5" = smc0 ] && other=net0
+	start_pair "$name" "$2" "$3"
+	finish_within 10
+	check "$name: exit $4 (got $st)" [ "$st" = "$4" ]
+	check "$name: the failing device's own line" grep -q "$6" "$T/$name.err"
+	check "$name: $other, still starting, is stopped and never READY" \
+		bash -c "grep -Eq 'child-(exit|died) child=$other ' '$a' && ! grep -q 'child-ready child=$other ' '$a'"
+	check "$name: moat-vcpu is never spawned" bash -c "! grep -q 'child-start child=vcpu ' '$a'"
+	check "$name: no child is left running" no_children
+	check "$name: the audit trail is clean" audit_clean "$a" "$mon"
+	grep -a "error" "$T/$name.err" | diag
+}
+par_fail par-smc-user-error user-error slow-ready 2 smc0 "^moat: error: stand-in: port in use"
+par_fail par-smc-dies die-starting slow-ready 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
+par_fail par-net-dies slow-ready die-starting 1 net0 "net0 (moat-net) exited with status 3 while starting"
+
 # ---- a device hostile while the VM runs: cut off, the VM goes on -------------
 for mode in ready-twice stats-flood hangup; do
 	start "smc-$mode" good "$mode"

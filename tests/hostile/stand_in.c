@@ -24,6 +24,11 @@
  *   escapes         strings with newlines, forged audit fields and
  *                   terminal escapes in every field the monitor shows
  *   hangup          READY, then close the channel and stay alive
+ *   user-error      a start error that blames the user's configuration
+ *                   ("stand-in: port in use"), then exit 1 (device)
+ *   die-starting    sandboxed, then die (exit 3) without a word (device)
+ *   slow-ready      behave, but wait a second before READY (device: the
+ *                   others' failures come while it is still starting)
  *   lie             sandboxed, but claim a different policy size
  *   unconfined      no sandbox at all, while claiming a full one
  *   stderr          behave, after writing to stderr a forged "moat: error:"
@@ -377,10 +382,15 @@ static void send_lingering(void)
 
 static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 {
-	if (is("escapes")) {
+	if (is("die-starting"))
+		_exit(3);
+	if (is("slow-ready"))
+		usleep(1000 * 1000);
+	if (is("escapes") || is("user-error")) {
 		Moat__Dev__StartError e = MOAT__DEV__START_ERROR__INIT;
 		Moat__Dev__DeviceToMonitor env = MOAT__DEV__DEVICE_TO_MONITOR__INIT;
-		e.message = EVIL;
+		e.message = is("user-error") ? "stand-in: port in use" : EVIL;
+		e.user_error = is("user-error");
 		env.msg_case = MOAT__DEV__DEVICE_TO_MONITOR__MSG_START_ERROR;
 		env.start_error = &e;
 		say(&env.base, false);
@@ -446,7 +456,7 @@ int main(int argc, char **argv)
 		close(CHILD_CONTROL_FD);
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
 	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
-	    is("ctl-forged"))
+	    is("ctl-forged") || is("slow-ready"))
 		serve();
 	wait_forever();
 }
