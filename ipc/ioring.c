@@ -31,6 +31,14 @@
  * peer is runnable on this CPU, spinning would only keep it from answering. */
 #define SPIN_CHECK_EVERY 16
 
+/* ioring_serve_spin() scans the slots this many times between two looks
+ * at the clock (and yields, when none of them held a request). A look at
+ * the clock is a syscall where the clocksource has no vDSO reader, and a
+ * yield always is: a request that lands during either waits for it, so
+ * they are kept rare (a round is a few microseconds) rather than every
+ * SPIN_CHECK_EVERY scans. */
+#define SERVE_CHECK_EVERY 256
+
 /* ioring_serve_spin() returns after this long even while requests keep
  * coming, so that a requester posting without pause cannot keep the
  * device's own poll loop (its control channel) from running. */
@@ -240,36 +248,57 @@ static int ring_doorbell(int fd)
 	return 0;
 }
 
-/* Wait until the slot's state leaves REQUEST or deadline passes; returns the
- * last state seen (still IORING_REQUEST on a timeout). First a bounded
- * busy-wait, which catches the answer of a server that is awake without two
- * context switches; then the futex, announced through waiters so the server
- * knows to wake us (a Dekker pair with its store of RESPONSE: either it sees
- * waiters, or we see RESPONSE before sleeping, so no wake-up is lost). */
-static uint32_t wait_answer(struct ioring_slot *s, unsigned spin_ns, uint64_t deadline)
+/* Look at the slot up to n times without a syscall; the state seen last. */
+static uint32_t poll_state(struct ioring_slot *s, unsigned n)
 {
-	uint32_t st;
+	uint32_t st = LOAD_ACQ(&s->state);
 
-	if (spin_ns) {
-		uint64_t spin_end = now_ns() + spin_ns;
+	for (unsigned i = 1; i < n && st == IORING_REQUEST; i++) {
+		cpu_relax();
+		st = LOAD_ACQ(&s->state);
+	}
+	return st;
+}
 
-		if (spin_end > deadline)
-			spin_end = deadline;
-		do {
-			for (unsigned i = 0; i < SPIN_CHECK_EVERY; i++) {
-				st = LOAD_ACQ(&s->state);
-				if (st != IORING_REQUEST)
-					return st;
-				cpu_relax();
-			}
-			sched_yield();
-		} while (now_ns() < spin_end);
+/* Wait until the slot's state leaves REQUEST or timeout_ms pass; returns
+ * the last state seen (still IORING_REQUEST on a timeout). Three stages,
+ * each only when the one before did not see the answer: a look of quick
+ * polls with no syscall at all (a spinning server's answer comes within
+ * it, so the common call makes none); then the clock is read once, for
+ * the deadline and the end of the spin, and a bounded busy-wait that
+ * yields and reads the clock every SPIN_CHECK_EVERY polls catches the
+ * answer of a server that is awake without two context switches; then
+ * the futex, announced through waiters so the server knows
+ * to wake us (a Dekker pair with its store of RESPONSE: either it sees
+ * waiters, or we see RESPONSE before sleeping, so no wake-up is lost). The
+ * deadline counts from the end of the first look, a few hundred
+ * nanoseconds after the request was posted. */
+static uint32_t wait_answer(struct ioring_slot *s, struct ioring_local *l, unsigned quick,
+			    unsigned spin_ns, int timeout_ms)
+{
+	uint32_t st = poll_state(s, quick);
+	uint64_t now, deadline, spin_end;
+
+	if (st != IORING_REQUEST) {
+		l->quick++;
+		return st;
+	}
+	now = now_ns();
+	deadline = now + (uint64_t)timeout_ms * 1000000u;
+	spin_end = now + spin_ns < deadline ? now + spin_ns : deadline;
+	while (now < spin_end) {
+		sched_yield();
+		st = poll_state(s, SPIN_CHECK_EVERY);
+		if (st != IORING_REQUEST)
+			return st;
+		now = now_ns();
 	}
 	for (;;) {
 		STORE_SC(&s->waiters, 1);
 		st = LOAD_SC(&s->state);
 		if (st != IORING_REQUEST)
 			return st;
+		l->sleeps++;
 		/* -EAGAIN (changed meanwhile), -EINTR (a vCPU kick) and spurious
 		 * wake-ups all come back here; a peer flipping the word to
 		 * provoke them only spends our time up to the deadline. */
@@ -298,8 +327,8 @@ static int take_answer(struct ioring_slot *s, uint32_t seq, const struct ioring_
 int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, uint64_t *data_out,
 		int timeout_ms)
 {
+	struct ioring_local *l;
 	struct ioring_slot *s;
-	uint64_t deadline;
 	uint32_t seq, st;
 	int ret;
 
@@ -308,9 +337,10 @@ int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, u
 	if (slot >= r->nslots || timeout_ms < 0 ||
 	    !access_ok(req->space, req->size, req->is_write, req->addr))
 		return -EINVAL;
-	deadline = now_ns() + (uint64_t)timeout_ms * 1000000u;
 	s = &r->slots[slot];
-	seq = ++r->local[slot].seq;
+	l = &r->local[slot];
+	seq = ++l->seq;
+	l->calls++;
 
 	STORE(&s->waiters, 0);
 	STORE(&s->seq, seq);
@@ -322,14 +352,20 @@ int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, u
 	/* Release for the fields above; seq_cst against our load of
 	 * server_idle (the server stores server_idle, then scans states). */
 	STORE_SC(&s->state, (uint32_t)IORING_REQUEST);
+	/* A server that said it spins answers within the first look; one
+	 * that sleeps needs the doorbell, and then perhaps our CPU: the look
+	 * is cut short and the spin, which yields, begins at once. */
+	unsigned quick = IORING_QUICK_POLLS;
 	if (r->doorbell >= 0 && LOAD_SC(&r->hdr->server_idle)) {
+		l->doorbells++;
+		quick = SPIN_CHECK_EVERY;
 		if (ring_doorbell(r->doorbell) == -EPIPE) {
 			ioring_mark_dead(r);
 			return -EPIPE;
 		}
 	}
 
-	st = wait_answer(s, r->spin_ns, deadline);
+	st = wait_answer(s, l, quick, r->spin_ns, timeout_ms);
 	if (st == IORING_REQUEST)
 		ret = -ETIMEDOUT;
 	else if (st == IORING_RESPONSE)
@@ -347,8 +383,7 @@ int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, u
  * request is answered as an empty bus would (reads all ones, writes
  * dropped) without reaching the handler, so the requester still gets its
  * answer and the handler only ever sees valid accesses. */
-static int serve_slot(struct ioring *r, struct ioring_slot *s, ioring_handler_fn fn,
-		      void *opaque)
+static int serve_slot(struct ioring *r, struct ioring_slot *s, ioring_handler_fn fn, void *opaque)
 {
 	if (LOAD_ACQ(&s->state) != IORING_REQUEST)
 		return 0;
@@ -376,8 +411,10 @@ static int serve_slot(struct ioring *r, struct ioring_slot *s, ioring_handler_fn
 	/* Release for the answer; seq_cst against the load of waiters (the
 	 * requester stores waiters, then re-reads state, then sleeps). */
 	STORE_SC(&s->state, (uint32_t)IORING_RESPONSE);
-	if (LOAD_SC(&s->waiters))
+	if (LOAD_SC(&s->waiters)) {
+		r->wakes++;
 		futex_wake(&s->state);
+	}
 	return 1;
 }
 
@@ -436,24 +473,27 @@ int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsi
 	last = now_ns();
 	end = last + SERVE_SPIN_MAX_NS;
 	for (;;) {
-		int k = 0;
+		bool served = false;
 
-		for (unsigned i = 0; i < SPIN_CHECK_EVERY && !k; i++) {
-			k = scan_slots(r, fn, opaque);
+		/* No syscall inside a round: a request posted now is answered
+		 * after a scan, not after a clock read or a yield. */
+		for (unsigned i = 0; i < SERVE_CHECK_EVERY; i++) {
+			int k = scan_slots(r, fn, opaque);
+
+			n += k;
+			served |= k > 0;
 			if (!k)
 				cpu_relax();
 		}
-		if (!k)
-			sched_yield();
 		uint64_t t = now_ns();
-		if (k) {
-			n += k;
+		if (served)
 			last = t;
-		} else if (t - last >= spin_ns) {
+		else if (t - last >= spin_ns)
 			break;
-		}
 		if (t >= end)
 			break;
+		if (!served)
+			sched_yield();
 	}
 	/* From here on requesters ring again; a request posted while they
 	 * could still see 0 is caught by this last scan (Dekker with their

@@ -306,6 +306,98 @@ static int t_spin_bounded(void)
 	return 0;
 }
 
+/* ---- what a call costs (the counters in struct ioring) ------------------ */
+
+/* A server that keeps spinning (ioring_serve_spin over and over) in a
+ * thread of this process, on its own mapping of the ring, until told to
+ * stop; returns its mapping so the test can read its counters. */
+struct awake {
+	struct ioring srv;
+	struct srv s;
+	pthread_mutex_t lock;
+	int stop;
+	pthread_t th;
+};
+
+static void *awake_main(void *arg)
+{
+	struct awake *a = arg;
+
+	for (;;) {
+		pthread_mutex_lock(&a->lock);
+		int stop = a->stop;
+		pthread_mutex_unlock(&a->lock);
+		if (stop)
+			break;
+		ioring_serve_spin(&a->srv, srv_handler, &a->s, 100000000u);
+	}
+	return NULL;
+}
+
+/* A requester whose spin outlasts the answer never announces itself as a
+ * waiter, so the server issues no FUTEX_WAKE at all. The spin here is far
+ * longer than any scheduling delay, so that count is exact, not a matter
+ * of timing. How many calls are answered within the first look (no
+ * syscall), and how many ring the doorbell (the server's spin returns
+ * every millisecond under a flood, and is idle until called again),
+ * depends on whether the two threads got a CPU each: printed only. */
+static int t_no_wake_while_spinning(void)
+{
+	struct awake a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct ioring req;
+	int fd = ioring_create_fd(1), sv[2];
+	uint64_t got;
+
+	CHECK(fd >= 0 && ioring_map(fd, &req) == 0 && ioring_map(fd, &a.srv) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(ioring_set_doorbell(&req, sv[0]) == 0 && ioring_set_doorbell(&a.srv, sv[1]) == 0);
+	ioring_set_spin(&req, 2000000000u);
+	CHECK(pthread_create(&a.th, NULL, awake_main, &a) == 0);
+	uint64_t bells = req.local[0].doorbells;
+	for (unsigned i = 0; i < 20000; i++) {
+		struct ioring_req q = {IORING_SPACE_PIO, 2, false, 0x300 + (i & 0xff), 0};
+		CHECK(ioring_call(&req, 0, &q, &got, 5000) == 0);
+		CHECK(got == (port_value(q.addr) & 0xffff));
+	}
+	pthread_mutex_lock(&a.lock);
+	a.stop = 1;
+	pthread_mutex_unlock(&a.lock);
+	pthread_join(a.th, NULL);
+	fprintf(stderr, "# 20000 calls: %lu quick, %lu doorbells, %lu sleeps, %lu wakes\n",
+		(unsigned long)req.local[0].quick, (unsigned long)(req.local[0].doorbells - bells),
+		(unsigned long)req.local[0].sleeps, (unsigned long)a.srv.wakes);
+	CHECK(req.local[0].calls >= 20000);
+	CHECK(req.local[0].sleeps == 0);
+	CHECK(a.srv.wakes == 0);
+	CHECK(req.local[0].quick <= req.local[0].calls);
+	CHECK(!ioring_is_dead(&req));
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* The other side: a requester that does not spin sleeps on the futex for
+ * a server that only wakes on the doorbell, and is woken once per call. */
+static int t_wake_when_sleeping(void)
+{
+	struct ioring r;
+	uint64_t got;
+	int bell;
+	pid_t pid = start_served_ring(1, 0, &r, &bell);
+
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	ioring_set_spin(&r, 0);
+	struct ioring_req q = {IORING_SPACE_PIO, 2, false, PORT_SLEEP, 0};
+	for (int i = 0; i < 5; i++)
+		CHECK(ioring_call(&r, 0, &q, &got, 5000) == 0);
+	CHECK(r.local[0].calls == 5 && r.local[0].doorbells == 5);
+	CHECK(r.local[0].quick == 0); /* the handler sleeps 2 ms */
+	CHECK(r.local[0].sleeps >= 5);
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
 /* ---- timeouts and death ------------------------------------------------- */
 
 static int t_timeout(void)
@@ -323,6 +415,8 @@ static int t_timeout(void)
 	CHECK(dt >= 50 && dt < 50 + SLACK_MS);
 	CHECK(got == 42);
 	CHECK(ioring_is_dead(&r));
+	/* The first look found nothing; the spin ran out; then it slept. */
+	CHECK(r.local[1].quick == 0 && r.local[1].sleeps >= 1);
 	t0 = now_ms();
 	CHECK(ioring_call(&r, 0, &q, &got, 1000) == -EPIPE);
 	CHECK(now_ms() - t0 < 5);
@@ -664,5 +758,6 @@ static int t_garbage_requests(void)
 }
 
 TAP_MAIN(TEST(t_roundtrip), TEST(t_roundtrip_futex_only), TEST(t_roundtrip_server_spin),
-	 TEST(t_slow_answer), TEST(t_spin_bounded), TEST(t_timeout), TEST(t_server_killed),
-	 TEST(t_hostile_server), TEST(t_bad_header), TEST(t_bad_call), TEST(t_garbage_requests))
+	 TEST(t_slow_answer), TEST(t_spin_bounded), TEST(t_no_wake_while_spinning),
+	 TEST(t_wake_when_sleeping), TEST(t_timeout), TEST(t_server_killed), TEST(t_hostile_server),
+	 TEST(t_bad_header), TEST(t_bad_call), TEST(t_garbage_requests))
