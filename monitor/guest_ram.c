@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/mount.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 
 #define HUGETLB_SYS "/sys/kernel/mm/hugepages/hugepages-2048kB/"
 #define SHMEM_THP   "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define NOBODY	    65534u /* the uid and gid of the tmpfs helper */
 
 const char *mon_ram_backing_name(enum mon_ram_backing b)
 {
@@ -171,16 +173,19 @@ static int write_proc(const char *path, const char *text)
 
 /* The helper's side: a user namespace and mount namespace of its own, in
  * which it may mount a tmpfs whatever capabilities the monitor lacks (a
- * systemd unit's CapabilityBoundingSet keeps CAP_SYS_ADMIN from it), its
- * own uid and gid mapped to root inside so the file can be created. */
+ * systemd unit's CapabilityBoundingSet keeps CAP_SYS_ADMIN from it). The
+ * monitor maps root inside to nobody outside (mapping root itself would
+ * take CAP_SETFCAP, which such a monitor lacks too); the helper then
+ * becomes that root, so the file it makes belongs to nobody, which does
+ * not matter: it is only ever reached through the descriptor. Changing
+ * its ids leaves it undumpable, so no other nobody can ptrace it for the
+ * descriptor meanwhile. */
 static void thp_helper(int sock, uint64_t bytes, bool prealloc)
 {
 	struct thp_answer a = {0};
-	char map[64];
 	const char *step = "unshare";
+	char go;
 	int fd = -1;
-	uid_t uid = geteuid();
-	gid_t gid = getegid();
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -190,17 +195,13 @@ static void thp_helper(int sock, uint64_t bytes, bool prealloc)
 
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
 		a.err = errno;
+	} else if (step = "the monitor's id maps",
+		   send(sock, "u", 1, MSG_NOSIGNAL) != 1 || recv(sock, &go, 1, 0) != 1 || go != 'm') {
+		a.err = EPROTO;
+	} else if (step = "setresuid", setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		a.err = errno;
 	} else {
-		step = "uid_map";
-		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)uid);
-		a.err = -write_proc("/proc/self/uid_map", map);
-		if (!a.err)
-			a.err = -write_proc("/proc/self/setgroups", "deny");
-		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned)gid);
-		if (!a.err)
-			a.err = -write_proc("/proc/self/gid_map", map);
-		if (!a.err)
-			a.err = -make_thp_file(bytes, prealloc, &fd, &step);
+		a.err = -make_thp_file(bytes, prealloc, &fd, &step);
 	}
 	snprintf(a.step, sizeof(a.step), "%s", step);
 	if (fd >= 0) {
@@ -212,6 +213,26 @@ static void thp_helper(int sock, uint64_t bytes, bool prealloc)
 		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
 	}
 	_exit(sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(a) ? 0 : 1);
+}
+
+/* The monitor's side of the id maps: root in the helper's namespace is
+ * nobody here. */
+static void map_helper(int sock, pid_t pid)
+{
+	char path[64], map[32], u[sizeof(struct thp_answer)];
+
+	/* its 'u', or its answer if it failed before (left for the caller) */
+	if (recv(sock, u, sizeof(u), MSG_PEEK) != 1 || u[0] != 'u')
+		return;
+	(void)recv(sock, u, 1, 0);
+	snprintf(map, sizeof(map), "0 %u 1\n", NOBODY);
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+	if (write_proc(path, map) < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	if (write_proc(path, map) < 0)
+		return;
+	(void)send(sock, "m", 1, MSG_NOSIGNAL);
 }
 
 /* make_thp_file in a short-lived child of its own namespaces, the file
@@ -248,6 +269,10 @@ static int make_thp_file_userns(uint64_t bytes, bool prealloc, int *out, const c
 		thp_helper(sv[1], bytes, prealloc);
 	}
 	close(sv[1]);
+	map_helper(sv[0], pid);
+	/* a helper whose maps failed waits for 'm' in vain: the shutdown
+	 * wakes it with 0 bytes and it answers EPROTO */
+	shutdown(sv[0], SHUT_WR);
 	n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
 	close(sv[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
