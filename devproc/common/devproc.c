@@ -214,6 +214,7 @@ static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size
 static int dev_loop(struct dev_state *st)
 {
 	static struct pollfd p[2 + DEV_MAX_EXTRA_FDS];
+	bool hot = false; /* the last spin served: requests may still stream */
 
 	for (;;) {
 		int n = 0, timeout = -1;
@@ -233,6 +234,8 @@ static int dev_loop(struct dev_state *st)
 			if (n > DEV_MAX_EXTRA_FDS)
 				n = DEV_MAX_EXTRA_FDS;
 		}
+		if (hot)
+			timeout = 0;
 		if (poll(p, 2 + (nfds_t)n, timeout) < 0) {
 			if (errno != EINTR)
 				return log_error_errno(errno, "poll: %m");
@@ -241,11 +244,19 @@ static int dev_loop(struct dev_state *st)
 		}
 		/* Spin a little after each burst: an SMC key read is a few dozen
 		 * accesses one KVM exit apart, and an awake server answers them
-		 * for about the cost of handling them in moat-vcpu. */
-		if (p[0].revents &&
-		    ioring_serve_spin(&st->ring, serve_one, st, DEV_SERVE_SPIN_NS) == -EPIPE) {
-			log_debug("moat-vcpu is gone; stopping");
-			return 0;
+		 * for about the cost of handling them in moat-vcpu. The spin
+		 * returns every millisecond even while requests stream (so this
+		 * loop keeps its turn); if it served any, spin again at once
+		 * rather than sleep until a requester rings and waits for the
+		 * wake-up. A spin that served nothing ends the burst. */
+		if (p[0].revents || hot) {
+			int k = ioring_serve_spin(&st->ring, serve_one, st, DEV_SERVE_SPIN_NS);
+
+			if (k == -EPIPE) {
+				log_debug("moat-vcpu is gone; stopping");
+				return 0;
+			}
+			hot = k > 0;
 		}
 		if (st->k->polled && !st->paused)
 			st->k->polled(st->model, p + 2, (unsigned)n);
