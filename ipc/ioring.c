@@ -461,6 +461,30 @@ int ioring_serve(struct ioring *r, ioring_handler_fn fn, void *opaque)
 	return n ? n : eof;
 }
 
+/* Requests were served at t (a round's end): fold the time since the
+ * last into the average, each sample capped so that one long pause does
+ * not take many requests to forget (weight 1/4). */
+static void note_requests(struct ioring *r, uint64_t t)
+{
+	if (r->last_req_ns && t > r->last_req_ns) {
+		uint64_t gap = t - r->last_req_ns;
+
+		if (gap > 2ull * IORING_SERVE_ADAPT_MAX_NS)
+			gap = 2ull * IORING_SERVE_ADAPT_MAX_NS;
+		r->gap_ns = r->gap_ns ? (3 * r->gap_ns + gap) / 4 : gap;
+	}
+	r->last_req_ns = t;
+}
+
+/* How long the spin waits for the next request: spin_ns, or twice the
+ * average gap between requests when that is longer, up to the cap. */
+static uint64_t idle_limit(const struct ioring *r, unsigned spin_ns)
+{
+	uint64_t want = 2 * r->gap_ns;
+
+	return want > spin_ns && want <= IORING_SERVE_ADAPT_MAX_NS ? want : spin_ns;
+}
+
 int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsigned spin_ns)
 {
 	int n = ioring_serve(r, fn, opaque);
@@ -472,6 +496,8 @@ int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsi
 	STORE_SC(&r->hdr->server_idle, 0);
 	last = now_ns();
 	end = last + SERVE_SPIN_MAX_NS;
+	if (n > 0)
+		note_requests(r, last);
 	for (;;) {
 		bool served = false;
 
@@ -486,10 +512,12 @@ int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsi
 				cpu_relax();
 		}
 		uint64_t t = now_ns();
-		if (served)
+		if (served) {
+			note_requests(r, t);
 			last = t;
-		else if (t - last >= spin_ns)
+		} else if (t - last >= idle_limit(r, spin_ns)) {
 			break;
+		}
 		if (t >= end)
 			break;
 		if (!served)

@@ -122,11 +122,13 @@ struct ioring {
 	unsigned nslots;
 	struct ioring_hdr *hdr;
 	struct ioring_slot *slots;
-	int doorbell;	    /* not owned; -1: none */
-	unsigned spin_ns;   /* requester: busy-wait this long before the futex */
-	int dead;	    /* requester: atomic flag, local to this process */
-	uint64_t malformed; /* server: requests answered without the handler */
-	uint64_t wakes;	    /* server: FUTEX_WAKEs issued (a requester slept) */
+	int doorbell;	      /* not owned; -1: none */
+	unsigned spin_ns;     /* requester: busy-wait this long before the futex */
+	int dead;	      /* requester: atomic flag, local to this process */
+	uint64_t malformed;   /* server: requests answered without the handler */
+	uint64_t wakes;	      /* server: FUTEX_WAKEs issued (a requester slept) */
+	uint64_t last_req_ns; /* server: when the last request was served */
+	uint64_t gap_ns;      /* server: average time between requests, 0: none yet */
 	struct ioring_local local[IORING_MAX_SLOTS];
 };
 
@@ -212,10 +214,16 @@ int ioring_serve(struct ioring *r, ioring_handler_fn fn, void *opaque);
  * after each burst for the wake-up latency of the next access in it: for a
  * device whose registers come in bursts (an SMC key read is a few dozen
  * port accesses, one KVM exit apart) 50-100 us makes each access cost
- * about what handling it inside the vcpu process does. The spin scans in
+ * about what handling it inside the vcpu process does. The idle time that
+ * ends the spin adapts: twice the average time between requests, when
+ * that is longer than spin_ns and at most IORING_SERVE_ADAPT_MAX_NS, so a
+ * burst whose accesses come further apart than spin_ns (each KVM exit
+ * takes ~50 us in the KVM box, 1-2 us on hardware) still finds the server
+ * awake, while isolated accesses cost spin_ns as before. The spin scans in
  * rounds of a few hundred scans with no syscall; between rounds it reads
  * the clock and, after a round that found nothing, yields (so that a
  * requester sharing this CPU can post). It returns within about a
  * millisecond even under a stream of requests, so the caller's loop keeps
  * its turn. Returns the number served or -EPIPE. */
+#define IORING_SERVE_ADAPT_MAX_NS 500000u
 int ioring_serve_spin(struct ioring *r, ioring_handler_fn fn, void *opaque, unsigned spin_ns);

@@ -316,6 +316,7 @@ struct awake {
 	struct srv s;
 	pthread_mutex_t lock;
 	int stop;
+	unsigned spin_ns; /* 0: 100 ms */
 	pthread_t th;
 };
 
@@ -329,7 +330,8 @@ static void *awake_main(void *arg)
 		pthread_mutex_unlock(&a->lock);
 		if (stop)
 			break;
-		ioring_serve_spin(&a->srv, srv_handler, &a->s, 100000000u);
+		ioring_serve_spin(&a->srv, srv_handler, &a->s,
+				  a->spin_ns ? a->spin_ns : 100000000u);
 	}
 	return NULL;
 }
@@ -371,6 +373,44 @@ static int t_no_wake_while_spinning(void)
 	CHECK(a.srv.wakes == 0);
 	CHECK(req.local[0].quick <= req.local[0].calls);
 	CHECK(!ioring_is_dead(&req));
+	close(sv[0]);
+	close(sv[1]);
+	return 0;
+}
+
+/* Requests 150 us apart, three times the server's base spin of 50 us: the
+ * server learns the gap (its average, each sample capped at twice
+ * IORING_SERVE_ADAPT_MAX_NS) and waits twice that before it goes idle.
+ * The estimate is checked; what the server then does with it (spin
+ * longer) is timing, which this machine's load would make flaky. */
+static int t_server_learns_gap(void)
+{
+	struct awake a = {.lock = PTHREAD_MUTEX_INITIALIZER};
+	struct ioring req;
+	int fd = ioring_create_fd(1), sv[2];
+	uint64_t got;
+
+	CHECK(fd >= 0 && ioring_map(fd, &req) == 0 && ioring_map(fd, &a.srv) == 0);
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(ioring_set_doorbell(&req, sv[0]) == 0 && ioring_set_doorbell(&a.srv, sv[1]) == 0);
+	a.spin_ns = 50000;
+	CHECK(pthread_create(&a.th, NULL, awake_main, &a) == 0);
+	for (unsigned i = 0; i < 400; i++) {
+		struct ioring_req q = {IORING_SPACE_PIO, 1, false, 0x300, 0};
+		struct timespec t0, t;
+
+		CHECK(ioring_call(&req, 0, &q, &got, 5000) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000000 + t.tv_nsec - t0.tv_nsec < 150000);
+	}
+	pthread_mutex_lock(&a.lock);
+	a.stop = 1;
+	pthread_mutex_unlock(&a.lock);
+	pthread_join(a.th, NULL);
+	fprintf(stderr, "# gap 150 us: learnt %lu ns\n", (unsigned long)a.srv.gap_ns);
+	CHECK(a.srv.gap_ns >= 100000 && a.srv.gap_ns <= 2ull * IORING_SERVE_ADAPT_MAX_NS);
 	close(sv[0]);
 	close(sv[1]);
 	return 0;
@@ -759,5 +799,6 @@ static int t_garbage_requests(void)
 
 TAP_MAIN(TEST(t_roundtrip), TEST(t_roundtrip_futex_only), TEST(t_roundtrip_server_spin),
 	 TEST(t_slow_answer), TEST(t_spin_bounded), TEST(t_no_wake_while_spinning),
-	 TEST(t_wake_when_sleeping), TEST(t_timeout), TEST(t_server_killed), TEST(t_hostile_server),
-	 TEST(t_bad_header), TEST(t_bad_call), TEST(t_garbage_requests))
+	 TEST(t_wake_when_sleeping), TEST(t_server_learns_gap), TEST(t_timeout),
+	 TEST(t_server_killed), TEST(t_hostile_server), TEST(t_bad_header), TEST(t_bad_call),
+	 TEST(t_garbage_requests))
