@@ -103,9 +103,10 @@ int mon_run(struct mon_config *cfg)
 	log_debug("resources open at %.1f ms", mon_since_start_ms());
 	/* a unix socket's path may hold a '"': escaped, as a disk swap's */
 	mon_untrusted_line(cfg->vnc ? res.display.address : "none", err, sizeof(err));
-	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu smc=%s vnc=\"%s\"",
+	mon_audit("vm-start", "%s=%s cpus=%u mem=%llu ram=%s%s smc=%s vnc=\"%s\"",
 		  cfg->firmware ? "firmware" : "kernel", cfg->firmware ? cfg->firmware : cfg->kernel,
-		  cfg->cpus, (unsigned long long)cfg->mem_bytes, cfg->smc ? "yes" : "no", err);
+		  cfg->cpus, (unsigned long long)cfg->mem_bytes, mon_ram_backing_name(res.ram_backing),
+		  cfg->mem_prealloc ? ",prealloc" : "", cfg->smc ? "yes" : "no", err);
 	err[0] = '\0';
 	vm.sigfd = block_signals(&sigs);
 	rc = vm.sigfd < 0 ? vm.sigfd : ipc_channel_pair(ctl);

@@ -51,6 +51,8 @@ if grep -q '\[deny\]' "$SHMEM_THP" 2>/dev/null; then
 	ok "# SKIP transparent huge pages: the host denies them for shmem"
 elif up thp 256M,prealloc=on; then
 	vcpu=$(child_pid "$mon" moat-vcpu)
+	check "the audit's vm-start names the backing" grep -q "vm-start .* ram=thp,prealloc " \
+		"$T/thp.audit"
 	check "-v says the backing and why" \
 		grep -q "guest RAM: 256 MiB, thp pages, all allocated (no hugetlb pool" "$T/thp.err"
 	check "moat-vcpu maps guest RAM with 2 MiB pages, as /proc says ($(huge_kb "$vcpu") kB)" \
