@@ -27,7 +27,7 @@ check "missing image" bad missing "cannot open disk image" --disk path="$T/none"
 check "image not whole sectors" bad odd "not a whole number of 512-byte sectors" --disk path="$T/odd"
 check "image is a directory" bad dir "not a regular file" --disk path="$T",ro
 check "--disk without path" bad nopath "needs path=" --disk ro
-check "--disk with an unknown field" bad field "unknown field" --disk path="$T/img",cache=none
+check "--disk with an unknown field" bad field "unknown field" --disk path="$T/img",bogus=1
 check "--disk id used twice" bad twice "used twice" --disk path="$T/img",id=a --disk path="$T/odd",id=a
 
 blk="" # check_child sets it
@@ -40,7 +40,8 @@ if vm_up vm "TINY: waiting" 30 \
 	# QEMU sees moat's lock (its own lock bytes): no write, reading allowed.
 	qemu-io -f raw -c 'write 0 512' "$T/img" >"$T/qio.out" 2>&1
 	check "qemu-io cannot write the image (exit $?)" grep -q 'Failed to get "write" lock' "$T/qio.out"
-	check "qemu-io -r may read it" qemu-io -r -f raw -c 'read 0 512' "$T/img"
+	check "qemu-io -r may read it" \
+		bash -c 'qemu-io -r -f raw -c "read 0 512" "$1" >/dev/null' _ "$T/img"
 	kill -KILL "$blk"
 	wait_for "$T/vm.audit" "child-died child=blk0" 10
 	check "SIGKILL of moat-blk is recorded" grep -q "child-died child=blk0 kind=blk pid=$blk was killed by signal KILL" "$T/vm.audit"
