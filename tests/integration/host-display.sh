@@ -164,10 +164,10 @@ python3 -c "
 import socket, time, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $((5900 + N)))); s.listen(1)
-open('$T/busy', 'w').close(); time.sleep(120)" &
+open('$T/busy', 'w').write('listening'); time.sleep(120)" 2>"$T/busy.err" &
 busy=$!
 # python starts slowly in a busy box: moat must not get there first
-check "a listener holds the VNC port" wait_for "$T/busy" "" 60
+check "a listener holds the VNC port" wait_for "$T/busy" listening 60 || diag <"$T/busy.err"
 check "a VNC port in use is refused" bad inuse "cannot listen on $ADDR" --vnc "127.0.0.1:$N"
 kill "$busy" 2>/dev/null
 touch "$T/file"
