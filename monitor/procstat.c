@@ -42,21 +42,33 @@ static void parse_status_line(const char *line, struct mon_procstat *st)
 	(void)sscanf(line, "Seccomp: %d", &st->seccomp);
 }
 
-static int read_status(pid_t pid, struct mon_procstat *st)
+/* /proc/PID/NAME's text (one read: these files are small) into buf,
+ * NUL-terminated. 0, or -errno (-ESRCH when it came back empty). */
+static int read_proc(pid_t pid, const char *name, char *buf, size_t len)
 {
-	char path[64], buf[8192];
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, len - 1);
 	close(fd);
 	if (n <= 0)
 		return n < 0 ? -errno : -ESRCH;
 	buf[n] = 0;
+	return 0;
+}
+
+static int read_status(pid_t pid, struct mon_procstat *st)
+{
+	char buf[8192];
+	int rc = read_proc(pid, "status", buf, sizeof(buf));
+
+	if (rc < 0)
+		return rc;
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		parse_status_line(line, st);
 	return 0;
@@ -162,19 +174,11 @@ uint64_t mon_procstat_huge_parse(const char *text)
 
 int mon_procstat_huge_bytes(pid_t pid, uint64_t *out)
 {
-	char path[64], text[4096];
-	ssize_t n;
-	int fd;
+	char text[4096];
+	int rc = read_proc(pid, "smaps_rollup", text, sizeof(text));
 
-	snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, text, sizeof(text) - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	text[n] = '\0';
+	if (rc < 0)
+		return rc;
 	*out = mon_procstat_huge_parse(text);
 	return 0;
 }

@@ -42,22 +42,15 @@ struct blk_model {
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* A worker finished r: push it unless the queue was reset meanwhile. The
- * pool frees r. `completing` covers the whole of it, from before inflight
- * drops until the interrupt is out, so blk_model_idle sees no gap. */
-static void blk_done(void *opaque, struct blk_req *r)
+/* After completions were pushed under queue qi's lock (held): a queue
+ * throttled for its in-flight count may take more again; unlock, then the
+ * interrupt (if the ring asks for one) and the re-kick, outside the lock. */
+static void unlock_and_signal(struct blk_model *m, unsigned qi, bool notify)
 {
-	struct blk_model *m = opaque;
-	unsigned qi = r->queue;
 	struct vdev_queue *q = vdev_queue(m->vd, qi);
 	struct blk_queue *bq = &m->q[qi];
-	bool notify = false, rekick = false;
+	bool rekick = false;
 
-	atomic_fetch_add(&m->completing, 1);
-	pthread_mutex_lock(&q->lock);
-	if (q->ready && r->gen == q->gen && vq_push(&q->vq, r->head, r->used_len) == 0)
-		notify = vq_should_notify(&q->vq);
-	bq->inflight--;
 	if (bq->throttled && bq->inflight < q->vq.size) {
 		bq->throttled = false;
 		rekick = true;
@@ -67,6 +60,25 @@ static void blk_done(void *opaque, struct blk_req *r)
 		vdev_interrupt(m->vd, qi);
 	if (rekick)
 		vdev_kick_later(m->vd, qi);
+}
+
+/* A worker finished r: push it unless the queue was reset meanwhile. The
+ * pool frees r. `completing` covers the whole of it, from before inflight
+ * drops until the interrupt is out, so blk_model_idle sees no gap. */
+static void blk_done(void *opaque, struct blk_req *r)
+{
+	struct blk_model *m = opaque;
+	unsigned qi = r->queue;
+	struct vdev_queue *q = vdev_queue(m->vd, qi);
+	struct blk_queue *bq = &m->q[qi];
+	bool notify = false;
+
+	atomic_fetch_add(&m->completing, 1);
+	pthread_mutex_lock(&q->lock);
+	if (q->ready && r->gen == q->gen && vq_push(&q->vq, r->head, r->used_len) == 0)
+		notify = vq_should_notify(&q->vq);
+	bq->inflight--;
+	unlock_and_signal(m, qi, notify);
 	atomic_fetch_sub(&m->completing, 1);
 }
 
@@ -164,7 +176,7 @@ static void push_batch(struct blk_model *m, unsigned qi, struct blk_req *list)
 {
 	struct vdev_queue *q = vdev_queue(m->vd, qi);
 	struct blk_queue *bq = &m->q[qi];
-	bool notify = false, rekick = false, pushed = false;
+	bool pushed = false;
 
 	pthread_mutex_lock(&q->lock);
 	for (struct blk_req *r = list; r; r = r->next) {
@@ -174,17 +186,7 @@ static void push_batch(struct blk_model *m, unsigned qi, struct blk_req *list)
 			pushed = true;
 		bq->inflight--;
 	}
-	if (pushed)
-		notify = vq_should_notify(&q->vq);
-	if (bq->throttled && bq->inflight < q->vq.size) {
-		bq->throttled = false;
-		rekick = true;
-	}
-	pthread_mutex_unlock(&q->lock);
-	if (notify)
-		vdev_interrupt(m->vd, qi);
-	if (rekick)
-		vdev_kick_later(m->vd, qi);
+	unlock_and_signal(m, qi, pushed && vq_should_notify(&q->vq));
 }
 
 void blk_model_reap(struct blk_model *m)
