@@ -173,9 +173,10 @@ static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
 }
 
 static struct mon_device *new_device(struct mon_devices *devs, const struct mon_kind *k,
-				     unsigned index)
+				     const struct mon_config *cfg, unsigned index)
 {
 	struct mon_device *d = &devs->d[devs->n++];
+	unsigned nq = k->queues ? k->queues(cfg, index) : k->nq;
 
 	*d = (struct mon_device){.kind = k,
 				 .index = index,
@@ -184,8 +185,8 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 				 .doorbell_dev = -1,
 				 .pio_base = k->pio_base,
 				 .pio_len = k->pio_len,
-				 .nq = k->nq,
-				 .nvec = k->nvec,
+				 .nq = nq,
+				 .nvec = k->queues ? 1 + nq : k->nvec,
 				 .pending = {.new_fd = -1}};
 	for (unsigned i = 0; i < VPCI_MAX_QUEUES; i++)
 		d->notify[i] = -1;
@@ -207,7 +208,7 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 		for (unsigned i = 0; i < n && rc == 0; i++) {
 			if (devs->n == MON_MAX_DEVICES || n > kind->max)
 				return -E2BIG; /* options.c refuses this first */
-			struct mon_device *d = new_device(devs, kind, i);
+			struct mon_device *d = new_device(devs, kind, cfg, i);
 			kind->bind(d, cfg, i);
 			d->proc.uid = uid_base + devs->n; /* moat-vcpu has uid_base */
 			d->proc.cgroup_fd = mon_cgroup_leaf(cg, d->proc.name);

@@ -35,6 +35,10 @@ struct mon_kind {
 		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
 		     struct mon_dev_start *buf, int *fds, unsigned *n);
 	unsigned slots; /* PCI slots it takes: 1 a virtio device, 3 the display */
+	/* Optional: a virtio-pci device whose queue count is configured
+	 * (--disk queues=): instance i's queues, 1..VPCI_MAX_QUEUES, in place
+	 * of nq; it then has a vector per queue and one for the config. */
+	unsigned (*queues)(const struct mon_config *cfg, unsigned i);
 };
 
 extern const struct mon_kind mon_kinds[];
