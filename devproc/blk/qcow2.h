@@ -1,0 +1,94 @@
+/* qcow2 images (versions 2 and 3, QEMU's docs/interop/qcow2.txt) as a
+ * blk_image, parsed inside moat-blk's sandbox: the file is hostile.
+ *
+ * Supported: reads through L1/L2 (standard 64-bit L2 entries), unallocated
+ * clusters from the backing image (given by the caller as a blk_image,
+ * zeros past its end) or zeros, v3 zero clusters (with or without a
+ * preallocated host cluster), deflate-compressed clusters (read; rewritten
+ * uncompressed when written), writes with cluster allocation, L2 table and
+ * refcount block allocation, copy-on-write from the backing, zlib or the
+ * old cluster for a partial write, refcount widths 1..64 bits, lazy
+ * refcounts' compatible bit (refcounts are kept eagerly anyway), unknown
+ * autoclear bits (cleared on a writable open, as the spec asks: bitmaps
+ * then read as inconsistent to QEMU), internal snapshots on a read-only
+ * open.
+ *
+ * Refused at open with one line in args->err:
+ * - encryption (crypt_method), external data files, zstd compression,
+ *   extended L2 entries, unknown incompatible bits: their data cannot be
+ *   read right without the feature;
+ * - the corrupt bit: QEMU marks an image so after finding it inconsistent;
+ * - writable: the dirty bit (lazy refcounts left inconsistent by a crash;
+ *   rebuilding refcounts is `qemu-img check -r all`'s job, the message
+ *   says so; read-only opens are fine), internal snapshots (clusters may be
+ *   shared, and moat does no COW of shared clusters);
+ * - writable on an O_DIRECT descriptor (metadata I/O is not aligned);
+ * - a header naming a backing file when none is given and the image is
+ *   writable (read-only without one: unallocated reads fail with EIO, which
+ *   is enough for `moat img info`);
+ * - anything malformed: sizes, offsets and tables are checked against each
+ *   other and the file's size (overlaps, overflow, L1 and refcount table
+ *   bounds, header extensions inside the header cluster).
+ * At run time, an entry that points outside the file, into the header, L1
+ * or refcount table, is unaligned, or a compressed cluster that does not
+ * inflate to exactly one cluster gives -EIO for that request; a shared
+ * cluster (no COPIED flag) or a full refcount table gives -EIO for a write
+ * that needs it, and nothing is changed.
+ *
+ * Allocation: always at the end of the file, never reusing a freed cluster
+ * while open, so that a reader that looked a cluster up and released the
+ * lock never reads a cluster reused for something else. The refcount
+ * table does not grow: a write that needs a refcount block beyond it fails
+ * with -ENOSPC (qemu-img sizes the table for 16 TiB of 64 KiB clusters;
+ * with 512-byte clusters the first table covers 8 MiB of file).
+ *
+ * Crash ordering (SIGKILL: what pwritev handed to the kernel stays; so the
+ * order of syscalls is the order that matters). Every metadata change is
+ * written to the file before the call returns; nothing is cached dirty.
+ * - a new cluster's contents (data, a zeroed L2 table, a refcount block
+ *   with its own count) are written first: until something points to it
+ *   it is just bytes past the end of the file (not a leak: refcount 0);
+ * - then its refcount (or, for a new refcount block, the refcount table
+ *   entry that points to it);
+ * - then the L1 or L2 entry that points to it, with QCOW_OFLAG_COPIED;
+ * - a cluster given up (a compressed cluster rewritten, a discarded or
+ *   zeroed cluster) loses its L2 entry first and its refcount after.
+ * A kill between two steps leaves a cluster with a refcount that nothing
+ * points to (a leak), never an entry pointing to a cluster without one.
+ * flush is fdatasync; against power loss only what a flush covered is
+ * durable (the kernel may write back metadata before data in between).
+ *
+ * discard and write_zeroes: whole clusters in v3 become zero clusters
+ * (offset 0 with the zero flag; the old host cluster is freed); in v2
+ * without a backing, discard unallocates whole clusters (freed). Partial
+ * clusters: discard does nothing, write_zeroes writes zeros.
+ *
+ * Threads: one mutex per image guards the in-memory L1 and refcount
+ * tables and every metadata read and write. A read looks its cluster up
+ * under the lock and reads data without it; a write to an allocated
+ * cluster does the same; a write that allocates (or rewrites a zero or
+ * compressed cluster) holds the lock through the data write and the L2
+ * update, so two writers never allocate the same guest cluster twice. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blk_image.h"
+
+struct qcow2_open_args {
+	int fd; /* the image, not owned */
+	bool read_only;
+	struct blk_image *backing; /* not owned; NULL: none given */
+	char *err;		   /* one line on failure (may be NULL) */
+	size_t errlen;
+};
+
+/* Does buf (len bytes from offset 0 of a file) start like qcow2? */
+bool qcow2_probe(const uint8_t *buf, size_t len);
+
+/* Open a->fd as qcow2. 0 with *out, or -errno with a line in a->err:
+ * -EINVAL malformed, -ENOTSUP a feature moat refuses, -EIO/-errno on
+ * host I/O errors, -ENOMEM. */
+int qcow2_open(const struct qcow2_open_args *a, struct blk_image **out);

@@ -1,0 +1,308 @@
+/* qcow2 metadata: the L1/L2 lookup, refcounts and cluster allocation, in
+ * the crash order of qcow2.h. Every function here runs under q->lock;
+ * every offset read from the file is checked before it is followed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "qcow2_int.h"
+
+/* A cluster-sized structure (L2 table, refcount block, data) at off:
+ * aligned, not in the header, L1 or refcount table, below 2^56. */
+static bool cluster_ok(const struct qcow2 *q, uint64_t off)
+{
+	return off && off % q->cs == 0 && off <= QCOW2_OFFSET_MASK &&
+	       !qcow2_hits_fixed_meta(q, off, q->cs);
+}
+
+int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry)
+{
+	uint64_t ci = g >> q->cluster_bits, l1i = ci / q->l2_entries, l2i = ci % q->l2_entries;
+	uint64_t l1e, off;
+	int rc;
+
+	*l2_off = 0;
+	*entry = 0;
+	if (l1i >= q->l1_size)
+		return -EIO; /* open checked that the L1 covers the disk */
+	l1e = q->l1[l1i];
+	off = l1e & QCOW2_OFFSET_MASK;
+	if (!off)
+		return 0;
+	if (!cluster_ok(q, off))
+		return -EIO;
+	rc = blk_pread(q->fd, entry, 8, off + l2i * 8);
+	if (rc < 0)
+		return rc;
+	*entry = be64toh(*entry);
+	*l2_off = off;
+	return 0;
+}
+
+int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry)
+{
+	uint64_t l2i = (g >> q->cluster_bits) % q->l2_entries;
+	uint64_t be = htobe64(entry);
+
+	return blk_pwrite(q->fd, &be, 8, l2_off + l2i * 8);
+}
+
+int qcow2_l2_for_write(struct qcow2 *q, uint64_t g, uint64_t *l2_off)
+{
+	uint64_t l1i = (g >> q->cluster_bits) / q->l2_entries, l1e, off, be;
+	int rc;
+
+	if (l1i >= q->l1_size)
+		return -EIO;
+	l1e = q->l1[l1i];
+	off = l1e & QCOW2_OFFSET_MASK;
+	if (off) {
+		/* a shared L2 table (snapshots) would need COW: refused */
+		if (!cluster_ok(q, off) || !(l1e & QCOW2_OFLAG_COPIED))
+			return -EIO;
+		*l2_off = off;
+		return 0;
+	}
+	rc = qcow2_alloc_cluster(q, NULL, &off); /* a zeroed table with refcount 1 */
+	if (rc < 0)
+		return rc;
+	l1e = off | QCOW2_OFLAG_COPIED;
+	be = htobe64(l1e);
+	rc = blk_pwrite(q->fd, &be, 8, q->l1_off + l1i * 8);
+	if (rc < 0)
+		return rc;
+	q->l1[l1i] = l1e;
+	*l2_off = off;
+	return 0;
+}
+
+/* -- refcounts ----------------------------------------------------------- */
+
+/* Where host cluster i's refcount lives: the block's offset (0: none) and
+ * the entry's byte offset and width inside it. -EIO for a bad table entry,
+ * -ENOSPC past the table. */
+static int rc_locate(struct qcow2 *q, uint64_t i, uint64_t *block, uint64_t *byte)
+{
+	uint64_t ti = i / q->rb_entries, bi = i % q->rb_entries;
+	uint64_t off;
+
+	if (ti >= q->rt_size)
+		return -ENOSPC;
+	off = q->rt[ti] & ~0x1ffull;
+	if (off && !cluster_ok(q, off))
+		return -EIO;
+	*block = off;
+	*byte = (bi << q->refcount_order) / 8;
+	return 0;
+}
+
+/* The refcount in the raw entry bytes p (at the bit offset of entry bi for
+ * widths under 8: bit 0 is the least significant, per the spec). */
+static uint64_t rc_decode(const struct qcow2 *q, const uint8_t *p, uint64_t bi)
+{
+	unsigned bits = 1u << q->refcount_order;
+	uint64_t v = 0;
+
+	if (bits < 8)
+		return (p[0] >> ((bi * bits) % 8)) & ((1u << bits) - 1);
+	for (unsigned k = 0; k < bits / 8; k++)
+		v = v << 8 | p[k];
+	return v;
+}
+
+static void rc_encode(const struct qcow2 *q, uint8_t *p, uint64_t bi, uint64_t v)
+{
+	unsigned bits = 1u << q->refcount_order;
+
+	if (bits < 8) {
+		unsigned sh = (bi * bits) % 8, mask = ((1u << bits) - 1) << sh;
+
+		p[0] = (uint8_t)((p[0] & ~mask) | ((v << sh) & mask));
+		return;
+	}
+	for (unsigned k = bits / 8; k-- > 0; v >>= 8)
+		p[k] = (uint8_t)v;
+}
+
+static uint64_t rc_max(const struct qcow2 *q)
+{
+	return q->refcount_order == 6 ? UINT64_MAX : (1ull << (1u << q->refcount_order)) - 1;
+}
+
+int qcow2_refcount(struct qcow2 *q, uint64_t i, uint64_t *out)
+{
+	uint64_t block, byte;
+	uint8_t p[8];
+	int rc = rc_locate(q, i, &block, &byte);
+
+	*out = 0;
+	if (rc == -ENOSPC)
+		return 0;
+	if (rc < 0 || !block)
+		return rc;
+	rc = blk_pread(q->fd, p, q->refcount_order >= 3 ? 1u << (q->refcount_order - 3) : 1,
+		       block + byte);
+	if (rc < 0)
+		return rc;
+	*out = rc_decode(q, p, i % q->rb_entries);
+	return 0;
+}
+
+/* Set host cluster i's refcount to v; its refcount block exists. */
+static int rc_set(struct qcow2 *q, uint64_t i, uint64_t v)
+{
+	uint64_t block, byte;
+	unsigned len = q->refcount_order >= 3 ? 1u << (q->refcount_order - 3) : 1;
+	uint8_t p[8];
+	int rc = rc_locate(q, i, &block, &byte);
+
+	if (rc < 0)
+		return rc;
+	if (!block)
+		return -EIO;
+	if (v > rc_max(q))
+		return -EIO; /* refcount overflow */
+	rc = blk_pread(q->fd, p, len, block + byte);
+	if (rc < 0)
+		return rc;
+	rc_encode(q, p, i % q->rb_entries, v);
+	return blk_pwrite(q->fd, p, len, block + byte);
+}
+
+/* A refcount block for the range of host cluster i, put at cluster i
+ * itself (it counts itself): written whole, then the table entry. */
+static int new_refblock(struct qcow2 *q, uint64_t i)
+{
+	uint64_t ti = i / q->rb_entries, off = i << q->cluster_bits, be;
+	uint8_t *b = calloc(1, q->cs);
+	int rc;
+
+	if (!b)
+		return -ENOMEM;
+	rc_encode(q, b + ((i % q->rb_entries) << q->refcount_order) / 8, i % q->rb_entries, 1);
+	rc = blk_pwrite(q->fd, b, q->cs, off);
+	free(b);
+	if (rc < 0)
+		return rc;
+	be = htobe64(off);
+	rc = blk_pwrite(q->fd, &be, 8, q->rt_off + ti * 8);
+	if (rc < 0)
+		return rc;
+	q->rt[ti] = off;
+	return 0;
+}
+
+int qcow2_alloc_cluster(struct qcow2 *q, const void *buf, uint64_t *off)
+{
+	/* at most two rounds: a new refcount block takes the first cluster */
+	for (int round = 0; round < 3; round++) {
+		uint64_t i = q->next_free >> q->cluster_bits, block, byte, cur;
+		int rc = rc_locate(q, i, &block, &byte);
+
+		if (rc < 0)
+			return rc;
+		if (q->next_free > QCOW2_OFFSET_MASK - q->cs)
+			return -ENOSPC;
+		if (!block) {
+			rc = new_refblock(q, i);
+			if (rc < 0)
+				return rc;
+			q->next_free += q->cs;
+			continue;
+		}
+		/* past the end of the file nothing may be counted yet; an image
+		 * that says otherwise is inconsistent and is not written */
+		rc = qcow2_refcount(q, i, &cur);
+		if (rc < 0)
+			return rc;
+		if (cur)
+			return -EIO;
+		if (buf) {
+			rc = blk_pwrite(q->fd, buf, q->cs, q->next_free);
+		} else {
+			void *z = calloc(1, q->cs);
+
+			rc = z ? blk_pwrite(q->fd, z, q->cs, q->next_free) : -ENOMEM;
+			free(z);
+		}
+		if (rc < 0)
+			return rc;
+		rc = rc_set(q, i, 1);
+		if (rc < 0)
+			return rc;
+		*off = q->next_free;
+		q->next_free += q->cs;
+		return 0;
+	}
+	return -EIO;
+}
+
+int qcow2_free_range(struct qcow2 *q, uint64_t off, uint64_t len)
+{
+	uint64_t first = off >> q->cluster_bits, last = (off + len - 1) >> q->cluster_bits;
+
+	if (!len)
+		return 0;
+	for (uint64_t i = first; i <= last; i++) {
+		uint64_t cur;
+		int rc = qcow2_refcount(q, i, &cur);
+
+		if (rc < 0)
+			return rc;
+		if (cur == 0)
+			return -EIO; /* already free: the image is inconsistent */
+		rc = rc_set(q, i, cur - 1);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* -- compressed clusters --------------------------------------------------- */
+
+void qcow2_compressed_range(const struct qcow2 *q, uint64_t entry, uint64_t *off, uint64_t *len)
+{
+	unsigned x = 62 - (q->cluster_bits - 8);
+	uint64_t sectors = ((entry >> x) & ((1ull << (q->cluster_bits - 8)) - 1)) + 1;
+
+	*off = entry & ((1ull << x) - 1);
+	*len = (*off & ~511ull) + sectors * 512 - *off;
+}
+
+int qcow2_read_compressed(struct qcow2 *q, uint64_t entry, uint8_t *out)
+{
+	uint64_t off, len;
+	z_stream z = {0};
+	uint8_t *in;
+	int64_t got;
+	int zr;
+
+	qcow2_compressed_range(q, entry, &off, &len);
+	if (off < q->cs || off > QCOW2_OFFSET_MASK || qcow2_hits_fixed_meta(q, off, len))
+		return -EIO;
+	in = malloc(len);
+	if (!in)
+		return -ENOMEM;
+	/* the last compressed cluster may end before its last sector does */
+	got = blk_pread_upto(q->fd, in, len, off);
+	if (got <= 0) {
+		free(in);
+		return got < 0 ? (int)got : -EIO;
+	}
+	if (inflateInit2(&z, -15) != Z_OK) {
+		free(in);
+		return -ENOMEM;
+	}
+	z.next_in = in;
+	z.avail_in = (uInt)got;
+	z.next_out = out;
+	z.avail_out = (uInt)q->cs;
+	zr = inflate(&z, Z_FINISH);
+	inflateEnd(&z);
+	free(in);
+	/* exactly one cluster: a stream that ends early is malformed; one
+	 * that would go on is cut at the cluster, as the spec says */
+	if (z.avail_out != 0 || (zr != Z_STREAM_END && zr != Z_OK && zr != Z_BUF_ERROR))
+		return -EIO;
+	return 0;
+}
