@@ -6,8 +6,8 @@
  * zeros past its end) or zeros, v3 zero clusters (with or without a
  * preallocated host cluster), deflate-compressed clusters (read; rewritten
  * uncompressed when written), writes with cluster allocation, L2 table and
- * refcount block allocation, copy-on-write from the backing, zlib or the
- * old cluster for a partial write, refcount widths 1..64 bits, lazy
+ * refcount block allocation, copy-on-write of a partial write (from the
+ * backing, the compressed data or zeros), refcount widths 1..64 bits, lazy
  * refcounts' compatible bit (refcounts are kept eagerly anyway), unknown
  * autoclear bits (cleared on a writable open, as the spec asks: bitmaps
  * then read as inconsistent to QEMU), internal snapshots on a read-only
@@ -32,15 +32,15 @@
  * At run time, an entry that points outside the file, into the header, L1
  * or refcount table, is unaligned, or a compressed cluster that does not
  * inflate to exactly one cluster gives -EIO for that request; a shared
- * cluster (no COPIED flag) or a full refcount table gives -EIO for a write
- * that needs it, and nothing is changed.
+ * cluster (no COPIED flag) gives -EIO for a write that needs it, and
+ * nothing is changed.
  *
  * Allocation: always at the end of the file, never reusing a freed cluster
  * while open, so that a reader that looked a cluster up and released the
  * lock never reads a cluster reused for something else. The refcount
- * table does not grow: a write that needs a refcount block beyond it fails
- * with -ENOSPC (qemu-img sizes the table for 16 TiB of 64 KiB clusters;
- * with 512-byte clusters the first table covers 8 MiB of file).
+ * table grows (doubling, at the end of the file with the refcount blocks
+ * that count it) up to QEMU's 8 MiB limit; past that a write fails with
+ * -ENOSPC.
  *
  * Crash ordering (SIGKILL: what pwritev handed to the kernel stays; so the
  * order of syscalls is the order that matters). Every metadata change is
@@ -49,7 +49,8 @@
  *   with its own count) are written first: until something points to it
  *   it is just bytes past the end of the file (not a leak: refcount 0);
  * - then its refcount (or, for a new refcount block, the refcount table
- *   entry that points to it);
+ *   entry that points to it; for a grown refcount table, the header's
+ *   offset and size in one 12-byte pwrite, then the old table is freed);
  * - then the L1 or L2 entry that points to it, with QCOW_OFLAG_COPIED;
  * - a cluster given up (a compressed cluster rewritten, a discarded or
  *   zeroed cluster) loses its L2 entry first and its refcount after.

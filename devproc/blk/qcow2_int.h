@@ -100,6 +100,18 @@ static inline uint64_t be64_at(const uint8_t *p)
 	return be64toh(v);
 }
 
+static inline void be32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static inline void be64(uint8_t *p, uint64_t v)
+{
+	v = htobe64(v);
+	memcpy(p, &v, 8);
+}
+
 /* Does [off, off + len) touch the header cluster, the L1 table or the
  * refcount table? A data cluster, L2 table or refcount block that does is
  * malformed. */

@@ -192,17 +192,93 @@ static int new_refblock(struct qcow2 *q, uint64_t i)
 	return 0;
 }
 
+/* The refcount table is full: host cluster i (the end of the file) has no
+ * entry. A table of twice the size (or more, to cover itself) goes at the
+ * end of the file, followed by the refcount blocks that count it and
+ * themselves; then the header points to it (offset and size in one
+ * 12-byte pwrite), then the old table is freed. A kill before the header
+ * write leaves bytes past the old end that nothing counts; after it, the
+ * old table leaked. */
+static int grow_reftable(struct qcow2 *q, uint64_t i)
+{
+	uint64_t n = q->rt_clusters, k = 1, first, last, new_size, *nt = NULL;
+	uint64_t max_clusters = QCOW2_MAX_RT_BYTES / q->cs + 1, old_off = q->rt_off;
+	uint8_t *blocks = NULL, hdr[12];
+	int rc = -ENOMEM;
+
+	/* n table clusters and k blocks from i: the table must reach the last
+	 * block's range and one more (the next allocation's) */
+	for (;;) {
+		n *= 2;
+		if (n > max_clusters)
+			return -ENOSPC;
+		new_size = n * q->cs / 8;
+		for (k = 1; (i + n + k - 1) / q->rb_entries - i / q->rb_entries + 1 > k; k++)
+			;
+		if ((i + n + k) / q->rb_entries + 1 <= new_size)
+			break;
+	}
+	first = i / q->rb_entries;
+	last = (i + n + k - 1) / q->rb_entries;
+	nt = calloc(new_size, 8);
+	blocks = calloc(k, q->cs);
+	if (!nt || !blocks)
+		goto out;
+	memcpy(nt, q->rt, q->rt_size * 8);
+	for (uint64_t r = first; r <= last; r++)
+		nt[r] = (i + n + (r - first)) << q->cluster_bits;
+	for (uint64_t c = i; c < i + n + k; c++) {
+		uint64_t r = c / q->rb_entries, bi = c % q->rb_entries;
+
+		rc_encode(q, blocks + (r - first) * q->cs + (bi << q->refcount_order) / 8, bi, 1);
+	}
+	rc = blk_pwrite(q->fd, blocks, k * q->cs, (i + n) << q->cluster_bits);
+	for (uint64_t e = 0; e < new_size; e++)
+		nt[e] = htobe64(nt[e]);
+	if (rc == 0)
+		rc = blk_pwrite(q->fd, nt, new_size * 8, i << q->cluster_bits);
+	for (uint64_t e = 0; e < new_size; e++)
+		nt[e] = be64toh(nt[e]);
+	if (rc < 0)
+		goto out;
+	be64(hdr, i << q->cluster_bits);
+	be32(hdr + 8, (uint32_t)n);
+	rc = blk_pwrite(q->fd, hdr, sizeof(hdr), H_RT_OFF);
+	if (rc < 0)
+		goto out;
+	free(q->rt);
+	q->rt = nt;
+	nt = NULL;
+	q->rt_off = i << q->cluster_bits;
+	q->rt_clusters = (uint32_t)n;
+	q->rt_size = new_size;
+	q->next_free = (i + n + k) << q->cluster_bits;
+	rc = qcow2_free_range(q, old_off, (n / 2) * q->cs);
+out:
+	free(nt);
+	free(blocks);
+	return rc;
+}
+
 int qcow2_alloc_cluster(struct qcow2 *q, const void *buf, uint64_t *off)
 {
-	/* at most two rounds: a new refcount block takes the first cluster */
-	for (int round = 0; round < 3; round++) {
+	/* a few rounds at most: the table grows, a new refcount block takes
+	 * the first cluster, then the cluster is ours */
+	for (int round = 0; round < 4; round++) {
 		uint64_t i = q->next_free >> q->cluster_bits, block, byte, cur;
-		int rc = rc_locate(q, i, &block, &byte);
+		int rc;
 
-		if (rc < 0)
-			return rc;
 		if (q->next_free > QCOW2_OFFSET_MASK - q->cs)
 			return -ENOSPC;
+		rc = rc_locate(q, i, &block, &byte);
+		if (rc == -ENOSPC) {
+			rc = grow_reftable(q, i);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (rc < 0)
+			return rc;
 		if (!block) {
 			rc = new_refblock(q, i);
 			if (rc < 0)

@@ -3,6 +3,7 @@
  * end and is SIGKILLed at a random moment, many times over the same
  * images; after every kill qemu-img check must find no corruption (leaks
  * are allowed and counted) and the image must open and read again. */
+#include <endian.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -48,7 +49,7 @@ static int test_sigkill(void)
 	unsigned seed = (unsigned)time(NULL), leaks = 0;
 
 	NEED_QEMU();
-	CHECK(sh("qemu-img create -q -f qcow2 -o cluster_size=512 c512.qcow2 4M") == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -o cluster_size=512 c512.qcow2 24M") == 0);
 	CHECK(sh("qemu-img create -q -f qcow2 -o compat=0.10,cluster_size=4k v2.qcow2 16M") == 0);
 	CHECK(sh("qemu-img create -q -f raw src.raw 8M") == 0);
 	CHECK(sh("for i in $(seq 1 60000); do echo \"text $i\"; done | dd of=src.raw conv=notrunc "
@@ -87,6 +88,16 @@ static int test_sigkill(void)
 		}
 	}
 	printf("# %u kills, %u left leaked clusters\n", ITERATIONS, leaks);
+	{
+		/* did the 512-byte image's refcount table grow under the kills? */
+		char p[128];
+		uint32_t n = 0;
+		int fd = open(tpath(p, sizeof(p), "c512.qcow2"), O_RDONLY);
+
+		CHECK(fd >= 0 && pread(fd, &n, 4, 56) == 4);
+		close(fd);
+		printf("# c512.qcow2: refcount table of %u clusters\n", be32toh(n));
+	}
 	tmp_cleanup();
 	return 0;
 }
