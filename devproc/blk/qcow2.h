@@ -1,8 +1,11 @@
 /* qcow2 images (versions 2 and 3, QEMU's docs/interop/qcow2.txt) as a
  * blk_image, parsed inside moat-blk's sandbox: the file is hostile.
  *
- * Supported: reads through L1/L2 (standard 64-bit L2 entries), unallocated
- * clusters from the backing image (given by the caller as a blk_image,
+ * Supported: reads through L1/L2 (standard 64-bit L2 entries, and
+ * extended 128-bit ones with 32 subclusters: a write makes its whole
+ * cluster allocated, a whole-cluster zeroing marks every subcluster
+ * zero), unallocated clusters
+ * from the backing image (given by the caller as a blk_image,
  * zeros past its end) or zeros, v3 zero clusters (with or without a
  * preallocated host cluster), deflate-compressed clusters (read; rewritten
  * uncompressed when written), writes with cluster allocation, L2 table and
@@ -15,8 +18,8 @@
  *
  * Refused at open with one line in args->err:
  * - encryption (crypt_method), external data files, zstd compression,
- *   extended L2 entries, unknown incompatible bits: their data cannot be
- *   read right without the feature;
+ *   unknown incompatible bits: their data cannot be read right without
+ *   the feature;
  * - the corrupt bit: QEMU marks an image so after finding it inconsistent;
  * - writable: the dirty bit (lazy refcounts left inconsistent by a crash;
  *   rebuilding refcounts is `qemu-img check -r all`'s job, the message
@@ -51,7 +54,8 @@
  * - then its refcount (or, for a new refcount block, the refcount table
  *   entry that points to it; for a grown refcount table, the header's
  *   offset and size in one 12-byte pwrite, then the old table is freed);
- * - then the L1 or L2 entry that points to it, with QCOW_OFLAG_COPIED;
+ * - then the L1 or L2 entry that points to it, with QCOW_OFLAG_COPIED
+ *   (an extended entry and its bitmap in one 16-byte pwrite);
  * - a cluster given up (a compressed cluster rewritten, a discarded or
  *   zeroed cluster) loses its L2 entry first and its refcount after.
  * A kill between two steps leaves a cluster with a refcount that nothing
@@ -60,7 +64,8 @@
  * durable (the kernel may write back metadata before data in between).
  *
  * discard and write_zeroes: whole clusters in v3 become zero clusters
- * (offset 0 with the zero flag; the old host cluster is freed); in v2
+ * (offset 0 with the zero flag, or every subcluster's zero bit; the old
+ * host cluster is freed); in v2
  * without a backing, discard unallocates whole clusters (freed). Partial
  * clusters: discard does nothing, write_zeroes writes zeros.
  *

@@ -64,6 +64,7 @@ struct qcow2 {
 	unsigned version, cluster_bits, refcount_order;
 	uint64_t cs;	     /* cluster size */
 	uint64_t l2_entries; /* per L2 table */
+	bool extl2;	     /* extended L2 entries: 16 bytes, 32 subclusters */
 	uint64_t rb_entries; /* refcounts per refcount block */
 
 	uint64_t l1_off;
@@ -117,11 +118,13 @@ static inline void be64(uint8_t *p, uint64_t v)
  * malformed. */
 bool qcow2_hits_fixed_meta(const struct qcow2 *q, uint64_t off, uint64_t len);
 
-/* Where guest offset g is: the L2 table's host offset (0: none yet) and
- * the L2 entry (0 if no table). Under q->lock. 0 or -EIO. */
-int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry);
-/* Write the L2 entry for guest offset g in table l2_off. Under q->lock. */
-int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry);
+/* Where guest offset g is: the L2 table's host offset (0: none yet), the
+ * L2 entry and, with extended L2 entries, its subcluster bitmap (0 if no
+ * table). Under q->lock. 0 or -EIO. */
+int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry, uint64_t *bm);
+/* Write the L2 entry (and bitmap, extended L2) for guest offset g in
+ * table l2_off. Under q->lock. */
+int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry, uint64_t bm);
 /* The L2 table for guest offset g, allocating a zeroed one when there is
  * none. Under q->lock. */
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t g, uint64_t *l2_off);

@@ -8,37 +8,94 @@
 
 enum kind { K_UNALLOC, K_ZERO, K_NORMAL, K_COMPRESSED };
 
-/* What an L2 entry says, with the host offset of a normal (or
- * preallocated zero) cluster checked: aligned, not fixed metadata, inside
- * the file. -EIO for a malformed entry. Under q->lock (next_free). */
+#define SUB_ALL 0xffffffffull /* every subcluster's bit (extended L2) */
+
+/* One guest cluster's mapping, decoded and checked. */
+struct map {
+	uint64_t l2_off; /* its L2 table; 0: none yet */
+	uint64_t e, bm;	 /* the entry and (extended L2) its subcluster bitmap */
+	enum kind k;	 /* the whole cluster's kind (extended: K_NORMAL if any
+			    subcluster is allocated, else K_ZERO/K_UNALLOC by the
+			    first subcluster) */
+	uint64_t host;	 /* its host cluster, checked; 0: none usable */
+};
+
+/* A host cluster of ours: aligned, not fixed metadata, inside the file.
+ * Under q->lock (next_free). */
 static bool host_ok(const struct qcow2 *q, uint64_t host)
 {
 	return host % q->cs == 0 && host < q->next_free && !qcow2_hits_fixed_meta(q, host, q->cs);
 }
 
-static int classify(const struct qcow2 *q, uint64_t e, enum kind *k, uint64_t *host)
+static bool copied(const struct map *m)
 {
-	*host = 0;
-	if (e & QCOW2_OFLAG_COMPRESSED) {
-		*k = K_COMPRESSED;
+	return m->e & QCOW2_OFLAG_COPIED;
+}
+
+/* Look up and decode guest offset g's cluster. Under q->lock. -EIO for a
+ * malformed entry: a data cluster outside the file or in fixed metadata,
+ * an extended bitmap that says allocated and zero at once. */
+static int map_cluster(struct qcow2 *q, uint64_t g, struct map *m)
+{
+	uint64_t alloc, zero;
+	int rc = qcow2_lookup(q, g, &m->l2_off, &m->e, &m->bm);
+
+	if (rc < 0)
+		return rc;
+	m->host = 0;
+	if (m->e & QCOW2_OFLAG_COMPRESSED) {
+		m->k = K_COMPRESSED;
 		return 0;
 	}
-	*host = e & QCOW2_OFFSET_MASK;
-	if (q->version >= 3 && (e & QCOW2_OFLAG_ZERO)) {
-		*k = K_ZERO;
-		/* a preallocation is reused only if sane; otherwise ignored */
-		if (*host && !host_ok(q, *host))
-			*host = 0;
-		return 0;
+	m->host = m->e & QCOW2_OFFSET_MASK;
+	if (q->extl2) {
+		alloc = m->bm & SUB_ALL;
+		zero = m->bm >> 32;
+		if (alloc & zero)
+			return -EIO;
+		if (alloc) {
+			m->k = K_NORMAL;
+			return host_ok(q, m->host) ? 0 : -EIO;
+		}
+		m->k = zero & 1 ? K_ZERO : K_UNALLOC;
+	} else if (q->version >= 3 && (m->e & QCOW2_OFLAG_ZERO)) {
+		m->k = K_ZERO;
+	} else if (m->host) {
+		m->k = K_NORMAL;
+		return host_ok(q, m->host) ? 0 : -EIO;
+	} else {
+		m->k = K_UNALLOC;
 	}
-	if (!*host) {
-		*k = K_UNALLOC;
-		return 0;
-	}
-	*k = K_NORMAL;
-	if (!host_ok(q, *host))
-		return -EIO;
+	/* a preallocation is reused only if sane; otherwise ignored */
+	if (m->host && !host_ok(q, m->host))
+		m->host = 0;
 	return 0;
+}
+
+/* The kind of subcluster s (extended L2), or the cluster's. */
+static enum kind sub_kind(const struct qcow2 *q, const struct map *m, unsigned s)
+{
+	if (!q->extl2 || m->k == K_COMPRESSED)
+		return m->k;
+	if (m->bm >> s & 1)
+		return K_NORMAL;
+	return m->bm >> (32 + s) & 1 ? K_ZERO : K_UNALLOC;
+}
+
+/* The end (in-cluster offset) of the run of bytes from pos that share
+ * pos's kind, at most end. */
+static uint64_t run_end(const struct qcow2 *q, const struct map *m, uint64_t pos, uint64_t end,
+			enum kind *k)
+{
+	unsigned sb = q->cluster_bits - 5;
+
+	*k = sub_kind(q, m, (unsigned)(pos >> sb));
+	if (!q->extl2 || m->k == K_COMPRESSED)
+		return end;
+	pos = ((pos >> sb) + 1) << sb;
+	while (pos < end && sub_kind(q, m, (unsigned)(pos >> sb)) == *k)
+		pos += 1ull << sb;
+	return pos < end ? pos : end;
 }
 
 /* Fill buf (len bytes) with guest bytes [g, g + len) of an unallocated
@@ -50,39 +107,63 @@ static int read_unalloc(struct qcow2 *q, uint8_t *buf, uint64_t len, uint64_t g)
 	return blk_image_read_clamped(q->backing, buf, len, g);
 }
 
+/* Bytes [in, in + len) of the cluster of m (guest cluster base gb) into
+ * v, one run of one kind at a time. */
+static int read_runs(struct qcow2 *q, const struct map *m, const struct iovec *v, unsigned nv,
+		     uint64_t gb, uint64_t in, uint64_t len)
+{
+	struct iovec stack[16], *sv = nv <= 16 ? stack : malloc(nv * sizeof(*sv));
+	uint64_t pos = in;
+	int rc = 0;
+
+	if (!sv)
+		return -ENOMEM;
+	while (pos < in + len && rc == 0) {
+		enum kind k;
+		uint64_t end = run_end(q, m, pos, in + len, &k);
+		unsigned n = blk_iov_slice(v, nv, pos - in, end - pos, sv);
+		uint8_t *buf;
+
+		if (k == K_NORMAL) {
+			rc = blk_io_full(q->fd, sv, n, m->host + pos, false);
+		} else if (k == K_ZERO) {
+			blk_iov_zero(sv, n);
+		} else if (!(buf = malloc(end - pos))) {
+			rc = -ENOMEM;
+		} else {
+			rc = read_unalloc(q, buf, end - pos, gb + pos);
+			if (rc == 0)
+				blk_iov_from_buf(sv, n, buf);
+			free(buf);
+		}
+		pos = end;
+	}
+	if (sv != stack)
+		free(sv);
+	return rc;
+}
+
 /* One piece of a read: len bytes at guest g, inside one cluster, into v. */
 static int read_piece(struct qcow2 *q, const struct iovec *v, unsigned nv, uint64_t g, uint64_t len)
 {
-	uint64_t l2_off, e, host, in = g & (q->cs - 1);
+	uint64_t in = g & (q->cs - 1);
+	struct map m;
 	uint8_t *buf;
-	enum kind k;
 	int rc;
 
 	pthread_mutex_lock(&q->lock);
-	rc = qcow2_lookup(q, g, &l2_off, &e);
-	if (rc == 0)
-		rc = classify(q, e, &k, &host);
+	rc = map_cluster(q, g, &m);
 	pthread_mutex_unlock(&q->lock);
 	if (rc < 0)
 		return rc;
-	if (k == K_NORMAL)
-		return blk_io_full(q->fd, v, nv, host + in, false);
-	if (k == K_ZERO) {
-		blk_iov_zero(v, nv);
-		return 0;
-	}
-	buf = malloc(k == K_COMPRESSED ? q->cs : len);
+	if (m.k != K_COMPRESSED)
+		return read_runs(q, &m, v, nv, g - in, in, len);
+	buf = malloc(q->cs);
 	if (!buf)
 		return -ENOMEM;
-	if (k == K_COMPRESSED) {
-		rc = qcow2_read_compressed(q, e, buf);
-		if (rc == 0)
-			blk_iov_from_buf(v, nv, buf + in);
-	} else {
-		rc = read_unalloc(q, buf, len, g);
-		if (rc == 0)
-			blk_iov_from_buf(v, nv, buf);
-	}
+	rc = qcow2_read_compressed(q, m.e, buf);
+	if (rc == 0)
+		blk_iov_from_buf(v, nv, buf + in);
 	free(buf);
 	return rc;
 }
@@ -117,90 +198,86 @@ static int qcow2_read(struct blk_image *img, const struct iovec *iov, unsigned n
 	return for_each_piece((struct qcow2 *)img, iov, n, off, read_piece);
 }
 
-/* The whole cluster of guest offset g as it reads now, for copy-on-write. */
-static int old_contents(struct qcow2 *q, enum kind k, uint64_t e, uint64_t host, uint64_t g,
-			uint8_t *buf)
+/* The whole cluster of m (guest base gb) as it reads now, for
+ * copy-on-write. */
+static int old_contents(struct qcow2 *q, const struct map *m, uint64_t gb, uint8_t *buf)
 {
-	uint64_t base = g & ~(q->cs - 1);
+	struct iovec v = {buf, q->cs};
 
-	switch (k) {
-	case K_COMPRESSED:
-		return qcow2_read_compressed(q, e, buf);
-	case K_UNALLOC:
-		return read_unalloc(q, buf, q->cs, base);
-	case K_NORMAL:
-		return blk_pread(q->fd, buf, q->cs, host);
-	case K_ZERO:
-		break;
-	}
-	memset(buf, 0, q->cs);
-	return 0;
+	if (m->k == K_COMPRESSED)
+		return qcow2_read_compressed(q, m->e, buf);
+	return read_runs(q, m, &v, 1, gb, 0, q->cs);
+}
+
+/* Does every byte of [in, in + len) have a host cluster of ours to be
+ * written in place? */
+static bool in_place(const struct qcow2 *q, const struct map *m, uint64_t in, uint64_t len)
+{
+	enum kind k;
+
+	if (m->k != K_NORMAL)
+		return false;
+	return run_end(q, m, in, in + len, &k) == in + len && k == K_NORMAL;
 }
 
 /* Under the lock: give guest cluster of g a cluster of its own holding
  * the old contents with v written over them at g, then point the L2
- * entry at it (qcow2.h's order), then let go of what it replaced. */
-static int write_alloc(struct qcow2 *q, uint64_t l2_off, uint64_t e, enum kind k, uint64_t host,
-		       const struct iovec *v, unsigned nv, uint64_t g, uint64_t len)
+ * entry at it (qcow2.h's order), then let go of what it replaced. A
+ * cluster of ours that is not wholly allocated (a preallocated zero
+ * cluster, extended L2 subclusters) is filled in place instead. */
+static int write_alloc(struct qcow2 *q, struct map *m, const struct iovec *v, unsigned nv,
+		       uint64_t g, uint64_t len)
 {
-	uint64_t in = g & (q->cs - 1), new_off, coff, clen;
+	uint64_t in = g & (q->cs - 1), off, coff, clen, bm = q->extl2 ? SUB_ALL : 0;
 	uint8_t *buf = malloc(q->cs);
 	int rc = 0;
 
 	if (!buf)
 		return -ENOMEM;
 	if (len < q->cs)
-		rc = old_contents(q, k, e, host, g, buf);
+		rc = old_contents(q, m, g - in, buf);
 	if (rc == 0) {
 		blk_iov_to_buf(v, nv, buf + in);
-		if (!l2_off)
-			rc = qcow2_l2_for_write(q, g, &l2_off);
+		if (!m->l2_off)
+			rc = qcow2_l2_for_write(q, g, &m->l2_off);
 	}
-	if (rc == 0 && k == K_ZERO && host && (e & QCOW2_OFLAG_COPIED)) {
-		/* a preallocated zero cluster of ours: fill it, then drop the flag */
-		rc = blk_pwrite(q->fd, buf, q->cs, host);
-		if (rc == 0)
-			rc = qcow2_set_l2(q, l2_off, g, host | QCOW2_OFLAG_COPIED);
+	if (rc == 0 && m->k != K_COMPRESSED && m->host && copied(m)) {
+		rc = blk_pwrite(q->fd, buf, q->cs, m->host);
 		free(buf);
+		if (rc == 0)
+			rc = qcow2_set_l2(q, m->l2_off, g, m->host | QCOW2_OFLAG_COPIED, bm);
 		return rc;
 	}
 	if (rc == 0)
-		rc = qcow2_alloc_cluster(q, buf, &new_off);
+		rc = qcow2_alloc_cluster(q, buf, &off);
 	free(buf);
 	if (rc == 0)
-		rc = qcow2_set_l2(q, l2_off, g, new_off | QCOW2_OFLAG_COPIED);
-	if (rc < 0)
+		rc = qcow2_set_l2(q, m->l2_off, g, off | QCOW2_OFLAG_COPIED, bm);
+	if (rc < 0 || m->k != K_COMPRESSED)
 		return rc;
-	if (k == K_COMPRESSED) {
-		qcow2_compressed_range(q, e, &coff, &clen);
-		return qcow2_free_range(q, coff, clen);
-	}
-	if (k == K_ZERO && host && (e & QCOW2_OFLAG_COPIED))
-		return qcow2_free_range(q, host, q->cs);
-	return 0;
+	qcow2_compressed_range(q, m->e, &coff, &clen);
+	return qcow2_free_range(q, coff, clen);
 }
 
 static int write_piece(struct qcow2 *q, const struct iovec *v, unsigned nv, uint64_t g,
 		       uint64_t len)
 {
-	uint64_t l2_off, e, host;
-	enum kind k;
+	uint64_t in = g & (q->cs - 1);
+	struct map m;
 	int rc;
 
 	pthread_mutex_lock(&q->lock);
-	rc = qcow2_lookup(q, g, &l2_off, &e);
-	if (rc == 0)
-		rc = classify(q, e, &k, &host);
-	if (rc == 0 && k == K_NORMAL) {
+	rc = map_cluster(q, g, &m);
+	/* shared with a snapshot (never on a writable open) or a lying
+	 * entry: not written at all */
+	if (rc == 0 && m.k == K_NORMAL && !copied(&m))
+		rc = -EIO;
+	if (rc == 0 && in_place(q, &m, in, len)) {
 		pthread_mutex_unlock(&q->lock);
-		/* shared with a snapshot (never on a writable open) or a lying
-		 * entry: not written in place */
-		if (!(e & QCOW2_OFLAG_COPIED))
-			return -EIO;
-		return blk_io_full(q->fd, v, nv, host + (g & (q->cs - 1)), true);
+		return blk_io_full(q->fd, v, nv, m.host + in, true);
 	}
 	if (rc == 0)
-		rc = write_alloc(q, l2_off, e, k, host, v, nv, g, len);
+		rc = write_alloc(q, &m, v, nv, g, len);
 	pthread_mutex_unlock(&q->lock);
 	return rc;
 }
@@ -223,36 +300,37 @@ static int qcow2_flush(struct blk_image *img)
  * unallocated (v2, no backing), then free its old host cluster. */
 static int unmap_cluster(struct qcow2 *q, uint64_t g)
 {
-	uint64_t l2_off, e, host, coff, clen, ne;
-	enum kind k;
-	int rc = qcow2_lookup(q, g, &l2_off, &e);
+	uint64_t coff, clen, ne = 0, nbm = 0;
+	bool all_zero, all_unalloc, ours;
+	struct map m;
+	int rc = map_cluster(q, g, &m);
 
-	if (rc == 0)
-		rc = classify(q, e, &k, &host);
 	if (rc < 0)
 		return rc;
-	ne = q->version >= 3 ? QCOW2_OFLAG_ZERO : 0;
-	if (k == K_ZERO && !(host && (e & QCOW2_OFLAG_COPIED)))
-		return 0; /* already zeros without a cluster */
-	if (k == K_UNALLOC && (!q->backing_named || !ne))
-		return 0; /* reads zeros already (or v2: cannot say zero) */
-	if (k == K_NORMAL && !(e & QCOW2_OFLAG_COPIED))
+	if (q->extl2)
+		nbm = SUB_ALL << 32;
+	else if (q->version >= 3)
+		ne = QCOW2_OFLAG_ZERO;
+	if (m.k == K_NORMAL && !copied(&m))
 		return -EIO;
-	if (!l2_off) {
-		rc = qcow2_l2_for_write(q, g, &l2_off);
+	ours = m.k != K_COMPRESSED && m.host && copied(&m);
+	all_zero = q->extl2 ? m.k != K_COMPRESSED && m.bm == SUB_ALL << 32 : m.k == K_ZERO;
+	all_unalloc = q->extl2 ? m.k != K_COMPRESSED && m.bm == 0 : m.k == K_UNALLOC;
+	if (!ours && (all_zero || (all_unalloc && (!q->backing_named || q->version < 3))))
+		return 0; /* reads zeros already, nothing to free (v2: cannot say zero) */
+	if (!m.l2_off) {
+		rc = qcow2_l2_for_write(q, g, &m.l2_off);
 		if (rc < 0)
 			return rc;
 	}
-	rc = qcow2_set_l2(q, l2_off, g, ne);
+	rc = qcow2_set_l2(q, m.l2_off, g, ne, nbm);
 	if (rc < 0)
 		return rc;
-	if (k == K_COMPRESSED) {
-		qcow2_compressed_range(q, e, &coff, &clen);
+	if (m.k == K_COMPRESSED) {
+		qcow2_compressed_range(q, m.e, &coff, &clen);
 		return qcow2_free_range(q, coff, clen);
 	}
-	if (host && k != K_UNALLOC)
-		return qcow2_free_range(q, host, q->cs);
-	return 0;
+	return ours ? qcow2_free_range(q, m.host, q->cs) : 0;
 }
 
 /* Whole clusters of [off, off + len) through unmap_cluster; the partial

@@ -15,14 +15,15 @@ static bool cluster_ok(const struct qcow2 *q, uint64_t off)
 	       !qcow2_hits_fixed_meta(q, off, q->cs);
 }
 
-int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry)
+int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry, uint64_t *bm)
 {
 	uint64_t ci = g >> q->cluster_bits, l1i = ci / q->l2_entries, l2i = ci % q->l2_entries;
-	uint64_t l1e, off;
+	uint64_t l1e, off, raw[2] = {0, 0};
 	int rc;
 
 	*l2_off = 0;
 	*entry = 0;
+	*bm = 0;
 	if (l1i >= q->l1_size)
 		return -EIO; /* open checked that the L1 covers the disk */
 	l1e = q->l1[l1i];
@@ -31,20 +32,24 @@ int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry)
 		return 0;
 	if (!cluster_ok(q, off))
 		return -EIO;
-	rc = blk_pread(q->fd, entry, 8, off + l2i * 8);
+	rc = blk_pread(q->fd, raw, q->extl2 ? 16 : 8, off + l2i * (q->extl2 ? 16 : 8));
 	if (rc < 0)
 		return rc;
-	*entry = be64toh(*entry);
+	*entry = be64toh(raw[0]);
+	*bm = be64toh(raw[1]);
 	*l2_off = off;
 	return 0;
 }
 
-int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry)
+/* One pwrite for entry and bitmap together: a kill never leaves one
+ * without the other. */
+int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry, uint64_t bm)
 {
 	uint64_t l2i = (g >> q->cluster_bits) % q->l2_entries;
-	uint64_t be = htobe64(entry);
+	uint64_t raw[2] = {htobe64(entry), htobe64(bm)};
+	unsigned len = q->extl2 ? 16 : 8;
 
-	return blk_pwrite(q->fd, &be, 8, l2_off + l2i * 8);
+	return blk_pwrite(q->fd, raw, len, l2_off + l2i * len);
 }
 
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t g, uint64_t *l2_off)

@@ -91,14 +91,19 @@ static int parse_fixed(struct qcow2 *q, struct hdr_ctx *c)
 			    "image is marked corrupt; repair it with qemu-img check -r all");
 	if (q->incompat & QCOW2_INCOMPAT_DATA_FILE)
 		return fail(a, -ENOTSUP, "external data files are not supported");
-	if (q->incompat & QCOW2_INCOMPAT_EXTL2)
-		return fail(a, -ENOTSUP, "extended L2 entries are not supported");
+	if (q->incompat & QCOW2_INCOMPAT_EXTL2) {
+		if (q->cluster_bits < 14)
+			return fail(a, -EINVAL,
+				    "extended L2 entries need clusters of 16 KiB or more");
+		q->extl2 = true;
+		q->l2_entries = q->cs / 16;
+	}
 	if ((q->incompat & QCOW2_INCOMPAT_COMPRESS) ||
 	    (c->hdr_len > H_COMPRESSION && h[H_COMPRESSION] != 0))
 		return fail(a, -ENOTSUP, "compression types other than zlib are not supported");
-	if (q->incompat & ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT))
+	if (q->incompat & ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_EXTL2))
 		return fail(a, -ENOTSUP, "unknown incompatible features 0x%llx",
-			    (unsigned long long)(q->incompat & ~3ull));
+			    (unsigned long long)(q->incompat & ~0x13ull));
 	if ((q->incompat & QCOW2_INCOMPAT_DIRTY) && !a->read_only)
 		return fail(a, -ENOTSUP,
 			    "image is dirty (lazy refcounts, not closed cleanly): repair it with "
@@ -116,11 +121,11 @@ static int parse_tables(struct qcow2 *q, struct hdr_ctx *c)
 	uint64_t size = be64_at(h + H_SIZE), need, l1_bytes, rt_bytes;
 	uint64_t snap_off;
 
-	/* one L1 entry covers cs * l2_entries bytes: 2^(2*cluster_bits - 3) */
+	/* one L1 entry covers cs * l2_entries bytes (at most 2^39) */
 	if (size > (1ull << 61))
 		return fail(a, -EINVAL, "virtual size %llu too large", (unsigned long long)size);
 	q->img.size = size;
-	need = (size + q->cs * q->l2_entries - 1) >> (2 * q->cluster_bits - 3);
+	need = size / (q->cs * q->l2_entries) + (size % (q->cs * q->l2_entries) != 0);
 	q->l1_size = be32_at(h + H_L1_SIZE);
 	q->l1_off = be64_at(h + H_L1_OFF);
 	l1_bytes = (uint64_t)q->l1_size * 8;

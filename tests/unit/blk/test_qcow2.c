@@ -3,7 +3,7 @@
  * writes: v2 and v3, cluster sizes 512 B to 2 MiB, overlays over raw and
  * qcow2 bases (the base unchanged), compressed and zero clusters, new
  * refcount blocks, a refcount table that grows, a disk grown to hundreds of
- * MiB, discard and write-zeroes, snapshots (read-only), info, and several
+ * MiB, extended L2 entries, discard and write-zeroes, snapshots (read-only), info, and several
  * threads at once. Crash and hostile images: test_qcow2_crash.c and
  * test_qcow2_hostile.c. */
 #include <endian.h>
@@ -370,6 +370,51 @@ static int test_grow(void)
 	return 0;
 }
 
+/* Extended L2 entries (32 subclusters a cluster) over a raw base: what
+ * qemu-io wrote into some subclusters reads back with the base around
+ * it; our writes into a partly allocated cluster fill its other
+ * subclusters from the base, a whole-cluster write-zeroes marks every
+ * subcluster zero; qemu-img check clean, qemu-io sees it all. */
+static int test_extended_l2(void)
+{
+	static uint8_t buf[192 * 1024];
+	struct timg base, top;
+
+	NEED_QEMU();
+	CHECK(sh("qemu-img create -q -f raw base.img 1M") == 0);
+	CHECK(sh("qemu-io -f raw -c 'write -P 0x61 0 1M' base.img") == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -o extended_l2=on,cluster_size=64k -b base.img "
+		 "-F raw top.qcow2 1M") == 0);
+	CHECK(sh("qemu-io -f qcow2 -c 'write -P 0xab 8k 4k' -c 'write -z 20k 2k' "
+		 "-c 'write -P 0xcd 128k 64k' top.qcow2") == 0);
+	CHECK(topen_raw(&base, "base.img", true) == 0);
+	CHECK(topen_q(&top, "top.qcow2", false, base.img) == 0);
+	CHECK(img_rd(top.img, buf, sizeof(buf), 0) == 0);
+	CHECK(all_are(buf, 8192, 0x61) && all_are(buf + 8192, 4096, 0xab) &&
+	      all_are(buf + 12288, 8192, 0x61) && all_are(buf + 20480, 2048, 0) &&
+	      all_are(buf + 22528, 128 * 1024 - 22528, 0x61) &&
+	      all_are(buf + 128 * 1024, 64 * 1024, 0xcd));
+	memset(buf, 0x11, 2048);
+	CHECK(img_wr(top.img, buf, 2048, 1024) == 0);	    /* a cluster of ours, partly */
+	CHECK(img_wr(top.img, buf, 1024, 300 * 1024) == 0); /* a new cluster */
+	CHECK(blk_image_write_zeroes(top.img, 128 * 1024, 64 * 1024) == 0);
+	CHECK(img_rd(top.img, buf, 64 * 1024, 0) == 0);
+	CHECK(all_are(buf, 1024, 0x61) && all_are(buf + 1024, 2048, 0x11) &&
+	      all_are(buf + 3072, 8192 - 3072, 0x61) && all_are(buf + 8192, 4096, 0xab) &&
+	      all_are(buf + 20480, 2048, 0) && all_are(buf + 22528, 65536 - 22528, 0x61));
+	tclose(&top);
+	tclose(&base);
+	CHECK(qcheck("top.qcow2") == 0);
+	CHECK(
+	    sh("qemu-io -f qcow2 -c 'read -P 0x61 0 1k' -c 'read -P 0x11 1k 2k' "
+	       "-c 'read -P 0x61 3k 5k' -c 'read -P 0xab 8k 4k' -c 'read -P 0x61 12k 8k' "
+	       "-c 'read -P 0 20k 2k' -c 'read -P 0x61 22k 106k' -c 'read -P 0 128k 64k' "
+	       "-c 'read -P 0x61 192k 108k' -c 'read -P 0x11 300k 1k' -c 'read -P 0x61 301k 723k' "
+	       "top.qcow2") == 0);
+	tmp_cleanup();
+	return 0;
+}
+
 /* info: format, version, sizes, the backing as the header names it. */
 static int test_info(void)
 {
@@ -502,6 +547,7 @@ static const struct test_case tests[] = {
     TEST(test_v2_zeroes_discard),
     TEST(test_refcount_table_grows),
     TEST(test_grow),
+    TEST(test_extended_l2),
     TEST(test_info),
     TEST(test_snapshots),
     TEST(test_concurrent),

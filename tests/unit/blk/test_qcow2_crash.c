@@ -10,7 +10,7 @@
 
 #include "test_qcow2_fixture.h"
 
-#define ITERATIONS 60
+#define ITERATIONS 80
 
 /* The child: random work on name until killed. */
 static void child_work(const char *name, unsigned seed)
@@ -45,7 +45,7 @@ static void child_work(const char *name, unsigned seed)
 
 static int test_sigkill(void)
 {
-	const char *names[] = {"c512.qcow2", "v2.qcow2", "comp.qcow2"};
+	const char *names[] = {"c512.qcow2", "v2.qcow2", "comp.qcow2", "ext.qcow2"};
 	unsigned seed = (unsigned)time(NULL), leaks = 0;
 
 	NEED_QEMU();
@@ -54,10 +54,12 @@ static int test_sigkill(void)
 	CHECK(sh("qemu-img create -q -f raw src.raw 8M") == 0);
 	CHECK(sh("for i in $(seq 1 60000); do echo \"text $i\"; done | dd of=src.raw conv=notrunc "
 		 "status=none") == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -o extended_l2=on,cluster_size=16k ext.qcow2 16M") ==
+	      0);
 	CHECK(sh("qemu-img convert -c -O qcow2 -o cluster_size=4k src.raw comp.qcow2") == 0);
 	printf("# seed %u\n", seed);
 	for (unsigned i = 0; i < ITERATIONS; i++) {
-		const char *name = names[i % 3];
+		const char *name = names[i % 4];
 		unsigned delay = 2000 + rand_r(&seed) % 40000;
 		int st, rc;
 		pid_t pid = fork();

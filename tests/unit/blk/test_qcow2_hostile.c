@@ -108,7 +108,7 @@ HEADER_CASE(test_unknown_incompat, put64("h.qcow2", 72, 1ull << 10), -ENOTSUP,
 	    "unknown incompatible features 0x400")
 HEADER_CASE(test_corrupt_bit, put64("h.qcow2", 72, 2), -ENOTSUP, "corrupt")
 HEADER_CASE(test_data_file, put64("h.qcow2", 72, 4), -ENOTSUP, "external data")
-HEADER_CASE(test_ext_l2, put64("h.qcow2", 72, 16), -ENOTSUP, "extended L2")
+HEADER_CASE(test_ext_l2_small, put64("h.qcow2", 72, 16), -EINVAL, "extended L2")
 HEADER_CASE(test_zstd, put64("h.qcow2", 72, 8), -ENOTSUP, "compression")
 HEADER_CASE(test_refcount_order, put32("h.qcow2", 96, 7), -EINVAL, "refcount_order")
 HEADER_CASE(test_hdr_len_odd, put32("h.qcow2", 100, 108), -EINVAL, "header_length")
@@ -288,38 +288,22 @@ static int test_bad_compressed(void)
 }
 
 static const struct test_case tests[] = {
-    TEST(test_bad_magic),
-    TEST(test_version),
-    TEST(test_cluster_bits_small),
-    TEST(test_cluster_bits_large),
-    TEST(test_encrypted),
-    TEST(test_l1_absurd),
-    TEST(test_l1_past_end),
-    TEST(test_l1_unaligned),
-    TEST(test_l1_over_reftable),
-    TEST(test_l1_too_small),
-    TEST(test_rt_past_end),
-    TEST(test_rt_in_header),
-    TEST(test_rt_clusters_zero),
-    TEST(test_rt_clusters_huge),
-    TEST(test_size_huge),
-    TEST(test_unknown_incompat),
-    TEST(test_corrupt_bit),
-    TEST(test_data_file),
-    TEST(test_ext_l2),
-    TEST(test_zstd),
-    TEST(test_refcount_order),
-    TEST(test_hdr_len_odd),
-    TEST(test_hdr_len_huge),
-    TEST(test_ext_runs_off),
-    TEST(test_backing_off_out),
-    TEST(test_backing_size_huge),
-    TEST(test_backing_in_header),
-    TEST(test_snapshots_huge),
-    TEST(test_truncated),
-    TEST(test_dirty),
-    TEST(test_bad_entries),
-    TEST(test_bad_refcounts),
+    TEST(test_bad_magic),	   TEST(test_version),
+    TEST(test_cluster_bits_small), TEST(test_cluster_bits_large),
+    TEST(test_encrypted),	   TEST(test_l1_absurd),
+    TEST(test_l1_past_end),	   TEST(test_l1_unaligned),
+    TEST(test_l1_over_reftable),   TEST(test_l1_too_small),
+    TEST(test_rt_past_end),	   TEST(test_rt_in_header),
+    TEST(test_rt_clusters_zero),   TEST(test_rt_clusters_huge),
+    TEST(test_size_huge),	   TEST(test_unknown_incompat),
+    TEST(test_corrupt_bit),	   TEST(test_data_file),
+    TEST(test_ext_l2_small),	   TEST(test_zstd),
+    TEST(test_refcount_order),	   TEST(test_hdr_len_odd),
+    TEST(test_hdr_len_huge),	   TEST(test_ext_runs_off),
+    TEST(test_backing_off_out),	   TEST(test_backing_size_huge),
+    TEST(test_backing_in_header),  TEST(test_snapshots_huge),
+    TEST(test_truncated),	   TEST(test_dirty),
+    TEST(test_bad_entries),	   TEST(test_bad_refcounts),
     TEST(test_bad_compressed),
 };
 
