@@ -208,9 +208,8 @@ int blk_image_read_clamped(struct blk_image *img, uint8_t *buf, uint64_t len, ui
 	if (!have)
 		return 0;
 	v = (struct iovec){buf, have};
-	/* a backing whose size is not whole sectors: read its last partial
-	 * sector through the format as a whole one is not possible, so the
-	 * range check is the format's own here */
+	/* straight to the op, not blk_image_read: a backing's size need not
+	 * be whole sectors, and every format reads at any byte offset */
 	rc = img->ops->read(img, &v, 1, off);
 	return rc;
 }

@@ -11,6 +11,43 @@
 
 #include "test_qcow2_fixture.h"
 
+/* raw through the wrappers: ranges whole sectors inside the disk, a
+ * read-only image refuses changes, write_zeroes writes zeros, discard
+ * leaves data readable. No qemu needed. */
+static int test_raw(void)
+{
+	char path[] = "/tmp/moat-raw-XXXXXX";
+	uint8_t buf[4096];
+	struct blk_image *img, *ro;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	unlink(path);
+	CHECK(ftruncate(fd, 1u << 20) == 0);
+	CHECK(blk_raw_open(fd, false, 0, &img) == 0);
+	CHECK(blk_image_size(img) == 1u << 20);
+	memset(buf, 0x9e, sizeof(buf));
+	CHECK(img_wr(img, buf, sizeof(buf), 8192) == 0);
+	CHECK(img_wr(img, buf, 100, 0) == -EINVAL);
+	CHECK(img_wr(img, buf, 512, (1u << 20) - 256) == -EINVAL);
+	CHECK(img_wr(img, buf, 512, 1u << 20) == -EINVAL);
+	CHECK(blk_image_write_zeroes(img, 8192 + 512, 1024) == 0);
+	CHECK(blk_image_discard(img, 0, 4096) == 0);
+	CHECK(blk_image_flush(img) == 0);
+	CHECK(img_rd(img, buf, sizeof(buf), 8192) == 0);
+	CHECK(all_are(buf, 512, 0x9e) && all_are(buf + 512, 1024, 0) &&
+	      all_are(buf + 1536, 4096 - 1536, 0x9e));
+	CHECK(blk_raw_open(fd, true, 0, &ro) == 0);
+	CHECK(img_wr(ro, buf, 512, 0) == -EROFS);
+	CHECK(blk_image_write_zeroes(ro, 0, 512) == -EROFS);
+	CHECK(blk_image_discard(ro, 0, 512) == -EROFS);
+	CHECK(img_rd(ro, buf, 512, 8192) == 0 && all_are(buf, 512, 0x9e));
+	blk_image_close(ro);
+	blk_image_close(img);
+	close(fd);
+	return 0;
+}
+
 /* What qemu-io wrote, we read; unwritten ranges read as zeros. */
 static int test_read_qemu_written(void)
 {
@@ -532,26 +569,29 @@ static int test_concurrent(void)
 	return 0;
 }
 
+/* clang-format off */
 static const struct test_case tests[] = {
-    TEST(test_read_qemu_written),
-    TEST(test_write_v3_64k),
-    TEST(test_write_v2_64k),
-    TEST(test_write_v3_512),
-    TEST(test_write_v2_2m),
-    TEST(test_write_v3_2m),
-    TEST(test_refcount_bits),
-    TEST(test_overlay_raw),
-    TEST(test_overlay_qcow2),
-    TEST(test_compressed),
-    TEST(test_zero_clusters),
-    TEST(test_v2_zeroes_discard),
-    TEST(test_refcount_table_grows),
-    TEST(test_grow),
-    TEST(test_extended_l2),
-    TEST(test_info),
-    TEST(test_snapshots),
-    TEST(test_concurrent),
+	TEST(test_raw),
+	TEST(test_read_qemu_written),
+	TEST(test_write_v3_64k),
+	TEST(test_write_v2_64k),
+	TEST(test_write_v3_512),
+	TEST(test_write_v2_2m),
+	TEST(test_write_v3_2m),
+	TEST(test_refcount_bits),
+	TEST(test_overlay_raw),
+	TEST(test_overlay_qcow2),
+	TEST(test_compressed),
+	TEST(test_zero_clusters),
+	TEST(test_v2_zeroes_discard),
+	TEST(test_refcount_table_grows),
+	TEST(test_grow),
+	TEST(test_extended_l2),
+	TEST(test_info),
+	TEST(test_snapshots),
+	TEST(test_concurrent),
 };
+/* clang-format on */
 
 int main(void)
 {

@@ -212,6 +212,35 @@ static int test_bad_entries(void)
 	return 0;
 }
 
+/* An L1 table longer than the disk needs, with garbage past the part
+ * that maps the disk: never followed, the disk works. */
+static int test_l1_beyond_disk(void)
+{
+	static uint8_t buf[64 * 1024];
+	struct blk_image_info info;
+	struct timg t;
+	uint64_t l1;
+
+	NEED_QEMU();
+	CHECK(make_good() == 0);
+	l1 = get64("h.qcow2", 40);
+	CHECK(put32("h.qcow2", 36, 4) == 0);
+	CHECK(put64("h.qcow2", l1 + 8, (1ull << 50) | 0x1ff) == 0);
+	CHECK(put64("h.qcow2", l1 + 16, 512) == 0);
+	CHECK(put64("h.qcow2", l1 + 24, l1) == 0);
+	CHECK(topen_q(&t, "h.qcow2", false, NULL) == 0);
+	memset(buf, 0x3d, sizeof(buf));
+	for (uint64_t off = 0; off < blk_image_size(t.img); off += sizeof(buf)) {
+		CHECK(img_wr(t.img, buf, sizeof(buf), off) == 0);
+		CHECK(img_rd(t.img, buf, sizeof(buf), off) == 0 && all_are(buf, sizeof(buf), 0x3d));
+	}
+	CHECK(img_rd(t.img, buf, 512, blk_image_size(t.img)) == -EINVAL);
+	CHECK(blk_image_info(t.img, &info) == 0 && info.size == 1u << 20);
+	tclose(&t);
+	tmp_cleanup();
+	return 0;
+}
+
 /* Refcount metadata that lies: an unaligned refcount block, a refcount
  * already set where the next cluster would go. The allocating write fails
  * with -EIO and the image is left as it was. */
@@ -287,25 +316,44 @@ static int test_bad_compressed(void)
 	return 0;
 }
 
+/* clang-format off */
 static const struct test_case tests[] = {
-    TEST(test_bad_magic),	   TEST(test_version),
-    TEST(test_cluster_bits_small), TEST(test_cluster_bits_large),
-    TEST(test_encrypted),	   TEST(test_l1_absurd),
-    TEST(test_l1_past_end),	   TEST(test_l1_unaligned),
-    TEST(test_l1_over_reftable),   TEST(test_l1_too_small),
-    TEST(test_rt_past_end),	   TEST(test_rt_in_header),
-    TEST(test_rt_clusters_zero),   TEST(test_rt_clusters_huge),
-    TEST(test_size_huge),	   TEST(test_unknown_incompat),
-    TEST(test_corrupt_bit),	   TEST(test_data_file),
-    TEST(test_ext_l2_small),	   TEST(test_zstd),
-    TEST(test_refcount_order),	   TEST(test_hdr_len_odd),
-    TEST(test_hdr_len_huge),	   TEST(test_ext_runs_off),
-    TEST(test_backing_off_out),	   TEST(test_backing_size_huge),
-    TEST(test_backing_in_header),  TEST(test_snapshots_huge),
-    TEST(test_truncated),	   TEST(test_dirty),
-    TEST(test_bad_entries),	   TEST(test_bad_refcounts),
-    TEST(test_bad_compressed),
+	TEST(test_bad_magic),
+	TEST(test_version),
+	TEST(test_cluster_bits_small),
+	TEST(test_cluster_bits_large),
+	TEST(test_encrypted),
+	TEST(test_l1_absurd),
+	TEST(test_l1_past_end),
+	TEST(test_l1_unaligned),
+	TEST(test_l1_over_reftable),
+	TEST(test_l1_too_small),
+	TEST(test_rt_past_end),
+	TEST(test_rt_in_header),
+	TEST(test_rt_clusters_zero),
+	TEST(test_rt_clusters_huge),
+	TEST(test_size_huge),
+	TEST(test_unknown_incompat),
+	TEST(test_corrupt_bit),
+	TEST(test_data_file),
+	TEST(test_ext_l2_small),
+	TEST(test_zstd),
+	TEST(test_refcount_order),
+	TEST(test_hdr_len_odd),
+	TEST(test_hdr_len_huge),
+	TEST(test_ext_runs_off),
+	TEST(test_backing_off_out),
+	TEST(test_backing_size_huge),
+	TEST(test_backing_in_header),
+	TEST(test_snapshots_huge),
+	TEST(test_truncated),
+	TEST(test_dirty),
+	TEST(test_bad_entries),
+	TEST(test_l1_beyond_disk),
+	TEST(test_bad_refcounts),
+	TEST(test_bad_compressed),
 };
+/* clang-format on */
 
 int main(void)
 {
