@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #define IPC_MAX_MSG (64 * 1024)
-#define IPC_MAX_FDS 128
+#define IPC_MAX_FDS 253 /* the kernel's SCM_MAX_FD: one message carries no more */
 
 struct ipc_fds {
 	int fd[IPC_MAX_FDS];

@@ -31,8 +31,9 @@
 
 /* Each virtio device kind: its queues and MSI-X vectors (configuration
  * changes, then one per queue). */
-#define MOAT_BLK_QUEUES	 1 /* the request queue */
-#define MOAT_BLK_VECTORS (1 + MOAT_BLK_QUEUES)
+/* virtio-blk: request queues (--disk queues=, one per vCPU by default) */
+#define MOAT_BLK_MAX_QUEUES  8
+#define MOAT_BLK_MAX_VECTORS (1 + MOAT_BLK_MAX_QUEUES)
 #define MOAT_NET_QUEUES	 2 /* receiveq, transmitq */
 #define MOAT_NET_VECTORS (1 + MOAT_NET_QUEUES)
 
@@ -48,7 +49,7 @@
 #define MOAT_VCPU_START_FIXED_FDS 6
 #define MOAT_VCPU_START_MAX_FDS                                                                    \
 	(MOAT_VCPU_START_FIXED_FDS + 2 * MOAT_MAX_DEVICES +                                        \
-	 MOAT_MAX_DISKS * (MOAT_BLK_QUEUES + MOAT_BLK_VECTORS) +                                   \
+	 MOAT_MAX_DISKS * (MOAT_BLK_MAX_QUEUES + MOAT_BLK_MAX_VECTORS) +                                   \
 	 MOAT_MAX_NETS * (MOAT_NET_QUEUES + MOAT_NET_VECTORS) +                                    \
 	 MOAT_MAX_DISPLAY * (2 + DISPLAY_NQ + DISPLAY_NVEC))
 
@@ -61,9 +62,9 @@ _Static_assert(MOAT_MAX_DISKS + MOAT_MAX_NETS + MOAT_MAX_DISPLAY * DISPLAY_FUNCT
 	       "more PCI functions than slots");
 _Static_assert(DISPLAY_NQ <= VPCI_MAX_QUEUES && DISPLAY_NVEC <= VPCI_MAX_VECTORS,
 	       "the display's eventfds do not fit one device's lists");
-_Static_assert(MOAT_BLK_QUEUES <= VPCI_MAX_QUEUES && MOAT_NET_QUEUES <= VPCI_MAX_QUEUES,
+_Static_assert(MOAT_BLK_MAX_QUEUES <= VPCI_MAX_QUEUES && MOAT_NET_QUEUES <= VPCI_MAX_QUEUES,
 	       "a device kind has more queues than the transport");
-_Static_assert(MOAT_BLK_VECTORS <= VPCI_MAX_VECTORS && MOAT_NET_VECTORS <= VPCI_MAX_VECTORS,
+_Static_assert(MOAT_BLK_MAX_VECTORS <= VPCI_MAX_VECTORS && MOAT_NET_VECTORS <= VPCI_MAX_VECTORS,
 	       "a device kind has more vectors than the transport");
 _Static_assert(MOAT_VCPU_START_MAX_FDS <= IPC_MAX_FDS,
 	       "moat-vcpu's start request could carry more descriptors than a message");

@@ -37,6 +37,17 @@ static unsigned blk_count(const struct mon_config *cfg)
 	return cfg->ndisks;
 }
 
+/* --disk queues=, else one per vCPU (as QEMU's virtio-blk-pci defaults
+ * to): each vCPU then submits on a queue of its own, and its completions'
+ * interrupt comes back to it (Linux spreads the queues' vectors over the
+ * CPUs). */
+static unsigned blk_queues(const struct mon_config *cfg, unsigned i)
+{
+	unsigned q = cfg->disks[i].queues ? cfg->disks[i].queues : cfg->cpus;
+
+	return q < MOAT_BLK_MAX_QUEUES ? q : MOAT_BLK_MAX_QUEUES;
+}
+
 static void blk_bind(struct mon_device *d, const struct mon_config *cfg, unsigned i)
 {
 	mon_proc_init(&d->proc, cfg->disks[i].id, "blk", "blk");
@@ -162,10 +173,10 @@ static int display_build(const struct mon_device *d, const struct mon_config *cf
  * One row a kind (clang-format would spread each over seven lines). */
 /* clang-format off */
 const struct mon_kind mon_kinds[] = {
-	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, 0},
-	{"blk", MOAT_MAX_DISKS, 0, 0, MOAT_BLK_QUEUES, MOAT_BLK_VECTORS, blk_count, blk_bind, blk_build, 1},
-	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1},
-	{"display", MOAT_MAX_DISPLAY, 0, 0, DISPLAY_NQ, DISPLAY_NVEC, display_count, display_bind, display_build, DISPLAY_FUNCTIONS},
+	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, 0, NULL},
+	{"blk", MOAT_MAX_DISKS, 0, 0, 0, 0, blk_count, blk_bind, blk_build, 1, blk_queues},
+	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1, NULL},
+	{"display", MOAT_MAX_DISPLAY, 0, 0, DISPLAY_NQ, DISPLAY_NVEC, display_count, display_bind, display_build, DISPLAY_FUNCTIONS, NULL},
 };
 /* clang-format on */
 const unsigned mon_nkinds = sizeof(mon_kinds) / sizeof(mon_kinds[0]);

@@ -351,6 +351,12 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 				return err_line(err, len,
 						"--disk aio= takes threads or io_uring, not '%s'",
 						f + 4);
+		} else if (strncmp(f, "queues=", 7) == 0) {
+			/* one digit: 1..MOAT_BLK_MAX_QUEUES (8) */
+			if (f[7] < '1' || f[7] > '0' + MOAT_BLK_MAX_QUEUES || f[8])
+				return err_line(err, len, "--disk queues= takes 1 to %d, not '%s'",
+						MOAT_BLK_MAX_QUEUES, f + 7);
+			d->queues = (unsigned)(f[7] - '0');
 		} else if (strncmp(f, "serial=", 7) == 0) {
 			if (strlen(f + 7) > 20 || !printable(f + 7))
 				return err_line(
@@ -361,7 +367,7 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 			return err_line(
 			    err, len,
 			    "--disk: unknown field '%s' (path=, ro, blockdev=, id=, serial=, "
-			    "cache=, aio=)",
+			    "cache=, aio=, queues=)",
 			    f);
 		}
 	}

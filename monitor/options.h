@@ -38,7 +38,7 @@ enum mon_huge {
 /* --disk aio=: the values of BlkConfig.aio (device.proto) */
 enum mon_disk_aio { MON_AIO_DEFAULT, MON_AIO_THREADS, MON_AIO_IO_URING };
 
-/* --disk path=IMG[,ro][,blockdev=on][,id=NAME][,serial=STR][,cache=C][,aio=A] */
+/* --disk path=IMG[,ro][,blockdev=on][,id=NAME][,serial=STR][,cache=C][,aio=A][,queues=N] */
 struct mon_disk {
 	char *path;
 	bool ro;
@@ -47,6 +47,7 @@ struct mon_disk {
 	char serial[21]; /* VIRTIO_BLK_T_GET_ID: at most 20 bytes */
 	bool cache_none; /* cache=none: the image opened O_DIRECT (else writeback) */
 	enum mon_disk_aio aio;
+	unsigned queues; /* request queues, 1..MOAT_BLK_MAX_QUEUES; 0: one per vCPU */
 };
 
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };

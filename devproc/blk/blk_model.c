@@ -37,7 +37,9 @@ struct blk_model {
 	struct blk_uring *uring; /* NULL: the worker pool runs the I/O */
 	bool unsubmitted;	 /* uring: queued SQEs a submit left behind */
 	struct blk_pool pool;
-	struct blk_queue q[BLK_NUM_QUEUES];
+	unsigned nq;	     /* request queues, 1..BLK_MAX_QUEUES */
+	struct vdev_ops ops; /* blk_vdev_ops with this device's queue count */
+	struct blk_queue q[BLK_MAX_QUEUES];
 };
 
 /* ---- requests ------------------------------------------------------------ */
@@ -94,7 +96,8 @@ static bool uring_chain(struct blk_model *m, struct vdev_queue *q, struct blk_re
 		return false;
 	}
 	/* A flush cannot run here: older writes may still be in the ring (it
-	 * has room for a queue's worth, so this is a submit that failed). */
+	 * has room for every queue's worth, main.c's blk_open_ring, so this
+	 * is a submit that failed). */
 	if (r->op == BLK_OP_FLUSH) {
 		r->status = VIRTIO_BLK_S_IOERR;
 		r->op = BLK_OP_DONE;
@@ -200,7 +203,7 @@ void blk_model_reap(struct blk_model *m)
 		m->unsubmitted = blk_uring_submit(m->uring) < 0;
 	if (!blk_uring_reap(m->uring, uring_done, &rp))
 		return;
-	for (unsigned qi = 0; qi < BLK_NUM_QUEUES; qi++)
+	for (unsigned qi = 0; qi < m->nq; qi++)
 		push_batch(m, qi, rp.head);
 	for (r = rp.head; r; r = next) {
 		next = r->next;
@@ -268,7 +271,7 @@ static int blk_quiesce(void *dev, unsigned qi)
 static const struct vdev_ops blk_vdev_ops = {
     .virtio_id = 2, /* VIRTIO_ID_BLOCK */
     .class_code = BLK_CLASS,
-    .num_queues = BLK_NUM_QUEUES,
+    .num_queues = 1, /* blk_model_create sets the device's own */
     .queue_max = BLK_QUEUE_MAX,
     .config_len = sizeof(struct virtio_blk_config),
     .notify = blk_notify,
@@ -336,13 +339,18 @@ static void config_init(struct blk_model *m)
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, capacity), 8, m->disk.sectors);
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, seg_max), 4, BLK_SEG_MAX);
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, blk_size), 4, BLK_SECTOR);
-	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, num_queues), 2, BLK_NUM_QUEUES);
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, num_queues), 2, m->nq);
 }
 
+/* MQ only with more than one queue: a driver that takes it reads
+ * num_queues; one without it uses queue 0 alone, which is all there is. */
 static uint64_t blk_features(const struct blk_model *m)
 {
 	uint64_t f = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
 		     1ull << VIRTIO_BLK_F_FLUSH;
+
+	if (m->nq > 1)
+		f |= 1ull << VIRTIO_BLK_F_MQ;
 
 	return m->ro_device ? f | 1ull << VIRTIO_BLK_F_RO : f;
 }
@@ -356,9 +364,18 @@ int blk_model_create(struct blk_model **out, const struct blk_params *p, char *e
 	if (!m)
 		return -ENOMEM;
 	m->ro_device = p->read_only;
+	if (p->vdev.nqueues < 1 || p->vdev.nqueues > BLK_MAX_QUEUES) {
+		snprintf(err, errlen, "%u request queues (1 to %u)", p->vdev.nqueues,
+			 BLK_MAX_QUEUES);
+		free(m);
+		return -EINVAL;
+	}
+	m->nq = p->vdev.nqueues;
+	m->ops = blk_vdev_ops;
+	m->ops.num_queues = (uint16_t)m->nq;
 	rc = disk_init(&m->disk, p, err, errlen);
 	if (rc == 0)
-		rc = vdev_create(&m->vd, &blk_vdev_ops, m, blk_features(m), &p->vdev, err, errlen);
+		rc = vdev_create(&m->vd, &m->ops, m, blk_features(m), &p->vdev, err, errlen);
 	if (rc < 0)
 		goto fail;
 	config_init(m);
@@ -427,7 +444,7 @@ bool blk_model_idle(struct blk_model *m)
 {
 	bool idle = true;
 
-	for (unsigned qi = 0; qi < BLK_NUM_QUEUES; qi++) {
+	for (unsigned qi = 0; qi < m->nq; qi++) {
 		struct vdev_queue *q = vdev_queue(m->vd, qi);
 
 		pthread_mutex_lock(&q->lock);
@@ -445,7 +462,7 @@ void blk_model_hold(struct blk_model *m)
 void blk_model_release(struct blk_model *m)
 {
 	m->held = false;
-	for (unsigned qi = 0; qi < BLK_NUM_QUEUES; qi++)
+	for (unsigned qi = 0; qi < m->nq; qi++)
 		vdev_kick_later(m->vd, qi);
 }
 

@@ -1,5 +1,7 @@
 /* The virtio-blk device (virtio ID 2, spec 5.2) on moat's virtio device
- * core (vdevice.h): one request queue, served by a pool of worker threads.
+ * core (vdevice.h): one request queue or several (VIRTIO_BLK_F_MQ, one per
+ * vCPU by default: the monitor decides how many), all served by one pool
+ * of worker threads or one io_uring.
  *
  * Threads: the main thread (the device process's loop) serves trapped
  * register accesses and pops requests when a queue's notify eventfd fires
@@ -29,7 +31,7 @@
 #include "blk_req.h"
 #include "vdevice.h"
 
-#define BLK_NUM_QUEUES 1
+#define BLK_MAX_QUEUES VPCI_MAX_QUEUES /* request queues (VIRTIO_BLK_F_MQ) */
 #define BLK_QUEUE_MAX  256 /* Linux sizes its queue to this; seg_max + 2 fits */
 /* aio=threads: a request holds its worker for the whole of its I/O, so
  * the pool's size is the most the host has in flight for the guest. 4 held
@@ -50,7 +52,7 @@ struct blk_params {
 	 * uses the pool after all (blk_model_uring says which) and the caller
 	 * closes it. */
 	struct blk_uring *uring;
-	struct vdev_params vdev; /* BLK_NUM_QUEUES queues */
+	struct vdev_params vdev; /* 1..BLK_MAX_QUEUES queues */
 };
 
 struct blk_model;

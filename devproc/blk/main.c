@@ -42,8 +42,10 @@ static struct blk_uring *early_ring;
  * buffered writes to one file are serialized there), which bench/blk
  * measured 2-4x slower than our pool at iodepth 1 (docs/decisions/0019).
  * Where the kernel has no io_uring for us (too old, io_uring_disabled, no
- * restrictions), the threads, said once. Before the sandbox. */
-static void blk_open_ring(const Moat__Dev__BlkConfig *c)
+ * restrictions), the threads, said once. Before the sandbox, so before
+ * the start request was checked: nq is what it asks for, and the ring
+ * has room for every queue's worth (blk_model.c counts on that). */
+static void blk_open_ring(const Moat__Dev__BlkConfig *c, size_t nq)
 {
 	int rc;
 
@@ -51,7 +53,9 @@ static void blk_open_ring(const Moat__Dev__BlkConfig *c)
 		return; /* no configuration: blk_check refuses it next */
 	if (c->aio == MOAT__DEV__BLK_AIO__BLK_AIO_DEFAULT && !c->cache_none)
 		return;
-	rc = blk_uring_open(&early_ring, BLK_QUEUE_MAX);
+	if (nq < 1 || nq > BLK_MAX_QUEUES)
+		return; /* vdev_res_take refuses it next */
+	rc = blk_uring_open(&early_ring, BLK_QUEUE_MAX * (unsigned)nq);
 	if (rc == 0)
 		return;
 	early_ring = NULL;
@@ -122,9 +126,9 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 	if (p.uring && !blk_model_uring(d->model))
 		log_debug("io_uring refused the image: threads");
 	blk_swap_init(&d->swap, d->model);
-	log_debug("%llu sectors%s, %u vectors, cache=%s, aio=%s",
+	log_debug("%llu sectors%s, %u queues, %u vectors, cache=%s, aio=%s",
 		  (unsigned long long)blk_model_sectors(d->model), p.read_only ? ", read-only" : "",
-		  vp->nvectors, req->blk->cache_none ? "none" : "writeback",
+		  vp->nqueues, vp->nvectors, req->blk->cache_none ? "none" : "writeback",
 		  blk_model_uring(d->model) ? "io_uring" : "threads");
 	*dev = d;
 	*vd = blk_model_vdev(d->model);
@@ -232,14 +236,15 @@ static int blk_sandbox(const Moat__Dev__StartRequest *req, const char **policy,
 	};
 
 	o->limits = &lim;
-	blk_open_ring(req->blk);
+	blk_open_ring(req->blk, req->virtio ? req->virtio->n_fd_notify : 0);
 	return 0;
 }
 
 static const struct vdev_kind blk_vkind = {
     .name = "blk",
     .sandbox = blk_sandbox,
-    .num_queues = BLK_NUM_QUEUES,
+    .num_queues = 1,
+    .max_queues = BLK_MAX_QUEUES,
     .check = blk_check,
     .create = blk_create,
     .destroy = blk_destroy,

@@ -174,7 +174,7 @@ static int display_inputs(struct display *d, const Moat__Dev__StartRequest *req,
 			  struct ipc_fds *fds, char *err, size_t errlen)
 {
 	static const enum vinput_kind kinds[DISPLAY_INPUTS] = {VINPUT_KEYBOARD, VINPUT_TABLET};
-	int rc = vdev_res_take(&d->res, req->virtio, DISPLAY_NQ, fds, err, errlen);
+	int rc = vdev_res_take(&d->res, req->virtio, DISPLAY_NQ, DISPLAY_NQ, fds, err, errlen);
 
 	if (rc == 0 && d->res.nirq != DISPLAY_NVEC) {
 		snprintf(err, errlen, "start: %u irq descriptors (want %u)", d->res.nirq,

@@ -32,19 +32,22 @@ void vdev_res_release(struct vdev_res *r)
 	res_reset(r);
 }
 
-int vdev_res_take(struct vdev_res *r, const Moat__Dev__VirtioConfig *v, unsigned nq,
-		  struct ipc_fds *fds, char *err, size_t errlen)
+int vdev_res_take(struct vdev_res *r, const Moat__Dev__VirtioConfig *v, unsigned nq_min,
+		  unsigned nq_max, struct ipc_fds *fds, char *err, size_t errlen)
 {
+	unsigned nq;
 	int mem_fd, rc = 0;
 
 	res_reset(r);
-	if (!v || nq > VPCI_MAX_QUEUES || v->n_fd_notify != nq || v->n_fd_irq < 1 ||
-	    v->n_fd_irq > VPCI_MAX_VECTORS) {
+	if (!v || nq_max > VPCI_MAX_QUEUES || v->n_fd_notify < nq_min || v->n_fd_notify > nq_max ||
+	    v->n_fd_irq < 1 || v->n_fd_irq > VPCI_MAX_VECTORS) {
 		snprintf(err, errlen,
-			 "start: %zu notify and %zu irq descriptors (want %u and 1..%u)",
-			 v ? v->n_fd_notify : 0, v ? v->n_fd_irq : 0, nq, VPCI_MAX_VECTORS);
+			 "start: %zu notify and %zu irq descriptors (want %u..%u and 1..%u)",
+			 v ? v->n_fd_notify : 0, v ? v->n_fd_irq : 0, nq_min, nq_max,
+			 VPCI_MAX_VECTORS);
 		return -EPROTO;
 	}
+	nq = (unsigned)v->n_fd_notify;
 	r->nq = nq;
 	r->nirq = (unsigned)v->n_fd_irq;
 	mem_fd = ipc_fds_take(fds, v->fd_mem);
@@ -113,7 +116,8 @@ int vdev_proc_init(void **model, const Moat__Dev__StartRequest *req, struct ipc_
 	if (!p)
 		return -ENOMEM;
 	p->k = k;
-	rc = vdev_res_take(&p->res, req->virtio, k->num_queues, fds, err, errlen);
+	rc = vdev_res_take(&p->res, req->virtio, k->num_queues,
+			   k->max_queues ? k->max_queues : k->num_queues, fds, err, errlen);
 	if (rc < 0) {
 		free(p);
 		return rc;

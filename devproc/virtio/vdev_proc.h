@@ -27,11 +27,12 @@ struct vdev_res {
 	unsigned nirq;
 };
 
-/* Take what v names from fds (the device has nq queues, and between 1 and
- * VPCI_MAX_VECTORS vectors) and map guest RAM. 0, or -errno with one line
- * in err; *r is then released already. */
-int vdev_res_take(struct vdev_res *r, const Moat__Dev__VirtioConfig *v, unsigned nq,
-		  struct ipc_fds *fds, char *err, size_t errlen);
+/* Take what v names from fds (the device has between nq_min and nq_max
+ * queues, one notify descriptor each, and between 1 and VPCI_MAX_VECTORS
+ * vectors) and map guest RAM. 0, or -errno with one line in err; *r is
+ * then released already. */
+int vdev_res_take(struct vdev_res *r, const Moat__Dev__VirtioConfig *v, unsigned nq_min,
+		  unsigned nq_max, struct ipc_fds *fds, char *err, size_t errlen);
 /* Unmap and close; fine on a zeroed or failed one. */
 void vdev_res_release(struct vdev_res *r);
 
@@ -41,6 +42,11 @@ struct vdev_kind {
 	int (*sandbox)(const Moat__Dev__StartRequest *req, const char **policy,
 		       struct pol_options *o, char *err, size_t errlen);
 	unsigned num_queues;
+	/* Optional: a kind whose queue count the monitor sets (virtio-blk's
+	 * queues=): it takes as many as the start request has notify
+	 * descriptors, from num_queues to max_queues (<= VPCI_MAX_QUEUES);
+	 * vdev_params.nqueues says how many. 0: exactly num_queues. */
+	unsigned max_queues;
 	/* Is req a complete start request of this kind (its part and the
 	 * virtio part)? Before any descriptor is taken. 0, or -EPROTO with
 	 * one line in err. */

@@ -29,6 +29,23 @@ check "image is a directory" bad dir "not a regular file" --disk path="$T",ro
 check "--disk without path" bad nopath "needs path=" --disk ro
 check "--disk with an unknown field" bad field "unknown field" --disk path="$T/img",bogus=1
 check "--disk id used twice" bad twice "used twice" --disk path="$T/img",id=a --disk path="$T/odd",id=a
+check "--disk queues=9" bad queues9 "queues= takes 1 to 8, not '9'" --disk path="$T/img",queues=9
+
+# The most descriptors one VM passes: 8 vCPUs, 8 disks of 8 request
+# queues (a notify eventfd each) and 9 vectors (an irqfd each): moat-vcpu's
+# start request carries them all, and every moat-blk takes its own.
+disks=()
+for i in 0 1 2 3 4 5 6 7; do
+	truncate -s 1M "$T/many$i"
+	disks+=(--disk "path=$T/many$i,queues=8")
+done
+timeout 60 "$MOAT" run -v --kernel "$TINY" --cmdline h --cpus 8 "${disks[@]}" \
+	>"$T/many.out" 2>"$T/many.err" </dev/null
+st=$?
+check "8 vCPUs and 8 disks of 8 queues: the guest runs, exit 0 (got $st)" [ $st = 0 ]
+[ $st = 0 ] || diag <"$T/many.err"
+check "each moat-blk got 8 queues and 9 vectors ($(grep -c ' 8 queues, 9 vectors' "$T/many.err") of 8)" \
+	[ "$(grep -c ' 8 queues, 9 vectors' "$T/many.err")" = 8 ]
 
 blk="" # check_child sets it
 if vm_up vm "TINY: waiting" 30 \

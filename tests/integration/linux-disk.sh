@@ -5,7 +5,8 @@
 # read-only with a serial; data the guest synced survives a SIGKILL of the
 # whole of moat; a killed disk process leaves the VM running; cache= and
 # aio= (data written through O_DIRECT and io_uring, read back through the
-# threads; cache=none refused where O_DIRECT is); the disk
+# threads; cache=none refused where O_DIRECT is); queues= (one request
+# queue per vCPU by default, each interrupting on its own vector); the disk
 # process's sandbox; and bad --disk input. Needs a KVM that runs ring-0 code
 # at speed: real hardware, or inside tests/kvmbox/run. Seven guest boots:
 # two of them write with cache=none,aio=io_uring and read back with
@@ -63,6 +64,8 @@ for f in $FILES; do
 	[ -n "$s" ] && sums+="${sums:+,}$f:$s"
 done
 check "disk-write: the guest wrote 3 files ($sums)" [ "$(tr ',' '\n' <<<"$sums" | grep -c :)" = 3 ]
+check "disk-write: one vCPU, one request queue by default (saw '$(marker write "disk vda queues")')" \
+	[ "$(marker write "disk vda queues")" = 1 ]
 
 check "disk-check: after a reboot e2fsck -fn is clean and every file has its sum" \
 	boot check disk-check "guest.sums=$sums" --disk "path=$IMG"
@@ -91,18 +94,31 @@ done
 if [ -n "$DDIR" ]; then
 	IMG2=$DDIR/direct.img
 	truncate -s 64M "$IMG2"
-	check "disk-write with cache=none,aio=io_uring" \
-		boot write2 disk-write "" -v --disk "path=$IMG2,cache=none,aio=io_uring"
+	check "disk-write with cache=none,aio=io_uring on 2 vCPUs" \
+		boot write2 disk-write "" -v --cpus 2 --disk "path=$IMG2,cache=none,aio=io_uring"
 	check "cache=none,aio=io_uring: the disk got them (-v: $(grep -o 'cache=[a-z]*, aio=[a-z_]*' "$T/write2.err" | head -n 1))" \
 		grep -q 'cache=none, aio=io_uring' "$T/write2.err"
+	# queues=: one per vCPU by default; each queue takes the I/O of its
+	# CPUs and interrupts on its own vector (VIRTIO_BLK_F_MQ)
+	check "2 vCPUs: moat-blk got 2 request queues (-v: $(grep -o '[0-9]* queues, [0-9]* vectors' "$T/write2.err" | head -n 1))" \
+		grep -q ' 2 queues, 3 vectors' "$T/write2.err"
+	check "2 vCPUs: the guest's virtio_blk uses 2 queues (saw '$(marker write2 "disk vda queues")')" \
+		[ "$(marker write2 "disk vda queues")" = 2 ]
+	for q in 0 1; do
+		seen=$(marker write2 "disk vda queue $q")
+		check "queue $q: a read from its CPU interrupted on its vector ($seen)" \
+			bash -c '[[ $1 =~ ^cpu\ [0-9]+\ irqs\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]' _ "$seen"
+	done
 	sums2=""
 	for f in $FILES; do
 		s=$(marker write2 "disk file $f")
 		[ -n "$s" ] && sums2+="${sums2:+,}$f:$s"
 	done
-	check "disk-check with aio=threads reads back what io_uring wrote" \
-		boot check2 disk-check "guest.sums=$sums2" -v --disk "path=$IMG2,aio=threads"
+	check "disk-check with aio=threads,queues=1 on 2 vCPUs reads back what io_uring wrote" \
+		boot check2 disk-check "guest.sums=$sums2" -v --cpus 2 --disk "path=$IMG2,aio=threads,queues=1"
 	check "aio=threads: the disk got threads" grep -q 'cache=writeback, aio=threads' "$T/check2.err"
+	check "queues=1 on 2 vCPUs: the guest uses 1 queue (saw '$(marker check2 "disk vda queues")')" \
+		[ "$(marker check2 "disk vda queues")" = 1 ]
 	check "aio=threads: the 3 files read back with their sums" \
 		[ "$(tr ',' '\n' <<<"$sums2" | grep -c :)" = 3 ]
 	e2fsck -fn "$IMG2" >"$T/e2fsck2.out" 2>&1

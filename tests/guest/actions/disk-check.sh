@@ -6,6 +6,7 @@
 # printed), or else the SHA256SUMS file disk-write left on the disk. Prints
 #   MOAT-GUEST: disk fsck clean
 #   MOAT-GUEST: disk file NAME SHA256        for each file, as read
+#   disk-info.sh's disk_queues lines         (a direct read on each queue)
 #   MOAT-GUEST: disk check ok                or fails naming the bad files
 # shellcheck source=disk-info.sh source-path=SCRIPTDIR
 . /actions/disk-info.sh
@@ -55,5 +56,6 @@ EOT
 	umount /mnt
 	[ "$n" -gt 0 ] || { fail "no files to check"; return; }
 	[ -z "$bad" ] || { fail "wrong content:$bad"; return; }
+	disk_queues "${dev#/dev/}" || return
 	say "disk check ok"
 }

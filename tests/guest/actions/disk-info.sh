@@ -72,6 +72,38 @@ disk_mount() {
 
 disk_sha() { sha256sum "$@" | cut -d' ' -f1; }
 
+# disk_queue_irqs VIRTIO K: interrupts so far on request queue K's vector
+# of device VIRTIO (virtio0: the /proc/interrupts line ending in
+# virtio0-req.K), summed over the CPUs; 0 without such a line
+disk_queue_irqs() {
+	awk -v n="$1-req.$2" '$NF == n { for (i = 2; i <= NF; i++) if ($i ~ /^[0-9]+$/) s += $i; f = 1 }
+		END { print f ? s : 0 }' /proc/interrupts
+}
+
+# disk_queues NAME: its request queues (blk-mq hardware contexts) and, for
+# each, the interrupts that a direct read issued from the queue's first CPU
+# brought on the queue's own vector:
+#   MOAT-GUEST: disk NAME queues N
+#   MOAT-GUEST: disk NAME queue K cpu C irqs DELTA     for each queue
+disk_queues() {
+	name=$1
+	vdev=$(readlink "/sys/block/$name/device") || { fail "no /sys/block/$name/device"; return; }
+	vdev=${vdev##*/}
+	n=0
+	for h in /sys/block/"$name"/mq/[0-9]*; do [ -d "$h" ] && n=$((n + 1)); done
+	say "disk $name queues $n"
+	for h in /sys/block/"$name"/mq/[0-9]*; do
+		[ -d "$h" ] || continue
+		k=${h##*/}
+		cpu=$(tr -d ' ' <"$h/cpu_list" | cut -d, -f1 | cut -d- -f1)
+		before=$(disk_queue_irqs "$vdev" "$k")
+		taskset -c "$cpu" dd if="/dev/$name" of=/dev/null bs=4096 count=16 \
+			skip=$((k * 16)) iflag=direct 2>/dev/null ||
+			{ fail "direct read of /dev/$name on CPU $cpu"; return; }
+		say "disk $name queue $k cpu $cpu irqs $(($(disk_queue_irqs "$vdev" "$k") - before))"
+	done
+}
+
 action_disk_info() {
 	disk_wait || return
 	disk_list

@@ -9,6 +9,7 @@
 #   MOAT-GUEST: disk mkfs /dev/vda ext4
 #   MOAT-GUEST: disk file NAME SHA256        for each file, as written
 #   MOAT-GUEST: disk written                 after sync and umount
+# then disk-info.sh's disk_queues lines (a direct read on each queue).
 # The data is random: tests take the sums from these lines (disk-check's
 # guest.sums=, or debugfs on the host). Random data, unlike generated
 # patterns (busybox awk makes ~0.15 MB/s in the nested test VM), is fast
@@ -47,4 +48,5 @@ action_disk_write() {
 	sync
 	out=$(umount /mnt 2>&1) || { fail "umount /mnt: $out"; return; }
 	say "disk written"
+	disk_queues "${dev#/dev/}"
 }

@@ -120,6 +120,8 @@ static int same_config(const struct mon_config *a, const struct mon_config *b)
 		CHECK(strcmp(x->path, y->path) == 0 && x->ro == y->ro);
 		CHECK(x->blockdev == y->blockdev && strcmp(x->id, y->id) == 0);
 		CHECK(strcmp(x->serial, y->serial) == 0);
+		CHECK(x->cache_none == y->cache_none && x->aio == y->aio);
+		CHECK(x->queues == y->queues);
 	}
 	CHECK(a->nnets == b->nnets);
 	for (unsigned i = 0; i < a->nnets; i++) {
@@ -158,6 +160,9 @@ static const char full_file[] = "# every key there is\n"
 				"[disk \"data\"]\n"
 				"path = /dev/sdz\n"
 				"blockdev = on\n"
+				"cache = none\n"
+				"aio = threads\n"
+				"queues = 3\n"
 				"[net \"n0\"]\n"
 				"type = user\n"
 				"mac = 52:54:00:aa:bb:cc\n"
@@ -184,7 +189,7 @@ static int t_file_equals_command_line(void)
 	      "--audit", "/var/log/audit", "--limits", limits, "--smbios", "type=1,serial=S1",
 	      "--smbios", "type=2,serial=S,,2", "--name", "vm1", "--control", "/run/c.sock", "-v",
 	      "--disk", "path=/img/a,,b,ro,serial=SER,id=root", "--disk",
-	      "path=/dev/sdz,blockdev=on,id=data", "--net",
+	      "path=/dev/sdz,blockdev=on,cache=none,aio=threads,queues=3,id=data", "--net",
 	      "user,id=n0,mac=52:54:00:aa:bb:cc,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:5353-"
 	      "10.0.2.15:53,restrict=on,hostloop=off",
 	      "--net", "tap=tap0,id=n1", "--smc", "osk-file=/etc/osk");
@@ -192,6 +197,7 @@ static int t_file_equals_command_line(void)
 	CHECK(same_config(&f.cfg, &c.cfg) == 0);
 	/* and it is what the file says */
 	CHECK(strcmp(f.cfg.disks[0].path, "/img/a,b") == 0 && f.cfg.disks[0].ro);
+	CHECK(f.cfg.disks[1].queues == 3 && f.cfg.disks[1].cache_none);
 	CHECK(f.cfg.nets[0].nfwd == 2 && f.cfg.nets[0].restricted);
 	CHECK(f.cfg.nets[1].kind == NETOPT_TAP && strcmp(f.cfg.nets[1].ifname, "tap0") == 0);
 	CHECK(strcmp(f.cfg.config_file, "") != 0);

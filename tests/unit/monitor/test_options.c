@@ -168,6 +168,32 @@ static int t_disk_cache_aio(void)
 	return 0;
 }
 
+/* queues=: 1 to 8 request queues; 0 (unset) leaves it to the monitor,
+ * one per vCPU. Anything else is one line with the range. */
+static int t_disk_queues(void)
+{
+	struct mon_config c;
+	char err[256];
+	char a1[] = "path=/img/a,queues=1", a2[] = "path=/img/b,queues=8", a3[] = "path=/img/c";
+
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--cpus", "4", "--disk", a1, "--disk", a2, "--disk",
+		    a3) == 0);
+	CHECK(c.disks[0].queues == 1 && c.disks[1].queues == 8 && c.disks[2].queues == 0);
+	EXPECT_ERROR("--disk queues= takes 1 to 8, not '0'", "--kernel", "/k", "--disk",
+		     "path=/a,queues=0");
+	EXPECT_ERROR("--disk queues= takes 1 to 8, not '9'", "--kernel", "/k", "--disk",
+		     "path=/a,queues=9");
+	EXPECT_ERROR("--disk queues= takes 1 to 8, not '10'", "--kernel", "/k", "--disk",
+		     "path=/a,queues=10");
+	EXPECT_ERROR("--disk queues= takes 1 to 8, not '-1'", "--kernel", "/k", "--disk",
+		     "path=/a,queues=-1");
+	EXPECT_ERROR("--disk queues= takes 1 to 8, not ''", "--kernel", "/k", "--disk",
+		     "path=/a,queues=");
+	EXPECT_ERROR("--disk queues= takes 1 to 8, not '2x'", "--kernel", "/k", "--disk",
+		     "path=/a,queues=2x");
+	return 0;
+}
+
 /* A block device only by explicit opt-in: blockdev=on, default off. */
 static int t_disk_blockdev(void)
 {
@@ -357,7 +383,8 @@ static int t_mem_backing(void)
 	CHECK(c.mem_bytes == 1ULL << 30 && c.mem_huge == MON_HUGE_ON && c.mem_prealloc);
 	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "256M,hugepages=off") == 0);
 	CHECK(c.mem_bytes == 256ULL << 20 && c.mem_huge == MON_HUGE_OFF && !c.mem_prealloc);
-	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "64M,prealloc=on,prealloc=off,"
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem",
+		    "64M,prealloc=on,prealloc=off,"
 		    "hugepages=on,hugepages=auto") == 0);
 	CHECK(c.mem_huge == MON_HUGE_AUTO && !c.mem_prealloc);
 	CHECK(PARSE(&c, err, "--kernel", "/k", "--mem", "1G,prealloc=on", "--mem", "2G") == 0);
@@ -380,10 +407,20 @@ static int t_mem_backing(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(t_defaults), TEST(t_full),	     TEST(t_sizes),
-	    TEST(t_bad),      TEST(t_disks),	     TEST(t_disk_blockdev), TEST(t_disk_cache_aio),
-	    TEST(t_limits),   TEST(t_cgroup_limits), TEST(t_osk_inline_wiped),
-	    TEST(t_help),     TEST(t_firmware),	     TEST(t_display),
+	    TEST(t_defaults),
+	    TEST(t_full),
+	    TEST(t_sizes),
+	    TEST(t_bad),
+	    TEST(t_disks),
+	    TEST(t_disk_blockdev),
+	    TEST(t_disk_cache_aio),
+	    TEST(t_disk_queues),
+	    TEST(t_limits),
+	    TEST(t_cgroup_limits),
+	    TEST(t_osk_inline_wiped),
+	    TEST(t_help),
+	    TEST(t_firmware),
+	    TEST(t_display),
 	    TEST(t_mem_backing),
 	};
 	return RUN_TESTS(tests);

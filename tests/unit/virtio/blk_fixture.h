@@ -44,12 +44,14 @@ static inline int make_image(struct vfix *f, bool ro)
 	return f->img < 0 ? -1 : 0;
 }
 
-static inline int setup_with(struct vfix *f, bool ro, const char *serial, unsigned workers)
+/* A disk of nq request queues (vectors: the config's, then one a queue). */
+static inline int setup_queues(struct vfix *f, bool ro, const char *serial, unsigned workers,
+			       unsigned nq)
 {
 	char err[128] = "";
 	struct blk_params p = {.read_only = ro, .serial = serial, .workers = workers};
 
-	vfix_init(f, BLK_NUM_QUEUES, 2, &p.vdev);
+	vfix_init(f, nq, nq + 1, &p.vdev);
 	if (make_image(f, ro) < 0)
 		return -1;
 	/* the model owns its descriptor; the test keeps f->img to look */
@@ -60,7 +62,12 @@ static inline int setup_with(struct vfix *f, bool ro, const char *serial, unsign
 		return -1;
 	}
 	vfix_attach(f, blk_model_vdev(f->m));
-	return driver_up(f, BLK_F_BASE);
+	return driver_up(f, nq > 1 ? BLK_F_BASE | 1ull << VIRTIO_BLK_F_MQ : BLK_F_BASE);
+}
+
+static inline int setup_with(struct vfix *f, bool ro, const char *serial, unsigned workers)
+{
+	return setup_queues(f, ro, serial, workers, 1);
 }
 
 static inline int setup(struct vfix *f, bool ro)
@@ -81,10 +88,10 @@ static inline uint64_t header(struct vfix *f, uint32_t type, uint64_t sector)
 	return gpa;
 }
 
-/* The usual three-part request; *status_gpa names the status byte (set to
- * 0xee beforehand so that a write to it shows). */
-static inline uint16_t request(struct vfix *f, uint32_t type, uint64_t sector, uint64_t data,
-			       uint32_t len, bool data_w, uint64_t *status_gpa)
+/* The usual three-part request on queue q; *status_gpa names the status
+ * byte (set to 0xee beforehand so that a write to it shows). */
+static inline uint16_t request_on(struct vfix *f, unsigned q, uint32_t type, uint64_t sector,
+				  uint64_t data, uint32_t len, bool data_w, uint64_t *status_gpa)
 {
 	struct seg s[3];
 	unsigned n = 0;
@@ -95,17 +102,28 @@ static inline uint16_t request(struct vfix *f, uint32_t type, uint64_t sector, u
 	if (len)
 		s[n++] = (struct seg){data, len, data_w};
 	s[n++] = (struct seg){*status_gpa, 1, true};
-	return offer(f, 0, s, n);
+	return offer(f, q, s, n);
 }
 
-static inline bool wait_used(struct vfix *f, uint16_t n)
+static inline uint16_t request(struct vfix *f, uint32_t type, uint64_t sector, uint64_t data,
+			       uint32_t len, bool data_w, uint64_t *status_gpa)
+{
+	return request_on(f, 0, type, sector, data, len, data_w, status_gpa);
+}
+
+static inline bool wait_used_on(struct vfix *f, unsigned q, uint16_t n)
 {
 	for (int i = 0; i < 10000; i++) {
-		if ((uint16_t)(used_idx(f, 0) - f->r[0].used_seen) >= n)
+		if ((uint16_t)(used_idx(f, q) - f->r[q].used_seen) >= n)
 			return true;
 		usleep(1000);
 	}
 	return false;
+}
+
+static inline bool wait_used(struct vfix *f, uint16_t n)
+{
+	return wait_used_on(f, 0, n);
 }
 
 /* Wait for head's used entry (completions come in any order). */
@@ -126,22 +144,29 @@ static inline bool completed(struct vfix *f, uint16_t head, uint32_t *len)
 	return false;
 }
 
-/* Submit one request, kick, wait; returns the status byte, -1 on timeout. */
+/* Submit one request on queue q, kick, wait; returns the status byte, -1
+ * on timeout. */
+static inline int roundtrip_on(struct vfix *f, unsigned q, uint32_t type, uint64_t sector,
+			       uint64_t data, uint32_t len, bool data_w, uint32_t *used_len)
+{
+	uint64_t st;
+	uint16_t before = used_idx(f, q);
+
+	request_on(f, q, type, sector, data, len, data_w, &st);
+	kick(f, q);
+	f->r[q].used_seen = before;
+	if (!wait_used_on(f, q, 1))
+		return -1;
+	uint32_t id;
+	used_elem(f, q, before, &id, used_len);
+	f->r[q].used_seen = used_idx(f, q);
+	return *ram_ptr(&f->ram, st);
+}
+
 static inline int roundtrip(struct vfix *f, uint32_t type, uint64_t sector, uint64_t data,
 			    uint32_t len, bool data_w, uint32_t *used_len)
 {
-	uint64_t st;
-	uint16_t before = used_idx(f, 0);
-
-	request(f, type, sector, data, len, data_w, &st);
-	kick(f, 0);
-	f->r[0].used_seen = before;
-	if (!wait_used(f, 1))
-		return -1;
-	uint32_t id;
-	used_elem(f, 0, before, &id, used_len);
-	f->r[0].used_seen = used_idx(f, 0);
-	return *ram_ptr(&f->ram, st);
+	return roundtrip_on(f, 0, type, sector, data, len, data_w, used_len);
 }
 
 static inline void teardown(struct vfix *f)

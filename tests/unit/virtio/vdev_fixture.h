@@ -29,8 +29,8 @@
 #define F_NEXT		 1
 #define F_WRITE		 2
 #define F_INDIRECT	 4
-#define VFIX_MAX_QUEUES	 2
-#define VFIX_MAX_VECTORS 3
+#define VFIX_MAX_QUEUES	 4 /* virtio-blk's MQ tests */
+#define VFIX_MAX_VECTORS 5
 
 /* A driver-side split ring in the fake RAM. */
 struct vring {
@@ -71,7 +71,8 @@ static inline void vfix_init(struct vfix *f, unsigned nq, unsigned nvec, struct 
 	}
 	for (unsigned v = 0; v < nvec; v++)
 		f->irq[v] = eventfd(0, EFD_NONBLOCK);
-	f->next_data = RAM_DATA;
+	/* buffers after the rings (0x8000 of RAM each) */
+	f->next_data = RAM_GPA + 0x8000ull * nq > RAM_DATA ? RAM_GPA + 0x8000ull * nq : RAM_DATA;
 	*p = (struct vdev_params){
 	    .mem = &f->ram.g,
 	    .bar0_gpa = DRV_BAR0,
