@@ -70,7 +70,8 @@
  * clusters: discard does nothing, write_zeroes writes zeros.
  *
  * Threads: one mutex per image guards the in-memory L1 and refcount
- * tables and every metadata read and write. A read looks its cluster up
+ * tables, the L2 table cache (qcow2_cache.c: about 4 MiB, never dirty)
+ * and every metadata read and write. A read looks its cluster up
  * under the lock and reads data without it; a write to an allocated
  * cluster does the same; a write that allocates (or rewrites a zero or
  * compressed cluster) holds the lock through the data write and the L2

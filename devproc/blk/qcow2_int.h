@@ -82,6 +82,8 @@ struct qcow2 {
 	char backing_fmt[BLK_IMAGE_FMT_MAX];
 
 	uint64_t next_free; /* where the next cluster goes: the file's end, rounded up */
+	struct qcow2_l2_slot *l2_cache; /* qcow2_cache.c; under lock */
+	unsigned l2_slots;
 	pthread_mutex_t lock;
 };
 
@@ -142,5 +144,14 @@ int qcow2_refcount(struct qcow2 *q, uint64_t i, uint64_t *rc);
 void qcow2_compressed_range(const struct qcow2 *q, uint64_t entry, uint64_t *off, uint64_t *len);
 /* Inflate the compressed cluster of entry into out (cs bytes). 0 or -EIO. */
 int qcow2_read_compressed(struct qcow2 *q, uint64_t entry, uint8_t *out);
+
+/* The L2 table cache (qcow2_cache.c), under q->lock. get: the table at
+ * off (cs bytes, on-disk byte order), read from the file on a miss.
+ * update: after a successful pwrite of len bytes at off + at, the same
+ * bytes into the cached table if it is cached. */
+int qcow2_cache_init(struct qcow2 *q);
+void qcow2_cache_free(struct qcow2 *q);
+int qcow2_cache_get(struct qcow2 *q, uint64_t off, const uint8_t **table);
+void qcow2_cache_update(struct qcow2 *q, uint64_t off, uint64_t at, const void *p, uint64_t len);
 
 extern const struct blk_image_ops qcow2_ops;

@@ -448,6 +448,7 @@ static void qcow2_close(struct blk_image *img)
 	struct qcow2 *q = (struct qcow2 *)img;
 
 	pthread_mutex_destroy(&q->lock);
+	qcow2_cache_free(q);
 	free(q->l1);
 	free(q->rt);
 	free(q);

@@ -19,6 +19,7 @@ int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry,
 {
 	uint64_t ci = g >> q->cluster_bits, l1i = ci / q->l2_entries, l2i = ci % q->l2_entries;
 	uint64_t l1e, off, raw[2] = {0, 0};
+	const uint8_t *table;
 	int rc;
 
 	*l2_off = 0;
@@ -32,9 +33,10 @@ int qcow2_lookup(struct qcow2 *q, uint64_t g, uint64_t *l2_off, uint64_t *entry,
 		return 0;
 	if (!cluster_ok(q, off))
 		return -EIO;
-	rc = blk_pread(q->fd, raw, q->extl2 ? 16 : 8, off + l2i * (q->extl2 ? 16 : 8));
+	rc = qcow2_cache_get(q, off, &table);
 	if (rc < 0)
 		return rc;
+	memcpy(raw, table + l2i * (q->extl2 ? 16 : 8), q->extl2 ? 16 : 8);
 	*entry = be64toh(raw[0]);
 	*bm = be64toh(raw[1]);
 	*l2_off = off;
@@ -48,8 +50,11 @@ int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry, u
 	uint64_t l2i = (g >> q->cluster_bits) % q->l2_entries;
 	uint64_t raw[2] = {htobe64(entry), htobe64(bm)};
 	unsigned len = q->extl2 ? 16 : 8;
+	int rc = blk_pwrite(q->fd, raw, len, l2_off + l2i * len);
 
-	return blk_pwrite(q->fd, raw, len, l2_off + l2i * len);
+	if (rc == 0)
+		qcow2_cache_update(q, l2_off, l2i * len, raw, len);
+	return rc;
 }
 
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t g, uint64_t *l2_off)

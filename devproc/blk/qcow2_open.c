@@ -314,6 +314,9 @@ static int open_checked(struct qcow2 *q, const struct qcow2_open_args *a)
 	if (rc < 0)
 		return fail(a, rc, "cannot read the L1 or refcount table");
 	q->next_free = (c.fsize + q->cs - 1) & ~(q->cs - 1);
+	rc = qcow2_cache_init(q);
+	if (rc < 0)
+		return rc;
 	rc = clear_autoclear(q);
 	if (rc < 0)
 		return fail(a, rc, "cannot write the header");
@@ -338,6 +341,7 @@ int qcow2_open(const struct qcow2_open_args *a, struct blk_image **out)
 	q->backing = a->backing;
 	rc = open_checked(q, a);
 	if (rc < 0) {
+		qcow2_cache_free(q);
 		free(q->l1);
 		free(q->rt);
 		free(q);
