@@ -25,6 +25,9 @@
  *   ordering (blk_pool.h) supplies that "before".
  * - A read of a range allocated nowhere in the chain (nor in the backing,
  *   nor past the backing's end) gives zeros.
+ * - discard and write_zeroes cost time in proportion to len (qcow2: one
+ *   step a cluster): the request path bounds them (the device's
+ *   max_discard_sectors and max_write_zeroes_sectors).
  * Errors are -errno: -EINVAL for a range outside the disk or a misaligned
  * call, -EROFS for a change to a read-only image, -EIO for a malformed
  * image or a failed or short host I/O. */
