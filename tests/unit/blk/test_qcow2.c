@@ -198,7 +198,7 @@ static uint64_t file_sum(const char *name)
 
 /* An overlay over base (of format fmt): reads fall through, a partial
  * write copies the rest of its cluster from the base, the base stays. */
-static int overlay_case(const char *fmt)
+static int overlay_case(const char *fmt, const char *compat)
 {
 	static uint8_t buf[128 * 1024];
 	struct timg base, top;
@@ -208,7 +208,8 @@ static int overlay_case(const char *fmt)
 	CHECK(sh("qemu-io -f %s -c 'write -P 0x61 0 1M' -c 'write -P 0x62 3M 1M' base.img", fmt) ==
 	      0);
 	/* the overlay is larger than its base: past the base, zeros */
-	CHECK(sh("qemu-img create -q -f qcow2 -b base.img -F %s top.qcow2 8M", fmt) == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -o compat=%s -b base.img -F %s top.qcow2 8M", compat,
+		 fmt) == 0);
 	before = file_sum("base.img");
 	if (strcmp(fmt, "raw") == 0)
 		CHECK(topen_raw(&base, "base.img", true) == 0);
@@ -242,13 +243,51 @@ static int overlay_case(const char *fmt)
 static int test_overlay_raw(void)
 {
 	NEED_QEMU();
-	return overlay_case("raw");
+	return overlay_case("raw", "1.1");
 }
 
 static int test_overlay_qcow2(void)
 {
 	NEED_QEMU();
-	return overlay_case("qcow2");
+	return overlay_case("qcow2", "1.1");
+}
+
+/* v2 cannot mark a cluster zero: over a backing, write_zeroes writes
+ * zeros (and allocates). */
+static int test_overlay_v2(void)
+{
+	NEED_QEMU();
+	return overlay_case("raw", "0.10");
+}
+
+/* A v3 image with an autoclear bit (bitmaps, here without the extension)
+ * and lazy refcounts: a writable open clears the autoclear bit first, as
+ * the spec asks; our writes keep refcounts eagerly, check is clean. */
+static int test_autoclear_lazy(void)
+{
+	uint64_t bits = htobe64(1);
+	uint8_t buf[4096];
+	struct timg t;
+	char p[128];
+	int fd;
+
+	NEED_QEMU();
+	CHECK(sh("qemu-img create -q -f qcow2 -o lazy_refcounts=on a.qcow2 1M") == 0);
+	fd = open(tpath(p, sizeof(p), "a.qcow2"), O_RDWR);
+	CHECK(fd >= 0 && pwrite(fd, &bits, 8, 88) == 8);
+	CHECK(topen_q(&t, "a.qcow2", true, NULL) == 0); /* read-only: left alone */
+	tclose(&t);
+	CHECK(pread(fd, &bits, 8, 88) == 8 && be64toh(bits) == 1);
+	CHECK(topen_q(&t, "a.qcow2", false, NULL) == 0);
+	CHECK(pread(fd, &bits, 8, 88) == 8 && bits == 0);
+	memset(buf, 0x4f, sizeof(buf));
+	CHECK(img_wr(t.img, buf, sizeof(buf), 64 * 1024) == 0);
+	tclose(&t);
+	close(fd);
+	CHECK(qcheck("a.qcow2") == 0);
+	CHECK(sh("qemu-io -f qcow2 -c 'read -P 0x4f 64k 4k' a.qcow2") == 0);
+	tmp_cleanup();
+	return 0;
 }
 
 /* qemu-img convert -c: every cluster compressed. We read the same bytes as
@@ -581,6 +620,8 @@ static const struct test_case tests[] = {
 	TEST(test_refcount_bits),
 	TEST(test_overlay_raw),
 	TEST(test_overlay_qcow2),
+	TEST(test_overlay_v2),
+	TEST(test_autoclear_lazy),
 	TEST(test_compressed),
 	TEST(test_zero_clusters),
 	TEST(test_v2_zeroes_discard),

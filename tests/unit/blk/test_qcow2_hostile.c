@@ -278,6 +278,44 @@ static int test_bad_refcounts(void)
 	return 0;
 }
 
+/* A compressed cluster whose host cluster's refcount is already 0: the
+ * rewrite drops a reference that is not there. The write reports -EIO
+ * (its data did land: the L2 entry went first) and the refcount stays 0,
+ * no wrap to the maximum. */
+static int test_refcount_underflow(void)
+{
+	uint64_t l1, l2, e, rt, rb, host, x = 62 - (12 - 8);
+	uint8_t buf[512];
+	uint16_t rc = 0;
+	struct timg t;
+
+	NEED_QEMU();
+	CHECK(sh("qemu-img create -q -f raw s.raw 64k && "
+		 "qemu-io -f raw -c 'write -P 0x42 0 64k' s.raw") == 0);
+	CHECK(sh("qemu-img convert -c -O qcow2 -o cluster_size=4096 s.raw h.qcow2") == 0);
+	l1 = get64("h.qcow2", 40);
+	l2 = get64("h.qcow2", l1) & 0x00fffffffffffe00ull;
+	e = get64("h.qcow2", l2);
+	host = (e & ((1ull << x) - 1)) & ~(uint64_t)(CS - 1);
+	rt = get64("h.qcow2", 48);
+	rb = get64("h.qcow2", rt);
+	CHECK(put("h.qcow2", rb + 2 * (host / CS), &rc, 2) == 0);
+	memset(buf, 0x24, sizeof(buf));
+	CHECK(topen_q(&t, "h.qcow2", false, NULL) == 0);
+	CHECK(img_wr(t.img, buf, sizeof(buf), 0) == -EIO);
+	CHECK(img_rd(t.img, buf, sizeof(buf), 0) == 0 && all_are(buf, 512, 0x24));
+	tclose(&t);
+	{
+		int fd = fdp("h.qcow2");
+
+		CHECK(fd >= 0 && pread(fd, &rc, 2, (off_t)(rb + 2 * (host / CS))) == 2);
+		close(fd);
+	}
+	CHECK(rc == 0);
+	tmp_cleanup();
+	return 0;
+}
+
 /* Compressed descriptors past the end of the file, and garbage that does
  * not inflate to a cluster. */
 static int test_bad_compressed(void)
@@ -352,6 +390,7 @@ static const struct test_case tests[] = {
 	TEST(test_l1_beyond_disk),
 	TEST(test_bad_refcounts),
 	TEST(test_bad_compressed),
+	TEST(test_refcount_underflow),
 };
 /* clang-format on */
 
