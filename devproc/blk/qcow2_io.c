@@ -238,8 +238,8 @@ static int write_alloc(struct qcow2 *q, struct map *m, const struct iovec *v, un
 		rc = old_contents(q, m, g - in, buf);
 	if (rc == 0) {
 		blk_iov_to_buf(v, nv, buf + in);
-		if (!m->l2_off)
-			rc = qcow2_l2_for_write(q, g, &m->l2_off);
+		/* also when there is a table: it must be ours (COPIED) */
+		rc = qcow2_l2_for_write(q, g, &m->l2_off);
 	}
 	if (rc == 0 && m->k != K_COMPRESSED && m->host && copied(m)) {
 		rc = blk_pwrite(q->fd, buf, q->cs, m->host);
@@ -318,11 +318,9 @@ static int unmap_cluster(struct qcow2 *q, uint64_t g)
 	all_unalloc = q->extl2 ? m.k != K_COMPRESSED && m.bm == 0 : m.k == K_UNALLOC;
 	if (!ours && (all_zero || (all_unalloc && (!q->backing_named || q->version < 3))))
 		return 0; /* reads zeros already, nothing to free (v2: cannot say zero) */
-	if (!m.l2_off) {
-		rc = qcow2_l2_for_write(q, g, &m.l2_off);
-		if (rc < 0)
-			return rc;
-	}
+	rc = qcow2_l2_for_write(q, g, &m.l2_off); /* ours, or a new one */
+	if (rc < 0)
+		return rc;
 	rc = qcow2_set_l2(q, m.l2_off, g, ne, nbm);
 	if (rc < 0)
 		return rc;

@@ -201,6 +201,16 @@ static int test_bad_entries(void)
 	CHECK(img_rd(t.img, buf, 512, 0) == 0 && all_are(buf, 512, 0xab));
 	CHECK(img_wr(t.img, buf, 512, 0) == -EIO);
 	tclose(&t);
+	/* a shared L2 table (no COPIED in L1): reads fine, an allocating
+	 * write into it refused */
+	CHECK(put64("h.qcow2", l2, e) == 0);
+	CHECK(put64("h.qcow2", l1, l2) == 0);
+	CHECK(topen_q(&t, "h.qcow2", false, NULL) == 0);
+	CHECK(img_rd(t.img, buf, 512, 0) == 0 && all_are(buf, 512, 0xab));
+	CHECK(img_wr(t.img, buf, 512, 64 * 1024) == -EIO);
+	CHECK(blk_image_write_zeroes(t.img, 0, 4096) == -EIO);
+	tclose(&t);
+	CHECK(get64("h.qcow2", l2 + 16 * 8) == 0);
 	/* L1 entry past the end, into the header, unaligned */
 	CHECK(put64("h.qcow2", l1, (1ull << 40) | (1ull << 63)) == 0);
 	CHECK(io_fails(0, -EIO) == 0);
