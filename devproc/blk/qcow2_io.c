@@ -126,8 +126,8 @@ static int read_runs(struct qcow2 *q, const struct map *m, const struct iovec *v
 
 		if (k == K_NORMAL) {
 			rc = blk_io_full(q->fd, sv, n, m->host + pos, false);
-		} else if (k == K_ZERO) {
-			blk_iov_zero(sv, n);
+		} else if (k == K_ZERO || !q->backing_named) {
+			blk_iov_zero(sv, n); /* zero, or unallocated with nothing below */
 		} else if (!(buf = malloc(end - pos))) {
 			rc = -ENOMEM;
 		} else {
