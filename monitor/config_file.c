@@ -68,8 +68,8 @@ static const struct cf_key_rule machine_keys[] = {
     {NULL, 0},
 };
 static const struct cf_key_rule disk_keys[] = {
-    {"path", 1},  {"ro", 1},  {"blockdev", 1}, {"serial", 1},
-    {"cache", 1}, {"aio", 1}, {"queues", 1},   {NULL, 0},
+    {"path", 1}, {"ro", 1},	{"blockdev", 1}, {"serial", 1}, {"cache", 1},
+    {"aio", 1},	 {"queues", 1}, {"format", 1},	 {NULL, 0},
 };
 static const struct cf_key_rule net_keys[] = {
     {"type", 1},     {"ifname", 1},   {"mac", 1}, {"hostfwd", NETOPT_MAX_FWD},
@@ -82,7 +82,7 @@ static const struct cf_kind_rule kinds[] = {
      "kernel, firmware, initrd, cmdline, mem, cpus, serial, shutdown-timeout, audit, limits, "
      "smbios, name, control, vnc, display, verbose"},
     {CF_DISK, "disk", true, MON_MAX_DISKS, disk_keys,
-     "path, ro, blockdev, serial, cache, aio, queues"},
+     "path, format, ro, blockdev, serial, cache, aio, queues"},
     {CF_NET, "net", true, MON_MAX_NETS, net_keys, "type, ifname, mac, hostfwd, restrict, hostloop"},
     {CF_SMC, "smc", false, 1, smc_keys, "osk-file, osk"},
 };
@@ -565,7 +565,8 @@ static int cf_machine(struct cf_reader *r, const struct cf_section *s, struct mo
 	return 0;
 }
 
-/* [disk "ID"] -> --disk path=P,id=ID[,ro][,blockdev=B][,serial=S][,cache=C][,aio=A][,queues=N] */
+/* [disk "ID"] -> --disk path=P,id=ID[,ro][,blockdev=B][,serial=S][,cache=C][,aio=A][,queues=N]
+ * [,format=F] */
 static int cf_disk(struct cf_reader *r, const struct cf_section *s, struct mon_config_entry *e)
 {
 	const struct cf_value *path = cf_key(s, "path");

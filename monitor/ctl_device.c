@@ -78,6 +78,14 @@ void mon_ctl_op_disk_swap(struct mon_vm *vm, struct mon_ctl_who who, const struc
 	if (!device_free(vm, d, who))
 		return;
 	const struct mon_disk *orig = &vm->cfg->disks[d->index];
+	/* the new medium would need its format parsed and a swap of the
+	 * image object in moat-blk: not there yet */
+	if (orig->format != MON_FORMAT_RAW) {
+		mon_control_error(&vm->ctl, who,
+				  "disk '%s' is a qcow2 image: only raw disks can be swapped",
+				  d->proc.name);
+		return;
+	}
 	/* opened, checked and locked as at start; a read-only disk stays one */
 	struct mon_disk nd = {.path = (char *)req->path,
 			      .ro = req->read_only || orig->ro,

@@ -351,6 +351,14 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 				return err_line(err, len,
 						"--disk aio= takes threads or io_uring, not '%s'",
 						f + 4);
+		} else if (strncmp(f, "format=", 7) == 0) {
+			if (strcmp(f + 7, "raw") == 0)
+				d->format = MON_FORMAT_RAW;
+			else if (strcmp(f + 7, "qcow2") == 0)
+				d->format = MON_FORMAT_QCOW2;
+			else
+				return err_line(
+				    err, len, "--disk format= takes raw or qcow2, not '%s'", f + 7);
 		} else if (strncmp(f, "queues=", 7) == 0) {
 			/* one digit: 1..MOAT_BLK_MAX_QUEUES (8) */
 			if (f[7] < '1' || f[7] > '0' + MOAT_BLK_MAX_QUEUES || f[8])
@@ -366,13 +374,20 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 		} else {
 			return err_line(
 			    err, len,
-			    "--disk: unknown field '%s' (path=, ro, blockdev=, id=, serial=, "
-			    "cache=, aio=, queues=)",
+			    "--disk: unknown field '%s' (path=, format=, ro, blockdev=, id=, "
+			    "serial=, cache=, aio=, queues=)",
 			    f);
 		}
 	}
 	if (!d->path)
 		return err_line(err, len, "--disk needs path=IMAGE");
+	/* qcow2's metadata I/O is not aligned for O_DIRECT, and its requests
+	 * run on the threads (the ring reads and writes the file as it is) */
+	if (d->format == MON_FORMAT_QCOW2 && d->cache_none)
+		return err_line(err, len, "--disk format=qcow2: cache=none is for raw images only");
+	if (d->format == MON_FORMAT_QCOW2 && d->aio == MON_AIO_IO_URING)
+		return err_line(err, len,
+				"--disk format=qcow2: aio=io_uring is for raw images only");
 	return 0;
 }
 

@@ -38,7 +38,11 @@ enum mon_huge {
 /* --disk aio=: the values of BlkConfig.aio (device.proto) */
 enum mon_disk_aio { MON_AIO_DEFAULT, MON_AIO_THREADS, MON_AIO_IO_URING };
 
-/* --disk path=IMG[,ro][,blockdev=on][,id=NAME][,serial=STR][,cache=C][,aio=A][,queues=N] */
+/* --disk format=: the values of BlkConfig.format (device.proto) */
+enum mon_disk_format { MON_FORMAT_RAW, MON_FORMAT_QCOW2 };
+
+/* --disk path=IMG[,format=F][,ro][,blockdev=on][,id=NAME][,serial=STR][,cache=C][,aio=A]
+ *        [,queues=N] */
 struct mon_disk {
 	char *path;
 	bool ro;
@@ -48,6 +52,7 @@ struct mon_disk {
 	bool cache_none; /* cache=none: the image opened O_DIRECT (else writeback) */
 	enum mon_disk_aio aio;
 	unsigned queues; /* request queues, 1..MOAT_BLK_MAX_QUEUES; 0: one per vCPU */
+	enum mon_disk_format format;
 };
 
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };

@@ -68,16 +68,16 @@ static int open_guest_ram(const struct mon_config *cfg, struct mon_resources *r,
 			  size_t len)
 {
 	struct mon_guest_ram ram;
-	int rc = mon_guest_ram_create(cfg->mem_bytes, cfg->mem_huge, cfg->mem_prealloc, &ram, err,
-				      len);
+	int rc =
+	    mon_guest_ram_create(cfg->mem_bytes, cfg->mem_huge, cfg->mem_prealloc, &ram, err, len);
 
 	if (rc < 0)
 		return rc;
 	r->mem_fd = ram.fd;
 	r->ram_backing = ram.backing;
-	log_debug("guest RAM: %llu MiB, %s pages%s (%s)", (unsigned long long)(cfg->mem_bytes >> 20),
-		  mon_ram_backing_name(ram.backing), ram.prealloc ? ", all allocated" : "",
-		  ram.why);
+	log_debug("guest RAM: %llu MiB, %s pages%s (%s)",
+		  (unsigned long long)(cfg->mem_bytes >> 20), mon_ram_backing_name(ram.backing),
+		  ram.prealloc ? ", all allocated" : "", ram.why);
 	return 0;
 }
 
@@ -311,7 +311,8 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 		return err_line(err, len, "block device %s is read-only (blockdev --setro): add ro",
 				d->path);
 	size = lseek(fd, 0, SEEK_END);
-	if (size <= 0 || size % 512)
+	/* a qcow2 disk's size is its header's, which moat-blk reads */
+	if (d->format == MON_FORMAT_RAW && (size <= 0 || size % 512))
 		return err_line(err, len,
 				"disk image %s is %lld bytes, not a whole number of "
 				"512-byte sectors",

@@ -39,10 +39,17 @@
  * random-read IOPS, whose pool grows to 64); 16 is what blk_pool allows. */
 #define BLK_WORKERS 16
 
+/* How the image file holds the disk (BlkConfig.format). */
+enum blk_format { BLK_FORMAT_RAW, BLK_FORMAT_QCOW2 };
+
 struct blk_params {
 	/* open for reading (and writing unless read_only); the model owns it
 	 * once create succeeded (closed by destroy, or when swapped out) */
 	int image_fd;
+	/* qcow2: parsed at create (qcow2.h: a malformed or unsupported image
+	 * is refused with -EINVAL and one line), run on the worker pool; no
+	 * backing file yet, no O_DIRECT, no io_uring, no swap */
+	enum blk_format format;
 	bool read_only;
 	const char *serial; /* NULL or up to 20 bytes */
 	unsigned workers;   /* 0: BLK_WORKERS */
@@ -58,7 +65,7 @@ struct blk_params {
 struct blk_model;
 struct blk_uring;
 
-/* Can fd serve as a disk image: open for reading, and for writing if
+/* Can fd serve as a raw disk image: open for reading, and for writing if
  * writable; a regular file or a block device? Its capacity in whole
  * sectors in *sectors (a partial last sector is left out). 0, or -errno
  * with one line in err: -EBADF for the access mode, -EINVAL for a file of
@@ -100,7 +107,8 @@ bool blk_model_idle(struct blk_model *m);
 void blk_model_hold(struct blk_model *m);
 void blk_model_release(struct blk_model *m);
 /* Loop thread, no locks held, the model idle (else -EBUSY): switch to the
- * medium fd (-1: none), read-only if read_only (or the device is). fd is
+ * medium fd (-1: none), read-only if read_only (or the device is): a raw
+ * image (a qcow2 disk is not swapped: -ENOTSUP). fd is
  * checked as blk_image_check does; the old medium, if it was writable, is
  * synced first (the guest's completed writes must not depend on a flush
  * that would go to the new one), then closed. A changed capacity goes to

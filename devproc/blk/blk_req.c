@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blk_image.h"
+
 /* The last writable byte of the chain, or NULL if it has none. Zero-length
  * buffers are skipped: they hold no byte. */
 static uint8_t *status_byte(const struct vq_chain *c)
@@ -239,8 +241,27 @@ static void copy_serial(const struct blk_disk *disk, struct blk_req *r)
 	}
 }
 
+/* r (READ, WRITE or FLUSH) through the image's format. */
+static int image_io(const struct blk_disk *disk, struct blk_req *r)
+{
+	switch (r->op) {
+	case BLK_OP_READ:
+		return blk_image_read(disk->img, r->iov, r->niov, r->offset);
+	case BLK_OP_WRITE:
+		return blk_image_write(disk->img, r->iov, r->niov, r->offset);
+	default:
+		return blk_image_flush(disk->img);
+	}
+}
+
 void blk_req_execute(const struct blk_disk *disk, struct blk_req *r)
 {
+	if (disk->img && (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE || r->op == BLK_OP_FLUSH)) {
+		if (image_io(disk, r) < 0)
+			r->status = VIRTIO_BLK_S_IOERR;
+		__atomic_store_n(r->status_p, r->status, __ATOMIC_RELAXED);
+		return;
+	}
 	switch (r->op) {
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:

@@ -13,6 +13,8 @@
 
 #include "virtqueue.h"
 
+struct blk_image;
+
 #define BLK_SECTOR     512u
 #define BLK_HDR_LEN    16u		  /* le32 type, le32 reserved, le64 sector */
 #define BLK_SERIAL_LEN 20u		  /* VIRTIO_BLK_ID_BYTES */
@@ -30,6 +32,10 @@
  * model synced it when it took it out). */
 struct blk_disk {
 	int fd;			     /* not owned; -1: no medium */
+	/* NULL: a raw image, read and written on fd as it is. Else the
+	 * image's format (blk_image.h: qcow2) over fd, which requests go
+	 * through (never O_DIRECT, never io_uring). Not owned. */
+	struct blk_image *img;
 	uint64_t sectors;	     /* capacity in 512-byte sectors; 0 without a medium */
 	bool read_only;		     /* writes fail: the device is read-only, or the medium is */
 	bool direct;		     /* fd is O_DIRECT (cache=none): buffers must be aligned */

@@ -53,6 +53,8 @@ static void blk_open_ring(const Moat__Dev__BlkConfig *c, size_t nq)
 		return; /* no configuration: blk_check refuses it next */
 	if (c->aio == MOAT__DEV__BLK_AIO__BLK_AIO_DEFAULT && !c->cache_none)
 		return;
+	if (c->format != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW)
+		return; /* a format's requests run on the threads */
 	if (nq < 1 || nq > BLK_MAX_QUEUES)
 		return; /* vdev_res_take refuses it next */
 	rc = blk_uring_open(&early_ring, BLK_QUEUE_MAX * (unsigned)nq);
@@ -70,6 +72,14 @@ static int blk_check(const Moat__Dev__StartRequest *req, char *err, size_t errle
 {
 	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_BLK || !req->blk || !req->virtio) {
 		snprintf(err, errlen, "start: no virtio-blk configuration");
+		return -EPROTO;
+	}
+	/* the monitor sends qcow2 only without O_DIRECT and io_uring */
+	if (req->blk->format != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW &&
+	    (req->blk->format != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2 || req->blk->cache_none ||
+	     req->blk->aio == MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING)) {
+		snprintf(err, errlen, "start: format %d with cache_none %d, aio %d", req->blk->format,
+			 req->blk->cache_none, req->blk->aio);
 		return -EPROTO;
 	}
 	return 0;
@@ -98,6 +108,8 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 		return -ENOMEM;
 	struct blk_params p = {
 	    .image_fd = ipc_fds_take(fds, req->blk->fd_image),
+	    .format = req->blk->format == MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2 ? BLK_FORMAT_QCOW2
+										 : BLK_FORMAT_RAW,
 	    .read_only = req->blk->read_only,
 	    .serial = req->blk->serial,
 	    .vdev = *vp,
@@ -126,7 +138,8 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 	if (p.uring && !blk_model_uring(d->model))
 		log_debug("io_uring refused the image: threads");
 	blk_swap_init(&d->swap, d->model);
-	log_debug("%llu sectors%s, %u queues, %u vectors, cache=%s, aio=%s",
+	log_debug("%s, %llu sectors%s, %u queues, %u vectors, cache=%s, aio=%s",
+		  p.format == BLK_FORMAT_QCOW2 ? "qcow2" : "raw",
 		  (unsigned long long)blk_model_sectors(d->model), p.read_only ? ", read-only" : "",
 		  vp->nqueues, vp->nvectors, req->blk->cache_none ? "none" : "writeback",
 		  blk_model_uring(d->model) ? "io_uring" : "threads");

@@ -121,7 +121,7 @@ static int same_config(const struct mon_config *a, const struct mon_config *b)
 		CHECK(x->blockdev == y->blockdev && strcmp(x->id, y->id) == 0);
 		CHECK(strcmp(x->serial, y->serial) == 0);
 		CHECK(x->cache_none == y->cache_none && x->aio == y->aio);
-		CHECK(x->queues == y->queues);
+		CHECK(x->queues == y->queues && x->format == y->format);
 	}
 	CHECK(a->nnets == b->nnets);
 	for (unsigned i = 0; i < a->nnets; i++) {
@@ -157,6 +157,7 @@ static const char full_file[] = "# every key there is\n"
 				"path = /img/a,b\n"
 				"ro = on\n"
 				"serial = SER\n"
+				"format = qcow2\n"
 				"[disk \"data\"]\n"
 				"path = /dev/sdz\n"
 				"blockdev = on\n"
@@ -188,7 +189,7 @@ static int t_file_equals_command_line(void)
 	      "1G", "--cpus", "2", "--serial", "file:/tmp/ser", "--shutdown-timeout", "5",
 	      "--audit", "/var/log/audit", "--limits", limits, "--smbios", "type=1,serial=S1",
 	      "--smbios", "type=2,serial=S,,2", "--name", "vm1", "--control", "/run/c.sock", "-v",
-	      "--disk", "path=/img/a,,b,ro,serial=SER,id=root", "--disk",
+	      "--disk", "path=/img/a,,b,ro,serial=SER,format=qcow2,id=root", "--disk",
 	      "path=/dev/sdz,blockdev=on,cache=none,aio=threads,queues=3,id=data", "--net",
 	      "user,id=n0,mac=52:54:00:aa:bb:cc,hostfwd=tcp::2222-:22,hostfwd=udp:0.0.0.0:5353-"
 	      "10.0.2.15:53,restrict=on,hostloop=off",

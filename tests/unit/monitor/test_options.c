@@ -194,6 +194,30 @@ static int t_disk_queues(void)
 	return 0;
 }
 
+/* format=: raw (the default) or qcow2; qcow2 without cache=none and
+ * aio=io_uring, which are raw's alone. */
+static int t_disk_format(void)
+{
+	struct mon_config c;
+	char err[256];
+	char a1[] = "path=/img/a,format=qcow2", a2[] = "path=/img/b,format=raw",
+	     a3[] = "path=/img/c", a4[] = "path=/img/d,format=qcow2,aio=threads";
+
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", a1, "--disk", a2, "--disk", a3, "--disk",
+		    a4) == 0);
+	CHECK(c.disks[0].format == MON_FORMAT_QCOW2 && c.disks[1].format == MON_FORMAT_RAW);
+	CHECK(c.disks[2].format == MON_FORMAT_RAW && c.disks[3].format == MON_FORMAT_QCOW2);
+	EXPECT_ERROR("--disk format= takes raw or qcow2, not 'vmdk'", "--kernel", "/k", "--disk",
+		     "path=/a,format=vmdk");
+	EXPECT_ERROR("--disk format= takes raw or qcow2, not ''", "--kernel", "/k", "--disk",
+		     "path=/a,format=");
+	EXPECT_ERROR("--disk format=qcow2: cache=none is for raw images only", "--kernel", "/k",
+		     "--disk", "path=/a,cache=none,format=qcow2");
+	EXPECT_ERROR("--disk format=qcow2: aio=io_uring is for raw images only", "--kernel", "/k",
+		     "--disk", "path=/a,format=qcow2,aio=io_uring");
+	return 0;
+}
+
 /* A block device only by explicit opt-in: blockdev=on, default off. */
 static int t_disk_blockdev(void)
 {
@@ -414,7 +438,7 @@ int main(void)
 	    TEST(t_disks),
 	    TEST(t_disk_blockdev),
 	    TEST(t_disk_cache_aio),
-	    TEST(t_disk_queues),
+	    TEST(t_disk_queues), TEST(t_disk_format),
 	    TEST(t_limits),
 	    TEST(t_cgroup_limits),
 	    TEST(t_osk_inline_wiped),
