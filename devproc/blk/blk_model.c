@@ -91,7 +91,9 @@ static void blk_done(void *opaque, struct blk_req *r)
  * room for, runs here and now (blocking the loop, as a rare exception). */
 static bool uring_chain(struct blk_model *m, struct vdev_queue *q, struct blk_req *r)
 {
-	if ((r->op == BLK_OP_FLUSH || blk_req_direct_ok(&m->disk, r)) &&
+	bool ring_op = r->op == BLK_OP_READ || r->op == BLK_OP_WRITE || r->op == BLK_OP_FLUSH;
+
+	if (ring_op && (r->op == BLK_OP_FLUSH || blk_req_direct_ok(&m->disk, r)) &&
 	    (blk_uring_queue(m->uring, r) ||
 	     (blk_uring_submit(m->uring) == 0 && blk_uring_queue(m->uring, r)))) {
 		m->q[r->queue].inflight++;
@@ -360,12 +362,35 @@ static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *er
 	return 0;
 }
 
+/* DISCARD and WRITE_ZEROES (an image format's disk): one segment of at
+ * most BLK_MAX_DISCARD_SECTORS a request, discards aligned to the
+ * format's cluster (a partial one frees nothing, blk_image.h). */
+static void config_ranges(struct blk_model *m)
+{
+	struct blk_image_info info;
+	uint32_t align = 1;
+
+	if (blk_image_info(m->disk.img, &info) == 0 && info.cluster_size >= BLK_SECTOR)
+		align = info.cluster_size / BLK_SECTOR;
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, max_discard_sectors), 4,
+			BLK_MAX_DISCARD_SECTORS);
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, max_discard_seg), 4, 1);
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, discard_sector_alignment), 4,
+			align);
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, max_write_zeroes_sectors), 4,
+			BLK_MAX_DISCARD_SECTORS);
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, max_write_zeroes_seg), 4, 1);
+	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, write_zeroes_may_unmap), 1, 1);
+}
+
 static void config_init(struct blk_model *m)
 {
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, capacity), 8, m->disk.sectors);
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, seg_max), 4, BLK_SEG_MAX);
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, blk_size), 4, BLK_SECTOR);
 	vdev_config_put(m->vd, offsetof(struct virtio_blk_config, num_queues), 2, m->nq);
+	if (m->disk.img)
+		config_ranges(m);
 }
 
 /* MQ only with more than one queue: a driver that takes it reads
@@ -377,6 +402,8 @@ static uint64_t blk_features(const struct blk_model *m)
 
 	if (m->nq > 1)
 		f |= 1ull << VIRTIO_BLK_F_MQ;
+	if (m->disk.img && !m->ro_device)
+		f |= 1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES;
 
 	return m->ro_device ? f | 1ull << VIRTIO_BLK_F_RO : f;
 }

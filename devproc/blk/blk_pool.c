@@ -30,7 +30,7 @@ static void run_one(struct blk_pool *p, struct blk_req *r)
 	p->exec(p->disk, r);
 	p->done(p->opaque, r);
 	pthread_mutex_lock(&p->lock);
-	if (r->op == BLK_OP_WRITE)
+	if (blk_op_changes(r->op))
 		w_unlink(p, r);
 	free(r);
 }
@@ -87,9 +87,9 @@ void blk_pool_submit(struct blk_pool *p, struct blk_req *r)
 	pthread_mutex_lock(&p->lock);
 	r->next = NULL;
 	r->wprev = r->wnext = NULL;
-	/* a write takes the next number; a flush waits for all below it */
-	r->seq = r->op == BLK_OP_WRITE ? p->next_seq++ : p->next_seq;
-	if (r->op == BLK_OP_WRITE) {
+	/* a change takes the next number; a flush waits for all below it */
+	r->seq = blk_op_changes(r->op) ? p->next_seq++ : p->next_seq;
+	if (blk_op_changes(r->op)) {
 		r->wprev = p->w_tail;
 		if (p->w_tail)
 			p->w_tail->wnext = r;
@@ -120,7 +120,7 @@ struct blk_req *blk_pool_cancel(struct blk_pool *p, unsigned q)
 			continue;
 		}
 		*link = r->next;
-		if (r->op == BLK_OP_WRITE)
+		if (blk_op_changes(r->op))
 			w_unlink(p, r);
 		r->next = out;
 		out = r;
@@ -136,7 +136,7 @@ void blk_pool_stop(struct blk_pool *p)
 	pthread_mutex_lock(&p->lock);
 	while ((r = p->head)) {
 		p->head = r->next;
-		if (r->op == BLK_OP_WRITE)
+		if (blk_op_changes(r->op))
 			w_unlink(p, r);
 		free(r);
 	}

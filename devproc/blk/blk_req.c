@@ -51,6 +51,50 @@ static bool range_ok(const struct blk_disk *disk, uint64_t sector, uint64_t len)
 	       len / BLK_SECTOR <= disk->sectors - sector;
 }
 
+/* DISCARD or WRITE_ZEROES (5.2.6: after the header, segments of le64
+ * sector, le32 num_sectors, le32 flags): only with an image format (the
+ * features are offered with one alone; a raw disk answers UNSUPP, as a
+ * driver that ignores the features deserves), one segment, within the
+ * disk and BLK_MAX_DISCARD_SECTORS; flags: unmap (bit 0) for
+ * WRITE_ZEROES only, nothing else. Called with r->status OK. */
+static int parse_range_op(const struct vq_chain *c, const struct blk_disk *disk,
+			  struct blk_req *r)
+{
+	uint8_t seg[16];
+	uint64_t sector;
+	uint32_t num, flags;
+	bool zeroes = r->type == VIRTIO_BLK_T_WRITE_ZEROES;
+
+	if (!disk->img) {
+		r->status = VIRTIO_BLK_S_UNSUPP;
+		return 0;
+	}
+	if (c->out_bytes != BLK_HDR_LEN + sizeof(seg) ||
+	    vq_chain_read(c, BLK_HDR_LEN, seg, sizeof(seg)) != sizeof(seg)) {
+		r->status = VIRTIO_BLK_S_IOERR; /* none, or more than one segment */
+		return 0;
+	}
+	memcpy(&sector, seg, 8);
+	memcpy(&num, seg + 8, 4);
+	memcpy(&flags, seg + 12, 4);
+	sector = le64toh(sector);
+	num = le32toh(num);
+	flags = le32toh(flags);
+	if (flags & ~(uint32_t)(zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0)) {
+		r->status = VIRTIO_BLK_S_UNSUPP;
+		return 0;
+	}
+	if (disk->fd < 0 || disk->read_only || num > BLK_MAX_DISCARD_SECTORS ||
+	    !range_ok(disk, sector, (uint64_t)num * BLK_SECTOR)) {
+		r->status = VIRTIO_BLK_S_IOERR;
+		return 0;
+	}
+	r->offset = sector * BLK_SECTOR;
+	r->len = (uint64_t)num * BLK_SECTOR;
+	r->op = zeroes ? BLK_OP_WRITE_ZEROES : BLK_OP_DISCARD;
+	return 0;
+}
+
 int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct blk_req *r)
 {
 	uint8_t hdr[BLK_HDR_LEN];
@@ -98,6 +142,9 @@ int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct 
 			  in_data < BLK_SERIAL_LEN ? in_data : BLK_SERIAL_LEN);
 		r->op = BLK_OP_GET_ID;
 		return 0;
+	case VIRTIO_BLK_T_DISCARD:
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		return parse_range_op(c, disk, r);
 	default:
 		r->status = VIRTIO_BLK_S_UNSUPP;
 		return 0;
@@ -241,7 +288,8 @@ static void copy_serial(const struct blk_disk *disk, struct blk_req *r)
 	}
 }
 
-/* r (READ, WRITE or FLUSH) through the image's format. */
+/* r (READ, WRITE, FLUSH, DISCARD or WRITE_ZEROES) through the image's
+ * format. */
 static int image_io(const struct blk_disk *disk, struct blk_req *r)
 {
 	switch (r->op) {
@@ -249,6 +297,10 @@ static int image_io(const struct blk_disk *disk, struct blk_req *r)
 		return blk_image_read(disk->img, r->iov, r->niov, r->offset);
 	case BLK_OP_WRITE:
 		return blk_image_write(disk->img, r->iov, r->niov, r->offset);
+	case BLK_OP_DISCARD:
+		return blk_image_discard(disk->img, r->offset, r->len);
+	case BLK_OP_WRITE_ZEROES:
+		return blk_image_write_zeroes(disk->img, r->offset, r->len);
 	default:
 		return blk_image_flush(disk->img);
 	}
@@ -256,7 +308,7 @@ static int image_io(const struct blk_disk *disk, struct blk_req *r)
 
 void blk_req_execute(const struct blk_disk *disk, struct blk_req *r)
 {
-	if (disk->img && (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE || r->op == BLK_OP_FLUSH)) {
+	if (disk->img && r->op != BLK_OP_DONE && r->op != BLK_OP_GET_ID) {
 		if (image_io(disk, r) < 0)
 			r->status = VIRTIO_BLK_S_IOERR;
 		__atomic_store_n(r->status_p, r->status, __ATOMIC_RELAXED);
@@ -274,6 +326,10 @@ void blk_req_execute(const struct blk_disk *disk, struct blk_req *r)
 		break;
 	case BLK_OP_GET_ID:
 		copy_serial(disk, r);
+		break;
+	case BLK_OP_DISCARD:
+	case BLK_OP_WRITE_ZEROES: /* parse gives them to image disks alone */
+		r->status = VIRTIO_BLK_S_UNSUPP;
 		break;
 	case BLK_OP_DONE:
 		break;

@@ -25,6 +25,11 @@ struct blk_image;
  * kernel then refuses with EINVAL, and the request goes through the
  * bounce buffer (blk_req.c). */
 #define BLK_DIO_ALIGN 512u
+/* DISCARD and WRITE_ZEROES (offered with an image format: qcow2): one
+ * segment a request, so much at most. The guest picks the range, and an
+ * image's cost is a step a cluster (blk_image.h): 8 MiB is 128 steps with
+ * qcow2's default 64 KiB clusters, 16384 with 512-byte ones. */
+#define BLK_MAX_DISCARD_SECTORS 16384u
 
 /* The image as the device sees it. fd -1 is an empty medium (a disk
  * swapped to none): READ and WRITE fail with IOERR, GET_ID still answers,
@@ -48,7 +53,18 @@ enum blk_op {
 	BLK_OP_WRITE,  /* pwritev from iov */
 	BLK_OP_FLUSH,  /* fdatasync, after earlier writes (blk_pool.h) */
 	BLK_OP_GET_ID, /* the serial into iov */
+	/* a disk with an image format only (blk_disk.img), offset and len
+	 * the range (one segment, at most BLK_MAX_DISCARD_SECTORS) */
+	BLK_OP_DISCARD,
+	BLK_OP_WRITE_ZEROES,
 };
+
+/* Does op change the disk's content (so a later flush must wait for it,
+ * blk_pool.h)? */
+static inline bool blk_op_changes(enum blk_op op)
+{
+	return op == BLK_OP_WRITE || op == BLK_OP_DISCARD || op == BLK_OP_WRITE_ZEROES;
+}
 
 /* One request. The pool and model fields are theirs; parse fills the rest. */
 struct blk_req {

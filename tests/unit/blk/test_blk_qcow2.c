@@ -167,4 +167,118 @@ static int t_no_swap(void)
 	return 0;
 }
 
-TAP_MAIN(TEST(t_read_write), TEST(t_read_only), TEST(t_refused), TEST(t_no_swap))
+/* DISCARD or WRITE_ZEROES on queue 0 with nseg segments of (sector, num,
+ * flags); the status byte, -1 on timeout. */
+static int range_op(struct vfix *f, uint32_t type, unsigned nseg, uint64_t sector, uint32_t num,
+		    uint32_t flags)
+{
+	uint64_t segs = alloc(f, 16 * nseg), st = alloc(f, 1);
+	uint16_t before = used_idx(f, 0);
+
+	for (unsigned i = 0; i < nseg; i++) {
+		uint8_t *p = ram_ptr(&f->ram, segs + 16 * i);
+		uint64_t s = htole64(sector);
+		uint32_t n = htole32(num), fl = htole32(flags);
+		memcpy(p, &s, 8);
+		memcpy(p + 8, &n, 4);
+		memcpy(p + 12, &fl, 4);
+	}
+	*ram_ptr(&f->ram, st) = 0xee;
+	struct seg sg[3] = {{header(f, type, 0), 16, false}, {segs, 16 * nseg, false}, {st, 1, true}};
+	offer(f, 0, sg, 3);
+	kick(f, 0);
+	f->r[0].used_seen = before;
+	if (!wait_used(f, 1))
+		return -1;
+	f->r[0].used_seen = used_idx(f, 0);
+	return *ram_ptr(&f->ram, st);
+}
+
+/* A writable qcow2 disk offers DISCARD and WRITE_ZEROES (one segment,
+ * aligned to its clusters); a read-only one and a raw one do not, and a
+ * raw one answers them UNSUPP. Zeroed clusters read as zeros, discarded
+ * ones as anything, and qemu-img check stays clean. Bad segments: more
+ * than one, flags other than unmap on WRITE_ZEROES, any on DISCARD, too
+ * long, past the end. */
+static int t_discard_write_zeroes(void)
+{
+	struct vfix f;
+	char err[256] = "";
+	uint64_t offered;
+	uint32_t ulen;
+
+	CHECK(tmp_setup() == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -o cluster_size=65536 d.qcow2 16M") == 0);
+	CHECK(sh("qemu-io -c 'write -P 0x77 0 1M' d.qcow2") == 0);
+	CHECK(setup_qcow2(&f, "d.qcow2", false, err, sizeof(err)) == 0);
+	drv_common_write(&f.drv, C_STATUS, 1, 0);
+	drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, &offered);
+	CHECK(offered & 1ull << VIRTIO_BLK_F_DISCARD);
+	CHECK(offered & 1ull << VIRTIO_BLK_F_WRITE_ZEROES);
+	uint64_t dev = f.drv.device;
+	CHECK(drv_bar_read(&f.drv, dev + offsetof(struct virtio_blk_config, max_discard_sectors),
+			   4) == BLK_MAX_DISCARD_SECTORS);
+	CHECK(drv_bar_read(&f.drv, dev + offsetof(struct virtio_blk_config, max_discard_seg), 4) ==
+	      1);
+	CHECK(drv_bar_read(&f.drv,
+			   dev + offsetof(struct virtio_blk_config, discard_sector_alignment),
+			   4) == 128);
+	CHECK(drv_bar_read(&f.drv, dev + offsetof(struct virtio_blk_config, write_zeroes_may_unmap),
+			   1) == 1);
+	vfix_fresh_rings(&f);
+	CHECK(driver_up(&f, BLK_F_BASE | 1ull << VIRTIO_BLK_F_MQ | 1ull << VIRTIO_BLK_F_DISCARD |
+				1ull << VIRTIO_BLK_F_WRITE_ZEROES) == 0);
+
+	/* zero the second 64 KiB cluster (with unmap), discard the third */
+	CHECK(range_op(&f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 128, 128,
+		       VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) == VIRTIO_BLK_S_OK);
+	CHECK(range_op(&f, VIRTIO_BLK_T_DISCARD, 1, 256, 128, 0) == VIRTIO_BLK_S_OK);
+	uint64_t buf = alloc(&f, 65536);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_IN, 128, buf, 65536, true, &ulen) ==
+	      VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 65536; i++)
+		CHECK(ram_ptr(&f.ram, buf)[i] == 0);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_IN, 0, buf, 512, true, &ulen) == VIRTIO_BLK_S_OK);
+	CHECK(ram_ptr(&f.ram, buf)[0] == 0x77);
+
+	/* the hostile ones */
+	CHECK(range_op(&f, VIRTIO_BLK_T_DISCARD, 2, 0, 8, 0) == VIRTIO_BLK_S_IOERR);
+	CHECK(range_op(&f, VIRTIO_BLK_T_DISCARD, 1, 0, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) ==
+	      VIRTIO_BLK_S_UNSUPP);
+	CHECK(range_op(&f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0, 8, 2) == VIRTIO_BLK_S_UNSUPP);
+	CHECK(range_op(&f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0, BLK_MAX_DISCARD_SECTORS + 1, 0) ==
+	      VIRTIO_BLK_S_IOERR);
+	CHECK(range_op(&f, VIRTIO_BLK_T_DISCARD, 1, 16 * 2048 - 8, 16, 0) == VIRTIO_BLK_S_IOERR);
+	CHECK(range_op(&f, VIRTIO_BLK_T_DISCARD, 1, UINT64_MAX / 256, 8, 0) ==
+	      VIRTIO_BLK_S_IOERR);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, &ulen) == VIRTIO_BLK_S_OK);
+	teardown(&f);
+	CHECK(sh("qemu-img check -q d.qcow2") == 0);
+	CHECK(sh("qemu-io -c 'read -P 0 64k 64k' d.qcow2 | grep -q 'read 65536/65536'") == 0);
+	CHECK(sh("qemu-io -c 'read -P 0x77 512k 512k' d.qcow2 | grep -q 'read 524288/524288'") ==
+	      0);
+
+	/* read-only qcow2: not offered */
+	CHECK(setup_qcow2(&f, "d.qcow2", true, err, sizeof(err)) == 0);
+	drv_common_write(&f.drv, C_STATUS, 1, 0);
+	drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, &offered);
+	CHECK(!(offered & (1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES)));
+	teardown(&f);
+	tmp_cleanup();
+
+	/* raw: not offered, and UNSUPP for a driver that sends them anyway */
+	CHECK(setup(&f, false) == 0);
+	drv_common_write(&f.drv, C_STATUS, 1, 0);
+	drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, &offered);
+	CHECK(!(offered & (1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES)));
+	vfix_fresh_rings(&f);
+	CHECK(driver_up(&f, BLK_F_BASE) == 0);
+	CHECK(range_op(&f, VIRTIO_BLK_T_WRITE_ZEROES, 1, 0, 8, 0) == VIRTIO_BLK_S_UNSUPP);
+	uint8_t b;
+	CHECK(pread(f.img, &b, 1, 0) == 1 && b == pattern(0));
+	teardown(&f);
+	return 0;
+}
+
+TAP_MAIN(TEST(t_read_write), TEST(t_read_only), TEST(t_refused), TEST(t_no_swap),
+	 TEST(t_discard_write_zeroes))
