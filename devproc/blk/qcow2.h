@@ -65,9 +65,12 @@
  *
  * discard and write_zeroes: whole clusters in v3 become zero clusters
  * (offset 0 with the zero flag, or every subcluster's zero bit; the old
- * host cluster is freed); in v2
- * without a backing, discard unallocates whole clusters (freed). Partial
- * clusters: discard does nothing, write_zeroes writes zeros.
+ * host cluster's refcount drops, so qemu-img check finds no leak); in v2
+ * without a backing, whole clusters become unallocated (freed the same
+ * way); v2 with a backing cannot say zero: write_zeroes writes zeros,
+ * discard does nothing. Partial clusters: discard does nothing,
+ * write_zeroes writes zeros. A freed cluster is not reused while the
+ * image is open (see Allocation).
  *
  * Threads: one mutex per image guards the in-memory L1 and refcount
  * tables, the L2 table cache (qcow2_cache.c: about 4 MiB, never dirty)
