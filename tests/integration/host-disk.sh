@@ -31,6 +31,22 @@ check "--disk with an unknown field" bad field "unknown field" --disk path="$T/i
 check "--disk id used twice" bad twice "used twice" --disk path="$T/img",id=a --disk path="$T/odd",id=a
 check "--disk queues=9" bad queues9 "queues= takes 1 to 8, not '9'" --disk path="$T/img",queues=9
 
+# format=qcow2: moat-blk parses the header in its sandbox; a file that is
+# not qcow2 is the user's error (exit 2, one line), and the options that
+# are raw's alone are refused before anything starts
+head -c 1M /dev/zero >"$T/notq.qcow2"
+check "format=qcow2 on a file that is not qcow2" bad notq "qcow2 image:" --disk path="$T/notq.qcow2",format=qcow2
+check "format=qcow2 with cache=none" bad qnone "cache=none is for raw images only" \
+	--disk path="$T/img",format=qcow2,cache=none
+qemu-img create -q -f qcow2 "$T/q.qcow2" 16M
+timeout 60 "$MOAT" run -v --kernel "$TINY" --cmdline h --disk path="$T/q.qcow2",format=qcow2 \
+	>"$T/q.out" 2>"$T/q.err" </dev/null
+st=$?
+check "a qcow2 disk: the VM runs and ends, exit 0 (got $st)" [ $st = 0 ]
+check "a qcow2 disk: moat-blk read its header (-v: $(grep -o 'qcow2, [0-9]* sectors' "$T/q.err" | head -n 1))" \
+	grep -q 'qcow2, 32768 sectors' "$T/q.err"
+check "a qcow2 disk: qemu-img check is clean after" qemu-img check -q "$T/q.qcow2"
+
 # The most descriptors one VM passes: 8 vCPUs, 8 disks of 8 request
 # queues (a notify eventfd each) and 9 vectors (an irqfd each): moat-vcpu's
 # start request carries them all, and every moat-blk takes its own.

@@ -6,11 +6,13 @@
 # whole of moat; a killed disk process leaves the VM running; cache= and
 # aio= (data written through O_DIRECT and io_uring, read back through the
 # threads; cache=none refused where O_DIRECT is); queues= (one request
-# queue per vCPU by default, each interrupting on its own vector); the disk
+# queue per vCPU by default, each interrupting on its own vector);
+# format=qcow2 (an ext4 written on a qcow2 image, which qemu-img check
+# finds clean and whose files have the guest's sums); the disk
 # process's sandbox; and bad --disk input. Needs a KVM that runs ring-0 code
-# at speed: real hardware, or inside tests/kvmbox/run. Seven guest boots:
+# at speed: real hardware, or inside tests/kvmbox/run. Eight guest boots:
 # two of them write with cache=none,aio=io_uring and read back with
-# aio=threads.
+# aio=threads, one writes on a qcow2 image.
 # Usage: linux-disk.sh MOAT BZIMAGE INITRD
 # Environment: MOAT_TEST_BOOT_TIMEOUT (seconds per boot, default 300).
 MOAT=$1
@@ -127,6 +129,27 @@ if [ -n "$DDIR" ]; then
 else
 	ok "# SKIP cache=none: no file system here with direct I/O"
 fi
+
+# ---- 2c. format=qcow2: an ext4 on a qcow2 image, judged by QEMU's tools ------
+QIMG=$T/disk.qcow2
+qemu-img create -q -f qcow2 "$QIMG" 64M
+check "disk-write on a qcow2 image (format=qcow2)" \
+	boot qwrite disk-write "" -v --cpus 2 --disk "path=$QIMG,format=qcow2"
+check "format=qcow2: moat-blk read its header (-v: $(grep -o 'qcow2, [0-9]* sectors' "$T/qwrite.err" | head -n 1))" \
+	grep -q 'qcow2, 131072 sectors' "$T/qwrite.err"
+qemu-img check "$QIMG" >"$T/qcheck.out" 2>&1
+st=$?
+check "host: qemu-img check on the qcow2 image is clean (exit $st)" [ $st = 0 ]
+[ $st = 0 ] || diag <"$T/qcheck.out"
+qemu-img convert -f qcow2 -O raw "$QIMG" "$T/qconv.raw"
+e2fsck -fn "$T/qconv.raw" >"$T/e2fsck-q.out" 2>&1
+check "host: e2fsck -fn on the qcow2's content is clean" [ $? = 0 ]
+for f in $FILES; do
+	debugfs -R "dump /$f $T/qdump.$f" "$T/qconv.raw" >/dev/null 2>&1
+	check "host: $f in the qcow2 image has the guest's sum" \
+		[ -f "$T/qdump.$f" ] && [ "$(sha "$T/qdump.$f")" = "$(marker qwrite "disk file $f")" ]
+done
+rm -f "$T/qconv.raw" "$QIMG"
 
 # ---- 3. two disks, the second read-only with an id and a serial -------------
 check "disk-ro: two disks, writes to the read-only vdb fail" \
