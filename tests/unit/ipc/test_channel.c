@@ -72,9 +72,10 @@ static int t_oversized_and_fd_flood(void)
 	ProtobufCMessage *m;
 	struct ipc_fds fds;
 	static uint8_t big[IPC_MAX_MSG + 100];
-	int many[IPC_MAX_FDS + 4];
+	int many[IPC_MAX_FDS + 1];
 	struct msghdr mh = {0};
-	struct iovec iov = {.iov_base = "\x1a\x00", .iov_len = 2};
+	/* wire type 7 does not exist: the message cannot unpack */
+	struct iovec iov = {.iov_base = "\x0f\x00", .iov_len = 2};
 	union {
 		struct cmsghdr h;
 		char buf[CMSG_SPACE(sizeof(many))];
@@ -97,6 +98,12 @@ static int t_oversized_and_fd_flood(void)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(many));
 	memcpy(CMSG_DATA(c), many, sizeof(many));
+	/* IPC_MAX_FDS is the kernel's SCM_MAX_FD: one more is never sent, so
+	 * no message can carry more than a channel takes */
+	CHECK(sendmsg(sv[0], &mh, 0) < 0 && errno == EINVAL);
+	/* the most there can be, with a message that does not unpack */
+	mh.msg_controllen = CMSG_SPACE(IPC_MAX_FDS * sizeof(int));
+	c->cmsg_len = CMSG_LEN(IPC_MAX_FDS * sizeof(int));
 	int before = open("/dev/null", O_RDONLY);
 	close(before);
 	CHECK(sendmsg(sv[0], &mh, 0) == 2);
