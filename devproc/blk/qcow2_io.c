@@ -220,6 +220,34 @@ static bool in_place(const struct qcow2 *q, const struct map *m, uint64_t in, ui
 	return run_end(q, m, in, in + len, &k) == in + len && k == K_NORMAL;
 }
 
+/* Write buf (the cluster's new contents) into m's own host cluster, all
+ * but the subclusters that are already allocated and outside [in, in +
+ * len): a writer may be writing those in place right now, without the
+ * lock, and must not be undone by our copy of their old contents. */
+static int fill_in_place(struct qcow2 *q, const struct map *m, const uint8_t *buf, uint64_t in,
+			 uint64_t len)
+{
+	uint64_t alloc = q->extl2 ? m->bm & SUB_ALL : 0, sc = q->cs / 32, pos = 0;
+	int rc = 0;
+
+	while (pos < q->cs && rc == 0) {
+		uint64_t end = pos;
+
+		/* a run to write: not allocated, or inside the write */
+		while (end < q->cs &&
+		       (!(alloc >> (end / sc) & 1) || (end + sc > in && end < in + len)))
+			end += sc;
+		if (end > pos)
+			rc = blk_pwrite(q->fd, buf + pos, end - pos, m->host + pos);
+		/* then the run to keep */
+		while (end < q->cs && (alloc >> (end / sc) & 1) &&
+		       !(end + sc > in && end < in + len))
+			end += sc;
+		pos = end;
+	}
+	return rc;
+}
+
 /* Under the lock: give guest cluster of g a cluster of its own holding
  * the old contents with v written over them at g, then point the L2
  * entry at it (qcow2.h's order), then let go of what it replaced. A
@@ -242,7 +270,7 @@ static int write_alloc(struct qcow2 *q, struct map *m, const struct iovec *v, un
 		rc = qcow2_l2_for_write(q, g, &m->l2_off);
 	}
 	if (rc == 0 && m->k != K_COMPRESSED && m->host && copied(m)) {
-		rc = blk_pwrite(q->fd, buf, q->cs, m->host);
+		rc = fill_in_place(q, m, buf, in, len);
 		free(buf);
 		if (rc == 0)
 			rc = qcow2_set_l2(q, m->l2_off, g, m->host | QCOW2_OFLAG_COPIED, bm);

@@ -554,44 +554,51 @@ struct worker {
 };
 
 #define THREADS 4
-#define ROUNDS	200
+#define ROUNDS	400
+#define OWN	(256u * 1024 / 512) /* sectors of the first 256 KiB */
 
 /* Each thread owns its stripes (every THREADS-th 40 KiB at 1 MiB + id *
  * 40 KiB: stripes straddle clusters, so neighbours allocate the same
- * clusters at the same time) and reads back what it wrote; all of them
- * also write the shared first 256 KiB. */
+ * clusters at the same time) and reads back what it wrote. In the first
+ * 256 KiB it owns every THREADS-th sector: it writes one, and checks that
+ * every sector it wrote before still holds its last pattern (a neighbour
+ * filling the same cluster must not write back a stale copy of ours). */
 static void *worker_fn(void *arg)
 {
 	struct worker *w = arg;
-	static __thread uint8_t buf[40 * 1024], got[40 * 1024];
+	static __thread uint8_t buf[40 * 1024], got[40 * 1024], last[OWN];
 	unsigned seed = w->id * 7919u + 1;
 
 	for (unsigned r = 0; r < ROUNDS && !w->failed; r++) {
 		uint64_t stripe = rand_r(&seed) % 64;
 		uint64_t off = (1u << 20) + (stripe * THREADS + w->id) * sizeof(buf);
+		unsigned sec = (rand_r(&seed) % (OWN / THREADS)) * THREADS + w->id;
 
 		memset(buf, (uint8_t)(0x80 | w->id), sizeof(buf));
 		if (img_wr(w->img, buf, sizeof(buf), off) < 0 ||
 		    img_rd(w->img, got, sizeof(got), off) < 0 || memcmp(buf, got, sizeof(buf)))
 			w->failed = 1;
-		off = (rand_r(&seed) % 512) * 512;
-		if (img_wr(w->img, buf, 512, off) < 0 || img_rd(w->img, got, 4096, off & ~4095ull))
+		last[sec] = (uint8_t)(r | 1);
+		memset(buf, last[sec], 512);
+		if (img_wr(w->img, buf, 512, sec * 512ull) < 0)
 			w->failed = 2;
+		for (unsigned k = w->id; k < OWN && !w->failed; k += THREADS)
+			if (last[k] && (img_rd(w->img, got, 512, k * 512ull) < 0 ||
+					!all_are(got, 512, last[k])))
+				w->failed = 4;
 		if (r % 50 == 0 && blk_image_flush(w->img) < 0)
 			w->failed = 3;
 	}
 	return NULL;
 }
 
-static int test_concurrent(void)
+static int concurrent_run(const char *name)
 {
 	struct worker w[THREADS];
 	pthread_t th[THREADS];
 	struct timg t;
 
-	NEED_QEMU();
-	CHECK(sh("qemu-img create -q -f qcow2 -o cluster_size=16k a.qcow2 64M") == 0);
-	CHECK(topen_q(&t, "a.qcow2", false, NULL) == 0);
+	CHECK(topen_q(&t, name, false, NULL) == 0);
 	for (unsigned i = 0; i < THREADS; i++) {
 		w[i] = (struct worker){t.img, i, 0};
 		CHECK(pthread_create(&th[i], NULL, worker_fn, &w[i]) == 0);
@@ -603,7 +610,43 @@ static int test_concurrent(void)
 		CHECK(!w[i].failed);
 	}
 	tclose(&t);
-	CHECK(qcheck("a.qcow2") == 0);
+	CHECK(qcheck(name) == 0);
+	return 0;
+}
+
+static int test_concurrent(void)
+{
+	NEED_QEMU();
+	CHECK(sh("qemu-img create -q -f qcow2 -o cluster_size=16k a.qcow2 64M") == 0);
+	CHECK(concurrent_run("a.qcow2") == 0);
+	tmp_cleanup();
+	return 0;
+}
+
+/* Extended L2, from an image whose every cluster has only its first
+ * subcluster allocated (qemu-img convert -S 512): one thread writes an
+ * allocated subcluster in place, without the lock, while another fills
+ * the rest of the same cluster through the lock (fill_in_place leaves
+ * the allocated subclusters alone). The window of that race is too
+ * narrow for this test to force it (it passed with the bug put back):
+ * it checks the paths work together, the code's comment argues the rest. */
+static int test_concurrent_extl2(void)
+{
+	uint8_t one[512];
+	char p[128];
+	int fd;
+
+	NEED_QEMU();
+	fd = open(tpath(p, sizeof(p), "p.raw"), O_RDWR | O_CREAT, 0600);
+	CHECK(fd >= 0 && ftruncate(fd, 64u << 20) == 0);
+	memset(one, 1, sizeof(one));
+	for (uint64_t c = 0; c < (16u << 20); c += 16384)
+		CHECK(pwrite(fd, one, sizeof(one), (off_t)c) == sizeof(one));
+	close(fd);
+	CHECK(sh("qemu-img convert -S 512 -O qcow2 -o extended_l2=on,cluster_size=16k p.raw "
+		 "a.qcow2") == 0);
+	CHECK(sh("qemu-io -f qcow2 -c 'read -P 1 0 512' -c 'read -P 0 512 15872' a.qcow2") == 0);
+	CHECK(concurrent_run("a.qcow2") == 0);
 	tmp_cleanup();
 	return 0;
 }
@@ -631,6 +674,7 @@ static const struct test_case tests[] = {
 	TEST(test_info),
 	TEST(test_snapshots),
 	TEST(test_concurrent),
+	TEST(test_concurrent_extl2),
 };
 /* clang-format on */
 
