@@ -185,6 +185,30 @@ static int test_stream(void)
 	return 0;
 }
 
+/* Zero grains as qemu-img writes them (zeroed_grain=on: version 2, the
+ * zero-grain flag, a grain table entry of 1), against qemu-img's own
+ * reading of the same image. */
+static int test_zero_grains(void)
+{
+	struct timg v, r;
+	uint8_t buf[65536];
+
+	NEED_QEMU();
+	CHECK(sh("qemu-img create -q -f vmdk -o zeroed_grain=on v.vmdk 4M") == 0);
+	CHECK(sh("qemu-io -f vmdk -c 'write -P 0x44 0 256k' -c 'write -z 64k 64k' "
+		 "-c 'write -z 200k 4k' v.vmdk") == 0);
+	CHECK(sh("qemu-img convert -O raw v.vmdk r.raw") == 0);
+	CHECK(topen_v(&v, "v.vmdk", true, NULL) == 0);
+	CHECK(topen_raw(&r, "r.raw", true) == 0);
+	CHECK(same(v.img, r.img, 0, 4u << 20));
+	CHECK(img_rd(v.img, buf, sizeof(buf), 65536) == 0 && all_are(buf, sizeof(buf), 0));
+	CHECK(img_rd(v.img, buf, 4096, 0) == 0 && all_are(buf, 4096, 0x44));
+	tclose(&r);
+	tclose(&v);
+	tmp_cleanup();
+	return 0;
+}
+
 /* A parent named in the descriptor: reported, read through when given,
  * -EIO on its grains when not. */
 static int test_parent(void)
@@ -457,6 +481,7 @@ static const struct test_case tests[] = {
 	TEST(test_odd_capacity),
 	TEST(test_large_sparse),
 	TEST(test_stream),
+	TEST(test_zero_grains),
 	TEST(test_parent),
 	TEST(test_read_only),
 	TEST(test_bad_magic),
