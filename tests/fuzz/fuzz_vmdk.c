@@ -3,9 +3,10 @@
  * through a two-piece iovec, and one at an odd byte offset as a backing
  * is read), a write that must be refused, then info. The input is either
  *   - the image file itself (qemu-img images are the seed), or
- *   - 'T' or 'S', then patches (le16 offset, byte) applied to a small
- *     valid image the target builds: monolithicSparse ('T') or
- *     streamOptimized ('S'), 512-byte grains, 4 entries a table, an
+ *   - 'T', 'S' or 'F', then patches (le16 offset, byte) applied to a
+ *     small valid image the target builds: monolithicSparse ('T'),
+ *     streamOptimized ('S'), the same with its header in a footer ('F':
+ *     the header's directory "at the end"), 512-byte grains, 4 entries a table, an
  *     allocated grain, an unallocated one, a zero one, an absent table,
  *     so that mutations start from something that opens.
  * The last 8 bytes of the input choose the request offsets and lengths.
@@ -29,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SEC	 512u
 #define TPL_SIZE (10 * SEC)
+#define TPL_F	 (TPL_SIZE + 3 * SEC) /* + footer marker, header copy, end marker */
 #define MAX_FILE (4u << 20)
 
 static void le32(uint8_t *p, uint32_t v)
@@ -100,26 +102,42 @@ static void build_template(uint8_t *t, bool stream)
 	put_grain(t, 9, 7, 0xa4, stream);
 }
 
+/* The stream template with its header copied into a footer and the
+ * header's directory offset "at the end". */
+static void build_footer(uint8_t *t)
+{
+	build_template(t, true);
+	memset(t + TPL_SIZE, 0, 3 * SEC);
+	le64(t + TPL_SIZE, 1);
+	le32(t + TPL_SIZE + 12, 3); /* a footer marker */
+	memcpy(t + TPL_SIZE + SEC, t, SEC);
+	le64(t + 56, ~0ull);
+}
+
 static int fill_file(int fd, const uint8_t *data, size_t size)
 {
-	static uint8_t proto[2][TPL_SIZE], tpl[TPL_SIZE];
+	static uint8_t proto[3][TPL_F], tpl[TPL_F];
 	static bool built;
 
 	if (ftruncate(fd, 0) < 0)
 		return -1;
-	if (size && (data[0] == 'T' || data[0] == 'S')) {
+	if (size && (data[0] == 'T' || data[0] == 'S' || data[0] == 'F')) {
+		unsigned k = data[0] == 'T' ? 0 : data[0] == 'S' ? 1 : 2;
+		unsigned len = k == 2 ? TPL_F : TPL_SIZE;
+
 		if (!built) {
 			build_template(proto[0], false);
 			build_template(proto[1], true);
+			build_footer(proto[2]);
 			built = true;
 		}
-		memcpy(tpl, proto[data[0] == 'S'], TPL_SIZE);
+		memcpy(tpl, proto[k], len);
 		for (size_t i = 1; i + 3 <= size; i += 3) {
-			unsigned off = (data[i] | data[i + 1] << 8) % TPL_SIZE;
+			unsigned off = (data[i] | data[i + 1] << 8) % len;
 
 			tpl[off] = data[i + 2];
 		}
-		return pwrite(fd, tpl, TPL_SIZE, 0) == TPL_SIZE ? 0 : -1;
+		return pwrite(fd, tpl, len, 0) == (ssize_t)len ? 0 : -1;
 	}
 	return pwrite(fd, data, size, 0) == (ssize_t)size ? 0 : -1;
 }
