@@ -41,10 +41,10 @@ enum {
 	H_COMPRESS = 77,
 };
 
-#define F_NL_TEST    (1u << 0)
-#define F_ZERO_GRAIN (1u << 2)
-#define F_COMPRESSED (1u << 16)
-#define F_MARKERS    (1u << 17)
+#define F_NL_TEST     (1u << 0)
+#define F_ZERO_GRAIN  (1u << 2)
+#define F_COMPRESSED  (1u << 16)
+#define F_MARKERS     (1u << 17)
 #define MARKER_FOOTER 3u
 
 struct vmdk {
@@ -159,7 +159,8 @@ static int parse_header(struct vmdk *v, const struct vmdk_open_args *a, const ui
 		return 1; /* the caller reads the footer */
 	if (gd == 0 || gd > v->fsize / SECTOR || v->gd_n * 4 > MAX_GD ||
 	    v->gd_n * 4 > v->fsize - gd * SECTOR)
-		return fail(a, -EINVAL, "grain directory (sector %llu, %llu entries) out of the file",
+		return fail(a, -EINVAL,
+			    "grain directory (sector %llu, %llu entries) out of the file",
 			    (unsigned long long)gd, (unsigned long long)v->gd_n);
 	v->gd_off = gd * SECTOR;
 	if (v->desc_len && overlaps(v->gd_off, v->gd_n * 4, v->desc_off, v->desc_len))
@@ -251,13 +252,15 @@ static int parse_descriptor(struct vmdk *v, const struct vmdk_open_args *a, char
 			extents++;
 	}
 	if (type[0] && strcmp(type, "monolithicSparse") && strcmp(type, "streamOptimized"))
-		return fail(a, -ENOTSUP,
-			    "createType %s not supported (monolithicSparse and streamOptimized are)",
-			    type);
+		return fail(
+		    a, -ENOTSUP,
+		    "createType %s not supported (monolithicSparse and streamOptimized are)", type);
 	if (extents > 1)
-		return fail(a, -ENOTSUP, "%u extents: only one sparse extent is supported", extents);
+		return fail(a, -ENOTSUP, "%u extents: only one sparse extent is supported",
+			    extents);
 	if (v->compressed && strcmp(type, "streamOptimized"))
-		return fail(a, -ENOTSUP, "compressed grains outside streamOptimized are not supported");
+		return fail(a, -ENOTSUP,
+			    "compressed grains outside streamOptimized are not supported");
 	return 0;
 }
 
@@ -276,8 +279,9 @@ static int open_checked(struct vmdk *v, const struct vmdk_open_args *a)
 	if (k < 0)
 		return fail(a, (int)k, "cannot read the header");
 	if (k >= 4 && !memcmp(h, "# Disk DescriptorFile", k < 21 ? (size_t)k : 21))
-		return fail(a, -ENOTSUP, "a descriptor file (split or flat extents) is not "
-					 "supported: only monolithicSparse and streamOptimized");
+		return fail(a, -ENOTSUP,
+			    "a descriptor file (split or flat extents) is not "
+			    "supported: only monolithicSparse and streamOptimized");
 	if (k < (int64_t)sizeof(h))
 		return fail(a, -EINVAL, "not a vmdk sparse extent (%s)",
 			    k >= 4 && le32_at(h) == VMDK_MAGIC ? "file too short" : "bad magic");
@@ -299,7 +303,8 @@ static int open_checked(struct vmdk *v, const struct vmdk_open_args *a)
 		if (rc < 0)
 			return rc;
 	} else if (v->compressed) {
-		return fail(a, -ENOTSUP, "compressed grains outside streamOptimized are not supported");
+		return fail(a, -ENOTSUP,
+			    "compressed grains outside streamOptimized are not supported");
 	}
 	if (a->backing && !v->parent_named)
 		return fail(a, -EINVAL, "a backing image was given but the descriptor names none");

@@ -46,7 +46,7 @@
 #include "blk_image.h"
 
 struct vmdk_open_args {
-	int fd; /* the image, not owned */
+	int fd;			   /* the image, not owned */
 	bool read_only;		   /* must be true */
 	struct blk_image *backing; /* not owned; NULL: none given */
 	char *err;		   /* one line on failure (may be NULL) */

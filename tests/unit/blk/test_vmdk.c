@@ -112,9 +112,9 @@ static int check_pair(uint64_t size, uint32_t grain, unsigned version)
 {
 	struct timg v, r;
 	struct blk_image_info info;
-	static const uint64_t odd[][2] = {{512, 512},	     {65024, 1024},  {99 * 1024, 4096},
-					  {1535 * 1024, 3584}, {1 << 20, 65536}, {3584 * 1024, 512},
-					  {2 << 20, 128 * 1024}};
+	static const uint64_t odd[][2] = {
+	    {512, 512},	      {65024, 1024},	  {99 * 1024, 4096},	{1535 * 1024, 3584},
+	    {1 << 20, 65536}, {3584 * 1024, 512}, {2 << 20, 128 * 1024}};
 
 	CHECK(topen_v(&v, "v.vmdk", true, NULL) == 0);
 	CHECK(topen_raw(&r, "r.raw", true) == 0);
@@ -148,8 +148,9 @@ static int test_odd_capacity(void)
 	NEED_QEMU();
 	CHECK(make_pair("4100k", "") == 0);
 	CHECK(check_pair(4100 * 1024, 65536, 1) == 0);
-	CHECK(sh("rm v.vmdk && qemu-img convert -O vmdk -o subformat=streamOptimized r.raw v.vmdk") ==
-	      0);
+	CHECK(
+	    sh("rm v.vmdk && qemu-img convert -O vmdk -o subformat=streamOptimized r.raw v.vmdk") ==
+	    0);
 	CHECK(check_pair(4100 * 1024, 65536, 3) == 0);
 	tmp_cleanup();
 	return 0;
@@ -163,7 +164,8 @@ static int test_large_sparse(void)
 	NEED_QEMU();
 	CHECK(buf);
 	CHECK(make_pair("2G", "") == 0);
-	CHECK(sh("qemu-io -f raw -c 'write -P 0x42 1G 192k' -c 'write -P 0x43 2047M 1M' r.raw") == 0);
+	CHECK(sh("qemu-io -f raw -c 'write -P 0x42 1G 192k' -c 'write -P 0x43 2047M 1M' r.raw") ==
+	      0);
 	CHECK(sh("rm v.vmdk && qemu-img convert -O vmdk r.raw v.vmdk") == 0);
 	CHECK(check_pair(2ull << 30, 65536, 1) == 0);
 	CHECK(topen_v(&v, "v.vmdk", true, NULL) == 0);
