@@ -5,6 +5,7 @@
  * opens and writes refused; hostile images patched by hand, each a clear
  * line at open or -EIO on the read that meets the bad entry. */
 #include <endian.h>
+#include <pthread.h>
 
 #include "test_qcow2_fixture.h"
 #include "vmdk.h"
@@ -183,6 +184,58 @@ static int test_stream(void)
 	NEED_QEMU();
 	CHECK(make_pair("4M", "-o subformat=streamOptimized") == 0);
 	CHECK(check_pair(4u << 20, 65536, 3) == 0);
+	tmp_cleanup();
+	return 0;
+}
+
+/* Reads from four threads at once on one image (vmdk.h: nothing shared
+ * is mutable), each range checked against the raw source. */
+struct reader {
+	struct blk_image *v, *r;
+	unsigned seed;
+	int bad;
+};
+
+static void *reader_run(void *arg)
+{
+	struct reader *t = arg;
+
+	for (unsigned i = 0; i < 300; i++) {
+		uint64_t off = (uint64_t)(rand_r(&t->seed) % 8192) * 512;
+		uint64_t len = (uint64_t)(1 + rand_r(&t->seed) % 256) * 512;
+
+		if (off + len > 4u << 20)
+			len = (4u << 20) - off;
+		if (!same(t->v, t->r, off, len))
+			t->bad++;
+	}
+	return NULL;
+}
+
+static int test_threads(void)
+{
+	static const char *const opts[] = {"", "-o subformat=streamOptimized"};
+
+	NEED_QEMU();
+	for (unsigned k = 0; k < 2; k++) {
+		struct reader rd[4];
+		pthread_t th[4];
+		struct timg v, r;
+
+		CHECK(sh("rm -f v.vmdk r.raw") == 0 && make_pair("4M", opts[k]) == 0);
+		CHECK(topen_v(&v, "v.vmdk", true, NULL) == 0);
+		CHECK(topen_raw(&r, "r.raw", true) == 0);
+		for (unsigned i = 0; i < 4; i++) {
+			rd[i] = (struct reader){v.img, r.img, 17 * i + k, 0};
+			CHECK(pthread_create(&th[i], NULL, reader_run, &rd[i]) == 0);
+		}
+		for (unsigned i = 0; i < 4; i++) {
+			pthread_join(th[i], NULL);
+			CHECK(rd[i].bad == 0);
+		}
+		tclose(&r);
+		tclose(&v);
+	}
 	tmp_cleanup();
 	return 0;
 }
@@ -483,6 +536,7 @@ static const struct test_case tests[] = {
 	TEST(test_odd_capacity),
 	TEST(test_large_sparse),
 	TEST(test_stream),
+	TEST(test_threads),
 	TEST(test_zero_grains),
 	TEST(test_parent),
 	TEST(test_read_only),
