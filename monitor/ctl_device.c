@@ -82,8 +82,8 @@ void mon_ctl_op_disk_swap(struct mon_vm *vm, struct mon_ctl_who who, const struc
 	 * image object in moat-blk: not there yet */
 	if (orig->format != MON_FORMAT_RAW) {
 		mon_control_error(&vm->ctl, who,
-				  "disk '%s' is a qcow2 image: only raw disks can be swapped",
-				  d->proc.name);
+				  "disk '%s' is a %s image: only raw disks can be swapped",
+				  d->proc.name, orig->format == MON_FORMAT_QCOW2 ? "qcow2" : "vmdk");
 		return;
 	}
 	/* opened, checked and locked as at start; a read-only disk stays one */

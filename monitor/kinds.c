@@ -65,8 +65,9 @@ static int blk_build(const struct mon_device *d, const struct mon_config *cfg,
 	b->blk.read_only = disk->ro;
 	b->blk.serial = (char *)disk->serial;
 	b->blk.cache_none = disk->cache_none;
-	b->blk.format = disk->format == MON_FORMAT_QCOW2 ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2
-							 : MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW;
+	b->blk.format = disk->format == MON_FORMAT_QCOW2  ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2
+			: disk->format == MON_FORMAT_VMDK ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK
+							  : MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW;
 	b->blk.aio = disk->aio == MON_AIO_THREADS    ? MOAT__DEV__BLK_AIO__BLK_AIO_THREADS
 		     : disk->aio == MON_AIO_IO_URING ? MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING
 						     : MOAT__DEV__BLK_AIO__BLK_AIO_DEFAULT;

@@ -356,9 +356,12 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 				d->format = MON_FORMAT_RAW;
 			else if (strcmp(f + 7, "qcow2") == 0)
 				d->format = MON_FORMAT_QCOW2;
+			else if (strcmp(f + 7, "vmdk") == 0)
+				d->format = MON_FORMAT_VMDK;
 			else
-				return err_line(
-				    err, len, "--disk format= takes raw or qcow2, not '%s'", f + 7);
+				return err_line(err, len,
+						"--disk format= takes raw, qcow2 or vmdk, not '%s'",
+						f + 7);
 		} else if (strncmp(f, "queues=", 7) == 0) {
 			/* one digit: 1..MOAT_BLK_MAX_QUEUES (8) */
 			if (f[7] < '1' || f[7] > '0' + MOAT_BLK_MAX_QUEUES || f[8])
@@ -381,13 +384,19 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 	}
 	if (!d->path)
 		return err_line(err, len, "--disk needs path=IMAGE");
-	/* qcow2's metadata I/O is not aligned for O_DIRECT, and its requests
-	 * run on the threads (the ring reads and writes the file as it is) */
-	if (d->format == MON_FORMAT_QCOW2 && d->cache_none)
-		return err_line(err, len, "--disk format=qcow2: cache=none is for raw images only");
-	if (d->format == MON_FORMAT_QCOW2 && d->aio == MON_AIO_IO_URING)
-		return err_line(err, len,
-				"--disk format=qcow2: aio=io_uring is for raw images only");
+	/* a format's metadata I/O is not aligned for O_DIRECT, and its
+	 * requests run on the threads (the ring reads and writes the file as
+	 * it is) */
+	const char *fmt = d->format == MON_FORMAT_QCOW2 ? "qcow2" : "vmdk";
+	if (d->format != MON_FORMAT_RAW && d->cache_none)
+		return err_line(err, len, "--disk format=%s: cache=none is for raw images only",
+				fmt);
+	if (d->format != MON_FORMAT_RAW && d->aio == MON_AIO_IO_URING)
+		return err_line(err, len, "--disk format=%s: aio=io_uring is for raw images only",
+				fmt);
+	/* moat reads vmdk images only: read-only, whether asked or not */
+	if (d->format == MON_FORMAT_VMDK)
+		d->ro = true;
 	return 0;
 }
 

@@ -39,7 +39,7 @@ enum mon_huge {
 enum mon_disk_aio { MON_AIO_DEFAULT, MON_AIO_THREADS, MON_AIO_IO_URING };
 
 /* --disk format=: the values of BlkConfig.format (device.proto) */
-enum mon_disk_format { MON_FORMAT_RAW, MON_FORMAT_QCOW2 };
+enum mon_disk_format { MON_FORMAT_RAW, MON_FORMAT_QCOW2, MON_FORMAT_VMDK };
 
 /* --disk path=IMG[,format=F][,ro][,blockdev=on][,id=NAME][,serial=STR][,cache=C][,aio=A]
  *        [,queues=N] */

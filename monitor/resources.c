@@ -327,6 +327,9 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 	log_resolved("disk image", d->path, fd);
 	if (d->cache_none)
 		log_debug("disk image %s: cache=none (O_DIRECT)", d->path);
+	if (d->format == MON_FORMAT_VMDK)
+		log_info("disk image %s: vmdk, which moat reads only: the guest cannot write it",
+			 d->path);
 	*out = TAKE_FD(fd);
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include "blk_req.h"
 #include "blk_uring.h"
 #include "qcow2.h"
+#include "vmdk.h"
 
 #define BLK_CLASS 0x018000 /* mass storage, other */
 
@@ -318,19 +319,32 @@ int blk_image_check(int fd, bool writable, uint64_t *sectors, char *err, size_t 
 	return 0;
 }
 
-/* qcow2: the header, tables and features, checked as qcow2.h says; a
- * feature moat refuses is the user's image at fault too (-EINVAL). */
-static int open_qcow2(struct blk_disk *disk, const struct blk_params *p, char *err, size_t errlen)
+/* qcow2 or vmdk: the header, tables and features, checked as qcow2.h and
+ * vmdk.h say; a feature moat refuses is the user's image at fault too
+ * (-EINVAL). */
+static int open_format(struct blk_disk *disk, const struct blk_params *p, char *err,
+		       size_t errlen)
 {
 	char why[200] = "";
-	struct qcow2_open_args a = {.fd = p->image_fd,
-				    .read_only = p->read_only,
-				    .err = why,
-				    .errlen = sizeof(why)};
-	int rc = qcow2_open(&a, &disk->img);
+	bool vmdk = p->format == BLK_FORMAT_VMDK;
+	int rc;
 
+	if (vmdk) {
+		struct vmdk_open_args a = {.fd = p->image_fd,
+					   .read_only = p->read_only,
+					   .err = why,
+					   .errlen = sizeof(why)};
+		rc = vmdk_open(&a, &disk->img);
+	} else {
+		struct qcow2_open_args a = {.fd = p->image_fd,
+					    .read_only = p->read_only,
+					    .err = why,
+					    .errlen = sizeof(why)};
+		rc = qcow2_open(&a, &disk->img);
+	}
 	if (rc < 0) {
-		snprintf(err, errlen, "qcow2 image: %s", why[0] ? why : strerror(-rc));
+		snprintf(err, errlen, "%s image: %s", vmdk ? "vmdk" : "qcow2",
+			 why[0] ? why : strerror(-rc));
 		return rc == -ENOTSUP ? -EINVAL : rc;
 	}
 	disk->sectors = blk_image_size(disk->img) / BLK_SECTOR;
@@ -342,8 +356,8 @@ static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *er
 	int rc;
 
 	disk->img = NULL;
-	if (p->format == BLK_FORMAT_QCOW2)
-		rc = open_qcow2(disk, p, err, errlen);
+	if (p->format != BLK_FORMAT_RAW)
+		rc = open_format(disk, p, err, errlen);
 	else
 		rc = blk_image_check(p->image_fd, !p->read_only, &disk->sectors, err, errlen);
 	if (rc < 0)
@@ -532,7 +546,7 @@ int blk_model_swap(struct blk_model *m, int fd, bool read_only, char *err, size_
 	int old = m->disk.fd, rc;
 
 	if (m->disk.img) {
-		snprintf(err, errlen, "a qcow2 disk cannot be swapped");
+		snprintf(err, errlen, "a qcow2 or vmdk disk cannot be swapped");
 		return -ENOTSUP;
 	}
 	if (!blk_model_idle(m)) {

@@ -40,15 +40,16 @@
 #define BLK_WORKERS 16
 
 /* How the image file holds the disk (BlkConfig.format). */
-enum blk_format { BLK_FORMAT_RAW, BLK_FORMAT_QCOW2 };
+enum blk_format { BLK_FORMAT_RAW, BLK_FORMAT_QCOW2, BLK_FORMAT_VMDK };
 
 struct blk_params {
 	/* open for reading (and writing unless read_only); the model owns it
 	 * once create succeeded (closed by destroy, or when swapped out) */
 	int image_fd;
-	/* qcow2: parsed at create (qcow2.h: a malformed or unsupported image
-	 * is refused with -EINVAL and one line), run on the worker pool; no
-	 * backing file yet, no O_DIRECT, no io_uring, no swap */
+	/* qcow2, vmdk: parsed at create (qcow2.h, vmdk.h: a malformed or
+	 * unsupported image is refused with -EINVAL and one line), run on the
+	 * worker pool; no backing file yet, no O_DIRECT, no io_uring, no swap;
+	 * vmdk read-only */
 	enum blk_format format;
 	bool read_only;
 	const char *serial; /* NULL or up to 20 bytes */

@@ -68,16 +68,27 @@ static void blk_open_ring(const Moat__Dev__BlkConfig *c, size_t nq)
 		log_debug("io_uring not available (%s): threads", strerror(-rc));
 }
 
+static enum blk_format blk_format_of(Moat__Dev__BlkFormat f)
+{
+	return f == MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2  ? BLK_FORMAT_QCOW2
+	       : f == MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK ? BLK_FORMAT_VMDK
+							    : BLK_FORMAT_RAW;
+}
+
 static int blk_check(const Moat__Dev__StartRequest *req, char *err, size_t errlen)
 {
 	if (req->config_case != MOAT__DEV__START_REQUEST__CONFIG_BLK || !req->blk || !req->virtio) {
 		snprintf(err, errlen, "start: no virtio-blk configuration");
 		return -EPROTO;
 	}
-	/* the monitor sends qcow2 only without O_DIRECT and io_uring */
-	if (req->blk->format != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW &&
-	    (req->blk->format != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2 || req->blk->cache_none ||
-	     req->blk->aio == MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING)) {
+	/* the monitor sends a format only without O_DIRECT and io_uring,
+	 * vmdk only read-only */
+	Moat__Dev__BlkFormat f = req->blk->format;
+	if (f != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW &&
+	    ((f != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2 &&
+	      f != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK) ||
+	     req->blk->cache_none || req->blk->aio == MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING ||
+	     (f == MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK && !req->blk->read_only))) {
 		snprintf(err, errlen, "start: format %d with cache_none %d, aio %d", req->blk->format,
 			 req->blk->cache_none, req->blk->aio);
 		return -EPROTO;
@@ -108,8 +119,7 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 		return -ENOMEM;
 	struct blk_params p = {
 	    .image_fd = ipc_fds_take(fds, req->blk->fd_image),
-	    .format = req->blk->format == MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2 ? BLK_FORMAT_QCOW2
-										 : BLK_FORMAT_RAW,
+	    .format = blk_format_of(req->blk->format),
 	    .read_only = req->blk->read_only,
 	    .serial = req->blk->serial,
 	    .vdev = *vp,
@@ -139,7 +149,7 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 		log_debug("io_uring refused the image: threads");
 	blk_swap_init(&d->swap, d->model);
 	log_debug("%s, %llu sectors%s, %u queues, %u vectors, cache=%s, aio=%s",
-		  p.format == BLK_FORMAT_QCOW2 ? "qcow2" : "raw",
+		  p.format == BLK_FORMAT_QCOW2 ? "qcow2" : p.format == BLK_FORMAT_VMDK ? "vmdk" : "raw",
 		  (unsigned long long)blk_model_sectors(d->model), p.read_only ? ", read-only" : "",
 		  vp->nqueues, vp->nvectors, req->blk->cache_none ? "none" : "writeback",
 		  blk_model_uring(d->model) ? "io_uring" : "threads");

@@ -1,4 +1,5 @@
-/* Unit tests for virtio-blk on a qcow2 image (--disk format=qcow2): the
+/* Unit tests for virtio-blk on a qcow2 image (--disk format=qcow2; and a
+ * vmdk one, format=vmdk, read-only, in t_vmdk): the
  * device model (blk_model.c) with the request path going through the
  * image's format (blk_req.c, qcow2.h), as a driver uses it (the virtio
  * fixtures of tests/unit/virtio), on images qemu-img made and qemu-img
@@ -10,11 +11,12 @@
 
 #define MiB (1024ull * 1024)
 
-/* The model on tdir/name as qcow2, 2 request queues, the pool. */
-static int setup_qcow2(struct vfix *f, const char *name, bool ro, char *err, size_t errlen)
+/* The model on tdir/name in format fmt, 2 request queues, the pool. */
+static int setup_format(struct vfix *f, enum blk_format fmt, const char *name, bool ro, char *err,
+			size_t errlen)
 {
 	char path[128];
-	struct blk_params p = {.format = BLK_FORMAT_QCOW2, .read_only = ro, .serial = "q"};
+	struct blk_params p = {.format = fmt, .read_only = ro, .serial = "q"};
 	int rc;
 
 	vfix_init(f, 2, 3, &p.vdev);
@@ -29,6 +31,11 @@ static int setup_qcow2(struct vfix *f, const char *name, bool ro, char *err, siz
 	}
 	vfix_attach(f, blk_model_vdev(f->m));
 	return driver_up(f, BLK_F_BASE | 1ull << VIRTIO_BLK_F_MQ) == 0 ? 0 : -EIO;
+}
+
+static int setup_qcow2(struct vfix *f, const char *name, bool ro, char *err, size_t errlen)
+{
+	return setup_format(f, BLK_FORMAT_QCOW2, name, ro, err, errlen);
 }
 
 /* The guest reads what qemu-io wrote, and writes on both queues, with
@@ -280,5 +287,52 @@ static int t_discard_write_zeroes(void)
 	return 0;
 }
 
+/* vmdk (--disk format=vmdk): a sparse image qemu-img converted reads as
+ * its raw source through the device, both queues; a writable one is
+ * refused at create (moat reads vmdk only), as is a qcow2 given as vmdk;
+ * no DISCARD or WRITE_ZEROES on a read-only disk. */
+static int t_vmdk(void)
+{
+	struct vfix f;
+	char err[256] = "";
+	uint64_t offered;
+	uint32_t ulen;
+
+	CHECK(tmp_setup() == 0);
+	CHECK(sh("qemu-img create -q -f raw src.raw 8M && "
+		 "qemu-io -f raw -c 'write -P 0x3c 1M 192k' -c 'write -P 0xc3 6M 4k' src.raw && "
+		 "qemu-img convert -f raw -O vmdk src.raw d.vmdk && "
+		 "qemu-img create -q -f qcow2 q.qcow2 1M") == 0);
+	CHECK(setup_format(&f, BLK_FORMAT_VMDK, "d.vmdk", true, err, sizeof(err)) == 0);
+	CHECK(blk_model_sectors(f.m) == 8 * MiB / 512);
+	uint64_t buf = alloc(&f, 65536);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_IN, (MiB + 128 * 1024) / 512, buf, 65536, true,
+			   &ulen) == VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 65536; i++)
+		CHECK(ram_ptr(&f.ram, buf)[i] == 0x3c);
+	CHECK(roundtrip_on(&f, 1, VIRTIO_BLK_T_IN, 6 * MiB / 512, buf, 8192, true, &ulen) ==
+	      VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 8192; i++)
+		CHECK(ram_ptr(&f.ram, buf)[i] == (i < 4096 ? 0xc3 : 0));
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_OUT, 0, buf, 512, false, &ulen) ==
+	      VIRTIO_BLK_S_IOERR);
+	drv_common_write(&f.drv, C_STATUS, 1, 0);
+	drv_negotiate(&f.drv, 1ull << VPCI_F_VERSION_1, &offered);
+	CHECK(offered & 1ull << VIRTIO_BLK_F_RO);
+	CHECK(!(offered & (1ull << VIRTIO_BLK_F_DISCARD | 1ull << VIRTIO_BLK_F_WRITE_ZEROES)));
+	teardown(&f);
+
+	CHECK(setup_format(&f, BLK_FORMAT_VMDK, "d.vmdk", false, err, sizeof(err)) == -EINVAL);
+	CHECK(strncmp(err, "vmdk image:", 11) == 0 && strstr(err, "read-only"));
+	close(f.img);
+	vfix_fini(&f);
+	CHECK(setup_format(&f, BLK_FORMAT_VMDK, "q.qcow2", true, err, sizeof(err)) == -EINVAL);
+	CHECK(strncmp(err, "vmdk image:", 11) == 0);
+	close(f.img);
+	vfix_fini(&f);
+	tmp_cleanup();
+	return 0;
+}
+
 TAP_MAIN(TEST(t_read_write), TEST(t_read_only), TEST(t_refused), TEST(t_no_swap),
-	 TEST(t_discard_write_zeroes))
+	 TEST(t_discard_write_zeroes), TEST(t_vmdk))

@@ -194,8 +194,8 @@ static int t_disk_queues(void)
 	return 0;
 }
 
-/* format=: raw (the default) or qcow2; qcow2 without cache=none and
- * aio=io_uring, which are raw's alone. */
+/* format=: raw (the default), qcow2 or vmdk (read-only: ro implied);
+ * neither without cache=none and aio=io_uring, which are raw's alone. */
 static int t_disk_format(void)
 {
 	struct mon_config c;
@@ -207,10 +207,16 @@ static int t_disk_format(void)
 		    a4) == 0);
 	CHECK(c.disks[0].format == MON_FORMAT_QCOW2 && c.disks[1].format == MON_FORMAT_RAW);
 	CHECK(c.disks[2].format == MON_FORMAT_RAW && c.disks[3].format == MON_FORMAT_QCOW2);
-	EXPECT_ERROR("--disk format= takes raw or qcow2, not 'vmdk'", "--kernel", "/k", "--disk",
-		     "path=/a,format=vmdk");
-	EXPECT_ERROR("--disk format= takes raw or qcow2, not ''", "--kernel", "/k", "--disk",
+	EXPECT_ERROR("--disk format= takes raw, qcow2 or vmdk, not 'vhdx'", "--kernel", "/k",
+		     "--disk", "path=/a,format=vhdx");
+	EXPECT_ERROR("--disk format= takes raw, qcow2 or vmdk, not ''", "--kernel", "/k", "--disk",
 		     "path=/a,format=");
+	/* vmdk is read only: ro implied */
+	char a5[] = "path=/img/e,format=vmdk";
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--disk", a5) == 0);
+	CHECK(c.disks[0].format == MON_FORMAT_VMDK && c.disks[0].ro);
+	EXPECT_ERROR("--disk format=vmdk: cache=none is for raw images only", "--kernel", "/k",
+		     "--disk", "path=/a,format=vmdk,cache=none");
 	EXPECT_ERROR("--disk format=qcow2: cache=none is for raw images only", "--kernel", "/k",
 		     "--disk", "path=/a,cache=none,format=qcow2");
 	EXPECT_ERROR("--disk format=qcow2: aio=io_uring is for raw images only", "--kernel", "/k",
