@@ -8,11 +8,12 @@
 # threads; cache=none refused where O_DIRECT is); queues= (one request
 # queue per vCPU by default, each interrupting on its own vector);
 # format=qcow2 (an ext4 written on a qcow2 image, which qemu-img check
-# finds clean and whose files have the guest's sums); the disk
+# finds clean and whose files have the guest's sums); format=vmdk (the
+# first disk converted to a sparse vmdk reads back, read-only); the disk
 # process's sandbox; and bad --disk input. Needs a KVM that runs ring-0 code
-# at speed: real hardware, or inside tests/kvmbox/run. Eight guest boots:
+# at speed: real hardware, or inside tests/kvmbox/run. Nine guest boots:
 # two of them write with cache=none,aio=io_uring and read back with
-# aio=threads, one writes on a qcow2 image.
+# aio=threads, one writes on a qcow2 image, one reads a vmdk.
 # Usage: linux-disk.sh MOAT BZIMAGE INITRD
 # Environment: MOAT_TEST_BOOT_TIMEOUT (seconds per boot, default 300).
 MOAT=$1
@@ -84,6 +85,16 @@ for f in $FILES; do
 	check "host: debugfs reads $f from the image with the guest's sum" \
 		[ -f "$T/dump.$f" ] && [ "$(sha "$T/dump.$f")" = "$(marker write "disk file $f")" ]
 done
+
+# ---- 2a. format=vmdk: the same ext4 as a sparse vmdk, read-only -------------
+qemu-img convert -f raw -O vmdk "$IMG" "$T/disk.vmdk"
+vmdk_sum=$(sha "$T/disk.vmdk")
+check "disk-check on a vmdk of the same disk (format=vmdk, read-only)" \
+	boot vcheck disk-check "guest.sums=$sums" -v --disk "path=$T/disk.vmdk,format=vmdk"
+check "format=vmdk: moat-blk read its header, read-only (-v: $(grep -o 'vmdk, [0-9]* sectors[^,]*' "$T/vcheck.err" | head -n 1))" \
+	grep -q 'vmdk, 131072 sectors, read-only' "$T/vcheck.err"
+check "format=vmdk: the image is unchanged" [ "$(sha "$T/disk.vmdk")" = "$vmdk_sum" ]
+rm -f "$T/disk.vmdk"
 
 # ---- 2b. cache=none,aio=io_uring writes, aio=threads reads back --------------
 # O_DIRECT needs a file system with direct I/O: $T if it has it (the KVM
