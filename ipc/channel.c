@@ -126,18 +126,13 @@ static ssize_t recv_datagram(int sock, uint8_t *buf, void (*take)(int fd, void *
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = IPC_MAX_MSG + 1};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-	unsigned reset = 0;
 	ssize_t n;
 
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
-	/* ECONNRESET: the peer closed with messages of ours unread (a child
-	 * that exits before reading the monitor's RUN or STOP). The kernel
-	 * says it once, then clears it; what the peer sent before it closed
-	 * is still queued, and EOF follows it. */
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && !reset++)));
+	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	*bad = each_fd(&mh, take, ctx);

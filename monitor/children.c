@@ -50,12 +50,11 @@ void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const
 			       .ctl = -1,
 			       .child = {.pidfd = -1},
 			       .state = MON_PROC_GONE,
-			       .log = {.fd = -1},
-			       .spawning = {.pidfd = -1, .report = -1, .release = -1}};
+			       .log = {.fd = -1}};
 	snprintf(p->name, sizeof(p->name), "%s", name);
 }
 
-int mon_proc_spawn_begin(struct mon_proc *p, int ctl_end)
+int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 {
 	char exe[PATH_MAX], argv0[32], builddir[48];
 	char *argv[] = {argv0, NULL};
@@ -81,7 +80,7 @@ int mon_proc_spawn_begin(struct mon_proc *p, int ctl_end)
 	rc = mon_childlog_open(&p->log, &sa.log_fd);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to make the log pipe of %s: %m", argv0);
-	rc = mon_spawn_begin(&sa, &p->spawning);
+	rc = mon_spawn(&sa, &p->child);
 	close(sa.log_fd);
 	if (p->cgroup_fd > 0)
 		close(p->cgroup_fd);
@@ -90,34 +89,16 @@ int mon_proc_spawn_begin(struct mon_proc *p, int ctl_end)
 		mon_childlog_close(&p->log, p->name);
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);
 	}
-	return 0;
-}
-
-int mon_proc_spawn_finish(struct mon_proc *p)
-{
-	struct mon_procstat st;
-	int rc = mon_spawn_finish(&p->spawning, &p->child);
-
-	if (rc < 0) {
-		mon_childlog_close(&p->log, p->name);
-		return log_error_errno(rc, "Failed to start moat-%s: %m", p->kind);
-	}
 	p->state = MON_PROC_STARTING;
+	struct mon_procstat st;
 	if (mon_procstat_namespaces(p->child.pid, &st) == 0) {
 		snprintf(p->spawn_namespaces, sizeof(p->spawn_namespaces), "%s", st.namespaces);
 		p->spawn_shares_net = st.shares_net;
 	}
-	log_debug("%s (moat-%s) is pid %d (uid %u); spawned at %.1f ms", p->name, p->kind,
+	log_debug("%s (%s) is pid %d (uid %u); spawned at %.1f ms", p->name, argv0,
 		  (int)p->child.pid, (unsigned)p->uid, mon_since_start_ms());
 	mon_proc_audit(p, "child-start", "uid=%u policy=%s", (unsigned)p->uid, p->policy);
 	return 0;
-}
-
-int mon_proc_spawn(struct mon_proc *p, int ctl_end)
-{
-	int rc = mon_proc_spawn_begin(p, ctl_end);
-
-	return rc < 0 ? rc : mon_proc_spawn_finish(p);
 }
 
 void mon_proc_audit(struct mon_proc *p, const char *event, const char *fmt, ...)
@@ -315,7 +296,6 @@ bool mon_proc_reap(struct mon_proc *p, bool wait)
 
 void mon_proc_release(struct mon_proc *p)
 {
-	mon_spawn_cancel(&p->spawning);
 	if (p->state != MON_PROC_GONE && p->child.pidfd >= 0) {
 		p->expected_end = true;
 		mon_proc_kill(p);

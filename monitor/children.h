@@ -51,7 +51,6 @@ struct mon_proc {
 	 * right after READY leaves a zombie without /proc/PID/ns/ */
 	char spawn_namespaces[64];
 	bool spawn_shares_net;
-	struct mon_spawn_pending spawning; /* begun, exec not yet seen */
 };
 
 /* A fresh entry: no process, no channel. */
@@ -62,13 +61,6 @@ void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const
  * choice, from the VM's block: uids.h); audits child-start. 0 or -errno
  * (logged). */
 int mon_proc_spawn(struct mon_proc *p, int ctl_end);
-/* The same in two steps (mon_spawn_begin/finish), so that several
- * children exec at once: begin clones it and lets it go (ctl_end is no
- * longer needed afterwards); finish waits for its exec, makes it STARTING
- * and audits child-start. A child begun and not finished is killed by
- * mon_proc_release(). Each 0 or -errno (logged). */
-int mon_proc_spawn_begin(struct mon_proc *p, int ctl_end);
-int mon_proc_spawn_finish(struct mon_proc *p);
 
 /* An audit line about p, "EVENT child=NAME kind=KIND pid=PID <rest>",
  * unless p has used up MON_AUDIT_PER_CHILD (one child-audit-capped line

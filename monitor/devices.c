@@ -143,10 +143,10 @@ static int start_failed(struct mon_device *d, int rc, char *err, size_t errlen)
 	return log_error_errno(rc, "%s (moat-%s) did not start: %m", d->proc.name, exe);
 }
 
-/* Make d's ring, eventfds and channel, and clone its process, which goes
- * on to its exec while the next is cloned (mon_proc_spawn_begin). 0 or
- * -errno (logged). */
-static int begin_one(struct mon_device *d, const struct mon_config *cfg)
+/* Spawn d and send it its StartRequest; its READY is waited for with the
+ * others' (wait_all_ready). 0 or -errno (logged). */
+static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
+		     const struct mon_resources *res)
 {
 	int ctl[2] = {-1, -1};
 	int rc = make_ring(d, cfg->cpus);
@@ -157,25 +157,13 @@ static int begin_one(struct mon_device *d, const struct mon_config *cfg)
 		rc = ipc_channel_pair(ctl);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to set up %s: %m", d->proc.name);
-	rc = mon_proc_spawn_begin(&d->proc, ctl[1]);
+	rc = mon_proc_spawn(&d->proc, ctl[1]);
 	close(ctl[1]);
 	if (rc < 0) {
 		close(ctl[0]);
 		return rc;
 	}
 	d->proc.ctl = ctl[0];
-	return 0;
-}
-
-/* Once d has executed its binary, send it its StartRequest; its READY is
- * waited for with the others' (wait_all_ready). 0 or -errno (logged). */
-static int start_one(struct mon_device *d, const struct mon_config *cfg,
-		     const struct mon_resources *res)
-{
-	int rc = mon_proc_spawn_finish(&d->proc);
-
-	if (rc < 0)
-		return rc;
 	rc = mon_dev_send_start(d, cfg, res);
 	close(d->doorbell_dev); /* the device's end is the device's alone */
 	d->doorbell_dev = -1;
@@ -207,8 +195,8 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 	return d;
 }
 
-int mon_devices_spawn(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
-		      struct mon_cgroup *cg, struct mon_devices *devs)
+int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
+		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen)
 {
 	unsigned slot = VPCI_FIRST_SLOT; /* after the chipset's 00:00.0 and 00:01.x */
 	int rc = 0;
@@ -218,10 +206,8 @@ int mon_devices_spawn(const struct mon_config *cfg, const struct mon_resources *
 		const struct mon_kind *kind = &mon_kinds[k];
 		unsigned n = kind->count(cfg);
 		for (unsigned i = 0; i < n && rc == 0; i++) {
-			if (devs->n == MON_MAX_DEVICES || n > kind->max) {
-				rc = -E2BIG; /* options.c refuses this first */
-				break;
-			}
+			if (devs->n == MON_MAX_DEVICES || n > kind->max)
+				return -E2BIG; /* options.c refuses this first */
 			struct mon_device *d = new_device(devs, kind, cfg, i);
 			kind->bind(d, cfg, i);
 			d->proc.uid = uid_base + devs->n; /* moat-vcpu has uid_base */
@@ -231,25 +217,17 @@ int mon_devices_spawn(const struct mon_config *cfg, const struct mon_resources *
 				slot += kind->slots;
 				d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
 			}
-			rc = begin_one(d, cfg);
+			rc = spawn_one(d, cfg, res);
 		}
 	}
-	for (unsigned i = 0; i < devs->n && rc == 0; i++)
-		rc = start_one(&devs->d[i], cfg, res);
+	if (rc == 0) {
+		struct mon_device *failed = NULL;
+		rc = wait_all_ready(devs, &failed);
+		if (rc < 0)
+			rc = start_failed(failed, rc, err, errlen);
+	}
 	if (rc < 0)
 		mon_devices_stop(devs);
-	return rc;
-}
-
-int mon_devices_wait_ready(struct mon_devices *devs, char *err, size_t errlen)
-{
-	struct mon_device *failed = NULL;
-	int rc = wait_all_ready(devs, &failed);
-
-	if (rc < 0) {
-		rc = start_failed(failed, rc, err, errlen);
-		mon_devices_stop(devs);
-	}
 	return rc;
 }
 

@@ -1,10 +1,9 @@
 /* The device processes of one VM, from the monitor's side: each gets its
  * own sandboxed process (moat-<kind>, an entry of the table of children),
  * a trapped-I/O ring shared with moat-vcpu, and a doorbell. The monitor
- * spawns them all at once and moat-vcpu beside them (its start request
- * carries each device's ring and doorbell), waits until every device is
- * READY (one poll over all of them), and only then lets the vCPUs run
- * (mon_vcpu_send_run). A device that dies later is
+ * starts them all at once before moat-vcpu, waits until every one is
+ * READY (one poll over all of them), and hands
+ * moat-vcpu the ring and doorbell of each. A device that dies later is
  * recorded and detached; the VM goes on. Kinds are rows of kinds.c. */
 #pragma once
 
@@ -93,16 +92,13 @@ struct mon_devices {
 	unsigned n;
 };
 
-/* Spawn every configured device and send each its start request; device
- * i runs as host uid uid_base + 1 + i, in a leaf of cg. On failure
- * (logged) every device is killed; returns -errno. */
-int mon_devices_spawn(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
-		      struct mon_cgroup *cg, struct mon_devices *devs);
-/* Wait until every spawned device is READY, all at once. When one fails
- * (the first seen), it is reported and every device is killed; returns
- * -errno, with one line for the user in err when the user's input is at
- * fault (-EINVAL). */
-int mon_devices_wait_ready(struct mon_devices *devs, char *err, size_t errlen);
+/* Spawn every configured device, send each its start request, then wait
+ * until all are ready; device i runs as host uid uid_base + 1 + i, in a
+ * leaf of cg. When one fails (the first seen), it is reported and every
+ * device is killed; returns -errno, with one line for the user in err
+ * when the user's input is at fault (-EINVAL). */
+int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
+		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen);
 /* Ask every live device for its counters, record them, then kill and reap
  * every device (the VM is over). */
 void mon_devices_stop(struct mon_devices *devs);

@@ -109,7 +109,6 @@ int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r)
 
 	s.mem_bytes = cfg->mem_bytes;
 	s.cpus = cfg->cpus;
-	s.wait_for_run = true; /* started beside the devices: RUN once they serve */
 	s.cmdline = (char *)cfg->cmdline;
 	s.log_debug = cfg->verbose;
 	s.fd_kvm = n, fds[n++] = r->kvm_fd;
@@ -208,16 +207,6 @@ static int vcpu_send(struct mon_vm *vm, Moat__Vcpu__MonitorToVcpu *env, bool ans
 	if (rc == 0 && answer)
 		mon_proto_asked(&vm->vcpu);
 	return rc;
-}
-
-int mon_vcpu_send_run(struct mon_vm *vm)
-{
-	Moat__Vcpu__RunRequest req = MOAT__VCPU__RUN_REQUEST__INIT;
-	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
-
-	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RUN;
-	env.run = &req;
-	return vm->vcpu.ctl < 0 ? -EPIPE : ipc_send(vm->vcpu.ctl, &env.base, NULL, 0);
 }
 
 int mon_vcpu_send_pause(struct mon_vm *vm)

@@ -8,10 +8,6 @@
 
 /* START, once, with every descriptor moat-vcpu needs. 0 or -errno. */
 int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r);
-/* RUN, once, right after every device is READY and before any other
- * message: START said wait_for_run, so the vCPUs wait for it (moat-vcpu
- * sets up beside the devices). 0 or -errno. */
-int mon_vcpu_send_run(struct mon_vm *vm);
 /* STOP (once): end the VM now. Kills moat-vcpu if it cannot be told. */
 void mon_vcpu_send_stop(struct mon_vm *vm, const char *why);
 /* SIGTERM or moat ctl shutdown: press the guest's power button (once)

@@ -68,26 +68,6 @@ static int open_inputs(struct mon_config *cfg, struct mon_resources *res, struct
 	return rc;
 }
 
-/* Spawn moat-vcpu and hand it its resources and every device's ring
- * (the devices are spawned, not yet READY). ctl: the channel pair, both
- * ends taken. 0 or -errno (logged). */
-static int start_vcpu(struct mon_vm *vm, struct mon_resources *res, int ctl[2])
-{
-	int rc;
-
-	vm->vcpu.cgroup_fd = mon_cgroup_leaf(&vm->cg, "vcpu");
-	rc = mon_proc_spawn(&vm->vcpu, ctl[1]);
-	close(TAKE_FD(ctl[1]));
-	if (rc < 0)
-		return rc;
-	vm->vcpu.ctl = TAKE_FD(ctl[0]);
-	rc = mon_vcpu_send_start(vm, res);
-	mon_close_child_ends(res);
-	if (rc < 0)
-		return log_error_errno(rc, "Failed to hand moat-vcpu its resources: %m");
-	return 0;
-}
-
 int mon_run(struct mon_config *cfg)
 {
 	struct mon_resources res;
@@ -141,15 +121,9 @@ int mon_run(struct mon_config *cfg)
 	}
 	vm.vcpu.uid = vm.uids.base;
 	mon_cgroup_create(&vm.cg, cfg->limit_pids, cfg->mem_bytes + cfg->limit_overhead);
-	/* Every device and moat-vcpu start side by side: moat-vcpu sets the
-	 * VM up meanwhile, but its vCPUs wait for RUN, sent once every device
-	 * is READY, so that they find them serving. */
-	rc = mon_devices_spawn(cfg, &res, vm.uids.base, &vm.cg, &vm.devs);
+	/* Devices first: the vCPUs must find them serving. */
+	rc = mon_devices_start(cfg, &res, vm.uids.base, &vm.cg, &vm.devs, err, sizeof(err));
 	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
-	if (rc == 0)
-		rc = start_vcpu(&vm, &res, ctl);
-	if (rc == 0)
-		rc = mon_devices_wait_ready(&vm.devs, err, sizeof(err));
 	if (rc == -EINVAL && err[0]) {
 		/* a device refused the user's configuration (a port in use) */
 		log_error("%s", err);
@@ -158,11 +132,18 @@ int mon_run(struct mon_config *cfg)
 	if (rc < 0)
 		goto out;
 	log_debug("%u devices READY at %.1f ms", vm.devs.n, mon_since_start_ms());
-	/* Not taken by a moat-vcpu that failed meanwhile (its BAD_INPUT
-	 * waits in the channel) or broke its channel: supervise says how it
-	 * ended, or cuts it off. */
-	if (mon_vcpu_send_run(&vm) < 0)
-		log_debug("moat-vcpu did not take RUN");
+	vm.vcpu.cgroup_fd = mon_cgroup_leaf(&vm.cg, "vcpu");
+	rc = mon_proc_spawn(&vm.vcpu, ctl[1]);
+	close(TAKE_FD(ctl[1]));
+	if (rc < 0)
+		goto out;
+	vm.vcpu.ctl = TAKE_FD(ctl[0]);
+	rc = mon_vcpu_send_start(&vm, &res);
+	mon_close_child_ends(&res);
+	if (rc < 0) {
+		log_error_errno(rc, "Failed to hand moat-vcpu its resources: %m");
+		goto out;
+	}
 	vm.console_out = res.console_out;
 	vm.console_in = res.console_in;
 	/* Said on every start, not only with -v: the user needs it to connect. */

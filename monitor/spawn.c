@@ -371,37 +371,38 @@ static int spawn_release(struct spawn_ctx *c, pid_t pid)
 }
 
 /* EOF on the report pipe: the exec succeeded. */
-static int spawn_wait_exec(int report, const char *name)
+static int spawn_wait_exec(struct spawn_ctx *c)
 {
 	struct spawn_failure f;
 	ssize_t n;
 
 	do
-		n = read(report, &f, sizeof(f));
+		n = read(c->report[0], &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
 	if (n != sizeof(f) || f.err <= 0 || f.step < 0 || f.step > STEP_EXEC)
-		return log_error_errno(EIO, "spawn %s: child failed without a report", name);
-	return log_error_errno(f.err, "spawn %s: %s failed in the child: %m", name,
+		return log_error_errno(EIO, "spawn %s: child failed without a report",
+				       c->a->argv[0]);
+	return log_error_errno(f.err, "spawn %s: %s failed in the child: %m", c->a->argv[0],
 			       spawn_step_names[f.step]);
 }
 
 /* Kill (if still running) and reap a child that never made it to exec. */
-static void spawn_abort(int *pidfd)
+static void spawn_abort(struct spawn_ctx *c)
 {
 	siginfo_t si;
 
-	if (*pidfd < 0)
+	if (c->pidfd < 0)
 		return;
-	(void)pidfd_send_signal(*pidfd, SIGKILL, NULL, 0);
-	while (waitid(P_PIDFD, *pidfd, &si, WEXITED) < 0 && errno == EINTR)
+	(void)pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+	while (waitid(P_PIDFD, c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
-	close(*pidfd);
-	*pidfd = -1;
+	close(c->pidfd);
+	c->pidfd = -1;
 }
 
-int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_spawn_pending *p)
+int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out)
 {
 	struct spawn_ctx c = {
 	    .a = a,
@@ -415,7 +416,6 @@ int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_spawn_pending *p)
 	pid_t pid;
 	int r;
 
-	*p = (struct mon_spawn_pending){.pidfd = -1, .report = -1, .release = -1};
 	r = spawn_check_args(a);
 	if (r < 0)
 		return r;
@@ -433,57 +433,17 @@ int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_spawn_pending *p)
 	c.release[0] = c.report[1] = -1;
 
 	r = spawn_release(&c, pid);
+	if (r == 0)
+		r = spawn_wait_exec(&c);
 	if (r < 0) {
-		spawn_abort(&c.pidfd);
+		spawn_abort(&c);
 		goto out;
 	}
-	snprintf(p->name, sizeof(p->name), "%s", a->argv[0]);
-	p->pid = pid;
-	p->pidfd = TAKE_FD(c.pidfd);
-	p->report = TAKE_FD(c.report[0]);
-	/* held until the exec: its EOF tells the child that we died */
-	p->release = TAKE_FD(c.release[1]);
+	out->pid = pid;
+	out->pidfd = c.pidfd;
 out:
 	spawn_ctx_close(&c);
 	return r;
-}
-
-int mon_spawn_finish(struct mon_spawn_pending *p, struct mon_child *out)
-{
-	int r;
-
-	if (p->pid <= 0 || p->pidfd < 0)
-		return -EINVAL;
-	r = spawn_wait_exec(p->report, p->name);
-	close(TAKE_FD(p->report));
-	close(TAKE_FD(p->release));
-	if (r < 0) {
-		spawn_abort(&p->pidfd);
-		p->pid = 0;
-		return r;
-	}
-	out->pid = p->pid;
-	out->pidfd = TAKE_FD(p->pidfd);
-	p->pid = 0;
-	return 0;
-}
-
-void mon_spawn_cancel(struct mon_spawn_pending *p)
-{
-	if (p->pid <= 0)
-		return; /* never begun, or finished */
-	spawn_abort(&p->pidfd);
-	close(TAKE_FD(p->report));
-	close(TAKE_FD(p->release));
-	p->pid = 0;
-}
-
-int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out)
-{
-	struct mon_spawn_pending p;
-	int r = mon_spawn_begin(a, &p);
-
-	return r < 0 ? r : mon_spawn_finish(&p, out);
 }
 
 int mon_child_uid(pid_t monitor_pid, uid_t *uid)

@@ -57,24 +57,6 @@ struct mon_child {
  * the thread that created it. */
 int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out);
 
-/* The same in two steps, so that several children exec at once:
- * mon_spawn_begin() clones the child and lets it go on to its exec (the
- * caller's descriptors and *a are no longer needed once it returns);
- * mon_spawn_finish() waits for the exec and fills *out, with the errors of
- * mon_spawn() (the child killed and reaped on failure). A pending child
- * that is given up on is killed and reaped by mon_spawn_cancel(), which
- * accepts one already finished or never begun (pid 0). */
-struct mon_spawn_pending {
-	char name[32]; /* argv[0], for messages */
-	pid_t pid;     /* 0: nothing pending */
-	int pidfd;
-	int report;  /* EOF once the child has executed its binary */
-	int release; /* ours until then: its EOF would tell the child we died */
-};
-int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_spawn_pending *p);
-int mon_spawn_finish(struct mon_spawn_pending *p, struct mon_child *out);
-void mon_spawn_cancel(struct mon_spawn_pending *p);
-
 /* An unprivileged host uid in the range, made from a pid (for tests that
  * spawn without a monitor; the monitor reserves its own: uids.h):
  * MOAT_UID_BASE + pid. 0 or -EINVAL. */

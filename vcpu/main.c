@@ -102,7 +102,6 @@ struct vcpu_config {
 	unsigned cpus;
 	char *cmdline;
 	bool debug;
-	bool wait_for_run; /* the monitor sends RunRequest after READY */
 	bool firmware;
 	int kvm_fd, mem_fd, kernel_fd, initrd_fd, serial_out, serial_in;
 	int firmware_fd, firmware_vars_fd;
@@ -175,7 +174,6 @@ static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds, st
 	c->mem_bytes = s->mem_bytes;
 	c->cpus = s->cpus;
 	c->debug = s->log_debug;
-	c->wait_for_run = s->wait_for_run;
 	c->cmdline = strdup(s->cmdline);
 	c->kvm_fd = ipc_fds_take(fds, s->fd_kvm);
 	c->mem_fd = ipc_fds_take(fds, s->fd_mem);
@@ -215,26 +213,6 @@ static int receive_start(struct vcpu_config *c)
 	if (rc < 0)
 		return rc;
 	rc = take_start(((Moat__Vcpu__MonitorToVcpu *)m)->start, &fds, c);
-	ipc_fds_close(&fds);
-	protobuf_c_message_free_unpacked(m, NULL);
-	return rc;
-}
-
-/* Started beside the devices (wait_for_run): after READY nothing runs
- * until the monitor's RunRequest says every device is serving; it must be
- * the next message. No timeout: the monitor either sends it or kills us. */
-static int wait_run(void)
-{
-	ProtobufCMessage *m = NULL;
-	struct ipc_fds fds;
-	const ProtobufCMessageDescriptor *desc = &moat__vcpu__monitor_to_vcpu__descriptor;
-	int rc = ipc_recv_wait(CHILD_CONTROL_FD, desc, &m, &fds, -1);
-
-	if (rc < 0)
-		return log_error_errno(rc, "No run request from the monitor: %m");
-	if (ipc_envelope_case(m) != MOAT__VCPU__MONITOR_TO_VCPU__MSG_RUN || fds.n)
-		rc = log_error_errno(EPROTO, "Expected a run request, got message %d (%u fds)",
-				     ipc_envelope_case(m), fds.n);
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return rc;
@@ -455,7 +433,7 @@ int main(int argc, char **argv)
 	if (vm_start(vm) < 0 || vm_enter_run_phase(vm, &nrun) < 0)
 		return 1;
 	log_debug("run phase: %u syscalls on top of vcpu.policy's %u", nrun, rep.policy_syscalls);
-	if (send_ready(&sr, format) < 0 || (c.wait_for_run && wait_run() < 0))
+	if (send_ready(&sr, format) < 0)
 		return 1;
 	vm_run(vm);
 	rc = vcpu_main_loop(vm, c.serial_in);
