@@ -4,6 +4,7 @@
 #include "blk_image.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -312,4 +313,15 @@ int blk_raw_open(int fd, bool read_only, uint64_t size, struct blk_image **out)
 	r->fd = fd;
 	*out = &r->img;
 	return 0;
+}
+
+void blk_image_verr(char *err, size_t errlen, const char *prefix, const char *fmt, va_list ap)
+{
+	int k;
+
+	if (!err || !errlen)
+		return;
+	k = snprintf(err, errlen, "%s: ", prefix);
+	if (k > 0 && (size_t)k < errlen)
+		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
 }

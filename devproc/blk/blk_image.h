@@ -33,7 +33,9 @@
  * image or a failed or short host I/O. */
 #pragma once
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -102,6 +104,8 @@ void blk_image_close(struct blk_image *img);
 int blk_image_read_clamped(struct blk_image *img, uint8_t *buf, uint64_t len, uint64_t off);
 
 /* Helpers shared by the formats. */
+/* "PREFIX: " and the message into err (errlen bytes; err NULL: nothing). */
+void blk_image_verr(char *err, size_t errlen, const char *prefix, const char *fmt, va_list ap);
 uint64_t blk_iov_len(const struct iovec *iov, unsigned n);
 /* The len bytes starting skip bytes into (src, n) as an iovec in dst (room
  * for n entries); returns the entry count. */

@@ -343,8 +343,11 @@ static int open_format(struct blk_disk *disk, const struct blk_params *p, char *
 		rc = qcow2_open(&a, &disk->img);
 	}
 	if (rc < 0) {
-		snprintf(err, errlen, "%s image: %s", vmdk ? "vmdk" : "qcow2",
-			 why[0] ? why : strerror(-rc));
+		/* the format's line names it ("qcow2: ...") */
+		if (why[0])
+			snprintf(err, errlen, "%s", why);
+		else
+			snprintf(err, errlen, "%s: %s", vmdk ? "vmdk" : "qcow2", strerror(-rc));
 		return rc == -ENOTSUP ? -EINVAL : rc;
 	}
 	disk->sectors = blk_image_size(disk->img) / BLK_SECTOR;

@@ -70,14 +70,9 @@ __attribute__((format(printf, 3, 4))) static int fail(const struct vmdk_open_arg
 {
 	va_list ap;
 
-	if (a->err && a->errlen) {
-		int k = snprintf(a->err, a->errlen, "vmdk: ");
-
-		va_start(ap, fmt);
-		if (k > 0 && (size_t)k < a->errlen)
-			vsnprintf(a->err + k, a->errlen - (size_t)k, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	blk_image_verr(a->err, a->errlen, "vmdk", fmt, ap);
+	va_end(ap);
 	return err;
 }
 

@@ -35,7 +35,7 @@ check "--disk queues=9" bad queues9 "queues= takes 1 to 8, not '9'" --disk path=
 # not qcow2 is the user's error (exit 2, one line), and the options that
 # are raw's alone are refused before anything starts
 head -c 1M /dev/zero >"$T/notq.qcow2"
-check "format=qcow2 on a file that is not qcow2" bad notq "qcow2 image:" --disk path="$T/notq.qcow2",format=qcow2
+check "format=qcow2 on a file that is not qcow2" bad notq "qcow2: " --disk path="$T/notq.qcow2",format=qcow2
 check "format=qcow2 with cache=none" bad qnone "cache=none is for raw images only" \
 	--disk path="$T/img",format=qcow2,cache=none
 qemu-img create -q -f qcow2 "$T/q.qcow2" 16M

@@ -118,7 +118,7 @@ static int t_refused(void)
 		const char *make, *want;
 	} cases[] = {
 	    /* a raw file given as qcow2 */
-	    {"head -c 1M /dev/zero > d.qcow2", "qcow2 image:"},
+	    {"head -c 1M /dev/zero > d.qcow2", "qcow2:"},
 	    /* a backing file moat does not follow yet, writable */
 	    {"qemu-img create -q -f raw b.raw 1M && "
 	     "qemu-img create -q -f qcow2 -b b.raw -F raw d.qcow2",
@@ -136,7 +136,7 @@ static int t_refused(void)
 		CHECK(tmp_setup() == 0);
 		CHECK(sh("%s", cases[i].make) == 0);
 		CHECK(setup_qcow2(&f, "d.qcow2", false, err, sizeof(err)) == -EINVAL);
-		CHECK(strncmp(err, "qcow2 image:", 12) == 0);
+		CHECK(strncmp(err, "qcow2: ", 7) == 0);
 		if (!strstr(err, cases[i].want)) {
 			fprintf(stderr, "case %u: '%s' does not say '%s'\n", i, err, cases[i].want);
 			return 1;
@@ -323,11 +323,11 @@ static int t_vmdk(void)
 	teardown(&f);
 
 	CHECK(setup_format(&f, BLK_FORMAT_VMDK, "d.vmdk", false, err, sizeof(err)) == -EINVAL);
-	CHECK(strncmp(err, "vmdk image:", 11) == 0 && strstr(err, "read-only"));
+	CHECK(strncmp(err, "vmdk: ", 6) == 0 && strstr(err, "read-only"));
 	close(f.img);
 	vfix_fini(&f);
 	CHECK(setup_format(&f, BLK_FORMAT_VMDK, "q.qcow2", true, err, sizeof(err)) == -EINVAL);
-	CHECK(strncmp(err, "vmdk image:", 11) == 0);
+	CHECK(strncmp(err, "vmdk: ", 6) == 0);
 	close(f.img);
 	vfix_fini(&f);
 	tmp_cleanup();
