@@ -259,7 +259,8 @@ static int parse_descriptor(struct vmdk *v, const struct vmdk_open_args *a, char
 	return 0;
 }
 
-static int open_checked(struct vmdk *v, const struct vmdk_open_args *a)
+/* extent_sectors: 0 for a whole image, else vmdk_open_extent's sectors */
+static int open_checked(struct vmdk *v, const struct vmdk_open_args *a, uint64_t extent_sectors)
 {
 	off_t end = lseek(a->fd, 0, SEEK_END);
 	uint8_t h[SECTOR];
@@ -285,7 +286,18 @@ static int open_checked(struct vmdk *v, const struct vmdk_open_args *a)
 		rc = read_footer(v, a);
 	if (rc < 0)
 		return rc;
-	if (v->desc_len) {
+	if (extent_sectors) {
+		if (v->img.size / SECTOR != extent_sectors)
+			return fail(a, -EINVAL,
+				    "capacity of %llu sectors but the descriptor file says %llu",
+				    (unsigned long long)(v->img.size / SECTOR),
+				    (unsigned long long)extent_sectors);
+		if (v->compressed)
+			return fail(a, -ENOTSUP,
+				    "compressed grains in a split extent are not supported");
+		if (a->backing)
+			return fail(a, -EINVAL, "a split extent takes no backing image");
+	} else if (v->desc_len) {
 		d = calloc(1, v->desc_len + 1);
 		if (!d)
 			return -ENOMEM;
@@ -520,7 +532,8 @@ static const struct blk_image_ops vmdk_ops = {
     .close = vmdk_close,
 };
 
-int vmdk_open(const struct vmdk_open_args *a, struct blk_image **out)
+static int open_any(const struct vmdk_open_args *a, uint64_t extent_sectors,
+		    struct blk_image **out)
 {
 	struct vmdk *v;
 	int rc;
@@ -538,7 +551,7 @@ int vmdk_open(const struct vmdk_open_args *a, struct blk_image **out)
 	v->img.read_only = true;
 	v->fd = a->fd;
 	v->backing = a->backing;
-	rc = open_checked(v, a);
+	rc = open_checked(v, a, extent_sectors);
 	if (rc < 0) {
 		free(v->gd);
 		free(v);
@@ -546,4 +559,19 @@ int vmdk_open(const struct vmdk_open_args *a, struct blk_image **out)
 	}
 	*out = &v->img;
 	return 0;
+}
+
+int vmdk_open(const struct vmdk_open_args *a, struct blk_image **out)
+{
+	return open_any(a, 0, out);
+}
+
+int vmdk_open_extent(const struct vmdk_open_args *a, uint64_t sectors, struct blk_image **out)
+{
+	if (sectors == 0) {
+		if (a->err && a->errlen)
+			snprintf(a->err, a->errlen, "vmdk: an extent of 0 sectors");
+		return -EINVAL;
+	}
+	return open_any(a, sectors, out);
 }

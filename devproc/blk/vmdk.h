@@ -20,8 +20,9 @@
  * Refused at open with one line in args->err:
  * - writable: -ENOTSUP ("vmdk images are read-only in moat: add ro");
  * - a descriptor file (text, not KDMV: monolithicFlat, twoGbMaxExtent*,
- *   split extents), a createType other than monolithicSparse and
- *   streamOptimized, more than one extent, compressed grains outside
+ *   split extents: vmdk_desc.h reads those, and opens their SPARSE
+ *   extents with vmdk_open_extent below), a createType other than
+ *   monolithicSparse and streamOptimized, more than one extent, compressed grains outside
  *   streamOptimized, compression other than deflate, compressed grains
  *   without markers: -ENOTSUP;
  * - anything malformed: -EINVAL (version, capacity past 2^52 sectors,
@@ -61,3 +62,11 @@ bool vmdk_probe(const uint8_t *buf, size_t len);
  * in a->err: -EINVAL malformed, -ENOTSUP refused, -EIO/-errno on host
  * I/O errors, -ENOMEM. */
 int vmdk_open(const struct vmdk_open_args *a, struct blk_image **out);
+
+/* Open a->fd as one SPARSE extent of a descriptor file (vmdk_desc.h)
+ * that says it has sectors sectors: as vmdk_open, but the capacity must be
+ * exactly that (else -EINVAL), the embedded descriptor, if any, is not
+ * read (the descriptor file governs; qemu-img leaves it empty), compressed
+ * grains are refused (-ENOTSUP: streamOptimized is never split) and
+ * a->backing must be NULL (-EINVAL). */
+int vmdk_open_extent(const struct vmdk_open_args *a, uint64_t sectors, struct blk_image **out);
