@@ -532,8 +532,7 @@ static const struct blk_image_ops vmdk_ops = {
     .close = vmdk_close,
 };
 
-static int open_any(const struct vmdk_open_args *a, uint64_t extent_sectors,
-		    struct blk_image **out)
+static int open_any(const struct vmdk_open_args *a, uint64_t extent_sectors, struct blk_image **out)
 {
 	struct vmdk *v;
 	int rc;

@@ -334,8 +334,7 @@ static int parse(struct parse *ps, const char *text, size_t len)
 	return 0;
 }
 
-int vmdk_desc_parse(const char *text, size_t len, struct vmdk_desc *out, char *err,
-		    size_t errlen)
+int vmdk_desc_parse(const char *text, size_t len, struct vmdk_desc *out, char *err, size_t errlen)
 {
 	struct parse ps = {out, 0, err, errlen, false};
 	int rc;

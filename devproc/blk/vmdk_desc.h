@@ -113,8 +113,7 @@ bool vmdk_desc_probe(const uint8_t *buf, size_t len);
 /* Parse the whole descriptor text (len <= VMDK_DESC_MAX_BYTES; need not
  * be NUL-ended). 0 with *out filled, or -EINVAL/-ENOTSUP with one line in
  * err (errlen bytes; err may be NULL) and *out cleared. */
-int vmdk_desc_parse(const char *text, size_t len, struct vmdk_desc *out, char *err,
-		    size_t errlen);
+int vmdk_desc_parse(const char *text, size_t len, struct vmdk_desc *out, char *err, size_t errlen);
 
 /* Read (pread only: no lseek, no fstat) and parse the descriptor file fd
  * (not owned). As vmdk_desc_parse, or -errno of the read. */

@@ -208,7 +208,8 @@ static int open_piece(struct vmdk_desc_image *v, const struct vmdk_desc *d, unsi
 	if (x->type == VMDK_EXTENT_FLAT)
 		return 0;
 	rc = vmdk_open_extent(
-	    &(struct vmdk_open_args){.fd = fd, .read_only = true, .err = why, .errlen = sizeof(why)},
+	    &(struct vmdk_open_args){
+		.fd = fd, .read_only = true, .err = why, .errlen = sizeof(why)},
 	    x->sectors, &p->sparse);
 	if (rc < 0)
 		return fail(err, errlen, rc, "extent %u (%.64s): %s", i, x->name, why);
