@@ -116,6 +116,9 @@ static int take_name(struct parse *ps, struct cur v, char *out, const char *what
 	if (n >= BLK_IMAGE_NAME_MAX)
 		return fail(ps, -EINVAL, "%s of %zu bytes too long (at most %d)", what, n,
 			    BLK_IMAGE_NAME_MAX - 1);
+	for (const char *p = v.p; p < v.e; p++)
+		if ((unsigned char)*p < 0x20) /* tab or CR: the text allows them elsewhere */
+			return fail(ps, -EINVAL, "control character 0x%02x in the %s", *p, what);
 	memcpy(out, v.p, n);
 	out[n] = 0;
 	return 0;

@@ -48,8 +48,9 @@
  *   extent of 0 sectors; extents totalling more than 2^52 sectors; a
  *   number that is not plain decimal or does not fit in 64 bits; a FLAT
  *   extent whose offset + sectors passes 2^54 sectors (2^63 bytes, the
- *   largest file offset); a name that is missing, unquoted, unclosed,
- *   empty or BLK_IMAGE_NAME_MAX bytes or longer; anything after the last
+ *   largest file offset); a name (or parentFileNameHint) that is
+ *   missing, unquoted, unclosed, empty, BLK_IMAGE_NAME_MAX bytes or
+ *   longer, or holds a tab or CR; anything after the last
  *   field (an offset on SPARSE, a name on ZERO); an empty or repeated
  *   parentFileNameHint.
  *

@@ -660,6 +660,10 @@ static int hostile(const char *text, size_t len, int want, const char *what)
 	X(type_lowercase, HDR "RW 8 flat \"a\" 0\n", -ENOTSUP, "flat not supported")               \
 	X(name_control, HDR "RW 8 FLAT \"a\x01.vmdk\" 0\n", -EINVAL, "control character 0x01")     \
 	X(name_escape, HDR "RW 8 FLAT \"\x1b[2J\" 0\n", -EINVAL, "control character 0x1b")         \
+	X(name_tab, HDR "RW 8 FLAT \"a\tb\" 0\n", -EINVAL, "control character 0x09 in the extent") \
+	X(name_cr, HDR "RW 8 FLAT \"a\rb\" 0\n", -EINVAL, "control character 0x0d in the extent")  \
+	X(hint_tab, HDR "parentFileNameHint=\"p\t.vmdk\"\n", -EINVAL,                              \
+	  "0x09 in the parentFileNameHint")                                                        \
 	X(del_char, HDR "RW 8 FLAT \"a\x7f\" 0\n", -EINVAL, "control character 0x7f")              \
 	X(nul_inside, HDR "RW 8 FLAT \"a\0b\" 0\n", -EINVAL, "NUL")                                \
 	X(nul_then_text, HDR "RW 8 FLAT \"a\" 0\n\0\0RW 8 FLAT \"b\" 0\n", -EINVAL, "NUL")         \
