@@ -32,7 +32,10 @@
  * a NOACCESS extent fails with -EIO), SECTORS and OFFSET decimal, TYPE
  * FLAT (a name; the offset, in sectors, defaults to 0), SPARSE (a name,
  * no offset) or ZERO (neither). The text ends at its first NUL: qemu-img
- * pads the file with NULs, and only NULs may follow.
+ * pads the file with NULs, and only NULs may follow. Each extent is read
+ * by its own type: that the types match createType (FLAT under *Flat,
+ * SPARSE under twoGbMaxExtentSparse) is not required, as nothing depends
+ * on it.
  *
  * Refused by the parser, with one line in err ("vmdk descriptor: line N:
  * ..."):

@@ -271,6 +271,45 @@ static int test_small_sparse(void)
 	return 0;
 }
 
+/* Whole-image KDMV files named as SPARSE extents: a monolithicSparse one
+ * reads (its embedded descriptor ignored: the descriptor file governs), a
+ * streamOptimized one is refused (compressed grains). */
+static int test_sparse_kinds(void)
+{
+	static const char desc[] = "createType=\"twoGbMaxExtentSparse\"\n"
+				   "RW 10240 SPARSE \"m.vmdk\"\n"
+				   "RW 10240 SPARSE \"m.vmdk\"\n";
+	struct comp c;
+	struct timg r;
+
+	NEED_QEMU();
+	CHECK(make_raw("5M", false) == 0);
+	CHECK(sh("qemu-img convert -O vmdk r.raw m.vmdk") == 0);
+	CHECK(sh("qemu-img convert -O vmdk -o subformat=streamOptimized r.raw so.vmdk") == 0);
+	CHECK(put_file("d.vmdk", desc, sizeof(desc) - 1) == 0);
+	CHECK(comp_open(&c, "d.vmdk") == 0);
+	CHECK(topen_raw(&r, "r.raw", true) == 0);
+	CHECK(blk_image_size(c.img) == 10u << 20);
+	CHECK(same_as(c.img, r.img, NULL, 0, 5u << 20));
+	/* the second copy, and a read across the two */
+	{
+		static uint8_t a[8192], b[8192];
+
+		CHECK(img_rd(c.img, a, 8192, (5u << 20) - 4096) == 0);
+		CHECK(img_rd(r.img, b, 4096, (5u << 20) - 4096) == 0);
+		CHECK(img_rd(r.img, b + 4096, 4096, 0) == 0);
+		CHECK(memcmp(a, b, 8192) == 0);
+	}
+	comp_close(&c);
+	snprintf(D.ext[1].name, sizeof(D.ext[1].name), "so.vmdk");
+	CHECK(comp_open_d(&c) == -ENOTSUP && strstr(c.err, "extent 1 (so.vmdk)") &&
+	      strstr(c.err, "compressed"));
+	comp_close(&c);
+	tclose(&r);
+	tmp_cleanup();
+	return 0;
+}
+
 /* -- descriptors written by hand over raw files ------------------------- */
 
 #define A_BYTES (300 * 1024)
@@ -739,6 +778,7 @@ static const struct test_case tests[] = {
 	TEST(test_two_gb_flat),
 	TEST(test_two_gb_sparse),
 	TEST(test_small_sparse),
+	TEST(test_sparse_kinds),
 	TEST(test_hand_made),
 	TEST(test_hand_vs_qemu),
 	TEST(test_lenient),
