@@ -242,15 +242,33 @@ void mon_claim_from(const struct Moat__Sandbox__SandboxReport *s, struct mon_cla
 void mon_proc_hangup(struct mon_proc *p)
 {
 	close_ctl(p);
-	if (p->state != MON_PROC_GONE && !p->hangup_deadline)
-		p->hangup_deadline = mon_now_ms() + MON_HANGUP_GRACE_MS;
+	if (p->state != MON_PROC_GONE && !p->hangup_deadline) {
+		p->hangup_at = mon_now_ms();
+		p->hangup_deadline = p->hangup_at + MON_HANGUP_GRACE_MS;
+	}
+}
+
+/* Past the grace: a child whose every thread is in the kernel's exit path
+ * is slow, not lingering (tearing down gigabytes of guest RAM and a KVM VM
+ * takes seconds in an emulated host); one with a thread still running its
+ * own code is cut off. */
+static bool still_exiting(struct mon_proc *p, int64_t now)
+{
+	if (now - p->hangup_at >= MON_EXITING_GRACE_MS ||
+	    mon_procstat_exiting(p->child.pid) != 1)
+		return false;
+	log_debug("%s (pid %d) is still exiting in the kernel %lld ms after closing its "
+		  "channel",
+		  p->name, (int)p->child.pid, (long long)(now - p->hangup_at));
+	p->hangup_deadline = now + MON_HANGUP_GRACE_MS / 4;
+	return true;
 }
 
 int mon_proc_tick(struct mon_proc *p, int64_t now)
 {
 	if (!p->hangup_deadline || p->state == MON_PROC_GONE || p->hostile)
 		return -1;
-	if (now >= p->hangup_deadline) {
+	if (now >= p->hangup_deadline && !still_exiting(p, now)) {
 		mon_proc_hostile(p, "closed its control channel but stayed alive");
 		return -1;
 	}
@@ -281,6 +299,9 @@ bool mon_proc_reap(struct mon_proc *p, bool wait)
 		return false;
 	p->death = si;
 	p->state = MON_PROC_GONE;
+	if (p->hangup_at)
+		log_debug("%s reaped %lld ms after its channel closed", p->name,
+			  (long long)(mon_now_ms() - p->hangup_at));
 	mon_childlog_close(&p->log, p->name); /* its last words first */
 	mon_describe_death(&si, p->child.pid, how, sizeof(how));
 	if (p->expected_end && !p->hostile && si.si_code == CLD_EXITED)

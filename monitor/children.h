@@ -21,6 +21,9 @@
 #define MON_PROTO_MAX_MSG   8	 /* envelope cases per channel, 1-based */
 #define MON_AUDIT_PER_CHILD 64	 /* audit lines one child can cause */
 #define MON_HANGUP_GRACE_MS 2000 /* a child that closed its channel must be gone by then */
+/* ... unless every thread of it is exiting in the kernel (procstat.h),
+ * which cannot run its code any more: then it gets up to this long. */
+#define MON_EXITING_GRACE_MS 60000
 
 enum mon_proc_state {
 	MON_PROC_STARTING, /* spawned, its start request sent: READY awaited */
@@ -43,7 +46,8 @@ struct mon_proc {
 	unsigned seen[MON_PROTO_MAX_MSG]; /* messages received, by envelope case */
 	unsigned requests;		  /* our requests it has not answered (stats) */
 	unsigned audit_lines;
-	int64_t hangup_deadline; /* ms (mon_now_ms): channel closed, still alive */
+	int64_t hangup_at;	 /* ms (mon_now_ms) when its channel closed; 0: open */
+	int64_t hangup_deadline; /* ms: to be gone by then */
 	bool hostile;		 /* broke its protocol or lied: killed */
 	bool expected_end;	 /* the monitor ended it, or it said it would end */
 	siginfo_t death;	 /* how it ended, once GONE */

@@ -1,5 +1,6 @@
 #include "procstat.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -181,4 +182,67 @@ int mon_procstat_huge_bytes(pid_t pid, uint64_t *out)
 		return rc;
 	*out = mon_procstat_huge_parse(text);
 	return 0;
+}
+
+int mon_procstat_stat_flags(const char *text, unsigned long *flags)
+{
+	const char *p = strrchr(text, ')');
+	char *end;
+
+	if (!p)
+		return -EINVAL;
+	p++;
+	/* state, ppid, pgrp, session, tty_nr, tpgid, then flags */
+	for (int field = 0; field < 6; field++) {
+		while (*p == ' ')
+			p++;
+		p += strcspn(p, " ");
+		if (!*p)
+			return -EINVAL;
+	}
+	while (*p == ' ')
+		p++;
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	*flags = strtoul(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end))
+		return -EINVAL;
+	return 0;
+}
+
+#define PF_EXITING_FLAG 0x00000004ul /* include/linux/sched.h */
+
+int mon_procstat_exiting(pid_t pid)
+{
+	char path[64], stat[1024];
+	int exiting = 1, threads = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (exiting == 1 && (e = readdir(d))) {
+		unsigned long flags;
+		char name[96];
+		int rc;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(name, sizeof(name), "task/%.16s/stat", e->d_name);
+		rc = read_proc(pid, name, stat, sizeof(stat));
+		if (rc == -ENOENT || rc == -ESRCH)
+			continue; /* that thread is gone already */
+		if (rc == 0)
+			rc = mon_procstat_stat_flags(stat, &flags);
+		if (rc < 0)
+			exiting = rc;
+		else if (!(flags & PF_EXITING_FLAG))
+			exiting = 0;
+		threads++;
+	}
+	closedir(d);
+	return exiting == 1 && threads == 0 ? -ESRCH : exiting;
 }

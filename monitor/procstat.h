@@ -43,3 +43,17 @@ int mon_procstat_huge_bytes(pid_t pid, uint64_t *out);
 
 /* The same from the text of an smaps_rollup (pure; for the unit test). */
 uint64_t mon_procstat_huge_parse(const char *text);
+
+/* Is every thread of the child on its way out inside the kernel (PF_EXITING
+ * in each /proc/PID/task/TID/stat), so that no code of it runs any more?
+ * The child cannot fake that flag: the kernel sets it in do_exit. A child
+ * that has closed its channel may take seconds more to be reapable while
+ * the kernel tears down its guest RAM and its KVM VM (in a nested or
+ * emulated host above all); this tells that from a child that lingers.
+ * 1 yes, 0 no (a thread still runs), or -errno (-ESRCH: gone). */
+int mon_procstat_exiting(pid_t pid);
+
+/* The flags field of a /proc/.../stat line (pure; for the unit test): 0,
+ * or -EINVAL for a line that is not one. The command name is the child's
+ * own choice and may hold ')' or spaces: it ends at the last ')'. */
+int mon_procstat_stat_flags(const char *text, unsigned long *flags);

@@ -199,7 +199,7 @@ fi
 pkill -TERM -f "^$MOAT $T/bin" ; wait "$ns1" "$ns2"
 
 # ---- a hostile moat-vcpu: cut off, and the VM is over (exit 1) --------------
-for mode in ready-twice ready-fds exit-twice lie unconfined hangup; do
+for mode in ready-twice ready-fds exit-twice lie unconfined hangup hangup-leader; do
 	cut_off_at_start "vcpu-$mode" vcpu vcpu "$mode" -
 done
 # each reason, as the audit trail gives it
@@ -212,6 +212,7 @@ vcpu-exit-twice|the reason names it|sent EXIT more than 1 time
 vcpu-lie|the claimed policy size is refused|claims a policy of
 vcpu-unconfined|/proc shows it is not confined|holds capabilities
 vcpu-hangup|a closed channel with the child alive is cut off|closed its control channel but stayed alive
+vcpu-hangup-leader|a dead main thread is not an exiting process|closed its control channel but stayed alive
 EOF
 
 # EXIT, then a death by SIGSYS: the real end wins

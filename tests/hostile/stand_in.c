@@ -24,6 +24,9 @@
  *   escapes         strings with newlines, forged audit fields and
  *                   terminal escapes in every field the monitor shows
  *   hangup          READY, then close the channel and stay alive
+ *   hangup-leader   READY, close the channel, and end the main thread
+ *                   while another runs on: the process looks half dead
+ *                   (a zombie leader), as if exiting slowly
  *   user-error      a start error that blames the user's configuration
  *                   ("stand-in: port in use"), then exit 1 (device)
  *   die-starting    sandboxed, then die (exit 3) without a word (device)
@@ -452,8 +455,15 @@ int main(int argc, char **argv)
 		misbehave_vcpu(&sr);
 	else
 		misbehave_device(&sr);
-	if (is("hangup"))
+	if (is("hangup") || is("hangup-leader"))
 		close(CHILD_CONTROL_FD);
+	if (is("hangup-leader")) {
+		pthread_t t;
+		/* the raw exit of this thread alone: pthread_exit would load
+		 * the unwinder, which the policy does not allow */
+		if (pthread_create(&t, NULL, idle_thread, NULL) == 0)
+			syscall(SYS_exit, 0);
+	}
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
 	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
 	    is("ctl-forged") || is("slow-ready"))

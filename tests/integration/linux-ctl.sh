@@ -279,7 +279,8 @@ check "systemd: EXTEND_TIMEOUT_USEC while the guest shuts down" grep -q "EXTEND_
 check "the control socket is removed on exit" [ ! -e "$SOCK" ]
 kill "$listener" 2>/dev/null
 exec 3>&-
-[ $st = 0 ] || tail -n 20 "$T/one.out" "$T/one.err" | diag
+# moat's own words first: a long log is cut from the middle
+[ $st = 0 ] || tail -n 12 "$T/one.err" "$T/one.audit" "$T/one.out" | diag
 
 # ---- boot 2: the same VM from the command line, by name; reset ---------------
 # (as root, --name puts the socket in /run/moat/NAME: in a KVM box, its

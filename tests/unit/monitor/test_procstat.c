@@ -1,7 +1,11 @@
 /* What the monitor makes of a child's /proc state (monitor/procstat.c):
  * our own process, read for real (unconfined, in our namespaces), and
  * every way a state can fall short of the sandbox, each named. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "procstat.h"
@@ -116,4 +120,72 @@ static int test_huge_bytes(void)
 	return 0;
 }
 
-TAP_MAIN(TEST(test_self), TEST(test_confined), TEST(test_shortfalls), TEST(test_huge_bytes))
+/* The flags field of a stat line, with a command name of the child's
+ * choosing (spaces and ')' in it), and lines that are not stat lines. */
+static int test_stat_flags(void)
+{
+	unsigned long f = 0;
+
+	CHECK(mon_procstat_stat_flags("42 (moat-vcpu) S 1 1 1 0 -1 4194624 0 0 0\n", &f) == 0);
+	CHECK(f == 4194624);
+	CHECK(mon_procstat_stat_flags("42 (a) R 1 1 1 0 -1 4 0) R 1 1 1 0 -1 0 9 9\n", &f) == 0);
+	CHECK(f == 0); /* the name ends at the last ')' */
+	CHECK(mon_procstat_stat_flags("42 (x) Z 1 1 1 0 -1 4", &f) == 0 && f == 4);
+	CHECK(mon_procstat_stat_flags("", &f) == -EINVAL);
+	CHECK(mon_procstat_stat_flags("42 moat S 1 1 1 0 -1 4 0", &f) == -EINVAL);
+	CHECK(mon_procstat_stat_flags("42 (x) S 1 1 1 0 -1", &f) == -EINVAL);
+	CHECK(mon_procstat_stat_flags("42 (x) S 1 1 1 0 -1 -4 0", &f) == -EINVAL);
+	CHECK(mon_procstat_stat_flags("42 (x) S 1 1 1 0 -1 4x 0", &f) == -EINVAL);
+	CHECK(mon_procstat_stat_flags("42 (x) S 1 1 1 0 -1 99999999999999999999999 0", &f) ==
+	      -EINVAL);
+	return 0;
+}
+
+static void *sleeper(void *arg)
+{
+	(void)arg;
+	pause();
+	return NULL;
+}
+
+/* A process whose main thread is gone while another thread runs on. */
+static pid_t leader_gone_child(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, sleeper, NULL) == 0)
+			pthread_exit(NULL);
+		_exit(1);
+	}
+	return pid;
+}
+
+/* Every thread exiting: a zombie is; we are not; nor is a process whose
+ * main thread has exited (it shows as a zombie leader) while another of
+ * its threads runs on, as a child cheating the check would try. */
+static int test_exiting(void)
+{
+	int status;
+	pid_t z = fork(), half;
+
+	if (z == 0)
+		_exit(0);
+	CHECK(z > 0);
+	usleep(100 * 1000); /* a zombie now: not reaped */
+	CHECK(mon_procstat_exiting(z) == 1);
+	CHECK(waitpid(z, &status, 0) == z);
+	CHECK(mon_procstat_exiting(z) == -ENOENT || mon_procstat_exiting(z) == -ESRCH);
+	CHECK(mon_procstat_exiting(getpid()) == 0);
+	half = leader_gone_child();
+	CHECK(half > 0);
+	usleep(100 * 1000);
+	CHECK(mon_procstat_exiting(half) == 0);
+	kill(half, SIGKILL);
+	CHECK(waitpid(half, &status, 0) == half);
+	return 0;
+}
+
+TAP_MAIN(TEST(test_self), TEST(test_confined), TEST(test_shortfalls), TEST(test_huge_bytes),
+	 TEST(test_stat_flags), TEST(test_exiting))
