@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "config.h"
 #include "config_merge.h"
+#include "img_cmd.h"
 #include "log.h"
 #include "options.h"
 #include "resources.h"
@@ -81,6 +82,8 @@ int mon_main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (strcmp(argv[1], "config") == 0)
 		return mon_config_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "img") == 0)
+		return mon_img_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		mon_usage(stdout);

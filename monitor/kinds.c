@@ -53,7 +53,15 @@ static void blk_bind(struct mon_device *d, const struct mon_config *cfg, unsigne
 	mon_proc_init(&d->proc, cfg->disks[i].id, "blk", "blk");
 }
 
-/* The image was opened and locked by the monitor (resources.c). */
+static Moat__Dev__BlkFormat blk_format(enum mon_disk_format f)
+{
+	return f == MON_FORMAT_QCOW2  ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2
+	       : f == MON_FORMAT_VMDK ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK
+				      : MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW;
+}
+
+/* The image was opened and locked by the monitor (resources.c), and its
+ * backing chain too. */
 static int blk_build(const struct mon_device *d, const struct mon_config *cfg,
 		     const struct mon_resources *r, Moat__Dev__StartRequest *s,
 		     struct mon_dev_start *b, int *fds, unsigned *n)
@@ -65,9 +73,21 @@ static int blk_build(const struct mon_device *d, const struct mon_config *cfg,
 	b->blk.read_only = disk->ro;
 	b->blk.serial = (char *)disk->serial;
 	b->blk.cache_none = disk->cache_none;
-	b->blk.format = disk->format == MON_FORMAT_QCOW2  ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2
-			: disk->format == MON_FORMAT_VMDK ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK
-							  : MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW;
+	/* as given, or as moat-blk's probe found (resources.c) */
+	b->blk.format = blk_format(r->disk_format[d->index]);
+	b->blk.probed_raw = r->disk_probed_raw[d->index];
+	for (unsigned k = 0; k < r->nbacking[d->index]; k++) {
+		moat__dev__blk_backing__init(&b->backing[k]);
+		b->backing[k].fd_image = *n, fds[(*n)++] = r->backing_fd[d->index][k];
+		b->backing[k].format = blk_format(r->backing_format[d->index][k]);
+		b->backingp[k] = &b->backing[k];
+	}
+	b->blk.n_backing = r->nbacking[d->index];
+	b->blk.backing = b->backingp;
+	for (unsigned k = 0; k < r->nextents[d->index]; k++)
+		b->extent_idx[k] = *n, fds[(*n)++] = r->extent_fd[d->index][k];
+	b->blk.n_fd_extent = r->nextents[d->index];
+	b->blk.fd_extent = b->extent_idx;
 	b->blk.aio = disk->aio == MON_AIO_THREADS    ? MOAT__DEV__BLK_AIO__BLK_AIO_THREADS
 		     : disk->aio == MON_AIO_IO_URING ? MOAT__DEV__BLK_AIO__BLK_AIO_IO_URING
 						     : MOAT__DEV__BLK_AIO__BLK_AIO_DEFAULT;

@@ -10,6 +10,9 @@
 struct mon_dev_start {
 	Moat__Dev__SmcConfig smc;
 	Moat__Dev__BlkConfig blk;
+	Moat__Dev__BlkBacking backing[MON_CHAIN_MAX];
+	Moat__Dev__BlkBacking *backingp[MON_CHAIN_MAX];
+	uint32_t extent_idx[MON_PROBE_MAX_EXTENTS];
 	Moat__Dev__NetConfig net;
 	Moat__Dev__NetUser user;
 	Moat__Dev__NetTap tap;

@@ -319,6 +319,7 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 {
 	char *cur = copy, *f;
 
+	d->probe_format = true; /* until format= says */
 	while ((f = next_field(&cur))) {
 		if (strncmp(f, "path=", 5) == 0 && f[5]) {
 			d->path = f + 5;
@@ -352,6 +353,7 @@ static int parse_disk_fields(struct mon_disk *d, char *copy, char *err, size_t l
 						"--disk aio= takes threads or io_uring, not '%s'",
 						f + 4);
 		} else if (strncmp(f, "format=", 7) == 0) {
+			d->probe_format = false;
 			if (strcmp(f + 7, "raw") == 0)
 				d->format = MON_FORMAT_RAW;
 			else if (strcmp(f + 7, "qcow2") == 0)

@@ -53,6 +53,10 @@ struct mon_disk {
 	enum mon_disk_aio aio;
 	unsigned queues; /* request queues, 1..MOAT_BLK_MAX_QUEUES; 0: one per vCPU */
 	enum mon_disk_format format;
+	/* no format= given: the monitor asks moat-blk what the image is
+	 * (image_chain.h), and a raw one is guarded (a guest write to sector
+	 * 0 that would make it probe as another format fails) */
+	bool probe_format;
 };
 
 enum mon_serial { MON_SERIAL_STDIO, MON_SERIAL_FILE, MON_SERIAL_NONE };

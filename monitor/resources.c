@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/fs.h>
 #include <sys/file.h>
@@ -15,6 +16,7 @@
 #include "fdutil.h"
 #include "firmware.h"
 #include "guest_ram.h"
+#include "image_probe.h"
 #include "log.h"
 #include "slirp_cfg.h"
 #include "tap.h"
@@ -134,8 +136,13 @@ void mon_resources_init(struct mon_resources *r)
 	    .console_out = -1,
 	    .console_in = -1,
 	};
-	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
+	for (unsigned i = 0; i < MON_MAX_DISKS; i++) {
 		r->disk_fd[i] = -1;
+		for (unsigned k = 0; k < MON_CHAIN_MAX; k++)
+			r->backing_fd[i][k] = -1;
+		for (unsigned k = 0; k < MON_PROBE_MAX_EXTENTS; k++)
+			r->extent_fd[i][k] = -1;
+	}
 	for (unsigned i = 0; i < MON_MAX_NETS; i++)
 		r->tap_fd[i] = -1;
 	mon_display_res_init(&r->display);
@@ -250,6 +257,14 @@ static int qemu_lock(const struct mon_disk *d, int fd, char *err, size_t len)
 	return 0;
 }
 
+int mon_lock_disk(const struct mon_disk *d, int fd, char *err, size_t len)
+{
+	if (flock(fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+		return err_line(err, len, "disk image %s is in use by another process (%s)",
+				d->path, errno == EWOULDBLOCK ? "locked" : strerror(errno));
+	return qemu_lock(d, fd, err, len);
+}
+
 /* The checks that need no open file: a block device only with
  * blockdev=on, and then only a block device; otherwise a regular file. */
 static int check_disk_type(const struct mon_disk *d, const struct stat *st, char *err, size_t len)
@@ -290,10 +305,21 @@ static int open_direct(const struct mon_disk *d, int fd, char *err, size_t len)
 			d->path, strerror(errno));
 }
 
+static int check_raw_size(const struct mon_disk *d, int fd, char *err, size_t len)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+
+	if (size <= 0 || size % 512)
+		return err_line(err, len,
+				"disk image %s is %lld bytes, not a whole number of "
+				"512-byte sectors",
+				d->path, (long long)size);
+	return 0;
+}
+
 int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 {
 	struct stat st;
-	off_t size;
 	int flags = d->ro ? O_RDONLY : O_RDWR, rdonly = 0;
 	_cleanup_close_ int pfd = mon_user_path("disk image", d->path, &st, err, len);
 	_cleanup_close_ int fd = -1;
@@ -310,19 +336,14 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 	if (S_ISBLK(st.st_mode) && !d->ro && ioctl(fd, BLKROGET, &rdonly) == 0 && rdonly)
 		return err_line(err, len, "block device %s is read-only (blockdev --setro): add ro",
 				d->path);
-	size = lseek(fd, 0, SEEK_END);
-	/* a qcow2 disk's size is its header's, which moat-blk reads */
-	if (d->format == MON_FORMAT_RAW && (size <= 0 || size % 512))
-		return err_line(err, len,
-				"disk image %s is %lld bytes, not a whole number of "
-				"512-byte sectors",
-				d->path, (long long)size);
-	if (d->cache_none && open_direct(d, fd, err, len) < 0)
+	/* a qcow2 disk's size is its header's, which moat-blk reads; a disk
+	 * to be probed is checked once the probe said raw */
+	if (d->format == MON_FORMAT_RAW && !d->probe_format && check_raw_size(d, fd, err, len) < 0)
 		return -EINVAL;
-	if (flock(fd, (d->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
-		return err_line(err, len, "disk image %s is in use by another process (%s)",
-				d->path, errno == EWOULDBLOCK ? "locked" : strerror(errno));
-	if (qemu_lock(d, fd, err, len) < 0)
+	/* the probe reads the header unaligned: O_DIRECT after it */
+	if (d->cache_none && !d->probe_format && open_direct(d, fd, err, len) < 0)
+		return -EINVAL;
+	if (mon_lock_disk(d, fd, err, len) < 0)
 		return -EINVAL;
 	log_resolved("disk image", d->path, fd);
 	if (d->cache_none)
@@ -332,6 +353,83 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 			 d->path);
 	*out = TAKE_FD(fd);
 	return 0;
+}
+
+/* What the probe found is held to the options that depend on the
+ * format, as options.c holds a format= given. */
+static int check_found_format(const struct mon_disk *d, enum mon_disk_format f, char *err,
+			      size_t len)
+{
+	if (f != MON_FORMAT_RAW && d->cache_none)
+		return err_line(err, len, "disk image %s is %s: cache=none is for raw images only",
+				d->path, mon_format_name(f));
+	if (f != MON_FORMAT_RAW && d->aio == MON_AIO_IO_URING)
+		return err_line(err, len,
+				"disk image %s is %s: aio=io_uring is for raw images only", d->path,
+				mon_format_name(f));
+	if (f == MON_FORMAT_VMDK && !d->ro)
+		return err_line(err, len,
+				"disk image %s is vmdk, which moat reads only: add ro (or "
+				"format=vmdk, which implies it)",
+				d->path);
+	return 0;
+}
+
+/* A disk's format (probed unless given as raw) and its backing chain,
+ * resolved and opened by image_chain.c. */
+static int open_disk_chain(const struct mon_disk *d, unsigned i, struct mon_resources *r, char *err,
+			   size_t len)
+{
+	struct mon_chain *c;
+	enum mon_disk_format f;
+	int rc;
+
+	r->disk_format[i] = d->format;
+	if (!d->probe_format && d->format == MON_FORMAT_RAW)
+		return 0; /* raw, as the user says: nothing in it is read */
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	rc = mon_chain_resolve(d->path, r->disk_fd[i], !d->probe_format, d->format, r->probe_uid, c,
+			       err, len);
+	if (rc < 0)
+		goto out;
+	f = c->link[0].format;
+	if (d->probe_format)
+		log_debug("disk image %s: %s, found from its header (format= not given)", d->path,
+			  mon_format_name(f));
+	rc = check_found_format(d, f, err, len);
+	if (rc == 0 && f == MON_FORMAT_RAW && d->probe_format) {
+		rc = check_raw_size(d, r->disk_fd[i], err, len);
+		if (rc == 0 && d->cache_none)
+			rc = open_direct(d, r->disk_fd[i], err, len);
+	}
+	if (rc < 0) {
+		mon_chain_close(c);
+		goto out;
+	}
+	r->disk_format[i] = f;
+	r->disk_probed_raw[i] = d->probe_format && f == MON_FORMAT_RAW;
+	/* the descriptors move to r; the chain keeps none */
+	r->nbacking[i] = c->n - 1;
+	for (unsigned k = 1; k < c->n; k++) {
+		r->backing_fd[i][k - 1] = c->link[k].fd;
+		c->link[k].fd = -1;
+		r->backing_format[i][k - 1] = c->link[k].format;
+		log_info("disk image %s: backing file %u is %s (%s, read-only)", d->path, k,
+			 c->link[k].path, mon_format_name(c->link[k].format));
+	}
+	r->nextents[i] = c->nextents;
+	for (unsigned k = 0; k < c->nextents; k++)
+		r->extent_fd[i][k] = c->extent_fd[k];
+	if (c->nextents)
+		log_debug("disk image %s: a vmdk descriptor file over %u extent files", d->path,
+			  c->nextents);
+	c->nextents = 0;
+	mon_chain_close(c);
+out:
+	free(c);
+	return rc;
 }
 
 /* The user's files first (the OSK file is read before, by
@@ -348,8 +446,11 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
 		rc = open_file("kernel", cfg->kernel, &r->kernel_fd, err, errlen);
 	if (rc == 0 && cfg->initrd)
 		rc = open_file("initrd", cfg->initrd, &r->initrd_fd, err, errlen);
-	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++)
+	for (unsigned i = 0; rc == 0 && i < cfg->ndisks; i++) {
 		rc = mon_open_disk(&cfg->disks[i], &r->disk_fd[i], err, errlen);
+		if (rc == 0)
+			rc = open_disk_chain(&cfg->disks[i], i, r, err, errlen);
+	}
 	if (rc < 0)
 		return rc;
 	r->kvm_fd = open(mon_test_hooks.kvm_path ? mon_test_hooks.kvm_path : "/dev/kvm",
@@ -401,8 +502,13 @@ void mon_close_child_ends(struct mon_resources *r)
 void mon_close_resources(struct mon_resources *r)
 {
 	mon_close_child_ends(r);
-	for (unsigned i = 0; i < MON_MAX_DISKS; i++)
+	for (unsigned i = 0; i < MON_MAX_DISKS; i++) {
 		close_fd(&r->disk_fd[i]);
+		for (unsigned k = 0; k < MON_CHAIN_MAX; k++)
+			close_fd(&r->backing_fd[i][k]);
+		for (unsigned k = 0; k < MON_PROBE_MAX_EXTENTS; k++)
+			close_fd(&r->extent_fd[i][k]);
+	}
 	for (unsigned i = 0; i < MON_MAX_NETS; i++)
 		close_fd(&r->tap_fd[i]);
 	close_fd(&r->console_out);

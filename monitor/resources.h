@@ -3,10 +3,13 @@
  * reported as one line naming the file. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "display_res.h"
 #include "guest_ram.h"
+#include "image_chain.h"
 #include "options.h"
 
 struct mon_resources {
@@ -22,6 +25,18 @@ struct mon_resources {
 	int console_out;   /* the monitor's end of the output pipe (stdio), or -1 */
 	int console_in;    /* the monitor's end of the input pipe (stdio), or -1 */
 	int disk_fd[MON_MAX_DISKS]; /* images, opened and locked; given to moat-blk */
+	/* each disk's format, as given or probed (image_chain.h), whether it
+	 * was probed as raw (moat-blk guards its sector 0), and its backing
+	 * chain: read-only, locked, the link right below the image first */
+	enum mon_disk_format disk_format[MON_MAX_DISKS];
+	bool disk_probed_raw[MON_MAX_DISKS];
+	int backing_fd[MON_MAX_DISKS][MON_CHAIN_MAX];
+	enum mon_disk_format backing_format[MON_MAX_DISKS][MON_CHAIN_MAX];
+	unsigned nbacking[MON_MAX_DISKS];
+	/* a vmdk descriptor file's extent files, in its order */
+	int extent_fd[MON_MAX_DISKS][MON_PROBE_MAX_EXTENTS];
+	unsigned nextents[MON_MAX_DISKS];
+	uid_t probe_uid;	    /* what `moat-blk probe` runs as: set before opening */
 	int tap_fd[MON_MAX_NETS];   /* --net tap: attached taps; given to moat-net */
 	struct mon_display_res display; /* --vnc */
 	uint32_t dns_upstream;      /* --net user: first IPv4 nameserver of our
@@ -38,6 +53,10 @@ int mon_open_resources(const struct mon_config *cfg, struct mon_resources *r, ch
  * one line in err. */
 struct mon_disk;
 int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len);
+/* The locks alone, on an open image: flock (exclusive for read-write,
+ * shared for ro) and QEMU's lock bytes (a ro image: held for reading, and
+ * nobody else may write or resize it, as QEMU locks a backing file). */
+int mon_lock_disk(const struct mon_disk *d, int fd, char *err, size_t len);
 /* Close what only the child needs, once it has them. */
 void mon_close_child_ends(struct mon_resources *r);
 void mon_close_resources(struct mon_resources *r);

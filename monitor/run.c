@@ -68,6 +68,16 @@ static int open_inputs(struct mon_config *cfg, struct mon_resources *res, struct
 	return rc;
 }
 
+/* Does a disk need `moat-blk probe`: no format given, or one that may name
+ * a backing file? */
+static bool needs_probe(const struct mon_config *cfg)
+{
+	for (unsigned i = 0; i < cfg->ndisks; i++)
+		if (cfg->disks[i].probe_format || cfg->disks[i].format != MON_FORMAT_RAW)
+			return true;
+	return false;
+}
+
 int mon_run(struct mon_config *cfg)
 {
 	struct mon_resources res;
@@ -93,13 +103,21 @@ int mon_run(struct mon_config *cfg)
 			 "malformed is ignored");
 	if (cfg->verbose)
 		log_set_level(LOG_LVL_DEBUG);
-	if (open_inputs(cfg, &res, &vm.ctl) < 0) {
+	/* The uids first when a disk image must be probed: `moat-blk probe`
+	 * runs as moat-vcpu's, long before moat-vcpu exists (image_chain.h). */
+	rc = needs_probe(cfg) ? mon_uids_reserve(&vm.uids, err, sizeof(err)) : 0;
+	if (rc < 0)
+		log_error("%s", err);
+	res.probe_uid = vm.uids.base;
+	if (rc < 0 || open_inputs(cfg, &res, &vm.ctl) < 0) {
 		explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
 		mon_control_close(&vm.ctl);
 		mon_close_resources(&res);
 		mon_notify_close(&vm.notify);
-		return MON_EXIT_BAD_INPUT;
+		mon_uids_release(&vm.uids);
+		return rc < 0 ? MON_EXIT_FAILURE : MON_EXIT_BAD_INPUT;
 	}
+	err[0] = '\0';
 	log_debug("resources open at %.1f ms", mon_since_start_ms());
 	/* a unix socket's path may hold a '"': escaped, as a disk swap's */
 	mon_untrusted_line(cfg->vnc ? res.display.address : "none", err, sizeof(err));
@@ -114,7 +132,7 @@ int mon_run(struct mon_config *cfg)
 		log_error_errno(rc, "Failed to set up: %m");
 		goto out;
 	}
-	rc = mon_uids_reserve(&vm.uids, err, sizeof(err));
+	rc = vm.uids.lock_fd < 0 ? mon_uids_reserve(&vm.uids, err, sizeof(err)) : 0;
 	if (rc < 0) {
 		log_error("%s", err);
 		goto out;

@@ -20,8 +20,6 @@
 #include "blk_pool.h"
 #include "blk_req.h"
 #include "blk_uring.h"
-#include "qcow2.h"
-#include "vmdk.h"
 
 #define BLK_CLASS 0x018000 /* mass storage, other */
 
@@ -33,6 +31,7 @@ struct blk_queue {
 
 struct blk_model {
 	struct blk_disk disk;	/* disk.fd is ours; changed only while idle */
+	struct blk_chain chain; /* a format's image and its backing: disk.img is the top */
 	bool ro_device;		/* VIRTIO_BLK_F_RO offered */
 	bool held;		/* loop thread: pop nothing (a swap waits) */
 	atomic_uint completing; /* workers inside blk_done */
@@ -92,7 +91,8 @@ static void blk_done(void *opaque, struct blk_req *r)
  * room for, runs here and now (blocking the loop, as a rare exception). */
 static bool uring_chain(struct blk_model *m, struct vdev_queue *q, struct blk_req *r)
 {
-	bool ring_op = r->op == BLK_OP_READ || r->op == BLK_OP_WRITE || r->op == BLK_OP_FLUSH;
+	bool ring_op = (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE || r->op == BLK_OP_FLUSH) &&
+		       !blk_req_guarded(&m->disk, r);
 
 	if (ring_op && (r->op == BLK_OP_FLUSH || blk_req_direct_ok(&m->disk, r)) &&
 	    (blk_uring_queue(m->uring, r) ||
@@ -319,48 +319,32 @@ int blk_image_check(int fd, bool writable, uint64_t *sectors, char *err, size_t 
 	return 0;
 }
 
-/* qcow2 or vmdk: the header, tables and features, checked as qcow2.h and
- * vmdk.h say; a feature moat refuses is the user's image at fault too
- * (-EINVAL). */
-static int open_format(struct blk_disk *disk, const struct blk_params *p, char *err,
-		       size_t errlen)
+/* qcow2 or vmdk over its backing chain: the headers, tables and features,
+ * checked as qcow2.h and vmdk.h say; a feature moat refuses is the user's
+ * image at fault too (-EINVAL). */
+static int open_format(struct blk_model *m, const struct blk_params *p, char *err, size_t errlen)
 {
-	char why[200] = "";
-	bool vmdk = p->format == BLK_FORMAT_VMDK;
-	int rc;
+	struct blk_extents ext = {p->extent_fds, p->nextents};
+	int rc = blk_chain_open(p->image_fd, p->format, p->read_only, p->backing, p->nbacking, &ext,
+				&m->chain, err, errlen);
 
-	if (vmdk) {
-		struct vmdk_open_args a = {.fd = p->image_fd,
-					   .read_only = p->read_only,
-					   .err = why,
-					   .errlen = sizeof(why)};
-		rc = vmdk_open(&a, &disk->img);
-	} else {
-		struct qcow2_open_args a = {.fd = p->image_fd,
-					    .read_only = p->read_only,
-					    .err = why,
-					    .errlen = sizeof(why)};
-		rc = qcow2_open(&a, &disk->img);
-	}
-	if (rc < 0) {
-		/* the format's line names it ("qcow2: ...") */
-		if (why[0])
-			snprintf(err, errlen, "%s", why);
-		else
-			snprintf(err, errlen, "%s: %s", vmdk ? "vmdk" : "qcow2", strerror(-rc));
+	if (rc < 0)
 		return rc == -ENOTSUP ? -EINVAL : rc;
-	}
-	disk->sectors = blk_image_size(disk->img) / BLK_SECTOR;
+	m->disk.img = blk_chain_top(&m->chain);
+	m->disk.sectors = blk_image_size(m->disk.img) / BLK_SECTOR;
 	return 0;
 }
 
-static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *err, size_t errlen)
+static int disk_init(struct blk_model *m, const struct blk_params *p, char *err, size_t errlen)
 {
+	struct blk_disk *disk = &m->disk;
 	int rc;
 
 	disk->img = NULL;
 	if (p->format != BLK_FORMAT_RAW)
-		rc = open_format(disk, p, err, errlen);
+		rc = open_format(m, p, err, errlen);
+	else if (p->nbacking)
+		rc = -EINVAL, snprintf(err, errlen, "a raw image has no backing file");
 	else
 		rc = blk_image_check(p->image_fd, !p->read_only, &disk->sectors, err, errlen);
 	if (rc < 0)
@@ -368,6 +352,7 @@ static int disk_init(struct blk_disk *disk, const struct blk_params *p, char *er
 	disk->fd = p->image_fd;
 	disk->read_only = p->read_only;
 	disk->direct = fcntl(p->image_fd, F_GETFL) & O_DIRECT;
+	disk->guard_sector0 = p->probed_raw && p->format == BLK_FORMAT_RAW;
 	memset(disk->serial, 0, sizeof(disk->serial));
 	if (p->serial) {
 		if (strlen(p->serial) > BLK_SERIAL_LEN) {
@@ -443,7 +428,7 @@ int blk_model_create(struct blk_model **out, const struct blk_params *p, char *e
 	m->nq = p->vdev.nqueues;
 	m->ops = blk_vdev_ops;
 	m->ops.num_queues = (uint16_t)m->nq;
-	rc = disk_init(&m->disk, p, err, errlen);
+	rc = disk_init(m, p, err, errlen);
 	if (rc == 0)
 		rc = vdev_create(&m->vd, &m->ops, m, blk_features(m), &p->vdev, err, errlen);
 	if (rc < 0)
@@ -466,7 +451,7 @@ int blk_model_create(struct blk_model **out, const struct blk_params *p, char *e
 	return 0;
 fail:
 	vdev_destroy(m->vd); /* NULL when vdev_create did not get that far */
-	blk_image_close(m->disk.img);
+	blk_chain_close(&m->chain);
 	free(m);
 	return rc;
 }
@@ -480,7 +465,7 @@ void blk_model_destroy(struct blk_model *m)
 	else
 		blk_pool_stop(&m->pool);
 	vdev_destroy(m->vd);
-	blk_image_close(m->disk.img);
+	blk_chain_close(&m->chain);
 	if (m->disk.fd >= 0)
 		close(m->disk.fd);
 	free(m);

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blk_chain.h"
 #include "blk_req.h"
 #include "vdevice.h"
 
@@ -39,18 +40,25 @@
  * random-read IOPS, whose pool grows to 64); 16 is what blk_pool allows. */
 #define BLK_WORKERS 16
 
-/* How the image file holds the disk (BlkConfig.format). */
-enum blk_format { BLK_FORMAT_RAW, BLK_FORMAT_QCOW2, BLK_FORMAT_VMDK };
-
 struct blk_params {
 	/* open for reading (and writing unless read_only); the model owns it
 	 * once create succeeded (closed by destroy, or when swapped out) */
 	int image_fd;
 	/* qcow2, vmdk: parsed at create (qcow2.h, vmdk.h: a malformed or
 	 * unsupported image is refused with -EINVAL and one line), run on the
-	 * worker pool; no backing file yet, no O_DIRECT, no io_uring, no swap;
-	 * vmdk read-only */
+	 * worker pool; no O_DIRECT, no io_uring, no swap; vmdk read-only */
 	enum blk_format format;
+	/* The image's backing chain, the layer right below it first
+	 * (blk_chain.h); the descriptors stay the caller's. */
+	const struct blk_layer *backing;
+	unsigned nbacking;
+	/* a vmdk descriptor file: its extent files (blk_chain.h), the
+	 * caller's */
+	const int *extent_fds;
+	unsigned nextents;
+	/* a raw image whose format was probed, not named: a write to sector
+	 * 0 that would make it probe as another format fails (blk_req.c) */
+	bool probed_raw;
 	bool read_only;
 	const char *serial; /* NULL or up to 20 bytes */
 	unsigned workers;   /* 0: BLK_WORKERS */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "blk_image.h"
+#include "blk_probe.h"
 
 /* The last writable byte of the chain, or NULL if it has none. Zero-length
  * buffers are skipped: they hold no byte. */
@@ -278,6 +279,53 @@ static int rw_all(const struct blk_disk *disk, struct blk_req *r, bool write)
 	return 0;
 }
 
+bool blk_req_guarded(const struct blk_disk *disk, const struct blk_req *r)
+{
+	return disk->guard_sector0 && r->op == BLK_OP_WRITE && r->offset == 0;
+}
+
+/* A write to sector 0 of a probed raw image (blk_disk.guard_sector0):
+ * sector 0 is copied out of guest RAM once, checked, and written from our
+ * copy, so the guest cannot change it between the check and the write.
+ * A sector that would probe as qcow2 or vmdk is refused (-EPERM) and
+ * nothing is written: QEMU's rule for probed raw images, so that a guest
+ * cannot make the next start follow a backing file of its choosing. */
+static int guarded_write(const struct blk_disk *disk, struct blk_req *r)
+{
+	uint8_t sector[BLK_SECTOR] __attribute__((aligned(BLK_SECTOR)));
+	struct blk_req *head;
+	size_t got = 0;
+	int rc;
+
+	if (r->len < sizeof(sector))
+		return rw_all(disk, r, true); /* nothing of sector 0 */
+	for (unsigned i = 0; i < r->niov && got < sizeof(sector); i++) {
+		size_t k = r->iov[i].iov_len < sizeof(sector) - got ? r->iov[i].iov_len
+								    : sizeof(sector) - got;
+		memcpy(sector + got, r->iov[i].iov_base, k);
+		got += k;
+	}
+	if (blk_probe_format(sector, sizeof(sector)) != BLK_FORMAT_RAW)
+		return -EPERM;
+	head = malloc(sizeof(*head) + sizeof(struct iovec));
+	if (!head)
+		return -ENOMEM;
+	*head = *r;
+	head->niov = 1;
+	head->len = sizeof(sector);
+	head->iov[0] = (struct iovec){sector, sizeof(sector)};
+	rc = rw_all(disk, head, true);
+	free(head);
+	if (rc < 0 || r->len == sizeof(sector))
+		return rc;
+	/* the rest, from guest RAM as any write (in place: the slice only
+	 * ever moves entries down) */
+	r->niov = blk_iov_slice(r->iov, r->niov, sizeof(sector), r->len - sizeof(sector), r->iov);
+	r->offset += sizeof(sector);
+	r->len -= sizeof(sector);
+	return rw_all(disk, r, true);
+}
+
 static void copy_serial(const struct blk_disk *disk, struct blk_req *r)
 {
 	uint64_t done = 0;
@@ -317,7 +365,8 @@ void blk_req_execute(const struct blk_disk *disk, struct blk_req *r)
 	switch (r->op) {
 	case BLK_OP_READ:
 	case BLK_OP_WRITE:
-		if (rw_all(disk, r, r->op == BLK_OP_WRITE) < 0)
+		if ((blk_req_guarded(disk, r) ? guarded_write(disk, r)
+					      : rw_all(disk, r, r->op == BLK_OP_WRITE)) < 0)
 			r->status = VIRTIO_BLK_S_IOERR;
 		break;
 	case BLK_OP_FLUSH:

@@ -44,6 +44,9 @@ struct blk_disk {
 	uint64_t sectors;	     /* capacity in 512-byte sectors; 0 without a medium */
 	bool read_only;		     /* writes fail: the device is read-only, or the medium is */
 	bool direct;		     /* fd is O_DIRECT (cache=none): buffers must be aligned */
+	/* a probed raw image (BlkConfig.probed_raw): a write to sector 0
+	 * that would make it probe as another format fails with IOERR */
+	bool guard_sector0;
 	char serial[BLK_SERIAL_LEN]; /* zero-padded, not NUL-terminated when full */
 };
 
@@ -105,6 +108,10 @@ int blk_req_parse(const struct vq_chain *c, const struct blk_disk *disk, struct 
  * Blocking I/O: called from the worker pool or, for BLK_OP_DONE and
  * BLK_OP_GET_ID, inline. */
 void blk_req_execute(const struct blk_disk *disk, struct blk_req *r);
+
+/* Is r a write that sector 0's guard must see (blk_disk.guard_sector0)?
+ * It runs on the worker pool, never in io_uring. */
+bool blk_req_guarded(const struct blk_disk *disk, const struct blk_req *r);
 
 /* Can r (READ or WRITE) go to an O_DIRECT image as it is: are its buffers
  * aligned? Always true when disk is not direct. */

@@ -19,6 +19,8 @@
 #include "devproc.h"
 #include "log.h"
 #include "pol.h"
+#include "probe_main.h"
+#include "vmdk_desc.h"
 #include "vdev_proc.h"
 
 /* While a swap waits for the requests in flight: look again this often. */
@@ -28,6 +30,12 @@ struct blk_dev {
 	struct blk_model *model;
 	struct blk_swap swap;
 	bool uring_polled; /* blk_fds gave the ring's eventfd this turn */
+	/* the backing chain's descriptors, the model's images read them */
+	struct blk_layer backing[BLK_CHAIN_MAX];
+	unsigned nbacking;
+	/* a vmdk descriptor file's extent files, likewise */
+	int extents[VMDK_DESC_MAX_EXTENTS];
+	unsigned nextents;
 };
 
 /* The ring blk_sandbox set up before the sandbox (io_uring_setup is not
@@ -93,6 +101,64 @@ static int blk_check(const Moat__Dev__StartRequest *req, char *err, size_t errle
 			 req->blk->cache_none, req->blk->aio);
 		return -EPROTO;
 	}
+	/* a chain only under a format; the sector-0 guard only on raw */
+	if ((f != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_VMDK && req->blk->n_fd_extent) ||
+	    (f == MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW && req->blk->n_backing) ||
+	    (f != MOAT__DEV__BLK_FORMAT__BLK_FORMAT_RAW && req->blk->probed_raw)) {
+		snprintf(err, errlen, "start: format %d with %zu backing images, probed_raw %d",
+			 req->blk->format, req->blk->n_backing, req->blk->probed_raw);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static void close_layer_fds(struct blk_dev *d)
+{
+	for (unsigned i = 0; i < d->nbacking; i++)
+		close(d->backing[i].fd);
+	d->nbacking = 0;
+	for (unsigned i = 0; i < d->nextents; i++)
+		close(d->extents[i]);
+	d->nextents = 0;
+}
+
+/* The backing chain's and a vmdk descriptor's extent files' descriptors
+ * out of the start request's. */
+static int take_backing(struct blk_dev *d, const Moat__Dev__BlkConfig *c, struct ipc_fds *fds,
+			char *err, size_t errlen)
+{
+	if (c->n_backing > BLK_CHAIN_MAX) {
+		snprintf(err, errlen, "start: %zu backing images, over %d", c->n_backing,
+			 BLK_CHAIN_MAX);
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < c->n_backing; i++) {
+		int fd = c->backing[i] ? ipc_fds_take(fds, c->backing[i]->fd_image) : -EBADF;
+		if (fd < 0) {
+			snprintf(err, errlen,
+				 "start: backing %zu: no descriptor at the index given", i + 1);
+			close_layer_fds(d);
+			return -EBADF;
+		}
+		d->backing[d->nbacking++] =
+		    (struct blk_layer){fd, blk_format_of(c->backing[i]->format)};
+	}
+	if (c->n_fd_extent > VMDK_DESC_MAX_EXTENTS) {
+		snprintf(err, errlen, "start: %zu extent files, over %d", c->n_fd_extent,
+			 VMDK_DESC_MAX_EXTENTS);
+		close_layer_fds(d);
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < c->n_fd_extent; i++) {
+		int fd = ipc_fds_take(fds, c->fd_extent[i]);
+		if (fd < 0) {
+			snprintf(err, errlen, "start: extent %zu: no descriptor at the index given",
+				 i + 1);
+			close_layer_fds(d);
+			return -EBADF;
+		}
+		d->extents[d->nextents++] = fd;
+	}
 	return 0;
 }
 
@@ -104,6 +170,7 @@ static void blk_destroy(void *dev)
 		return;
 	blk_swap_fini(&d->swap);
 	blk_model_destroy(d->model);
+	close_layer_fds(d);
 	free(d);
 }
 
@@ -120,6 +187,8 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 	struct blk_params p = {
 	    .image_fd = ipc_fds_take(fds, req->blk->fd_image),
 	    .format = blk_format_of(req->blk->format),
+	    .backing = d->backing,
+	    .probed_raw = req->blk->probed_raw,
 	    .read_only = req->blk->read_only,
 	    .serial = req->blk->serial,
 	    .vdev = *vp,
@@ -130,9 +199,19 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 		free(d);
 		return -EBADF;
 	}
+	rc = take_backing(d, req->blk, fds, err, errlen);
+	if (rc < 0) {
+		close(p.image_fd);
+		free(d);
+		return rc;
+	}
+	p.nbacking = d->nbacking;
+	p.extent_fds = d->extents;
+	p.nextents = d->nextents;
 	if (req->blk->cache_none && !(fcntl(p.image_fd, F_GETFL) & O_DIRECT)) {
 		snprintf(err, errlen, "image: cache=none but the descriptor is not O_DIRECT");
 		close(p.image_fd);
+		close_layer_fds(d);
 		free(d);
 		return -EINVAL;
 	}
@@ -142,6 +221,7 @@ static int blk_create(void **dev, struct vdev **vd, const Moat__Dev__StartReques
 		blk_uring_close(p.uring);
 	if (rc < 0) {
 		close(p.image_fd);
+		close_layer_fds(d);
 		free(d);
 		return rc;
 	}
@@ -278,7 +358,11 @@ static const struct vdev_kind blk_vkind = {
     .idle = blk_idle,
 };
 
-int main(void)
+/* `moat-blk` serves a disk; `moat-blk probe` answers what an image is
+ * (probe_main.h), for the monitor's backing chains and `moat img info`. */
+int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "probe") == 0)
+		return blk_probe_main();
 	return vdev_proc_main(&blk_vkind);
 }

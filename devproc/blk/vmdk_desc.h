@@ -99,6 +99,15 @@ struct vmdk_extent_desc {
 	char name[BLK_IMAGE_NAME_MAX];
 };
 
+/* Is extent e read from a file of its own (FLAT, SPARSE: the monitor opens
+ * it), or not (ZERO, NOACCESS)? The monitor gets the names of those that
+ * are, in the descriptor's order, and gives their descriptors back in the
+ * same order. */
+static inline bool vmdk_extent_needs_file(const struct vmdk_extent_desc *e)
+{
+	return e->type != VMDK_EXTENT_ZERO && e->access != VMDK_ACCESS_NOACCESS;
+}
+
 /* About 130 KiB: allocate it (or keep it static), not on a small stack. */
 struct vmdk_desc {
 	char create_type[64];

@@ -9,11 +9,14 @@
 # queue per vCPU by default, each interrupting on its own vector);
 # format=qcow2 (an ext4 written on a qcow2 image, which qemu-img check
 # finds clean and whose files have the guest's sums); format=vmdk (the
-# first disk converted to a sparse vmdk reads back, read-only); the disk
+# first disk converted to a sparse vmdk reads back, read-only; and as a
+# descriptor file over a flat extent, its format probed); a qcow2 overlay
+# over a raw base, probed, its chain followed; the disk
 # process's sandbox; and bad --disk input. Needs a KVM that runs ring-0 code
-# at speed: real hardware, or inside tests/kvmbox/run. Nine guest boots:
+# at speed: real hardware, or inside tests/kvmbox/run. Twelve guest boots:
 # two of them write with cache=none,aio=io_uring and read back with
-# aio=threads, one writes on a qcow2 image, one reads a vmdk.
+# aio=threads, one writes on a qcow2 image, two read vmdks, two use a
+# qcow2 overlay.
 # Usage: linux-disk.sh MOAT BZIMAGE INITRD
 # Environment: MOAT_TEST_BOOT_TIMEOUT (seconds per boot, default 300).
 MOAT=$1
@@ -95,6 +98,17 @@ check "format=vmdk: moat-blk read its header, read-only (-v: $(grep -o 'vmdk, [0
 	grep -q 'vmdk, 131072 sectors, read-only' "$T/vcheck.err"
 check "format=vmdk: the image is unchanged" [ "$(sha "$T/disk.vmdk")" = "$vmdk_sum" ]
 rm -f "$T/disk.vmdk"
+# a vmdk descriptor file over a flat extent (monolithicFlat), found by
+# probing: the monitor opens the extent file it names, moat-blk reads it
+qemu-img convert -f raw -O vmdk -o subformat=monolithicFlat "$IMG" "$T/flat.vmdk"
+flat_sum=$(sha "$T/flat-flat.vmdk")
+check "disk-check on a monolithicFlat vmdk, found by probing, read-only" \
+	boot fcheck disk-check "guest.sums=$sums" -v --disk "path=$T/flat.vmdk,ro"
+check "the probe found vmdk, and its extent file" \
+	bash -c "grep -q 'flat.vmdk: vmdk, found from its header' '$T/fcheck.err' &&
+		grep -q 'extent file 1 is $T/flat-flat.vmdk' '$T/fcheck.err'"
+check "the extent file is unchanged" [ "$(sha "$T/flat-flat.vmdk")" = "$flat_sum" ]
+rm -f "$T/flat.vmdk" "$T/flat-flat.vmdk"
 
 # ---- 2b. cache=none,aio=io_uring writes, aio=threads reads back --------------
 # O_DIRECT needs a file system with direct I/O: $T if it has it (the KVM
@@ -160,7 +174,43 @@ for f in $FILES; do
 	check "host: $f in the qcow2 image has the guest's sum" \
 		[ -f "$T/qdump.$f" ] && [ "$(sha "$T/qdump.$f")" = "$(marker qwrite "disk file $f")" ]
 done
-rm -f "$T/qconv.raw" "$QIMG"
+rm -f "$QIMG"
+
+# ---- 2d. a qcow2 overlay over a raw base, its format found from its header ---
+# The base is the ext4 the guest just wrote (converted to raw); the overlay
+# names it relative to its own directory, with its format recorded, as
+# `qemu-img create -b` makes it. No format= is given: moat-blk's probe finds
+# qcow2, the monitor follows the chain and hands the base over read-only.
+BASE=$T/qconv.raw
+base_sum=$(sha "$BASE")
+qsums=""
+for f in $FILES; do
+	s=$(marker qwrite "disk file $f")
+	[ -n "$s" ] && qsums+="${qsums:+,}$f:$s"
+done
+(cd "$T" && qemu-img create -q -f qcow2 -b qconv.raw -F raw over.qcow2)
+check "disk-check through a qcow2 overlay reads the base's files" \
+	boot ocheck disk-check "guest.sums=$qsums" -v --disk "path=$T/over.qcow2"
+check "no format=: the probe found qcow2" \
+	grep -q "over.qcow2: qcow2, found from its header" "$T/ocheck.err"
+check "the backing file was followed, read-only" \
+	grep -q "over.qcow2: backing file 1 is $T/qconv.raw (raw, read-only)" "$T/ocheck.err"
+check "disk-write on the overlay (a new ext4 over the base's)" \
+	boot owrite disk-write "" --disk "path=$T/over.qcow2"
+qemu-img check "$T/over.qcow2" >"$T/ocheck-img.out" 2>&1
+st=$?
+check "host: qemu-img check on the overlay is clean (exit $st)" [ $st = 0 ]
+[ $st = 0 ] || diag <"$T/ocheck-img.out"
+check "host: the base is unchanged" [ "$(sha "$BASE")" = "$base_sum" ]
+qemu-img convert -f qcow2 -O raw "$T/over.qcow2" "$T/oconv.raw"
+e2fsck -fn "$T/oconv.raw" >"$T/e2fsck-o.out" 2>&1
+check "host: e2fsck -fn on the overlay's content is clean" [ $? = 0 ]
+for f in $FILES; do
+	debugfs -R "dump /$f $T/odump.$f" "$T/oconv.raw" >/dev/null 2>&1
+	check "host: $f in the overlay has the guest's new sum" \
+		[ -f "$T/odump.$f" ] && [ "$(sha "$T/odump.$f")" = "$(marker owrite "disk file $f")" ]
+done
+rm -f "$T/qconv.raw" "$T/oconv.raw" "$T/over.qcow2"
 
 # ---- 3. two disks, the second read-only with an id and a serial -------------
 check "disk-ro: two disks, writes to the read-only vdb fail" \

@@ -12,11 +12,11 @@
 #define MiB (1024ull * 1024)
 
 /* The model on tdir/name in format fmt, 2 request queues, the pool. */
-static int setup_format(struct vfix *f, enum blk_format fmt, const char *name, bool ro, char *err,
+static int setup_params(struct vfix *f, struct blk_params p, const char *name, char *err,
 			size_t errlen)
 {
 	char path[128];
-	struct blk_params p = {.format = fmt, .read_only = ro, .serial = "q"};
+	bool ro = p.read_only;
 	int rc;
 
 	vfix_init(f, 2, 3, &p.vdev);
@@ -31,6 +31,14 @@ static int setup_format(struct vfix *f, enum blk_format fmt, const char *name, b
 	}
 	vfix_attach(f, blk_model_vdev(f->m));
 	return driver_up(f, BLK_F_BASE | 1ull << VIRTIO_BLK_F_MQ) == 0 ? 0 : -EIO;
+}
+
+static int setup_format(struct vfix *f, enum blk_format fmt, const char *name, bool ro, char *err,
+			size_t errlen)
+{
+	struct blk_params p = {.format = fmt, .read_only = ro, .serial = "q"};
+
+	return setup_params(f, p, name, err, errlen);
 }
 
 static int setup_qcow2(struct vfix *f, const char *name, bool ro, char *err, size_t errlen)
@@ -119,7 +127,7 @@ static int t_refused(void)
 	} cases[] = {
 	    /* a raw file given as qcow2 */
 	    {"head -c 1M /dev/zero > d.qcow2", "qcow2:"},
-	    /* a backing file moat does not follow yet, writable */
+	    /* a backing file named but none given, writable */
 	    {"qemu-img create -q -f raw b.raw 1M && "
 	     "qemu-img create -q -f qcow2 -b b.raw -F raw d.qcow2",
 	     "backing"},
@@ -334,5 +342,130 @@ static int t_vmdk(void)
 	return 0;
 }
 
+/* A qcow2 overlay over a raw base, the base given as a descriptor
+ * (BlkConfig.backing): the guest reads the base through the overlay and
+ * writes only the overlay; a partial write to a new cluster keeps the
+ * base's bytes around it; qemu-img check is clean and the base unchanged. */
+static int t_backing(void)
+{
+	struct vfix f;
+	char err[256] = "", path[128];
+	uint32_t ulen;
+	struct blk_layer base;
+
+	CHECK(tmp_setup() == 0);
+	CHECK(sh("qemu-img create -q -f raw b.raw 16M && qemu-io -f raw -c 'write -P 0x77 0 16M' "
+		 "b.raw && sha256sum b.raw > b.sum") == 0);
+	CHECK(sh("qemu-img create -q -f qcow2 -b b.raw -F raw d.qcow2") == 0);
+	base.fd = open(tpath(path, sizeof(path), "b.raw"), O_RDONLY);
+	base.format = BLK_FORMAT_RAW;
+	CHECK(base.fd >= 0);
+	struct blk_params p = {
+	    .format = BLK_FORMAT_QCOW2, .serial = "q", .backing = &base, .nbacking = 1};
+	CHECK(setup_params(&f, p, "d.qcow2", err, sizeof(err)) == 0);
+	CHECK(drv_bar_read(&f.drv, f.drv.device + 0, 8) == 16 * MiB / 512);
+	uint64_t buf = alloc(&f, 8192), w = alloc(&f, 512);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_IN, 8, buf, 8192, true, &ulen) == VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 8192; i++)
+		CHECK(ram_ptr(&f.ram, buf)[i] == 0x77);
+	memset(ram_ptr(&f.ram, w), 0x11, 512);
+	CHECK(roundtrip_on(&f, 1, VIRTIO_BLK_T_OUT, 3, w, 512, false, &ulen) == VIRTIO_BLK_S_OK);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, &ulen) == VIRTIO_BLK_S_OK);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_IN, 0, buf, 4096, true, &ulen) == VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 4096; i++)
+		CHECK(ram_ptr(&f.ram, buf)[i] == (i / 512 == 3 ? 0x11 : 0x77));
+	teardown(&f);
+	close(base.fd);
+	CHECK(sh("qemu-img check -q d.qcow2") == 0);
+	CHECK(sh("sha256sum -c --status b.sum") == 0);
+	CHECK(sh("qemu-io -c 'read -P 0x11 1536 512' -c 'read -P 0x77 2048 1M' d.qcow2 | "
+		 "grep -q 'read 1048576'") == 0);
+	tmp_cleanup();
+	return 0;
+}
+
+/* A raw image found by probing (BlkConfig.probed_raw): a write to sector
+ * 0 that would make it read as qcow2 or vmdk fails and writes nothing;
+ * any other first sector, and the same bytes further on, are written. */
+static int t_sector0_guard(void)
+{
+	struct vfix f;
+	char err[256] = "";
+	uint32_t ulen;
+
+	CHECK(tmp_setup() == 0);
+	CHECK(sh("head -c 1M /dev/zero > d.raw") == 0);
+	struct blk_params p = {.format = BLK_FORMAT_RAW, .serial = "q", .probed_raw = true};
+	CHECK(setup_params(&f, p, "d.raw", err, sizeof(err)) == 0);
+	uint64_t w = alloc(&f, 4096);
+	uint8_t *hdr = ram_ptr(&f.ram, w);
+	static const uint8_t magics[][4] = {{'Q', 'F', 'I', 0xfb}, {'K', 'D', 'M', 'V'}};
+
+	for (unsigned m = 0; m < 2; m++) {
+		/* a header the format's probe takes: magic, version, sizes */
+		CHECK(sh("qemu-img create -q -f %s h.img 1M && head -c 4096 h.img > h.head",
+			 m ? "vmdk" : "qcow2") == 0);
+		char path[128];
+		int hf = open(tpath(path, sizeof(path), "h.head"), O_RDONLY);
+		CHECK(hf >= 0 && read(hf, hdr, 4096) == 4096);
+		close(hf);
+		CHECK(memcmp(hdr, magics[m], 4) == 0);
+		CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_OUT, 0, w, 4096, false, &ulen) ==
+		      VIRTIO_BLK_S_IOERR);
+		CHECK(sh("cmp -s -n 4096 d.raw /dev/zero") == 0);
+		/* elsewhere it is only data */
+		CHECK(roundtrip_on(&f, 1, VIRTIO_BLK_T_OUT, 8, w, 4096, false, &ulen) ==
+		      VIRTIO_BLK_S_OK);
+	}
+	/* an ordinary first sector, in two buffers: written whole */
+	memset(hdr, 0xe5, 4096);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_OUT, 0, w, 4096, false, &ulen) == VIRTIO_BLK_S_OK);
+	CHECK(roundtrip_on(&f, 0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false, &ulen) == VIRTIO_BLK_S_OK);
+	teardown(&f);
+	CHECK(sh("head -c 4096 d.raw | tr -d '\\345' | wc -c | grep -qx 0") == 0);
+	tmp_cleanup();
+	return 0;
+}
+
+/* A vmdk descriptor file (monolithicFlat) with its extent file given as a
+ * descriptor (BlkConfig.fd_extent): the guest reads the extent's data; a
+ * count of extent files other than the descriptor reads is refused. */
+static int t_vmdk_desc(void)
+{
+	struct vfix f;
+	char err[256] = "", path[128];
+	uint32_t ulen;
+	int ext[2];
+
+	CHECK(tmp_setup() == 0);
+	CHECK(sh("qemu-img create -q -f raw s.raw 4M && qemu-io -f raw -c 'write -P 0x3c 1M 1M' "
+		 "s.raw && qemu-img convert -q -f raw -O vmdk -o subformat=monolithicFlat s.raw "
+		 "d.vmdk") == 0);
+	ext[0] = ext[1] = open(tpath(path, sizeof(path), "d-flat.vmdk"), O_RDONLY);
+	CHECK(ext[0] >= 0);
+	for (unsigned n = 0; n <= 2; n += 2) { /* none given, or one too many */
+		struct blk_params bad = {
+		    .format = BLK_FORMAT_VMDK, .read_only = true, .extent_fds = ext, .nextents = n};
+		CHECK(setup_params(&f, bad, "d.vmdk", err, sizeof(err)) == -EINVAL);
+		CHECK(strstr(err, "vmdk descriptor: ") && strstr(err, "extent files given"));
+		close(f.img);
+		vfix_fini(&f);
+	}
+	struct blk_params p = {
+	    .format = BLK_FORMAT_VMDK, .read_only = true, .extent_fds = ext, .nextents = 1};
+	CHECK(setup_params(&f, p, "d.vmdk", err, sizeof(err)) == 0);
+	CHECK(drv_bar_read(&f.drv, f.drv.device + 0, 8) == 4 * MiB / 512);
+	uint64_t buf = alloc(&f, 8192);
+	CHECK(roundtrip_on(&f, 1, VIRTIO_BLK_T_IN, (2 * MiB - 4096) / 512, buf, 8192, true,
+			   &ulen) == VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 8192; i++)
+		CHECK(ram_ptr(&f.ram, buf)[i] == (i < 4096 ? 0x3c : 0));
+	teardown(&f);
+	close(ext[0]);
+	tmp_cleanup();
+	return 0;
+}
+
 TAP_MAIN(TEST(t_read_write), TEST(t_read_only), TEST(t_refused), TEST(t_no_swap),
-	 TEST(t_discard_write_zeroes), TEST(t_vmdk))
+	 TEST(t_discard_write_zeroes), TEST(t_vmdk), TEST(t_backing), TEST(t_sector0_guard),
+	 TEST(t_vmdk_desc))
