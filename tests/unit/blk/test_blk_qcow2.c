@@ -345,7 +345,9 @@ static int t_vmdk(void)
 /* A qcow2 overlay over a raw base, the base given as a descriptor
  * (BlkConfig.backing): the guest reads the base through the overlay and
  * writes only the overlay; a partial write to a new cluster keeps the
- * base's bytes around it; qemu-img check is clean and the base unchanged. */
+ * base's bytes around it; qemu-img check is clean, the base unchanged, and
+ * qemu-img compare finds the overlay equal to a raw copy of the base given
+ * the same write. */
 static int t_backing(void)
 {
 	struct vfix f;
@@ -380,6 +382,10 @@ static int t_backing(void)
 	CHECK(sh("sha256sum -c --status b.sum") == 0);
 	CHECK(sh("qemu-io -c 'read -P 0x11 1536 512' -c 'read -P 0x77 2048 1M' d.qcow2 | "
 		 "grep -q 'read 1048576'") == 0);
+	/* the same work on a raw copy of the base: qemu-img compare finds no
+	 * difference */
+	CHECK(sh("cp b.raw r.raw && qemu-io -f raw -c 'write -P 0x11 1536 512' r.raw >/dev/null && "
+		 "qemu-img compare -q d.qcow2 r.raw") == 0);
 	tmp_cleanup();
 	return 0;
 }
