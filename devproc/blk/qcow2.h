@@ -76,9 +76,18 @@
  * tables, the L2 table cache (qcow2_cache.c: about 4 MiB, never dirty)
  * and every metadata read and write. A read looks its cluster up
  * under the lock and reads data without it; a write to an allocated
- * cluster does the same; a write that allocates (or rewrites a zero or
- * compressed cluster) holds the lock through the data write and the L2
- * update, so two writers never allocate the same guest cluster twice. */
+ * cluster does the same. A write that allocates (or rewrites a zero or
+ * compressed cluster) reserves its new host cluster and marks the guest
+ * cluster as allocating under the lock, reads the old contents and writes
+ * the new cluster without it, then counts and maps it under the lock
+ * again; another write to that guest cluster, or its discard, waits until
+ * then, so two writers never allocate the same guest cluster twice and
+ * writers to different clusters overlap. A write covering whole clusters
+ * that have no host cluster takes consecutive new clusters for as many as
+ * the refcount blocks in place count (at most 64) and writes their data
+ * in one call; their refcounts and entries follow one by one. A preserved
+ * but not wholly allocated cluster of ours (a preallocated zero cluster,
+ * extended L2 subclusters) is filled in place under the lock. */
 #pragma once
 
 #include <stdbool.h>

@@ -17,6 +17,7 @@
 #define QCOW2_MAX_RT_BYTES  (8u << 20)
 #define QCOW2_MAX_SNAPSHOTS 65536u
 #define QCOW2_BACKING_MAX   1023u
+#define QCOW2_MAX_ALLOCATING 64u /* writers allocating at once (moat-blk has 16) */
 
 #define QCOW2_INCOMPAT_DIRTY	 (1ull << 0)
 #define QCOW2_INCOMPAT_CORRUPT	 (1ull << 1)
@@ -85,6 +86,12 @@ struct qcow2 {
 	struct qcow2_l2_slot *l2_cache; /* qcow2_cache.c; under lock */
 	unsigned l2_slots;
 	pthread_mutex_t lock;
+	/* Guest clusters (index) whose new host cluster is being written
+	 * without the lock (qcow2_io.c: write_alloc): another write to one,
+	 * or its discard, waits on settled until it is counted and mapped. */
+	uint64_t allocating[QCOW2_MAX_ALLOCATING];
+	unsigned nallocating;
+	pthread_cond_t settled;
 };
 
 static inline uint32_t be32_at(const uint8_t *p)
@@ -135,6 +142,18 @@ int qcow2_l2_for_write(struct qcow2 *q, uint64_t g, uint64_t *l2_off);
  * NULL: zeros), then its refcount set to 1: the first two steps of the
  * crash order. Returns its host offset in *off. Under q->lock. */
 int qcow2_alloc_cluster(struct qcow2 *q, const void *buf, uint64_t *off);
+/* The same in two halves, for a caller that writes the contents without
+ * the lock: reserve a cluster at the end of the file (its refcount block
+ * made if needed, the cluster itself still counted 0 and nobody else's),
+ * then, once its contents are written, count it (refcount 1). A crash in
+ * between leaves space that nothing counts or points to: no leak, no
+ * corruption. Both under q->lock. */
+int qcow2_reserve_cluster(struct qcow2 *q, uint64_t *off);
+/* Up to want consecutive clusters at the end of the file at once, as far
+ * as the refcount blocks in place already count them (none is made or
+ * grown here: *got may be less than want, or 0). */
+int qcow2_reserve_run(struct qcow2 *q, unsigned want, uint64_t *off, unsigned *got);
+int qcow2_commit_cluster(struct qcow2 *q, uint64_t off);
 /* Decrement the refcount of the host clusters [off, off + len). */
 int qcow2_free_range(struct qcow2 *q, uint64_t off, uint64_t len);
 /* The refcount of host cluster index i (0 outside the table). */

@@ -248,37 +248,84 @@ static int fill_in_place(struct qcow2 *q, const struct map *m, const uint8_t *bu
 	return rc;
 }
 
+/* -- allocations in flight ------------------------------------------------ */
+
+static bool allocating(const struct qcow2 *q, uint64_t gi)
+{
+	for (unsigned i = 0; i < q->nallocating; i++)
+		if (q->allocating[i] == gi)
+			return true;
+	return false;
+}
+
+/* Under the lock: wait until guest cluster gi is not being allocated (and,
+ * with room, until the set has room for one more). */
+static void wait_settled(struct qcow2 *q, uint64_t gi, bool room)
+{
+	while (allocating(q, gi) || (room && q->nallocating == QCOW2_MAX_ALLOCATING))
+		pthread_cond_wait(&q->settled, &q->lock);
+}
+
+static void settle(struct qcow2 *q, uint64_t gi)
+{
+	for (unsigned i = 0; i < q->nallocating; i++)
+		if (q->allocating[i] == gi) {
+			q->allocating[i] = q->allocating[--q->nallocating];
+			break;
+		}
+	pthread_cond_broadcast(&q->settled);
+}
+
 /* Under the lock: give guest cluster of g a cluster of its own holding
  * the old contents with v written over them at g, then point the L2
- * entry at it (qcow2.h's order), then let go of what it replaced. A
- * cluster of ours that is not wholly allocated (a preallocated zero
- * cluster, extended L2 subclusters) is filled in place instead. */
+ * entry at it (qcow2.h's order), then let go of what it replaced. The new
+ * cluster's contents are read and written without the lock, so that
+ * writers to other clusters go on meanwhile: the cluster is reserved
+ * first (counted by nobody, qcow2_reserve_cluster), and g is marked as
+ * allocating, so that another write to it or its discard waits and its
+ * mapping m stays as it was. A cluster of ours that is not wholly
+ * allocated (a preallocated zero cluster, extended L2 subclusters) is
+ * filled in place instead, under the lock. */
 static int write_alloc(struct qcow2 *q, struct map *m, const struct iovec *v, unsigned nv,
 		       uint64_t g, uint64_t len)
 {
-	uint64_t in = g & (q->cs - 1), off, coff, clen, bm = q->extl2 ? SUB_ALL : 0;
+	uint64_t in = g & (q->cs - 1), gi = g >> q->cluster_bits, off, coff, clen;
+	uint64_t bm = q->extl2 ? SUB_ALL : 0;
 	uint8_t *buf = malloc(q->cs);
-	int rc = 0;
+	int rc;
 
 	if (!buf)
 		return -ENOMEM;
-	if (len < q->cs)
-		rc = old_contents(q, m, g - in, buf);
-	if (rc == 0) {
-		blk_iov_to_buf(v, nv, buf + in);
-		/* also when there is a table: it must be ours (COPIED) */
-		rc = qcow2_l2_for_write(q, g, &m->l2_off);
-	}
+	/* also when there is a table: it must be ours (COPIED) */
+	rc = qcow2_l2_for_write(q, g, &m->l2_off);
 	if (rc == 0 && m->k != K_COMPRESSED && m->host && copied(m)) {
-		rc = fill_in_place(q, m, buf, in, len);
+		if (len < q->cs)
+			rc = old_contents(q, m, g - in, buf);
+		blk_iov_to_buf(v, nv, buf + in);
+		if (rc == 0)
+			rc = fill_in_place(q, m, buf, in, len);
 		free(buf);
 		if (rc == 0)
 			rc = qcow2_set_l2(q, m->l2_off, g, m->host | QCOW2_OFLAG_COPIED, bm);
 		return rc;
 	}
 	if (rc == 0)
-		rc = qcow2_alloc_cluster(q, buf, &off);
+		rc = qcow2_reserve_cluster(q, &off);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	q->allocating[q->nallocating++] = gi;
+	pthread_mutex_unlock(&q->lock);
+	rc = len < q->cs ? old_contents(q, m, g - in, buf) : 0;
+	blk_iov_to_buf(v, nv, buf + in);
+	if (rc == 0)
+		rc = blk_pwrite(q->fd, buf, q->cs, off);
 	free(buf);
+	pthread_mutex_lock(&q->lock);
+	settle(q, gi);
+	if (rc == 0)
+		rc = qcow2_commit_cluster(q, off);
 	if (rc == 0)
 		rc = qcow2_set_l2(q, m->l2_off, g, off | QCOW2_OFLAG_COPIED, bm);
 	if (rc < 0 || m->k != K_COMPRESSED)
@@ -295,6 +342,7 @@ static int write_piece(struct qcow2 *q, const struct iovec *v, unsigned nv, uint
 	int rc;
 
 	pthread_mutex_lock(&q->lock);
+	wait_settled(q, g >> q->cluster_bits, true);
 	rc = map_cluster(q, g, &m);
 	/* shared with a snapshot (never on a writable open) or a lying
 	 * entry: not written at all */
@@ -310,9 +358,91 @@ static int write_piece(struct qcow2 *q, const struct iovec *v, unsigned nv, uint
 	return rc;
 }
 
+#define RUN_MAX 64 /* clusters one fresh run takes at most */
+
+/* Whole guest clusters from g on (at most len bytes of the write, len a
+ * multiple of the cluster size) that have no host cluster and no
+ * compressed data (unallocated, or zero without a preallocation): their
+ * old contents do not matter, so they get consecutive new clusters, one
+ * host write of the guest's data for them all without the lock, then
+ * their refcounts and L2 entries (qcow2.h's order, per cluster). A
+ * sequential writer then costs one large write and a few small ones per
+ * run, not three writes a cluster. *done: the bytes written; 0 when the
+ * first cluster is not such a one (the caller writes it as a piece). */
+static int write_fresh_run(struct qcow2 *q, struct iovec *v, unsigned nv, uint64_t g, uint64_t len,
+			   uint64_t *done)
+{
+	uint64_t l2[RUN_MAX], off, gi = g >> q->cluster_bits;
+	unsigned k = 0, got = 0;
+	int rc = 0;
+
+	*done = 0;
+	if (q->extl2)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	while (k < RUN_MAX && (uint64_t)(k + 1) * q->cs <= len &&
+	       q->nallocating + k < QCOW2_MAX_ALLOCATING && !allocating(q, gi + k)) {
+		struct map m;
+
+		if (map_cluster(q, g + k * q->cs, &m) < 0 || m.host || m.k == K_COMPRESSED ||
+		    m.k == K_NORMAL || qcow2_l2_for_write(q, g + k * q->cs, &m.l2_off) < 0)
+			break;
+		l2[k++] = m.l2_off;
+	}
+	if (k)
+		rc = qcow2_reserve_run(q, k, &off, &got);
+	if (rc < 0 || !got) {
+		pthread_mutex_unlock(&q->lock);
+		return rc;
+	}
+	for (unsigned i = 0; i < got; i++)
+		q->allocating[q->nallocating++] = gi + i;
+	pthread_mutex_unlock(&q->lock);
+	nv = blk_iov_slice(v, nv, 0, (uint64_t)got * q->cs, v); /* in place: moves down only */
+	rc = blk_io_full(q->fd, v, nv, off, true);
+	pthread_mutex_lock(&q->lock);
+	for (unsigned i = 0; i < got; i++)
+		settle(q, gi + i);
+	for (unsigned i = 0; i < got && rc == 0; i++) {
+		rc = qcow2_commit_cluster(q, off + i * q->cs);
+		if (rc == 0)
+			rc = qcow2_set_l2(q, l2[i], g + i * q->cs,
+					  (off + i * q->cs) | QCOW2_OFLAG_COPIED, 0);
+	}
+	pthread_mutex_unlock(&q->lock);
+	*done = (uint64_t)got * q->cs;
+	return rc;
+}
+
 static int qcow2_write(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off)
 {
-	return for_each_piece((struct qcow2 *)img, iov, n, off, write_piece);
+	struct qcow2 *q = (struct qcow2 *)img;
+	uint64_t total = blk_iov_len(iov, n), done = 0;
+	struct iovec stack[16], *v = n <= 16 ? stack : malloc(n * sizeof(*v));
+	int rc = 0;
+
+	if (!v)
+		return -ENOMEM;
+	while (done < total && rc == 0) {
+		uint64_t g = off + done, in = g & (q->cs - 1), room = q->cs - in, run = 0;
+		uint64_t whole = (total - done) & ~(q->cs - 1);
+		uint64_t len = total - done < room ? total - done : room;
+		unsigned nv;
+
+		if (in == 0 && whole) {
+			nv = blk_iov_slice(iov, n, done, whole, v);
+			rc = write_fresh_run(q, v, nv, g, whole, &run);
+		}
+		if (rc == 0 && run == 0) {
+			nv = blk_iov_slice(iov, n, done, len, v);
+			rc = write_piece(q, v, nv, g, len);
+			run = len;
+		}
+		done += run;
+	}
+	if (v != stack)
+		free(v);
+	return rc;
 }
 
 static int qcow2_flush(struct blk_image *img)
@@ -331,7 +461,10 @@ static int unmap_cluster(struct qcow2 *q, uint64_t g)
 	uint64_t coff, clen, ne = 0, nbm = 0;
 	bool all_zero, all_unalloc, ours;
 	struct map m;
-	int rc = map_cluster(q, g, &m);
+	int rc;
+
+	wait_settled(q, g >> q->cluster_bits, false);
+	rc = map_cluster(q, g, &m);
 
 	if (rc < 0)
 		return rc;
@@ -474,6 +607,7 @@ static void qcow2_close(struct blk_image *img)
 	struct qcow2 *q = (struct qcow2 *)img;
 
 	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->settled);
 	qcow2_cache_free(q);
 	free(q->l1);
 	free(q->rt);

@@ -270,7 +270,7 @@ out:
 	return rc;
 }
 
-int qcow2_alloc_cluster(struct qcow2 *q, const void *buf, uint64_t *off)
+int qcow2_reserve_cluster(struct qcow2 *q, uint64_t *off)
 {
 	/* a few rounds at most: the table grows, a new refcount block takes
 	 * the first cluster, then the cluster is ours */
@@ -303,24 +303,52 @@ int qcow2_alloc_cluster(struct qcow2 *q, const void *buf, uint64_t *off)
 			return rc;
 		if (cur)
 			return -EIO;
-		if (buf) {
-			rc = blk_pwrite(q->fd, buf, q->cs, q->next_free);
-		} else {
-			void *z = calloc(1, q->cs);
-
-			rc = z ? blk_pwrite(q->fd, z, q->cs, q->next_free) : -ENOMEM;
-			free(z);
-		}
-		if (rc < 0)
-			return rc;
-		rc = rc_set(q, i, 1);
-		if (rc < 0)
-			return rc;
 		*off = q->next_free;
 		q->next_free += q->cs;
 		return 0;
 	}
 	return -EIO;
+}
+
+int qcow2_reserve_run(struct qcow2 *q, unsigned want, uint64_t *off, unsigned *got)
+{
+	*off = q->next_free;
+	*got = 0;
+	while (*got < want) {
+		uint64_t at = q->next_free + (uint64_t)*got * q->cs, block, byte, cur;
+		int rc;
+
+		if (at > QCOW2_OFFSET_MASK - q->cs)
+			break;
+		rc = rc_locate(q, at >> q->cluster_bits, &block, &byte);
+		if (rc == -ENOSPC || (rc == 0 && !block))
+			break; /* the single reserve makes room */
+		if (rc == 0)
+			rc = qcow2_refcount(q, at >> q->cluster_bits, &cur);
+		if (rc < 0)
+			return rc;
+		if (cur)
+			return -EIO;
+		(*got)++;
+	}
+	q->next_free += (uint64_t)*got * q->cs;
+	return 0;
+}
+
+int qcow2_commit_cluster(struct qcow2 *q, uint64_t off)
+{
+	return rc_set(q, off >> q->cluster_bits, 1);
+}
+
+int qcow2_alloc_cluster(struct qcow2 *q, const void *buf, uint64_t *off)
+{
+	void *z = buf ? NULL : calloc(1, q->cs);
+	int rc = buf || z ? qcow2_reserve_cluster(q, off) : -ENOMEM;
+
+	if (rc == 0)
+		rc = blk_pwrite(q->fd, buf ? buf : z, q->cs, *off);
+	free(z);
+	return rc < 0 ? rc : qcow2_commit_cluster(q, *off);
 }
 
 int qcow2_free_range(struct qcow2 *q, uint64_t off, uint64_t len)

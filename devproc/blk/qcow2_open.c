@@ -343,6 +343,7 @@ int qcow2_open(const struct qcow2_open_args *a, struct blk_image **out)
 		return rc;
 	}
 	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->settled, NULL);
 	*out = &q->img;
 	return 0;
 }
