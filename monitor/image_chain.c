@@ -70,19 +70,6 @@ static int join(const char *from, const char *name, char *out, size_t len)
 	return snprintf(out, len, "%s/%s", dirname(dir), base) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
-static int parse_format(const char *s, enum mon_disk_format *f)
-{
-	if (strcmp(s, "raw") == 0)
-		*f = MON_FORMAT_RAW;
-	else if (strcmp(s, "qcow2") == 0)
-		*f = MON_FORMAT_QCOW2;
-	else if (strcmp(s, "vmdk") == 0)
-		*f = MON_FORMAT_VMDK;
-	else
-		return -EINVAL;
-	return 0;
-}
-
 /* Open the file that the image at `over` names as name (its backing file,
  * or an extent file: what), with every check of the header's comment but
  * the format; loop: refuse a file already in the chain. The path as
@@ -197,8 +184,8 @@ int mon_chain_resolve(const char *path, int fd, bool given, enum mon_disk_format
 			goto fail;
 		c->n++;
 		if (recorded)
-			parse_format(over->info.backing_format,
-				     &f); /* checked by the probe's reader */
+			mon_format_parse(over->info.backing_format,
+					 &f); /* checked by the probe's reader */
 		rc = mon_probe_image(l->fd, l->path, recorded, f, uid, &l->info, err, errlen);
 		if (rc < 0)
 			goto fail;

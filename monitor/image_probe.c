@@ -25,6 +25,16 @@ const char *mon_format_name(enum mon_disk_format f)
 	return f == MON_FORMAT_QCOW2 ? "qcow2" : f == MON_FORMAT_VMDK ? "vmdk" : "raw";
 }
 
+int mon_format_parse(const char *s, enum mon_disk_format *f)
+{
+	for (enum mon_disk_format i = MON_FORMAT_RAW; i <= MON_FORMAT_VMDK; i++)
+		if (strcmp(s, mon_format_name(i)) == 0) {
+			*f = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static Moat__Dev__BlkFormat to_proto(enum mon_disk_format f)
 {
 	return f == MON_FORMAT_QCOW2  ? MOAT__DEV__BLK_FORMAT__BLK_FORMAT_QCOW2
@@ -90,8 +100,8 @@ int mon_probe_check(const Moat__Probe__ProbeResult *r, const char *path, bool gi
 		 r->backing_name ? r->backing_name : "");
 	snprintf(out->backing_format, sizeof(out->backing_format), "%s",
 		 r->backing_format ? r->backing_format : "");
-	if (out->backing_format[0] && strcmp(out->backing_format, "raw") &&
-	    strcmp(out->backing_format, "qcow2") && strcmp(out->backing_format, "vmdk"))
+	enum mon_disk_format bf;
+	if (out->backing_format[0] && mon_format_parse(out->backing_format, &bf) < 0)
 		return err_line(err, errlen,
 				"disk image %s: its backing file's format '%s' is not one moat "
 				"reads (raw, qcow2, vmdk)",

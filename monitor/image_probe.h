@@ -51,5 +51,6 @@ struct Moat__Probe__ProbeResult;
 int mon_probe_check(const struct Moat__Probe__ProbeResult *r, const char *path, bool given,
 		    enum mon_disk_format format, struct mon_probe *out, char *err, size_t errlen);
 
-/* "raw", "qcow2", "vmdk". */
+/* "raw", "qcow2", "vmdk", and back: 0, or -EINVAL for another name. */
 const char *mon_format_name(enum mon_disk_format f);
+int mon_format_parse(const char *s, enum mon_disk_format *f);

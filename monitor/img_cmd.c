@@ -160,19 +160,6 @@ static void show_json(const struct mon_chain *c)
 	printf("\n]\n");
 }
 
-static int parse_format(const char *s, enum mon_disk_format *f)
-{
-	if (strcmp(s, "raw") == 0)
-		*f = MON_FORMAT_RAW;
-	else if (strcmp(s, "qcow2") == 0)
-		*f = MON_FORMAT_QCOW2;
-	else if (strcmp(s, "vmdk") == 0)
-		*f = MON_FORMAT_VMDK;
-	else
-		return -1;
-	return 0;
-}
-
 static int cmd_info(int argc, char **argv)
 {
 	static const struct option opts[] = {{"format", required_argument, NULL, 'f'},
@@ -190,7 +177,7 @@ static int cmd_info(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			if (parse_format(optarg, &d.format) < 0) {
+			if (mon_format_parse(optarg, &d.format) < 0) {
 				log_error("--format takes raw, qcow2 or vmdk, not '%s'", optarg);
 				return MON_EXIT_BAD_INPUT;
 			}

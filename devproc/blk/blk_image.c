@@ -325,3 +325,21 @@ void blk_image_verr(char *err, size_t errlen, const char *prefix, const char *fm
 	if (k > 0 && (size_t)k < errlen)
 		vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
 }
+
+int blk_image_ro_write(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off)
+{
+	(void)img, (void)iov, (void)n, (void)off;
+	return -EROFS;
+}
+
+int blk_image_ro_flush(struct blk_image *img)
+{
+	(void)img;
+	return 0;
+}
+
+int blk_image_ro_discard(struct blk_image *img, uint64_t off, uint64_t len)
+{
+	(void)img, (void)off, (void)len;
+	return -EROFS;
+}

@@ -103,6 +103,13 @@ void blk_image_close(struct blk_image *img);
  * zeros. img NULL: all zeros. */
 int blk_image_read_clamped(struct blk_image *img, uint8_t *buf, uint64_t len, uint64_t off);
 
+/* The ops of a read-only format (the wrappers refuse changes to a
+ * read-only image before calling them): write, discard and write_zeroes
+ * give -EROFS, flush has nothing to do. */
+int blk_image_ro_write(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off);
+int blk_image_ro_flush(struct blk_image *img);
+int blk_image_ro_discard(struct blk_image *img, uint64_t off, uint64_t len);
+
 /* Helpers shared by the formats. */
 /* "PREFIX: " and the message into err (errlen bytes; err NULL: nothing). */
 void blk_image_verr(char *err, size_t errlen, const char *prefix, const char *fmt, va_list ap);

@@ -168,11 +168,17 @@ static int read_piece(struct qcow2 *q, const struct iovec *v, unsigned nv, uint6
 	return rc;
 }
 
+typedef int piece_fn(struct qcow2 *q, const struct iovec *v, unsigned nv, uint64_t g, uint64_t len);
+/* Whole clusters from g on (len bytes of them): *done is what it did, 0
+ * to have the first cluster done as a piece instead. */
+typedef int run_fn(struct qcow2 *q, struct iovec *v, unsigned nv, uint64_t g, uint64_t len,
+		   uint64_t *done);
+
 /* Split [off, off + total) into cluster pieces and run fn on each with its
- * slice of the iovec. */
+ * slice of the iovec; where whole clusters start and run is given, offer
+ * them to run first. */
 static int for_each_piece(struct qcow2 *q, const struct iovec *iov, unsigned n, uint64_t off,
-			  int (*fn)(struct qcow2 *, const struct iovec *, unsigned, uint64_t,
-				    uint64_t))
+			  piece_fn *fn, run_fn *run)
 {
 	uint64_t total = blk_iov_len(iov, n), done = 0;
 	struct iovec stack[16], *v = n <= 16 ? stack : malloc(n * sizeof(*v));
@@ -181,12 +187,17 @@ static int for_each_piece(struct qcow2 *q, const struct iovec *iov, unsigned n, 
 	if (!v)
 		return -ENOMEM;
 	while (done < total && rc == 0) {
-		uint64_t g = off + done, room = q->cs - (g & (q->cs - 1));
+		uint64_t g = off + done, room = q->cs - (g & (q->cs - 1)), step = 0;
+		uint64_t whole = (total - done) & ~(q->cs - 1);
 		uint64_t len = total - done < room ? total - done : room;
-		unsigned nv = blk_iov_slice(iov, n, done, len, v);
 
-		rc = fn(q, v, nv, g, len);
-		done += len;
+		if (run && room == q->cs && whole)
+			rc = run(q, v, blk_iov_slice(iov, n, done, whole, v), g, whole, &step);
+		if (rc == 0 && step == 0) {
+			rc = fn(q, v, blk_iov_slice(iov, n, done, len, v), g, len);
+			step = len;
+		}
+		done += step;
 	}
 	if (v != stack)
 		free(v);
@@ -195,7 +206,7 @@ static int for_each_piece(struct qcow2 *q, const struct iovec *iov, unsigned n, 
 
 static int qcow2_read(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off)
 {
-	return for_each_piece((struct qcow2 *)img, iov, n, off, read_piece);
+	return for_each_piece((struct qcow2 *)img, iov, n, off, read_piece, NULL);
 }
 
 /* The whole cluster of m (guest base gb) as it reads now, for
@@ -416,33 +427,7 @@ static int write_fresh_run(struct qcow2 *q, struct iovec *v, unsigned nv, uint64
 
 static int qcow2_write(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off)
 {
-	struct qcow2 *q = (struct qcow2 *)img;
-	uint64_t total = blk_iov_len(iov, n), done = 0;
-	struct iovec stack[16], *v = n <= 16 ? stack : malloc(n * sizeof(*v));
-	int rc = 0;
-
-	if (!v)
-		return -ENOMEM;
-	while (done < total && rc == 0) {
-		uint64_t g = off + done, in = g & (q->cs - 1), room = q->cs - in, run = 0;
-		uint64_t whole = (total - done) & ~(q->cs - 1);
-		uint64_t len = total - done < room ? total - done : room;
-		unsigned nv;
-
-		if (in == 0 && whole) {
-			nv = blk_iov_slice(iov, n, done, whole, v);
-			rc = write_fresh_run(q, v, nv, g, whole, &run);
-		}
-		if (rc == 0 && run == 0) {
-			nv = blk_iov_slice(iov, n, done, len, v);
-			rc = write_piece(q, v, nv, g, len);
-			run = len;
-		}
-		done += run;
-	}
-	if (v != stack)
-		free(v);
-	return rc;
+	return for_each_piece((struct qcow2 *)img, iov, n, off, write_piece, write_fresh_run);
 }
 
 static int qcow2_flush(struct blk_image *img)

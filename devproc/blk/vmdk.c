@@ -481,24 +481,6 @@ static int vmdk_read(struct blk_image *img, const struct iovec *iov, unsigned n,
 	return rc;
 }
 
-static int vmdk_write(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off)
-{
-	(void)img, (void)iov, (void)n, (void)off;
-	return -EROFS;
-}
-
-static int vmdk_flush(struct blk_image *img)
-{
-	(void)img;
-	return 0;
-}
-
-static int vmdk_discard(struct blk_image *img, uint64_t off, uint64_t len)
-{
-	(void)img, (void)off, (void)len;
-	return -EROFS;
-}
-
 static int vmdk_info(struct blk_image *img, struct blk_image_info *out)
 {
 	struct vmdk *v = (struct vmdk *)img;
@@ -524,10 +506,10 @@ static void vmdk_close(struct blk_image *img)
 
 static const struct blk_image_ops vmdk_ops = {
     .read = vmdk_read,
-    .write = vmdk_write,
-    .flush = vmdk_flush,
-    .discard = vmdk_discard,
-    .write_zeroes = vmdk_discard,
+    .write = blk_image_ro_write,
+    .flush = blk_image_ro_flush,
+    .discard = blk_image_ro_discard,
+    .write_zeroes = blk_image_ro_discard,
     .info = vmdk_info,
     .close = vmdk_close,
 };

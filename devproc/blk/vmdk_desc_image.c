@@ -98,24 +98,6 @@ static int vd_read(struct blk_image *img, const struct iovec *iov, unsigned n, u
 	return rc;
 }
 
-static int vd_write(struct blk_image *img, const struct iovec *iov, unsigned n, uint64_t off)
-{
-	(void)img, (void)iov, (void)n, (void)off;
-	return -EROFS;
-}
-
-static int vd_flush(struct blk_image *img)
-{
-	(void)img;
-	return 0;
-}
-
-static int vd_discard(struct blk_image *img, uint64_t off, uint64_t len)
-{
-	(void)img, (void)off, (void)len;
-	return -EROFS;
-}
-
 /* allocated: what the FLAT extents span plus what the SPARSE files hold
  * (ZERO extents take no room). */
 static int vd_info(struct blk_image *img, struct blk_image_info *out)
@@ -147,10 +129,10 @@ static void vd_close(struct blk_image *img)
 
 static const struct blk_image_ops vd_ops = {
     .read = vd_read,
-    .write = vd_write,
-    .flush = vd_flush,
-    .discard = vd_discard,
-    .write_zeroes = vd_discard,
+    .write = blk_image_ro_write,
+    .flush = blk_image_ro_flush,
+    .discard = blk_image_ro_discard,
+    .write_zeroes = blk_image_ro_discard,
     .info = vd_info,
     .close = vd_close,
 };

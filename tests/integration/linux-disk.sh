@@ -165,18 +165,25 @@ check "disk-write on a qcow2 image (format=qcow2)" \
 	boot qwrite disk-write "" -v --cpus 2 --disk "path=$QIMG,format=qcow2"
 check "format=qcow2: moat-blk read its header (-v: $(grep -o 'qcow2, [0-9]* sectors' "$T/qwrite.err" | head -n 1))" \
 	grep -q 'qcow2, 131072 sectors' "$T/qwrite.err"
-qemu-img check "$QIMG" >"$T/qcheck.out" 2>&1
-st=$?
-check "host: qemu-img check on the qcow2 image is clean (exit $st)" [ $st = 0 ]
-[ $st = 0 ] || diag <"$T/qcheck.out"
-qemu-img convert -f qcow2 -O raw "$QIMG" "$T/qconv.raw"
-e2fsck -fn "$T/qconv.raw" >"$T/e2fsck-q.out" 2>&1
-check "host: e2fsck -fn on the qcow2's content is clean" [ $? = 0 ]
-for f in $FILES; do
-	debugfs -R "dump /$f $T/qdump.$f" "$T/qconv.raw" >/dev/null 2>&1
-	check "host: $f in the qcow2 image has the guest's sum" \
-		[ -f "$T/qdump.$f" ] && [ "$(sha "$T/qdump.$f")" = "$(marker qwrite "disk file $f")" ]
-done
+# judge_qcow2 WHAT IMAGE BOOT RAW: qemu-img check is clean, and the content
+# (converted to RAW, kept) is an ext4 that e2fsck finds clean, holding the
+# files with the sums the guest printed in boot BOOT
+judge_qcow2() {
+	local what=$1 img=$2 boot=$3 raw=$4 st f
+	qemu-img check "$img" >"$T/$boot.qcheck" 2>&1
+	st=$?
+	check "host: qemu-img check on $what is clean (exit $st)" [ $st = 0 ]
+	[ $st = 0 ] || diag <"$T/$boot.qcheck"
+	qemu-img convert -f qcow2 -O raw "$img" "$raw"
+	e2fsck -fn "$raw" >"$T/$boot.e2fsck" 2>&1
+	check "host: e2fsck -fn on $what's content is clean" [ $? = 0 ]
+	for f in $FILES; do
+		debugfs -R "dump /$f $T/$boot.dump.$f" "$raw" >/dev/null 2>&1
+		check "host: $f in $what has the guest's sum" [ -f "$T/$boot.dump.$f" ] &&
+			[ "$(sha "$T/$boot.dump.$f")" = "$(marker "$boot" "disk file $f")" ]
+	done
+}
+judge_qcow2 "the qcow2 image" "$QIMG" qwrite "$T/qconv.raw"
 rm -f "$QIMG"
 
 # ---- 2d. a qcow2 overlay over a raw base, its format found from its header ---
@@ -200,19 +207,8 @@ check "the backing file was followed, read-only" \
 	grep -q "over.qcow2: backing file 1 is $T/qconv.raw (raw, read-only)" "$T/ocheck.err"
 check "disk-write on the overlay (a new ext4 over the base's)" \
 	boot owrite disk-write "" --disk "path=$T/over.qcow2"
-qemu-img check "$T/over.qcow2" >"$T/ocheck-img.out" 2>&1
-st=$?
-check "host: qemu-img check on the overlay is clean (exit $st)" [ $st = 0 ]
-[ $st = 0 ] || diag <"$T/ocheck-img.out"
+judge_qcow2 "the overlay" "$T/over.qcow2" owrite "$T/oconv.raw"
 check "host: the base is unchanged" [ "$(sha "$BASE")" = "$base_sum" ]
-qemu-img convert -f qcow2 -O raw "$T/over.qcow2" "$T/oconv.raw"
-e2fsck -fn "$T/oconv.raw" >"$T/e2fsck-o.out" 2>&1
-check "host: e2fsck -fn on the overlay's content is clean" [ $? = 0 ]
-for f in $FILES; do
-	debugfs -R "dump /$f $T/odump.$f" "$T/oconv.raw" >/dev/null 2>&1
-	check "host: $f in the overlay has the guest's new sum" \
-		[ -f "$T/odump.$f" ] && [ "$(sha "$T/odump.$f")" = "$(marker owrite "disk file $f")" ]
-done
 rm -f "$T/qconv.raw" "$T/oconv.raw" "$T/over.qcow2"
 
 # ---- 3. two disks, the second read-only with an id and a serial -------------
