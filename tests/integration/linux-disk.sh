@@ -265,19 +265,19 @@ check "host: /synced.bin has the sum the guest printed before the kill (${synced
 # ---- 4b. SIGKILL of all of moat while the guest writes a qcow2 image ---------
 # qcow2.h orders its metadata writes so that a kill at any point leaks
 # clusters at worst: qemu-img check then exits 0 (clean) or 3 (leaks only),
-# never 2 (corruption). Killed at a random point of mkfs and 32 MiB of
-# writes; MOAT_TEST_QCOW2_KILLS rounds (default 1: test_qcow2_crash kills a
-# writer 80 times on the host, and each round here is a boot).
+# never 2 (corruption). Killed at a random point of the 128 MiB file's
+# writes (once the guest has written hello.txt, within a second);
+# MOAT_TEST_QCOW2_KILLS rounds (default 1: test_qcow2_crash kills a writer
+# 80 times on the host, and each round here is a boot).
 for ((round = 1; round <= ${MOAT_TEST_QCOW2_KILLS:-1}; round++)); do
 	KIMG=$T/kill.qcow2
 	qemu-img create -q -f qcow2 "$KIMG" 256M
 	setsid "$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
-		--cmdline "$CMDLINE guest.action=disk-write guest.disk-mb=32" \
+		--cmdline "$CMDLINE guest.action=disk-write guest.disk-mb=128" \
 		--disk "path=$KIMG,format=qcow2" >"$T/kill$round.out" 2>"$T/kill$round.err" </dev/null &
 	mon=$!
-	if wait_for "$T/kill$round.out" "MOAT-GUEST: disk mkfs" "$BOOT_TIMEOUT"; then
+	if wait_for "$T/kill$round.out" "MOAT-GUEST: disk file hello.txt" "$BOOT_TIMEOUT"; then
 		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
-		sleep "$((RANDOM % 3))"
 		at=$(grep -c "MOAT-GUEST: disk" "$T/kill$round.out")
 		kill -KILL -- "-$mon" 2>/dev/null || kill -KILL "$mon"
 		wait "$mon" 2>/dev/null
@@ -286,6 +286,8 @@ for ((round = 1; round <= ${MOAT_TEST_QCOW2_KILLS:-1}; round++)); do
 		leaks=$(sed -n 's/^\([0-9]*\) leaked clusters.*/\1/p' "$T/kcheck$round.out")
 		check "round $round: SIGKILL of moat after $at disk lines: qemu-img check finds no corruption (exit $st, ${leaks:-0} leaked clusters)" \
 			[ $st = 0 ] || [ $st = 3 ]
+		grep -q "MOAT-GUEST: disk written" "$T/kill$round.out" &&
+			echo "# round $round: the guest had finished writing before the kill" >&2
 		[ $st = 0 ] || [ $st = 3 ] || diag <"$T/kcheck$round.out"
 	else
 		not_ok "round $round: the guest began writing the qcow2 image"
