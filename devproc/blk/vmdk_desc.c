@@ -285,18 +285,16 @@ static int one_line(struct parse *ps, struct cur c)
 	return fail(ps, -EINVAL, "neither a comment, a setting nor an extent");
 }
 
-/* The text's length before its NUL padding; -1 if something follows a
- * NUL. */
+/* The text's length: up to its first NUL. What follows is not read:
+ * qemu-img pads the file with NULs, and when it rewrites the descriptor
+ * with a shorter CID (printed without leading zeros) the old text's tail
+ * stays after the new NUL, as QEMU's own reader, which stops at the NUL,
+ * expects. */
 static int64_t text_len(const char *text, size_t len)
 {
 	const char *z = memchr(text, 0, len);
 
-	if (!z)
-		return (int64_t)len;
-	for (const char *p = z; p < text + len; p++)
-		if (*p)
-			return -1;
-	return z - text;
+	return z ? z - text : (int64_t)len;
 }
 
 static int parse(struct parse *ps, const char *text, size_t len)
@@ -309,8 +307,6 @@ static int parse(struct parse *ps, const char *text, size_t len)
 		return fail(ps, -EINVAL, "%zu bytes, larger than the %d a descriptor may have", len,
 			    VMDK_DESC_MAX_BYTES);
 	k = text_len(text, len);
-	if (k < 0)
-		return fail(ps, -EINVAL, "a NUL byte inside the text");
 	end = text + k;
 	for (p = text; p < end; p++) {
 		unsigned char ch = (unsigned char)*p;

@@ -31,8 +31,10 @@
  * NOACCESS (moat reads all three the same way, except that a read touching
  * a NOACCESS extent fails with -EIO), SECTORS and OFFSET decimal, TYPE
  * FLAT (a name; the offset, in sectors, defaults to 0), SPARSE (a name,
- * no offset) or ZERO (neither). The text ends at its first NUL: qemu-img
- * pads the file with NULs, and only NULs may follow. Each extent is read
+ * no offset) or ZERO (neither). The text ends at its first NUL, and what
+ * follows is not read: qemu-img pads the file with NULs, and leaves the
+ * old text's tail there when it rewrites a shorter descriptor (a CID
+ * without leading zeros), which QEMU's reader ignores too. Each extent is read
  * by its own type: that the types match createType (FLAT under *Flat,
  * SPARSE under twoGbMaxExtentSparse) is not required, as nothing depends
  * on it.
@@ -44,8 +46,8 @@
  *   types whose descriptor is embedded, which vmdk.h reads); an extent
  *   type other than FLAT, SPARSE and ZERO (VMFS, VMFSSPARSE, VMFSRDM,
  *   VMFSRAW, SESPARSE, ...); a version other than 1..3;
- * - -EINVAL: a text over VMDK_DESC_MAX_BYTES or with a NUL followed by
- *   anything but NULs; a control character (other than tab, CR, LF)
+ * - -EINVAL: a text over VMDK_DESC_MAX_BYTES; a control character (other
+ *   than tab, CR, LF)
  *   anywhere; a line that is neither a comment, a setting nor an extent; no
  *   createType, or two; no extent, or more than VMDK_DESC_MAX_EXTENTS; an
  *   extent of 0 sectors; extents totalling more than 2^52 sectors; a

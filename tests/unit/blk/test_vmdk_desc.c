@@ -467,6 +467,24 @@ static int test_lenient(void)
 	return 0;
 }
 
+/* What qemu-img leaves when it rewrites a descriptor with a shorter CID
+ * (printed without leading zeros): the new text, its NUL, then the old
+ * text's tail. The text ends at the NUL; the tail is not read (when this
+ * parser refused anything but NULs after a NUL, qemu-img's own
+ * conversions failed test_mono_flat in a clean-clone rehearsal and
+ * test_two_gb_flat in 1 of 20 local runs). */
+static int test_stale_tail(void)
+{
+	static const char t[] = "# Disk DescriptorFile\nversion=1\nCID=1b2c3d\n"
+				"createType=\"monolithicFlat\"\nRW 8 FLAT \"a\" 0\n"
+				"\0\n\0\0RW 8 FLAT \"b\" 0\nstale\n";
+	char err[256];
+
+	CHECK(vmdk_desc_parse(t, sizeof(t) - 1, &D, err, sizeof(err)) == 0);
+	CHECK(D.n == 1 && !strcmp(D.ext[0].name, "a") && D.size == 8 * 512);
+	return 0;
+}
+
 /* VMDK_DESC_MAX_EXTENTS extents are fine; VMDK_DESC_MAX_BYTES exactly
  * (NUL-padded, as qemu-img pads) is fine through vmdk_desc_read, a byte
  * more is not. */
@@ -704,8 +722,8 @@ static int hostile(const char *text, size_t len, int want, const char *what)
 	X(hint_tab, HDR "parentFileNameHint=\"p\t.vmdk\"\n", -EINVAL,                              \
 	  "0x09 in the parentFileNameHint")                                                        \
 	X(del_char, HDR "RW 8 FLAT \"a\x7f\" 0\n", -EINVAL, "control character 0x7f")              \
-	X(nul_inside, HDR "RW 8 FLAT \"a\0b\" 0\n", -EINVAL, "NUL")                                \
-	X(nul_then_text, HDR "RW 8 FLAT \"a\" 0\n\0\0RW 8 FLAT \"b\" 0\n", -EINVAL, "NUL")         \
+	/* the text ends at its first NUL: here inside a name */                                  \
+	X(nul_inside, HDR "RW 8 FLAT \"a\0b\" 0\n", -EINVAL, "closing quote")                      \
 	X(name_unquoted, HDR "RW 8 FLAT a.vmdk 0\n", -EINVAL, "not in quotes")                     \
 	X(name_unclosed, HDR "RW 8 FLAT \"a.vmdk 0\n", -EINVAL, "closing quote")                   \
 	X(name_empty, HDR "RW 8 FLAT \"\" 0\n", -EINVAL, "empty extent file name")                 \
@@ -782,6 +800,7 @@ static const struct test_case tests[] = {
 	TEST(test_hand_made),
 	TEST(test_hand_vs_qemu),
 	TEST(test_lenient),
+	TEST(test_stale_tail),
 	TEST(test_limits),
 	TEST(test_noaccess_and_short),
 	TEST(test_threads),
