@@ -130,9 +130,13 @@ static ssize_t recv_datagram(int sock, uint8_t *buf, void (*take)(int fd, void *
 
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
+	/* ECONNRESET: the peer closed with a message of ours unread (a child
+	 * that exits with a ping in its queue). The kernel reports that once,
+	 * before what the peer sent first, and clears it: read on, and its
+	 * last messages (moat-vcpu's EXIT) come, then the end (0). */
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || errno == ECONNRESET));
 	if (n < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	*bad = each_fd(&mh, take, ctx);

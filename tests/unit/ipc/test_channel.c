@@ -115,4 +115,39 @@ static int t_oversized_and_fd_flood(void)
 	return 0;
 }
 
-TAP_MAIN(TEST(t_roundtrip_with_fds), TEST(t_garbage), TEST(t_oversized_and_fd_flood))
+/* A peer that sends its last message and closes with one of ours unread
+ * (moat-vcpu exiting with a ping of the watchdog in its queue): the kernel
+ * then says ECONNRESET once before anything else; the last message is
+ * still read, then the end, as from a peer that read everything. Both
+ * receive calls. */
+static int t_peer_closed_with_ours_unread(void)
+{
+	Moat__Vcpu__BadInputEvent bad = MOAT__VCPU__BAD_INPUT_EVENT__INIT;
+	Moat__Vcpu__VcpuToMonitor env = MOAT__VCPU__VCPU_TO_MONITOR__INIT;
+
+	bad.message = "last words";
+	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_BAD_INPUT;
+	env.bad_input = &bad;
+	for (int nofds = 0; nofds < 2; nofds++) {
+		ProtobufCMessage *m = NULL;
+		struct ipc_fds fds;
+		unsigned n = 0;
+		int sv[2];
+
+		CHECK(ipc_channel_pair(sv) == 0);
+		CHECK(ipc_send(sv[1], &env.base, NULL, 0) == 0); /* ours, never read */
+		CHECK(ipc_send(sv[0], &env.base, NULL, 0) == 0); /* its last message */
+		close(sv[0]);
+		CHECK((nofds ? ipc_recv_nofds(sv[1], D, &m, &n, NULL) : ipc_recv(sv[1], D, &m, &fds)) ==
+		      0);
+		CHECK(strcmp(((Moat__Vcpu__VcpuToMonitor *)m)->bad_input->message, "last words") == 0);
+		protobuf_c_message_free_unpacked(m, NULL);
+		CHECK((nofds ? ipc_recv_nofds(sv[1], D, &m, &n, NULL) : ipc_recv(sv[1], D, &m, &fds)) ==
+		      -EPIPE);
+		close(sv[1]);
+	}
+	return 0;
+}
+
+TAP_MAIN(TEST(t_roundtrip_with_fds), TEST(t_garbage), TEST(t_oversized_and_fd_flood),
+	 TEST(t_peer_closed_with_ours_unread))
