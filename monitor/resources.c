@@ -346,7 +346,7 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len)
 	if (mon_lock_disk(d, fd, err, len) < 0)
 		return -EINVAL;
 	log_resolved("disk image", d->path, fd);
-	if (d->cache_none)
+	if (d->cache_none && !d->probe_format) /* else once the probe said raw */
 		log_debug("disk image %s: cache=none (O_DIRECT)", d->path);
 	if (d->format == MON_FORMAT_VMDK)
 		log_info("disk image %s: vmdk, which moat reads only: the guest cannot write it",
@@ -401,8 +401,11 @@ static int open_disk_chain(const struct mon_disk *d, unsigned i, struct mon_reso
 	rc = check_found_format(d, f, err, len);
 	if (rc == 0 && f == MON_FORMAT_RAW && d->probe_format) {
 		rc = check_raw_size(d, r->disk_fd[i], err, len);
-		if (rc == 0 && d->cache_none)
+		if (rc == 0 && d->cache_none) {
 			rc = open_direct(d, r->disk_fd[i], err, len);
+			if (rc == 0)
+				log_debug("disk image %s: cache=none (O_DIRECT)", d->path);
+		}
 	}
 	if (rc < 0) {
 		mon_chain_close(c);

@@ -85,7 +85,7 @@
  * writers to different clusters overlap. A write covering whole clusters
  * that have no host cluster takes consecutive new clusters for as many as
  * the refcount blocks in place count (at most 64) and writes their data
- * in one call; their refcounts and entries follow one by one. A preserved
+ * in one call; their refcounts and entries follow one by one. A preallocated
  * but not wholly allocated cluster of ours (a preallocated zero cluster,
  * extended L2 subclusters) is filled in place under the lock. */
 #pragma once
