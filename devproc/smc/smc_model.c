@@ -97,12 +97,16 @@ static const struct smc_key keys[] = {
 _Static_assert(NKEYS <= SMC_MAX_KEYS, "struct smc has no room for every key");
 _Static_assert(NKEYS <= 255, "key indices are stored in a byte");
 
-/* The table's promises, checked once at start-up: sorted, strictly, and no
- * value larger than the buffers. */
+/* The table's promises, checked once at start-up: sorted, strictly, no
+ * value larger than the buffers, and the OSK keys read-only (so neither
+ * the guest nor smc_state_save() can ever change or export them). */
 static int table_ok(void)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		if (keys[i].size == 0 || keys[i].size > SMC_MAX_DATA)
+			return 0;
+		if ((keys[i].init == INIT_OSK0 || keys[i].init == INIT_OSK1) &&
+		    (keys[i].attr & SMC_ATTR_WRITE))
 			return 0;
 		if (i > 0 && memcmp(keys[i - 1].name, keys[i].name, 4) >= 0)
 			return 0;
@@ -389,4 +393,92 @@ void smc_write(struct smc *s, uint16_t offset, uint8_t val)
 	default: /* the result register is read-only */
 		break;
 	}
+}
+
+/* ---- the guest's values across a restart (issue 15) ---------------------
+ *
+ * Saved state, version 1:
+ *   byte 0            STATE_VERSION
+ *   then, for every writable key (SMC_ATTR_WRITE), in table order:
+ *     4 bytes         the key's name
+ *     1 byte          its size
+ *     size bytes      its value, as the guest reads it
+ * Nothing else: no read-only key, no transaction state. The layout follows
+ * from the table alone, so there is exactly one valid layout and length;
+ * a load checks the length, the version and each name and size against
+ * the table, and takes the values only when all of them match. The names
+ * and sizes are there so that state saved by a build with another table
+ * is refused rather than misread; bump STATE_VERSION when the meaning of
+ * a saved value changes. */
+#define STATE_VERSION 1
+#define ENTRY_HDR     5 /* name, size */
+
+_Static_assert(SMC_STATE_MAX >= 1 + NKEYS * (ENTRY_HDR + SMC_MAX_DATA),
+	       "SMC_STATE_MAX cannot hold every key at its largest");
+
+/* Bytes of the saved state of this table (at most SMC_STATE_MAX: each
+ * size is at most SMC_MAX_DATA, see table_ok()). */
+static size_t state_len(void)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].attr & SMC_ATTR_WRITE)
+			n += ENTRY_HDR + keys[i].size;
+	return n;
+}
+
+size_t smc_state_save(const struct smc *s, uint8_t *buf, size_t len)
+{
+	size_t pos = 1;
+
+	if (!s || !buf || len < state_len())
+		return 0;
+	buf[0] = STATE_VERSION;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!(keys[i].attr & SMC_ATTR_WRITE))
+			continue;
+		memcpy(buf + pos, keys[i].name, 4);
+		buf[pos + 4] = keys[i].size;
+		memcpy(buf + pos + ENTRY_HDR, s->val[i], keys[i].size);
+		pos += ENTRY_HDR + keys[i].size;
+	}
+	return pos;
+}
+
+/* The writer may still be changing buf (shared memory), so its bytes are
+ * copied once and only the copy is checked and used. Every check comes
+ * before the first value is stored: a refused load changes nothing. Only
+ * s->val is written, so a transaction in progress goes on undisturbed (a
+ * reply already in s->buf keeps the value it was started with). */
+int smc_state_load(struct smc *s, const uint8_t *buf, size_t len)
+{
+	uint8_t copy[SMC_STATE_MAX];
+	size_t n = state_len(), pos = 1;
+
+	if (!s || (!buf && len))
+		return -EINVAL;
+	if (len == 0)
+		return 0;
+	if (len != n) /* truncated, or trailing bytes */
+		return -EBADMSG;
+	memcpy(copy, buf, n);
+	if (copy[0] != STATE_VERSION)
+		return -EBADMSG;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!(keys[i].attr & SMC_ATTR_WRITE))
+			continue;
+		/* an unknown, read-only or repeated key, or a wrong size */
+		if (memcmp(copy + pos, keys[i].name, 4) || copy[pos + 4] != keys[i].size)
+			return -EBADMSG;
+		pos += ENTRY_HDR + keys[i].size;
+	}
+	pos = 1;
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (!(keys[i].attr & SMC_ATTR_WRITE))
+			continue;
+		memcpy(s->val[i], copy + pos + ENTRY_HDR, keys[i].size);
+		pos += ENTRY_HDR + keys[i].size;
+	}
+	return 0;
 }

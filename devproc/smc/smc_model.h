@@ -26,6 +26,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define SMC_BASE_PORT 0x300
@@ -114,3 +115,32 @@ void smc_write(struct smc *s, uint16_t offset, uint8_t val);
  * tests; the guest sees the same through commands 0x12 and 0x13. */
 unsigned smc_key_count(const struct smc *s);
 const char *smc_key_name(unsigned i);
+
+/* Bytes smc_state_save() needs at most: a version byte and, for every key
+ * struct smc has room for, a 4-byte name, a size byte and the longest
+ * value (the table has fewer keys, and fewer writable ones); smc_model.c
+ * asserts the bound at compile time. */
+#define SMC_STATE_MAX (1 + SMC_MAX_KEYS * (4 + 1 + SMC_MAX_DATA))
+
+/* Restarting the device process without resetting the guest (issue 15):
+ * the old process saves the values the guest can change, the new one
+ * loads them after smc_init(). The format is private to smc_model.c.
+ *
+ * Write the values of the guest-writable keys (attribute SMC_ATTR_WRITE)
+ * into buf. Never a read-only key: the OSK keys are read-only and never
+ * leave struct smc this way. Only values are saved, not a transaction in
+ * progress. Returns the bytes written (at most SMC_STATE_MAX), or 0 when
+ * len is too small (buf untouched) or s or buf is NULL. */
+size_t smc_state_save(const struct smc *s, uint8_t *buf, size_t len);
+
+/* Take back values saved by smc_state_save(), possibly by another, hostile
+ * process (buf may be shared memory it still writes: every byte is read
+ * once). All or nothing: every writable key of the table must be there
+ * once, in table order, under its name, with its size; anything else
+ * (truncated, an unknown or read-only key, a wrong size, a duplicate,
+ * trailing bytes, a bad version) is refused with -EBADMSG and s is left
+ * exactly as it was. Only key values change, never a transaction in
+ * progress. len 0 means nothing was saved: valid, nothing changes.
+ * Returns 0, -EBADMSG, or -EINVAL for a NULL s (or a NULL buf with len
+ * above 0). */
+int smc_state_load(struct smc *s, const uint8_t *buf, size_t len);
