@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <string.h>
@@ -80,9 +81,9 @@ static int futex_wait_until(uint32_t *word, uint32_t val, uint64_t deadline_ns)
 	return 0;
 }
 
-static void futex_wake(uint32_t *word)
+static void futex_wake(uint32_t *word, int n)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0);
+	syscall(SYS_futex, word, FUTEX_WAKE, n, NULL, NULL, 0);
 }
 
 static inline uint64_t size_mask(unsigned size)
@@ -115,33 +116,84 @@ static bool access_ok(unsigned space, unsigned size, unsigned is_write, uint64_t
 	return true;
 }
 
-int ioring_create_fd(unsigned nslots)
+/* Write all of buf at off, or fail: 0, -errno, -EIO for a short write. */
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
-	_cleanup_close_ int fd = -1;
-	struct ioring_hdr hdr = {
+	ssize_t n = pwrite(fd, buf, len, off);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* The header of a fresh ring of nslots, as both ioring_create_fd() and
+ * ioring_reset_fd() leave it. */
+static int write_header(int fd, unsigned nslots)
+{
+	const struct ioring_hdr hdr = {
 	    .magic = IORING_MAGIC,
 	    .version = IORING_VERSION,
+	    .nslots = nslots,
 	    .slot_size = IORING_LINE,
 	    /* until a server says it spins, requesters ring the doorbell */
 	    .server_idle = 1,
 	};
 
+	return pwrite_all(fd, &hdr, sizeof(hdr), 0);
+}
+
+/* How many slots a ring file of this kind and size holds; -EBADMSG if it
+ * cannot be a ring. The file size is the one thing no peer can change
+ * (sealed), so it, not the header, decides. */
+static int ring_nslots(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || st->st_size < (off_t)IORING_SIZE(1) ||
+	    st->st_size > (off_t)IORING_SIZE(IORING_MAX_SLOTS) || st->st_size % IORING_LINE)
+		return -EBADMSG;
+	return (int)(st->st_size / IORING_LINE - 1);
+}
+
+int ioring_create_fd(unsigned nslots)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
 	if (nslots < 1 || nslots > IORING_MAX_SLOTS)
 		return -EINVAL;
-	hdr.nslots = nslots;
 	fd = memfd_create("moat-ioring", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
 	if (ftruncate(fd, (off_t)IORING_SIZE(nslots)) < 0)
 		return -errno;
 	/* Slots start zeroed: IORING_IDLE. */
-	if (pwrite(fd, &hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr))
-		return -EIO;
+	r = write_header(fd, nslots);
+	if (r < 0)
+		return r;
 	/* No peer may truncate the file under the other's mapping (SIGBUS) or
 	 * change the seals afterwards. */
 	if (fcntl(fd, F_ADD_SEALS, IORING_SEALS) < 0)
 		return -errno;
 	return TAKE_FD(fd);
+}
+
+/* Every slot is zeroed (IORING_IDLE, no waiters, seq 0), then the header
+ * is rewritten: nothing a dead server left in the file survives. The file
+ * size says how many slots there are, as for ioring_map(). */
+int ioring_reset_fd(int fd)
+{
+	static const struct ioring_slot zero[IORING_MAX_SLOTS];
+	struct stat st;
+	int nslots, r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	nslots = ring_nslots(&st);
+	if (nslots < 0)
+		return nslots;
+	r = pwrite_all(fd, zero, (size_t)nslots * sizeof(zero[0]), IORING_LINE);
+	if (r < 0)
+		return r;
+	return write_header(fd, (unsigned)nslots);
 }
 
 /* The file size decides how many slots there are; the header may only
@@ -153,13 +205,13 @@ int ioring_map(int fd, struct ioring *out)
 	struct ioring r = {.doorbell = -1, .spin_ns = IORING_SPIN_NS};
 	struct stat st;
 	void *base;
-	int seals;
+	int n, seals;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)IORING_SIZE(1) ||
-	    st.st_size > (off_t)IORING_SIZE(IORING_MAX_SLOTS) || st.st_size % IORING_LINE)
-		return -EBADMSG;
+	n = ring_nslots(&st);
+	if (n < 0)
+		return n;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0)
 		return errno == EINVAL ? -EPERM : -errno; /* not a memfd */
@@ -167,7 +219,7 @@ int ioring_map(int fd, struct ioring *out)
 		return -EPERM;
 
 	r.len = (size_t)st.st_size;
-	r.nslots = (unsigned)(r.len / IORING_LINE - 1);
+	r.nslots = (unsigned)n;
 	base = mmap(NULL, r.len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		return -errno;
@@ -219,17 +271,93 @@ void ioring_set_spin(struct ioring *r, unsigned spin_ns)
 	r->spin_ns = spin_ns;
 }
 
+/* ---- requester: death and revival -------------------------------------- */
+
+/* Kill the ring in the life it had when the caller looked (life, even):
+ * make life odd, then get every waiting call out of its wait. Only the
+ * caller that made the change does the rest, and returns true; false if
+ * life had already moved on (someone else killed or revived the ring).
+ *
+ * Each slot's request is withdrawn (REQUEST -> IDLE) before its futex is
+ * woken. The wake alone could be lost: a call that looked at life just
+ * before it changed, and is on its way to sleep, would then sleep until
+ * its deadline; with its futex word changed, its FUTEX_WAIT returns at
+ * once (the kernel compares the word as it queues the waiter). A call
+ * that posts only after its slot was passed here sees the new life before
+ * it sleeps: its post and its look at life are seq_cst, and so are our
+ * change of life and our look at its slot. A server still running may
+ * answer a withdrawn request all the same; no call takes that answer.
+ * own_slot (or -1) is the caller's own slot, left as it is: its thread is
+ * the caller, and waits no more.
+ *
+ * dying counts the callers still in here, so that ioring_revive() waits
+ * until none of them can withdraw a request of the revived ring. */
+static bool ring_die(struct ioring *r, uint32_t life, int own_slot)
+{
+	bool won;
+
+	__atomic_add_fetch(&r->dying, 1, __ATOMIC_SEQ_CST);
+	won = __atomic_compare_exchange_n(&r->life, &life, life + 1, false, __ATOMIC_SEQ_CST,
+					  __ATOMIC_RELAXED);
+	for (unsigned i = 0; won && i < r->nslots; i++) {
+		uint32_t req = IORING_REQUEST;
+
+		if ((int)i == own_slot)
+			continue;
+		__atomic_compare_exchange_n(&r->slots[i].state, &req, IORING_IDLE, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+		futex_wake(&r->slots[i].state, INT_MAX);
+	}
+	__atomic_sub_fetch(&r->dying, 1, __ATOMIC_RELEASE);
+	return won;
+}
+
 void ioring_mark_dead(struct ioring *r)
 {
-	__atomic_store_n(&r->dead, 1, __ATOMIC_RELEASE);
+	uint32_t life = LOAD_ACQ(&r->life);
+
+	while (!(life & 1) && !ring_die(r, life, -1))
+		life = LOAD_ACQ(&r->life);
 }
 
 bool ioring_is_dead(const struct ioring *r)
 {
-	return __atomic_load_n(&r->dead, __ATOMIC_ACQUIRE);
+	return LOAD_ACQ(&r->life) & 1;
 }
 
-/* ---- requester ---------------------------------------------------------- */
+/* Bring a dead ring back: wait for the killers still withdrawing requests
+ * (a few FUTEX_WAKEs each), then make life even again, one past the
+ * death, so a call that began before the death sees it changed. */
+void ioring_revive(struct ioring *r)
+{
+	uint32_t life = LOAD_SC(&r->life);
+
+	while (life & 1) {
+		while (LOAD_ACQ(&r->dying))
+			sched_yield();
+		if (__atomic_compare_exchange_n(&r->life, &life, life + 1, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return;
+	}
+}
+
+/* A call whose ring died while it waited: -EPIPE while the ring is still
+ * dead, -ESTALE once it was revived (life only ever moves forward, and
+ * the caller's life was even, so an even one now is a later life). */
+static int call_lost(const struct ioring *r)
+{
+	return ioring_is_dead(r) ? -EPIPE : -ESTALE;
+}
+
+/* A call that failed with err kills the ring it was made in, unless that
+ * ring already died (or was even revived) meanwhile: a revived ring must
+ * not die of what its predecessor did. */
+static int call_failed(struct ioring *r, uint32_t life, unsigned slot, int err)
+{
+	return ring_die(r, life, (int)slot) ? err : call_lost(r);
+}
+
+/* ---- requester: calls --------------------------------------------------- */
 
 /* One byte on the doorbell. MSG_DONTWAIT makes this non-blocking whatever
  * the peer does to its own end; a full socket means a wake-up is already
@@ -272,9 +400,15 @@ static uint32_t poll_state(struct ioring_slot *s, unsigned n)
  * to wake us (a Dekker pair with its store of RESPONSE: either it sees
  * waiters, or we see RESPONSE before sleeping, so no wake-up is lost). The
  * deadline counts from the end of the first look, a few hundred
- * nanoseconds after the request was posted. */
-static uint32_t wait_answer(struct ioring_slot *s, struct ioring_local *l, unsigned quick,
-			    unsigned spin_ns, int timeout_ms)
+ * nanoseconds after the request was posted. The spin and the futex stages
+ * also return, whatever the state, once the ring's life is no longer
+ * life0 (it died): they look every SPIN_CHECK_EVERY polls and before each
+ * sleep (ring_die() withdraws the request and wakes the futex, so a sleep
+ * ends at once). The look is one load of our own memory: plain on x86,
+ * an LDAR on arm64 where it is seq_cst (before a sleep, for the argument
+ * in ring_die()); the first look at the slot does not make it at all. */
+static uint32_t wait_answer(struct ioring_slot *s, struct ioring_local *l, const uint32_t *life,
+			    uint32_t life0, unsigned quick, unsigned spin_ns, int timeout_ms)
 {
 	uint32_t st = poll_state(s, quick);
 	uint64_t now, deadline, spin_end;
@@ -289,14 +423,14 @@ static uint32_t wait_answer(struct ioring_slot *s, struct ioring_local *l, unsig
 	while (now < spin_end) {
 		sched_yield();
 		st = poll_state(s, SPIN_CHECK_EVERY);
-		if (st != IORING_REQUEST)
+		if (st != IORING_REQUEST || LOAD(life) != life0)
 			return st;
 		now = now_ns();
 	}
 	for (;;) {
 		STORE_SC(&s->waiters, 1);
 		st = LOAD_SC(&s->state);
-		if (st != IORING_REQUEST)
+		if (st != IORING_REQUEST || LOAD_SC(life) != life0)
 			return st;
 		l->sleeps++;
 		/* -EAGAIN (changed meanwhile), -EINTR (a vCPU kick) and spurious
@@ -309,30 +443,30 @@ static uint32_t wait_answer(struct ioring_slot *s, struct ioring_local *l, unsig
 }
 
 /* Read the answer once, after the acquire load of state that saw RESPONSE,
- * and check it is the answer to this request. */
+ * and check it is the answer to this request; its value (masked) in *data. */
 static int take_answer(struct ioring_slot *s, uint32_t seq, const struct ioring_req *req,
-		       uint64_t *data_out)
+		       uint64_t *data)
 {
 	uint32_t rseq = LOAD(&s->seq);
 	uint8_t rsize = LOAD(&s->size);
-	uint64_t data = LOAD(&s->data);
+	uint64_t val = LOAD(&s->data);
 
 	if (rseq != seq || rsize != req->size)
 		return -EPROTO;
-	if (!req->is_write && data_out)
-		*data_out = data & size_mask(req->size);
+	*data = val & size_mask(req->size);
 	return 0;
 }
 
 int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, uint64_t *data_out,
 		int timeout_ms)
 {
+	uint32_t life = LOAD_ACQ(&r->life), seq, st;
 	struct ioring_local *l;
 	struct ioring_slot *s;
-	uint32_t seq, st;
+	uint64_t data = 0;
 	int ret;
 
-	if (ioring_is_dead(r))
+	if (life & 1)
 		return -EPIPE;
 	if (slot >= r->nslots || timeout_ms < 0 ||
 	    !access_ok(req->space, req->size, req->is_write, req->addr))
@@ -349,6 +483,14 @@ int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, u
 	STORE(&s->is_write, (uint8_t)req->is_write);
 	STORE(&s->addr, req->addr);
 	STORE(&s->data, req->is_write ? req->data & size_mask(req->size) : 0);
+	/* Life again, just before the request goes out: a thread preempted
+	 * since its first look while the ring died and was reset returns
+	 * here, rather than post into the new ring a request the reset may
+	 * have torn (some fields zeroed, the rest ours). Preempted after this
+	 * look instead, all its fields were out before the reset zeroed them,
+	 * and a request of space 0 never reaches a device. A plain load. */
+	if (LOAD(&r->life) != life)
+		return call_lost(r);
 	/* Release for the fields above; seq_cst against our load of
 	 * server_idle (the server stores server_idle, then scans states). */
 	STORE_SC(&s->state, (uint32_t)IORING_REQUEST);
@@ -359,22 +501,29 @@ int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, u
 	if (r->doorbell >= 0 && LOAD_SC(&r->hdr->server_idle)) {
 		l->doorbells++;
 		quick = SPIN_CHECK_EVERY;
-		if (ring_doorbell(r->doorbell) == -EPIPE) {
-			ioring_mark_dead(r);
-			return -EPIPE;
-		}
+		if (ring_doorbell(r->doorbell) == -EPIPE)
+			return call_failed(r, life, slot, -EPIPE);
 	}
 
-	st = wait_answer(s, l, quick, r->spin_ns, timeout_ms);
+	st = wait_answer(s, l, &r->life, life, quick, r->spin_ns, timeout_ms);
 	if (st == IORING_REQUEST)
 		ret = -ETIMEDOUT;
 	else if (st == IORING_RESPONSE)
-		ret = take_answer(s, seq, req, data_out);
+		ret = take_answer(s, seq, req, &data);
 	else
 		ret = -EPROTO;
+	/* An answer, or its absence, counts only if the ring lived through
+	 * the whole call: after a death the slot may hold anything (a dying
+	 * server's scribbles, the monitor's zeroes, a withdrawn request). The
+	 * fence keeps the reads of the slot above before this look at life. */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (LOAD(&r->life) != life)
+		return call_lost(r);
 	if (ret < 0)
-		ioring_mark_dead(r);
-	return ret;
+		return call_failed(r, life, slot, ret);
+	if (!req->is_write && data_out)
+		*data_out = data;
+	return 0;
 }
 
 /* ---- server ------------------------------------------------------------- */
@@ -413,7 +562,7 @@ static int serve_slot(struct ioring *r, struct ioring_slot *s, ioring_handler_fn
 	STORE_SC(&s->state, (uint32_t)IORING_RESPONSE);
 	if (LOAD_SC(&s->waiters)) {
 		r->wakes++;
-		futex_wake(&s->state);
+		futex_wake(&s->state, 1);
 	}
 	return 1;
 }

@@ -21,7 +21,17 @@
  *   R: sees RESPONSE, checks seq and size against its own copy.
  * A request that times out or draws garbage marks the ring dead on the
  * requester side: the device is then treated as gone (no stale answer to a
- * previous request can ever be taken for the answer to a later one). */
+ * previous request can ever be taken for the answer to a later one). When
+ * the requester marks the ring dead it also withdraws the requests still
+ * posted (REQUEST -> IDLE) and wakes their futexes, so that no vCPU thread
+ * keeps waiting for a device that is gone; a server must expect that.
+ *
+ * Restart (issue 15): a dead ring can be brought back, with a new server,
+ * in the same memory. The vcpu process calls ioring_mark_dead(); the
+ * monitor then rewrites the ring (ioring_reset_fd()) and starts a new
+ * device process, which maps it; the vcpu process then calls
+ * ioring_revive(). A call that was under way across that gets -ESTALE:
+ * its access was lost, and nothing it saw is taken as an answer. */
 #pragma once
 
 #include <stdbool.h>
@@ -124,7 +134,10 @@ struct ioring {
 	struct ioring_slot *slots;
 	int doorbell;	      /* not owned; -1: none */
 	unsigned spin_ns;     /* requester: busy-wait this long before the futex */
-	int dead;	      /* requester: atomic flag, local to this process */
+	uint32_t life;	      /* requester, atomic, local to this process: odd while
+			       * dead; +1 at each death and each revival, so it is
+			       * also the epoch a call compares at its end */
+	uint32_t dying;	      /* requester, atomic: deaths still withdrawing requests */
 	uint64_t malformed;   /* server: requests answered without the handler */
 	uint64_t wakes;	      /* server: FUTEX_WAKEs issued (a requester slept) */
 	uint64_t last_req_ns; /* server: when the last request was served */
@@ -145,6 +158,16 @@ typedef void (*ioring_handler_fn)(void *opaque, unsigned space, uint64_t addr, u
  * header written, sealed against shrinking, growing and further seals.
  * Returns the descriptor (the caller owns it) or -errno. */
 int ioring_create_fd(unsigned nslots);
+
+/* Monitor: rewrite the ring in fd (not mapped here) as ioring_create_fd()
+ * left it: every slot zeroed (IORING_IDLE), then the header (magic,
+ * version, nslots from the file size, slot size, server_idle set so that
+ * requesters ring the doorbell). For a restart: whatever a dead, perhaps
+ * compromised, server wrote into the shared memory is gone. Both peers'
+ * mappings see the new contents at once, so the requester must have
+ * marked the ring dead first (see ioring_revive()). 0; -EBADMSG if the
+ * file's kind or size is not a ring's; -errno, -EIO for a short write. */
+int ioring_reset_fd(int fd);
 
 /* Either peer: map the ring in fd MAP_SHARED and validate it: the seals,
  * the magic, version and slot size, and nslots against the file size (the
@@ -191,14 +214,40 @@ void ioring_set_spin(struct ioring *r, unsigned spin_ns);
  * *data_out (may be NULL for writes). Returns 0; -EINVAL for a bad slot,
  * request or timeout; -ETIMEDOUT if the device did not answer in time;
  * -EPROTO if it answered garbage; -EPIPE if the ring is dead (a previous
- * -ETIMEDOUT, -EPROTO, a closed doorbell, or ioring_mark_dead()). The
- * first three failures mark the ring dead: later calls fail fast. */
+ * -ETIMEDOUT, -EPROTO, a closed doorbell, or ioring_mark_dead(), also one
+ * made while this call waited: the call then returns at once); -ESTALE
+ * if the ring died and was revived while this call was under way (the
+ * access is lost: it may or may not have reached the new device; *data_out
+ * is untouched). The -ETIMEDOUT, -EPROTO and closed doorbell failures mark
+ * the ring dead, which ends every other call waiting on it: later calls
+ * fail fast. -ESTALE does not: the revived ring stays alive. */
 int ioring_call(struct ioring *r, unsigned slot, const struct ioring_req *req, uint64_t *data_out,
 		int timeout_ms);
 
-/* Requester: declare the device gone (e.g. its process exited); any thread. */
+/* Requester: declare the device gone (e.g. its process exited); any
+ * thread. Every call waiting on the ring returns -EPIPE at once (its
+ * request is withdrawn and its futex woken: one FUTEX_WAKE per slot; or
+ * -ESTALE, if the ring is revived before that call notices), and so do
+ * later ones until ioring_revive(). Marking a dead ring dead does nothing. */
 void ioring_mark_dead(struct ioring *r);
 bool ioring_is_dead(const struct ioring *r);
+
+/* Requester: make a dead ring usable again, after a restart. The order is
+ * the caller's to keep:
+ *   1. ioring_mark_dead() (and it returned);
+ *   2. the monitor resets the ring's memory (ioring_reset_fd()) and a new
+ *      device process maps it;
+ *   3. ioring_revive().
+ * Between 1 and 3 the caller may put the new device's doorbell in place of
+ * the old one under the same descriptor number (dup3() onto r->doorbell):
+ * new calls fail with -EPIPE until 3, and a call still under way rings
+ * the old socket or the new one, either of which is harmless. Calls may
+ * run in other threads throughout; one under way across the restart
+ * returns -EPIPE or -ESTALE, never an answer. Sequence numbers keep
+ * increasing across the restart (the reset zeroed the slots' copies), so
+ * no answer left from before can match a later request. Reviving a live
+ * ring does nothing; mark_dead -> revive may repeat any number of times. */
+void ioring_revive(struct ioring *r);
 
 /* Server: drain the doorbell, then serve every slot in REQUEST state once.
  * A malformed request (unknown space, bad size, bad is_write, PIO beyond

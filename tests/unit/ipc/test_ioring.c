@@ -1,15 +1,18 @@
 /* The I/O ring across real processes: round trips from concurrent vCPU-like
  * threads to a server in a child, a server that never answers, dies
- * mid-call or scribbles garbage into the shared memory, hostile headers, and
- * garbage requests against a real server. */
+ * mid-call or scribbles garbage into the shared memory, hostile headers,
+ * garbage requests against a real server, and restarts of the server in
+ * the same ring (issue 15). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -53,6 +56,12 @@ static uint64_t port_value(uint64_t port)
  * Any malformed access reaching the handler aborts the server. */
 #define PORT_DIE   0xdead
 #define PORT_SLEEP 0xbeef
+#define PORT_HANG  0xface /* never answered: the handler waits to be killed */
+#define PORT_GATE  0xcafe /* answered once a byte comes on srv_gate */
+
+/* The read end of a pipe whose writer the test holds, inherited by the
+ * servers it starts afterwards (file-scope: start_server() is shared). */
+static int srv_gate = -1;
 
 struct srv {
 	uint64_t reg[IORING_MAX_SLOTS];
@@ -81,6 +90,14 @@ static void srv_handler(void *opaque, unsigned space, uint64_t addr, unsigned si
 		kill(getpid(), SIGKILL);
 	if (addr == PORT_SLEEP)
 		usleep(2000);
+	while (addr == PORT_HANG)
+		pause();
+	if (addr == PORT_GATE) {
+		char b;
+
+		if (read(srv_gate, &b, 1) != 1)
+			abort();
+	}
 	if (!is_write)
 		*data = port_value(addr);
 }
@@ -117,6 +134,11 @@ static pid_t start_server(int ringfd, int *bell, unsigned spin_ns)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
+		/* A test that fails leaves without killing its server: one
+		 * hung on PORT_HANG must not outlive it (nor keep the test's
+		 * output pipe open). */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() == 1)
+			_exit(5);
 		close(sv[0]);
 		_exit(serve_until_eof(ringfd, sv[1], spin_ns));
 	}
@@ -797,8 +819,481 @@ static int t_garbage_requests(void)
 	return 0;
 }
 
+/* ---- death wakes the waiters; restart (issue 15) ------------------------ */
+
+/* Far longer than any test waits: a call that returns sooner was ended,
+ * not timed out (moat-vcpu waits this long too). */
+#define LONG_MS 10000
+
+/* One call on one slot from a thread of its own, watched by the test. */
+struct caller {
+	struct ioring *r;
+	unsigned slot;
+	struct ioring_req q;
+	uint64_t got; /* the test's sentinel, unless an answer came */
+	int ret;
+	pid_t tid;	  /* visible to whoever saw the slot's REQUEST */
+	uint64_t done_ms; /* when the call returned */
+	pthread_t th;
+};
+
+static void *caller_main(void *arg)
+{
+	struct caller *c = arg;
+
+	c->tid = (pid_t)syscall(SYS_gettid);
+	c->ret = ioring_call(c->r, c->slot, &c->q, &c->got, LONG_MS);
+	c->done_ms = now_ms();
+	return NULL;
+}
+
+/* Wait (at most 5 s) until slot holds a request: its caller is inside
+ * ioring_call(), past the post. */
+static bool wait_posted(struct ioring *r, unsigned slot)
+{
+	for (uint64_t t0 = now_ms(); now_ms() - t0 < 5000; usleep(100))
+		if (__atomic_load_n(&r->slots[slot].state, __ATOMIC_ACQUIRE) == IORING_REQUEST)
+			return true;
+	return false;
+}
+
+/* Wait (at most 5 s) until thread tid, having announced itself as a
+ * waiter on slot, sleeps ('S' in its stat): it is in its futex wait. */
+static bool wait_asleep(struct ioring *r, unsigned slot, pid_t tid)
+{
+	char path[64], buf[512];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	for (uint64_t t0 = now_ms(); now_ms() - t0 < 5000; usleep(100)) {
+		if (!__atomic_load_n(&r->slots[slot].waiters, __ATOMIC_ACQUIRE))
+			continue;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return false;
+		buf[n] = 0;
+		char *p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return true;
+	}
+	return false;
+}
+
+/* A call waiting for a server that never answers (its handler hangs)
+ * returns -EPIPE as soon as another thread marks the ring dead, not at
+ * its deadline 10 s on: whether it is spinning (a spin of 4 s, which it
+ * never leaves for the futex) or asleep on the futex (no spin at all). */
+static int dead_wakes(unsigned spin_ns, bool asleep)
+{
+	struct ioring r;
+	int bell;
+	pid_t pid = start_served_ring(2, 0, &r, &bell);
+	struct caller c = {.r = &r, .slot = 1, .q = {IORING_SPACE_PIO, 4, false, PORT_HANG, 0}};
+
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	ioring_set_spin(&r, spin_ns);
+	c.got = 42;
+	CHECK(pthread_create(&c.th, NULL, caller_main, &c) == 0);
+	CHECK(wait_posted(&r, 1));
+	if (asleep)
+		CHECK(wait_asleep(&r, 1, c.tid));
+	uint64_t t0 = now_ms();
+	ioring_mark_dead(&r);
+	pthread_join(c.th, NULL);
+	CHECK(c.ret == -EPIPE && c.got == 42);
+	CHECK(c.done_ms - t0 < SLACK_MS);
+	CHECK(asleep ? r.local[1].sleeps >= 1 : r.local[1].sleeps == 0);
+	CHECK(ioring_is_dead(&r));
+	kill(pid, SIGKILL);
+	CHECK(wait_exit(pid) == 128 + SIGKILL);
+	close(bell);
+	return 0;
+}
+
+static int t_dead_wakes_spinner(void)
+{
+	return dead_wakes(UINT_MAX, false);
+}
+
+static int t_dead_wakes_sleeper(void)
+{
+	return dead_wakes(0, true);
+}
+
+/* A call that times out kills the ring, and that ends the wait of every
+ * other call on it at once. The server hangs on slot 0's request, posted
+ * first, so it never sees slot 1's (it scans slot 0 first). */
+static int t_timeout_ends_others(void)
+{
+	struct ioring r;
+	int bell;
+	pid_t pid = start_served_ring(2, 0, &r, &bell);
+	struct caller c = {.r = &r, .slot = 0, .q = {IORING_SPACE_PIO, 4, false, PORT_HANG, 0}};
+	struct ioring_req q = {IORING_SPACE_PIO, 2, false, 0x300, 0};
+
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	ioring_set_spin(&r, 0);
+	CHECK(pthread_create(&c.th, NULL, caller_main, &c) == 0);
+	CHECK(wait_posted(&r, 0));
+	CHECK(ioring_call(&r, 1, &q, NULL, 50) == -ETIMEDOUT);
+	uint64_t t0 = now_ms();
+	pthread_join(c.th, NULL);
+	CHECK(c.ret == -EPIPE);
+	CHECK(c.done_ms < t0 || c.done_ms - t0 < SLACK_MS);
+	kill(pid, SIGKILL);
+	CHECK(wait_exit(pid) == 128 + SIGKILL);
+	close(bell);
+	return 0;
+}
+
+/* The first half of a restart, as moat-vcpu and the monitor do it: the
+ * server pid dies, the ring is marked dead and reset in place, a new
+ * server maps it, and its doorbell takes the old one's descriptor number
+ * (dup3). The caller then revives the ring. Returns the new server's pid,
+ * or -1. */
+static pid_t restart_begin(struct ioring *r, int fd, pid_t pid, int bell)
+{
+	int nbell;
+	pid_t npid;
+
+	if (kill(pid, SIGKILL) < 0 || wait_exit(pid) != 128 + SIGKILL)
+		return -1;
+	ioring_mark_dead(r);
+	if (ioring_reset_fd(fd) < 0)
+		return -1;
+	npid = start_server(fd, &nbell, 0);
+	if (npid < 0 || dup3(nbell, bell, O_CLOEXEC) < 0)
+		return -1;
+	close(nbell);
+	return npid;
+}
+
+/* Three restarts: between death and revival calls fail at once; after it
+ * every slot is served again, by the new server (its registers start at
+ * 0), with the right answers. */
+static int t_restart(void)
+{
+	struct ioring r;
+	int fd = ioring_create_fd(2), bell;
+	pid_t pid;
+
+	CHECK(fd >= 0 && ioring_map(fd, &r) == 0);
+	pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	for (unsigned gen = 0;; gen++) {
+		for (unsigned slot = 0; slot < 2; slot++) {
+			uint64_t reg = (uint64_t)slot << 32, v = 0x1111ull * (gen + 1) + slot,
+				 got = 1;
+			struct ioring_req rd = {IORING_SPACE_MMIO, 8, false, reg, 0};
+			struct ioring_req wr = {IORING_SPACE_MMIO, 8, true, reg, v};
+			struct ioring_req pio = {IORING_SPACE_PIO, 4, false, 0x3f8 + slot, 0};
+
+			CHECK(ioring_call(&r, slot, &rd, &got, 5000) == 0 && got == 0);
+			CHECK(ioring_call(&r, slot, &wr, NULL, 5000) == 0);
+			CHECK(ioring_call(&r, slot, &rd, &got, 5000) == 0 && got == v);
+			CHECK(ioring_call(&r, slot, &pio, &got, 5000) == 0);
+			CHECK(got == (port_value(pio.addr) & 0xffffffff));
+		}
+		if (gen == 3)
+			break;
+		pid = restart_begin(&r, fd, pid, bell);
+		CHECK(pid > 0);
+		struct ioring_req q = {IORING_SPACE_PIO, 1, false, 0x300, 0};
+		CHECK(ioring_is_dead(&r) && ioring_call(&r, 0, &q, NULL, 5000) == -EPIPE);
+		ioring_revive(&r);
+		CHECK(!ioring_is_dead(&r));
+	}
+	ioring_revive(&r); /* a live ring: nothing to do */
+	CHECK(!ioring_is_dead(&r));
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+/* A server that scribbled over all of the ring before it died:
+ * ioring_reset_fd() leaves the ring exactly as ioring_create_fd() does,
+ * so ioring_map() takes it and a new server serves every slot. */
+static int t_reset_after_scribble(void)
+{
+	struct ioring r, want, tmp;
+	int fd = ioring_create_fd(3), fresh = ioring_create_fd(3), bell;
+	pid_t pid;
+
+	CHECK(fd >= 0 && fresh >= 0 && ioring_map(fd, &r) == 0 && ioring_map(fresh, &want) == 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		struct ioring s;
+		uint64_t rnd = 0x5c1bb1e5, *w;
+
+		if (ioring_map(fd, &s) < 0)
+			_exit(3);
+		w = s.base;
+		for (size_t i = 0; i < s.len / sizeof(*w); i++)
+			__atomic_store_n(&w[i], xorshift(&rnd), __ATOMIC_RELAXED);
+		_exit(0);
+	}
+	CHECK(wait_exit(pid) == 0);
+	CHECK(ioring_map(fd, &tmp) == -EBADMSG); /* the scribbles took */
+	ioring_mark_dead(&r);
+	CHECK(ioring_reset_fd(fd) == 0);
+	CHECK(memcmp(r.base, want.base, r.len) == 0);
+	CHECK(ioring_map(fd, &tmp) == 0 && tmp.nslots == 3);
+	ioring_unmap(&tmp);
+
+	pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	ioring_revive(&r);
+	for (unsigned slot = 0; slot < 3; slot++) {
+		struct ioring_req q = {IORING_SPACE_PIO, 2, false, 0x60 + slot, 0};
+		uint64_t got;
+
+		CHECK(ioring_call(&r, slot, &q, &got, 5000) == 0);
+		CHECK(got == (port_value(q.addr) & 0xffff));
+	}
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+/* ioring_reset_fd() refuses a file that cannot be a ring, and leaves it
+ * as it was. */
+static int t_reset_bad_size(void)
+{
+	static uint8_t buf[IORING_SIZE(IORING_MAX_SLOTS + 1)];
+	const size_t bad[] = {
+	    0, 32, IORING_LINE, IORING_SIZE(4) + 8, IORING_SIZE(IORING_MAX_SLOTS + 1),
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = make_ring_file(bad[i], NULL, 0);
+
+		CHECK(fd >= 0);
+		memset(buf, 0xa5, bad[i]);
+		CHECK(pwrite(fd, buf, bad[i], 0) == (ssize_t)bad[i]);
+		CHECK(ioring_reset_fd(fd) == -EBADMSG);
+		memset(buf, 0, sizeof(buf));
+		CHECK(pread(fd, buf, sizeof(buf), 0) == (ssize_t)bad[i]);
+		for (size_t j = 0; j < bad[i]; j++)
+			CHECK(buf[j] == 0xa5);
+		close(fd);
+	}
+	int p[2];
+	CHECK(pipe(p) == 0);
+	CHECK(ioring_reset_fd(p[1]) == -EBADMSG);
+	CHECK(ioring_reset_fd(-1) == -EBADF);
+	return 0;
+}
+
+/* A call held inside ioring_call() while the ring dies and is revived:
+ * a signal handler parks the calling thread (after it posted, while it
+ * waits) until the restart is over. The call must then return -ESTALE,
+ * take nothing as an answer, and leave the revived ring alive. File-scope
+ * because a signal handler has no other way to them: [0] handler -> test
+ * (parked), [1] test -> handler (go on). */
+static int park_pipe[2][2];
+
+static void park_handler(int sig)
+{
+	int saved = errno;
+	char b = 0;
+
+	(void)sig;
+	if (write(park_pipe[0][1], &b, 1) != 1 || read(park_pipe[1][0], &b, 1) != 1)
+		abort();
+	errno = saved;
+}
+
+static int t_call_across_restart(void)
+{
+	struct ioring r;
+	struct sigaction sa = {.sa_handler = park_handler, .sa_flags = SA_RESTART};
+	struct caller c = {.r = &r, .slot = 0, .q = {IORING_SPACE_PIO, 4, false, PORT_HANG, 0}};
+	int fd = ioring_create_fd(1), bell;
+	uint64_t got;
+	char b;
+
+	CHECK(fd >= 0 && ioring_map(fd, &r) == 0);
+	CHECK(pipe2(park_pipe[0], O_CLOEXEC) == 0 && pipe2(park_pipe[1], O_CLOEXEC) == 0);
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	pid_t pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	c.got = 42;
+	CHECK(pthread_create(&c.th, NULL, caller_main, &c) == 0);
+	CHECK(wait_posted(&r, 0));
+	CHECK(pthread_kill(c.th, SIGUSR1) == 0);
+	CHECK(read(park_pipe[0][0], &b, 1) == 1);
+	pid = restart_begin(&r, fd, pid, bell);
+	CHECK(pid > 0);
+	ioring_revive(&r);
+	CHECK(write(park_pipe[1][1], &b, 1) == 1);
+	pthread_join(c.th, NULL);
+	CHECK(c.ret == -ESTALE && c.got == 42);
+	CHECK(!ioring_is_dead(&r));
+	struct ioring_req q = {IORING_SPACE_PIO, 4, false, 0x310, 0};
+	CHECK(ioring_call(&r, 0, &q, &got, 5000) == 0 && got == (port_value(0x310) & 0xffffffff));
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+/* An answer that comes after the ring was marked dead is not taken: the
+ * call, parked (as above) until the server answered and the ring died,
+ * returns -EPIPE, and its sentinel is untouched. */
+static int t_answer_after_death(void)
+{
+	struct ioring r;
+	struct sigaction sa = {.sa_handler = park_handler, .sa_flags = SA_RESTART};
+	struct caller c = {.r = &r, .slot = 0, .q = {IORING_SPACE_PIO, 4, false, PORT_GATE, 0}};
+	int fd = ioring_create_fd(1), bell, gate[2];
+	char b = 0;
+
+	CHECK(fd >= 0 && ioring_map(fd, &r) == 0);
+	CHECK(pipe2(park_pipe[0], O_CLOEXEC) == 0 && pipe2(park_pipe[1], O_CLOEXEC) == 0);
+	CHECK(pipe2(gate, O_CLOEXEC) == 0);
+	srv_gate = gate[0];
+	CHECK(sigaction(SIGUSR1, &sa, NULL) == 0);
+	pid_t pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	c.got = 42;
+	CHECK(pthread_create(&c.th, NULL, caller_main, &c) == 0);
+	CHECK(wait_posted(&r, 0));
+	CHECK(pthread_kill(c.th, SIGUSR1) == 0);
+	CHECK(read(park_pipe[0][0], &b, 1) == 1);
+	CHECK(write(gate[1], &b, 1) == 1);
+	for (uint64_t t0 = now_ms();; usleep(100)) {
+		if (__atomic_load_n(&r.slots[0].state, __ATOMIC_ACQUIRE) == IORING_RESPONSE)
+			break;
+		CHECK(now_ms() - t0 < 5000);
+	}
+	ioring_mark_dead(&r);
+	CHECK(write(park_pipe[1][1], &b, 1) == 1);
+	pthread_join(c.th, NULL);
+	CHECK(c.ret == -EPIPE && c.got == 42);
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
+/* Restarts under load: threads call without pause while the server is
+ * killed and restarted five times. Every call gets the right answer,
+ * -EPIPE (the ring was dead) or -ESTALE (it died under the call); never a
+ * wrong answer, a timeout or garbage, and the ring ends alive. Each
+ * restart waits until every thread got answers from the server before
+ * it; how many calls ended each way is timing, printed only. */
+#define RL_THREADS  2
+#define RL_RESTARTS 5
+#define RL_PROGRESS 50
+
+struct rl_thread {
+	struct ioring *r;
+	unsigned slot;
+	pthread_mutex_t *lock; /* stop, ok */
+	int *stop;
+	unsigned long ok, dead, stale;
+	int wrong; /* the failed call's return, 1 for a wrong value */
+	pthread_t th;
+};
+
+static void *rl_main(void *arg)
+{
+	struct rl_thread *t = arg;
+
+	for (unsigned i = 0;; i++) {
+		uint16_t port = (uint16_t)(0x1000 * (t->slot + 1) + (i & 0xff));
+		struct ioring_req q = {IORING_SPACE_PIO, 2, false, port, 0};
+		uint64_t got = 7;
+		int ret = ioring_call(t->r, t->slot, &q, &got, LONG_MS);
+
+		pthread_mutex_lock(t->lock);
+		bool stop = *t->stop;
+		if (ret == 0 && got == (port_value(port) & 0xffff))
+			t->ok++;
+		else if (ret == -EPIPE && got == 7)
+			t->dead++;
+		else if (ret == -ESTALE && got == 7)
+			t->stale++;
+		else
+			t->wrong = ret ? ret : 1;
+		pthread_mutex_unlock(t->lock);
+		if (stop || t->wrong)
+			break;
+		if (ret == -EPIPE)
+			sched_yield(); /* the test needs the CPU to revive the ring */
+	}
+	return NULL;
+}
+
+/* Wait (at most 10 s) until every thread had RL_PROGRESS more answers
+ * than in since[]; since[] gets the new counts. False at once when a
+ * thread failed. */
+static bool rl_progress(struct rl_thread *t, pthread_mutex_t *lock, unsigned long *since)
+{
+	for (uint64_t t0 = now_ms(); now_ms() - t0 < 10000; usleep(1000)) {
+		bool all = true, failed = false;
+
+		pthread_mutex_lock(lock);
+		for (unsigned i = 0; i < RL_THREADS; i++) {
+			failed |= t[i].wrong != 0;
+			all &= t[i].ok >= since[i] + RL_PROGRESS;
+		}
+		for (unsigned i = 0; all && i < RL_THREADS; i++)
+			since[i] = t[i].ok;
+		pthread_mutex_unlock(lock);
+		if (failed || all)
+			return !failed;
+	}
+	return false;
+}
+
+static int t_restart_under_load(void)
+{
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct rl_thread t[RL_THREADS];
+	unsigned long since[RL_THREADS] = {0};
+	struct ioring r;
+	int fd = ioring_create_fd(RL_THREADS), bell, stop = 0;
+	pid_t pid;
+
+	CHECK(fd >= 0 && ioring_map(fd, &r) == 0);
+	pid = start_server(fd, &bell, 0);
+	CHECK(pid > 0 && ioring_set_doorbell(&r, bell) == 0);
+	for (unsigned i = 0; i < RL_THREADS; i++) {
+		t[i] = (struct rl_thread){.r = &r, .slot = i, .lock = &lock, .stop = &stop};
+		CHECK(pthread_create(&t[i].th, NULL, rl_main, &t[i]) == 0);
+	}
+	bool progress = rl_progress(t, &lock, since);
+	for (unsigned k = 0; progress && k < RL_RESTARTS; k++) {
+		pid = restart_begin(&r, fd, pid, bell);
+		CHECK(pid > 0);
+		ioring_revive(&r);
+		progress = rl_progress(t, &lock, since);
+	}
+	pthread_mutex_lock(&lock);
+	stop = 1;
+	pthread_mutex_unlock(&lock);
+	for (unsigned i = 0; i < RL_THREADS; i++) {
+		pthread_join(t[i].th, NULL);
+		printf("# thread %u: %lu answers, %lu dead, %lu stale, wrong %d\n", i, t[i].ok,
+		       t[i].dead, t[i].stale, t[i].wrong);
+	}
+	for (unsigned i = 0; i < RL_THREADS; i++)
+		CHECK(!t[i].wrong);
+	CHECK(progress);
+	CHECK(!ioring_is_dead(&r));
+	close(bell);
+	CHECK(wait_exit(pid) == 0);
+	return 0;
+}
+
 TAP_MAIN(TEST(t_roundtrip), TEST(t_roundtrip_futex_only), TEST(t_roundtrip_server_spin),
 	 TEST(t_slow_answer), TEST(t_spin_bounded), TEST(t_no_wake_while_spinning),
 	 TEST(t_wake_when_sleeping), TEST(t_server_learns_gap), TEST(t_timeout),
 	 TEST(t_server_killed), TEST(t_hostile_server), TEST(t_bad_header), TEST(t_bad_call),
-	 TEST(t_garbage_requests))
+	 TEST(t_garbage_requests), TEST(t_dead_wakes_spinner), TEST(t_dead_wakes_sleeper),
+	 TEST(t_timeout_ends_others), TEST(t_restart), TEST(t_reset_after_scribble),
+	 TEST(t_reset_bad_size), TEST(t_call_across_restart), TEST(t_answer_after_death),
+	 TEST(t_restart_under_load))
