@@ -57,6 +57,7 @@ static const struct cf_key_rule machine_keys[] = {
     {"cpus", 1},
     {"serial", 1},
     {"shutdown-timeout", 1},
+    {"device-restart", 1},
     {"audit", 1},
     {"limits", 1},
     {"smbios", MON_MAX_SMBIOS},
@@ -79,7 +80,8 @@ static const struct cf_key_rule smc_keys[] = {{"osk-file", 1}, {"osk", 1}, {NULL
 
 static const struct cf_kind_rule kinds[] = {
     {CF_MACHINE, "machine", false, 1, machine_keys,
-     "kernel, firmware, initrd, cmdline, mem, cpus, serial, shutdown-timeout, audit, limits, "
+     "kernel, firmware, initrd, cmdline, mem, cpus, serial, shutdown-timeout, device-restart, "
+     "audit, limits, "
      "smbios, name, control, vnc, display, verbose"},
     {CF_DISK, "disk", true, MON_MAX_DISKS, disk_keys,
      "path, format, ro, blockdev, serial, cache, aio, queues"},

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "channel.h"
+#include "devstate.h"
 #include "guest_layout.h"
 #include "ioring.h"
 #include "kinds.h"
@@ -103,20 +104,29 @@ static int make_eventfds(struct mon_device *d)
 	return 0;
 }
 
-/* The ring and its doorbell. The doorbell is a socketpair, not an
- * eventfd: see ioring.h. */
-static int make_ring(struct mon_device *d, unsigned cpus)
+/* The doorbell of d's ring: a socketpair, not an eventfd (see ioring.h);
+ * a new one for every process of the device. */
+static int make_doorbell(struct mon_device *d)
 {
 	int db[2];
 
-	d->ring_fd = ioring_create_fd(cpus);
-	if (d->ring_fd < 0)
-		return d->ring_fd;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, db) < 0)
 		return -errno;
 	d->doorbell = db[0];
 	d->doorbell_dev = db[1];
 	return 0;
+}
+
+/* The ring, its doorbell and, for a kind that can be restarted, the
+ * state file its processes share (restart.h). */
+static int make_ring(struct mon_device *d, unsigned cpus)
+{
+	d->ring_fd = ioring_create_fd(cpus);
+	if (d->ring_fd < 0)
+		return d->ring_fd;
+	if (d->kind->restartable && (d->state_fd = devstate_create_fd()) < 0)
+		return d->state_fd;
+	return make_doorbell(d);
 }
 
 /* Say why d did not start, in the user's terms. */
@@ -143,18 +153,14 @@ static int start_failed(struct mon_device *d, int rc, char *err, size_t errlen)
 	return log_error_errno(rc, "%s (moat-%s) did not start: %m", d->proc.name, exe);
 }
 
-/* Spawn d and send it its StartRequest; its READY is waited for with the
- * others' (wait_all_ready). 0 or -errno (logged). */
-static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
-		     const struct mon_resources *res)
+/* Spawn d's process and send it its StartRequest (its ring, doorbell and
+ * eventfds made). 0 or -errno (logged). */
+static int launch(struct mon_device *d, const struct mon_config *cfg,
+		  const struct mon_resources *res)
 {
 	int ctl[2] = {-1, -1};
-	int rc = make_ring(d, cfg->cpus);
+	int rc = ipc_channel_pair(ctl);
 
-	if (rc == 0 && d->nq)
-		rc = make_eventfds(d);
-	if (rc == 0)
-		rc = ipc_channel_pair(ctl);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to set up %s: %m", d->proc.name);
 	rc = mon_proc_spawn(&d->proc, ctl[1]);
@@ -172,6 +178,48 @@ static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
 	return 0;
 }
 
+/* Spawn d and send it its StartRequest; its READY is waited for with the
+ * others' (wait_all_ready). 0 or -errno (logged). */
+static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
+		     const struct mon_resources *res)
+{
+	int rc = make_ring(d, cfg->cpus);
+
+	if (rc == 0 && d->nq)
+		rc = make_eventfds(d);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to set up %s: %m", d->proc.name);
+	return launch(d, cfg, res);
+}
+
+int mon_device_respawn(struct mon_device *d, const struct mon_config *cfg,
+		       const struct mon_resources *res, struct mon_cgroup *cg)
+{
+	struct mon_proc *p = &d->proc;
+	char name[sizeof(p->name)];
+	int rc;
+
+	/* the dead process may have left anything in the ring */
+	rc = ioring_reset_fd(d->ring_fd);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to reset the ring of %s: %m", p->name);
+	if (d->doorbell >= 0)
+		close(d->doorbell);
+	d->doorbell = -1;
+	rc = make_doorbell(d);
+	if (rc < 0)
+		return log_error_errno(rc, "Failed to make a doorbell for %s: %m", p->name);
+	/* a new child in the same entry: the same name, kind, policy, uid */
+	mon_proc_release(p);
+	snprintf(name, sizeof(name), "%s", p->name);
+	mon_proc_init(p, name, p->kind, p->policy);
+	p->uid = d->uid;
+	p->host_net = d->host_net;
+	p->cgroup_fd = mon_cgroup_leaf(cg, p->name);
+	d->restarts++;
+	return launch(d, cfg, res);
+}
+
 static struct mon_device *new_device(struct mon_devices *devs, const struct mon_kind *k,
 				     const struct mon_config *cfg, unsigned index)
 {
@@ -183,6 +231,7 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 				 .ring_fd = -1,
 				 .doorbell = -1,
 				 .doorbell_dev = -1,
+				 .state_fd = -1,
 				 .pio_base = k->pio_base,
 				 .pio_len = k->pio_len,
 				 .nq = nq,
@@ -211,6 +260,8 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 			struct mon_device *d = new_device(devs, kind, cfg, i);
 			kind->bind(d, cfg, i);
 			d->proc.uid = uid_base + devs->n; /* moat-vcpu has uid_base */
+			d->uid = d->proc.uid;
+			d->host_net = d->proc.host_net;
 			d->proc.cgroup_fd = mon_cgroup_leaf(cg, d->proc.name);
 			if (kind->slots) {
 				d->slot = slot;
@@ -264,6 +315,7 @@ void mon_devices_stop(struct mon_devices *devs)
 		close_fd(&d->ring_fd);
 		close_fd(&d->doorbell);
 		close_fd(&d->doorbell_dev);
+		close_fd(&d->state_fd);
 		for (unsigned q = 0; q < d->nq; q++)
 			close_fd(&d->notify[q]);
 		for (unsigned v = 0; v < d->nvec; v++)

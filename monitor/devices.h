@@ -52,6 +52,16 @@ struct mon_dev_pending {
 	uint64_t capacity;
 };
 
+/* Restarts one device may have within MON_RESTART_WINDOW_MS (restart.h). */
+#define MON_RESTART_MAX	     3
+#define MON_RESTART_MAX_TEXT "3" /* for messages */
+
+/* When a device's last restarts happened (restart.c's budget). */
+struct mon_restart_log {
+	int64_t at[MON_RESTART_MAX]; /* ms, oldest overwritten; 0: none */
+	unsigned next;
+};
+
 struct mon_device {
 	struct mon_proc proc; /* name ("blk0"), kind, pid, channel, state */
 	const struct mon_kind *kind;
@@ -61,6 +71,19 @@ struct mon_device {
 	int doorbell;		    /* for moat-vcpu: its end of the doorbell socketpair */
 	int doorbell_dev;	    /* the device's end, closed once handed over */
 	bool detached;		    /* moat-vcpu was told it is gone */
+
+	/* restart (restart.c): the state file its processes share (-1:
+	 * none), how many processes it has had after the first, the
+	 * budget, a successor starting (READY awaited by restart_deadline),
+	 * a restart asked by moat ctl, and a restart given up for good */
+	int state_fd;
+	uid_t uid;     /* every process of it runs as this host uid */
+	bool host_net; /* and keeps the host's network namespace */
+	unsigned restarts;
+	struct mon_restart_log restart_log;
+	bool restarting, restart_asked, restart_given_up;
+	int64_t restart_deadline;
+	char restart_cause[128];
 
 	/* virtio-pci devices: slot, fixed BAR0, KVM's eventfds */
 	unsigned slot;
@@ -99,6 +122,11 @@ struct mon_devices {
  * when the user's input is at fault (-EINVAL). */
 int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
 		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen);
+/* A new process for d, whose last one is gone (reaped): the ring reset in
+ * place, a new doorbell, the same uid, policy and cgroup leaf (cg), its
+ * start request sent; READY comes later. 0 or -errno (logged). */
+int mon_device_respawn(struct mon_device *d, const struct mon_config *cfg,
+		       const struct mon_resources *res, struct mon_cgroup *cg);
 /* Ask every live device for its counters, record them, then kill and reap
  * every device (the VM is over). */
 void mon_devices_stop(struct mon_devices *devs);

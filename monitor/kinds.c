@@ -196,10 +196,10 @@ static int display_build(const struct mon_device *d, const struct mon_config *cf
  * One row a kind (clang-format would spread each over seven lines). */
 /* clang-format off */
 const struct mon_kind mon_kinds[] = {
-	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, 0, NULL},
-	{"blk", MOAT_MAX_DISKS, 0, 0, 0, 0, blk_count, blk_bind, blk_build, 1, blk_queues},
-	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1, NULL},
-	{"display", MOAT_MAX_DISPLAY, 0, 0, DISPLAY_NQ, DISPLAY_NVEC, display_count, display_bind, display_build, DISPLAY_FUNCTIONS, NULL},
+	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, 0, NULL, true},
+	{"blk", MOAT_MAX_DISKS, 0, 0, 0, 0, blk_count, blk_bind, blk_build, 1, blk_queues, false},
+	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1, NULL, false},
+	{"display", MOAT_MAX_DISPLAY, 0, 0, DISPLAY_NQ, DISPLAY_NVEC, display_count, display_bind, display_build, DISPLAY_FUNCTIONS, NULL, false},
 };
 /* clang-format on */
 const unsigned mon_nkinds = sizeof(mon_kinds) / sizeof(mon_kinds[0]);

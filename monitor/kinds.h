@@ -42,6 +42,9 @@ struct mon_kind {
 	 * (--disk queues=): instance i's queues, 1..VPCI_MAX_QUEUES, in place
 	 * of nq; it then has a vector per queue and one for the config. */
 	unsigned (*queues)(const struct mon_config *cfg, unsigned i);
+	/* Its process can be replaced under a running guest: everything the
+	 * guest set in it is in its state file (restart.h). */
+	bool restartable;
 };
 
 extern const struct mon_kind mon_kinds[];

@@ -114,6 +114,14 @@ static int parse_shutdown_timeout(const char *arg, struct mon_config *cfg, char 
 	return 0;
 }
 
+static int parse_device_restart(const char *arg, struct mon_config *cfg, char *err, size_t len)
+{
+	if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0)
+		return err_line(err, len, "--device-restart must be on or off, not '%s'", arg);
+	cfg->device_restart = strcmp(arg, "on") == 0;
+	return 0;
+}
+
 static int parse_cpus(const char *arg, struct mon_config *cfg, char *err, size_t len)
 {
 	char *end;
@@ -529,6 +537,7 @@ static const struct option run_opts[] = {
     {"kernel", required_argument, NULL, 'k'},
     {"firmware", required_argument, NULL, 'F'},
     {"shutdown-timeout", required_argument, NULL, 'T'},
+    {"device-restart", required_argument, NULL, 'R'},
     {"initrd", required_argument, NULL, 'i'},
     {"cmdline", required_argument, NULL, 'c'},
     {"mem", required_argument, NULL, 'm'},
@@ -637,6 +646,7 @@ int mon_parse_run_at(int argc, char **argv, uint64_t host_mem_bytes, struct mon_
 	    .limit_pids = MON_DEFAULT_PIDS,
 	    .limit_overhead = MON_DEFAULT_OVERHEAD,
 	    .shutdown_timeout_s = MON_DEFAULT_SHUTDOWN_S,
+	    .device_restart = true,
 	};
 	if (host_mem_bytes && cfg->mem_bytes > host_mem_bytes)
 		cfg->mem_bytes = host_mem_bytes & ~0xfffffULL;
@@ -695,6 +705,9 @@ int mon_parse_run_at(int argc, char **argv, uint64_t host_mem_bytes, struct mon_
 			break;
 		case 'B':
 			rc = parse_smbios(optarg, cfg, err, errlen);
+			break;
+		case 'R':
+			rc = parse_device_restart(optarg, cfg, err, errlen);
 			break;
 		case 'A':
 			cfg->audit_path = optarg;

@@ -82,6 +82,10 @@ struct mon_config {
 	/* --shutdown-timeout SECONDS: SIGTERM presses the ACPI power button and
 	 * waits this long for the guest to power off (0: stop at once) */
 	unsigned shutdown_timeout_s;
+	/* --device-restart on|off: a device process that dies is replaced by
+	 * a new one under the running guest, where its kind allows
+	 * (monitor/restart.h); default on */
+	bool device_restart;
 	const char *audit_path; /* --audit: append the audit trail here */
 	/* --name NAME: the VM's name (config/ctlpath.h), which places its
 	 * control socket; --control PATH: the socket elsewhere. Neither: no

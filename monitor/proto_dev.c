@@ -52,6 +52,12 @@ int mon_dev_send_start(struct mon_device *d, const struct mon_config *cfg,
 	s.fd_ring = 0;
 	s.fd_doorbell = 1;
 	s.log_debug = cfg->verbose;
+	s.restarts = d->restarts;
+	if (d->state_fd >= 0) {
+		s.has_state = true;
+		s.fd_state = n;
+		fds[n++] = d->state_fd;
+	}
 	if (d->nq) {
 		add_virtio(d, cfg, r->mem_fd, &vio, fds, &n);
 		s.virtio = &vio.vio;

@@ -196,6 +196,20 @@ void mon_vcpu_send_detach(struct mon_vm *vm, const char *name)
 		log_warn("could not tell moat-vcpu that %s is gone", name);
 }
 
+int mon_vcpu_send_reattach(struct mon_vm *vm, const char *name, int doorbell)
+{
+	Moat__Vcpu__DeviceReattachRequest re = MOAT__VCPU__DEVICE_REATTACH_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	re.name = (char *)name;
+	re.fd_doorbell = 0;
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_REATTACH;
+	env.reattach = &re;
+	if (vm->vcpu.ctl < 0)
+		return -EPIPE;
+	return ipc_send(vm->vcpu.ctl, &env.base, &doorbell, 1);
+}
+
 /* A request to moat-vcpu; answer: whether it must answer. */
 static int vcpu_send(struct mon_vm *vm, Moat__Vcpu__MonitorToVcpu *env, bool answer)
 {

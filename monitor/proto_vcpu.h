@@ -21,6 +21,10 @@ int mon_vcpu_send_reset(struct mon_vm *vm);
 int mon_vcpu_send_ping(struct mon_vm *vm, uint64_t seq);
 /* DETACH: a device process is gone; moat-vcpu stops forwarding to it. */
 void mon_vcpu_send_detach(struct mon_vm *vm, const char *name);
+/* The successor of a device that died is serving the same (reset) ring:
+ * forward to it again, through doorbell (its end for moat-vcpu, sent and
+ * kept by the caller). 0 or -errno. */
+int mon_vcpu_send_reattach(struct mon_vm *vm, const char *name, int doorbell);
 
 /* Serve what moat-vcpu sent, every pending message. */
 void mon_vcpu_dispatch(struct mon_vm *vm);

@@ -18,6 +18,7 @@
 #include "paths.h"
 #include "proto_dev.h"
 #include "proto_vcpu.h"
+#include "restart.h"
 #include "run.h"
 #include "vcpu.pb-c.h"
 
@@ -155,14 +156,11 @@ static void serve_device(struct mon_vm *vm, struct mon_device *d, const struct p
 		mon_dev_dispatch(d);
 	if (pid->revents)
 		mon_proc_reap(&d->proc, false);
-	if (d->proc.state == MON_PROC_GONE && !d->detached) {
-		char how[128];
-		mon_describe_death(&d->proc.death, d->proc.child.pid, how, sizeof(how));
-		log_warn("device %s (moat-%s, pid %d) %s; the VM continues without it",
-			 d->proc.name, d->proc.kind, (int)d->proc.child.pid, how);
-		d->detached = true;
-		mon_vcpu_send_detach(vm, d->proc.name);
-	}
+	/* a death not yet dealt with: a process that served, or a successor
+	 * that died starting */
+	if (d->proc.state == MON_PROC_GONE && (!d->detached || d->restarting))
+		mon_device_gone(vm, d);
+	mon_device_restart_check(vm, d);
 }
 
 /* The earliest deadline of every child, as a poll timeout (-1: none); cuts
@@ -174,6 +172,11 @@ static int deadlines(struct mon_vm *vm)
 
 	for (unsigned i = 0; i < vm->devs.n; i++) {
 		int t = mon_proc_tick(&vm->devs.d[i].proc, now);
+		if (t >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;
+	}
+	{
+		int t = mon_restart_tick(vm, now);
 		if (t >= 0 && (timeout < 0 || t < timeout))
 			timeout = t;
 	}

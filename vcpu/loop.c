@@ -24,6 +24,28 @@ static int vcpu_answer_detach(void *ctx, const ProtobufCMessage *m)
 	return 1;
 }
 
+/* REATTACH: the monitor restarted a device that died; its successor
+ * serves the same ring, which the monitor reset, and has a new doorbell. */
+static int vcpu_answer_reattach(void *ctx, const ProtobufCMessage *m, struct ipc_fds *fds)
+{
+	struct vm *vm = ctx;
+	const Moat__Vcpu__DeviceReattachRequest *re =
+	    ((const Moat__Vcpu__MonitorToVcpu *)m)->reattach;
+	int fd = ipc_fds_take(fds, re->fd_doorbell);
+
+	for (unsigned i = 0; i < vm->nremotes && re->name && fd >= 0; i++)
+		if (strcmp(vm->remotes[i].name, re->name) == 0) {
+			int rc = remote_reattach(&vm->remotes[i], fd);
+			if (rc < 0)
+				log_warn_errno(rc, "device %s could not be attached again: %m",
+					       re->name);
+			break;
+		}
+	if (fd >= 0)
+		close(fd);
+	return 1;
+}
+
 /* STOP: end the VM now (the user quit, or a signal). */
 static int vcpu_answer_stop(void *ctx, const ProtobufCMessage *m)
 {
@@ -108,6 +130,7 @@ static int vcpu_answer_ping(void *ctx, const ProtobufCMessage *m)
 static const struct child_handler vcpu_handlers[] = {
     {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP, .fn = vcpu_answer_stop},
     {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_DETACH, .fn = vcpu_answer_detach},
+    {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_REATTACH, .fn_fds = vcpu_answer_reattach},
     {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_POWER_BUTTON, .fn = vcpu_answer_power_button},
     {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_PAUSE, .fn = vcpu_answer_pause},
     {.msg = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RESUME, .fn = vcpu_answer_resume},

@@ -309,6 +309,8 @@ static int setup_remotes(struct vm *vm, const struct vcpu_config *c)
 		const struct remote_config *rc = &c->remotes[i];
 		struct remote_dev *d = &vm->remotes[i];
 		int r = ioring_map(rc->ring_fd, &d->ring);
+
+		pthread_mutex_init(&d->lock, NULL);
 		close(rc->ring_fd);
 		if (r == 0)
 			r = ioring_set_doorbell(&d->ring, rc->doorbell);

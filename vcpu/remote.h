@@ -5,6 +5,7 @@
  * writes are dropped, and the guest keeps running. */
 #pragma once
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -29,6 +30,9 @@ struct remote_dev {
 	int doorbell;
 	atomic_bool detached;
 	atomic_bool warned;
+	/* detach and reattach, one at a time; gen counts reattachments */
+	pthread_mutex_t lock;
+	atomic_uint gen;
 };
 
 /* The vCPU index of the calling thread: its slot in every ring. */
@@ -42,3 +46,7 @@ int remote_access(struct remote_dev *d, unsigned space, uint64_t addr, uint8_t *
 void remote_io(void *opaque, uint16_t port, uint8_t *data, unsigned len, bool is_write);
 /* Stop forwarding to it (the monitor saw it die). */
 void remote_detach(struct remote_dev *d, const char *why);
+/* Forward to it again (the monitor restarted it: a new process serves the
+ * same ring, which the monitor reset): doorbell (not consumed) takes the
+ * old doorbell's place. 0, -EBUSY when it was not detached, or -errno. */
+int remote_reattach(struct remote_dev *d, int doorbell);

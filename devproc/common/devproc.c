@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "devstate.h"
 #include "ioring.h"
 #include "log.h"
 #include "util.h"
@@ -20,6 +21,9 @@ struct dev_state {
 	struct ioring ring;
 	int doorbell;
 	uint64_t served;
+	struct devstate state; /* a restartable kind's state file, base NULL: none */
+	uint8_t saved[DEVSTATE_MAX_PAYLOAD];
+	size_t nsaved;
 	bool paused;	 /* the monitor's PauseRequest, until ResumeRequest */
 	bool pause_owed; /* Paused not sent yet: something is in flight */
 };
@@ -202,6 +206,56 @@ static const struct child_handler dev_handlers[] = {
     {.msg = MOAT__DEV__MONITOR_TO_DEVICE__MSG_PING, .fn = dev_answer_ping},
 };
 
+/* Keep the state file up to date: written only when the state changed
+ * (most writes are protocol steps that change no saved value). */
+static void save_state(struct dev_state *st)
+{
+	uint8_t now[DEVSTATE_MAX_PAYLOAD];
+	size_t n = st->k->save(st->model, now, sizeof(now));
+
+	if (n == 0 || (n == st->nsaved && memcmp(now, st->saved, n) == 0))
+		return;
+	if (devstate_write(&st->state, now, n) == 0) {
+		memcpy(st->saved, now, n);
+		st->nsaved = n;
+	}
+}
+
+/* A restartable kind: map its state file and, on a restart, give the
+ * model what the previous process left (hostile input: the kind's
+ * restore checks it). 0, or -errno with one line in err. */
+static int restore_state(struct dev_state *st, const Moat__Dev__StartRequest *s,
+			 struct ipc_fds *fds, char *err, size_t errlen)
+{
+	int fd, rc, n;
+
+	if (!s->has_state || !st->k->save || !st->k->restore)
+		return 0;
+	fd = ipc_fds_take(fds, s->fd_state);
+	if (fd < 0) {
+		snprintf(err, errlen, "start: bad state descriptor");
+		return -EBADF;
+	}
+	rc = devstate_map(fd, &st->state);
+	close(fd);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot map the state file: %s", strerror(-rc));
+		return rc;
+	}
+	n = devstate_read(&st->state, st->saved, sizeof(st->saved));
+	if (n < 0) {
+		snprintf(err, errlen, "the state the previous process left is malformed");
+		return n;
+	}
+	st->nsaved = (size_t)n;
+	if (n > 0 && (rc = st->k->restore(st->model, st->saved, (size_t)n, err, errlen)) < 0)
+		return rc;
+	if (s->restarts)
+		log_info("restarted (process %u of this device), %s", s->restarts + 1,
+			 n > 0 ? "its state taken back" : "no state to take back");
+	return 0;
+}
+
 static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size, bool is_write,
 		      uint64_t *data)
 {
@@ -209,6 +263,8 @@ static void serve_one(void *opaque, unsigned space, uint64_t addr, unsigned size
 
 	st->served++;
 	st->k->io(st->model, space, addr, size, is_write, data);
+	if (is_write && st->state.base)
+		save_state(st);
 }
 
 static int dev_loop(struct dev_state *st)
@@ -314,6 +370,8 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		rc = st->k->init_fds(&st->model, s, fds, err, sizeof(err));
 	else
 		rc = st->k->init(&st->model, s, err, sizeof(err));
+	if (rc == 0)
+		rc = restore_state(st, s, fds, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
 	return send_ready(st, s->name, &sr);

@@ -92,6 +92,17 @@ struct dev_kind {
 	 * while paused (when fds and polled are not). */
 	int (*control)(void *model, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
 		       Moat__Dev__ControlResult *res);
+	/* Optional, a kind that can be restarted under a running guest
+	 * (issue 15): write the state a successor process must get back
+	 * (what the guest wrote into the device) into buf, at most cap
+	 * bytes; returns the bytes written (0: cap too small). Called after
+	 * every write access the guest makes, before its answer is posted,
+	 * so that a kill at any moment loses no write the guest saw done. */
+	size_t (*save)(void *model, uint8_t *buf, size_t cap);
+	/* With save: take back what the previous process saved, after init.
+	 * The bytes come from a process that may have been compromised: 0,
+	 * or -errno with one line in err (the device then does not start). */
+	int (*restore)(void *model, const uint8_t *buf, size_t len, char *err, size_t errlen);
 	/* Optional: is nothing the guest asked for in flight (no request
 	 * running on a worker)? A pause is acknowledged once it is. NULL:
 	 * always idle once the loop stops serving. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devproc.h"
+#include "devstate.h"
 #include "ioring.h"
 #include "pol.h"
 #include "smc_model.h"
@@ -58,6 +59,24 @@ static void smc_dev_io(void *model, unsigned space, uint64_t addr, unsigned size
 		*data = v;
 }
 
+/* Restart (issue 15): the values of the keys the guest wrote. The OSK is
+ * never among them (its keys are read-only): it comes from the monitor. */
+_Static_assert(SMC_STATE_MAX <= DEVSTATE_MAX_PAYLOAD, "the SMC's state fits its state file");
+
+static size_t smc_dev_save(void *model, uint8_t *buf, size_t cap)
+{
+	return smc_state_save(model, buf, cap);
+}
+
+static int smc_dev_restore(void *model, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	int rc = smc_state_load(model, buf, len);
+
+	if (rc < 0)
+		snprintf(err, errlen, "the SMC state the previous process left is not valid");
+	return rc;
+}
+
 static void smc_dev_destroy(void *model)
 {
 	if (model)
@@ -90,6 +109,8 @@ static const struct dev_kind smc_kind = {
     .sandbox = smc_dev_sandbox,
     .init = smc_dev_init,
     .io = smc_dev_io,
+    .save = smc_dev_save,
+    .restore = smc_dev_restore,
     .destroy = smc_dev_destroy,
 };
 

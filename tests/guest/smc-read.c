@@ -2,7 +2,9 @@
  * applesmc driver does (ports 0x300-0x31F), without the driver.
  *
  *   smc-read KEY...     prints "#KEY <count>", then "<KEY> <hex of value>"
- *                       for each KEY (1-4 characters, padded with spaces)
+ *                       for each KEY (1-4 characters, padded with spaces);
+ *                       KEY=HEX writes HEX (1 to 32 bytes) to KEY instead
+ *                       and prints "<KEY> written"
  *
  * Exits 1 with one line on stderr when the SMC fails a request (with its
  * result code from port 0x31E) or stops answering, 2 on bad usage. Needs
@@ -19,7 +21,8 @@
 #define SMC_CMD	   (SMC_BASE + 0x04)
 #define SMC_RESULT (SMC_BASE + 0x1E)
 
-#define CMD_READ 0x10
+#define CMD_READ  0x10
+#define CMD_WRITE 0x11
 #define CMD_INFO 0x13
 
 #define ST_DATA_READY 0x01
@@ -140,6 +143,54 @@ static int read_key(const char key[4], uint8_t *buf, uint8_t *len)
 	return 0;
 }
 
+/* Write len bytes of v to key: command, key, length, then the bytes. */
+static int write_key(const char key[4], const uint8_t *v, uint8_t len)
+{
+	uint8_t r;
+	int i;
+
+	if (smc_sane() || wait_status(0, ST_IB_CLOSED))
+		goto fail;
+	outb(CMD_WRITE, SMC_CMD);
+	for (i = 0; i < 4; i++)
+		if (send_byte((uint8_t)key[i], SMC_DATA))
+			goto fail;
+	if (send_byte(len, SMC_DATA))
+		goto fail;
+	for (i = 0; i < len; i++)
+		if (send_byte(v[i], SMC_DATA))
+			goto fail;
+	if (wait_status(0, ST_BUSY))
+		goto fail;
+	if ((r = inb(SMC_RESULT)) == 0)
+		return 0;
+	fprintf(stderr, "%s: %.4s: write failed: SMC result 0x%02x (%s)\n", prog, key, r,
+		result_name(r));
+	return -1;
+fail:
+	r = inb(SMC_RESULT);
+	fprintf(stderr, "%s: %.4s: write failed: SMC result 0x%02x (%s)\n", prog, key, r,
+		result_name(r));
+	return -1;
+}
+
+/* "07ff" -> {0x07, 0xff}; 1 to MAX_DATA bytes. */
+static int hex_arg(const char *hex, uint8_t *v, uint8_t *len)
+{
+	size_t n = strlen(hex);
+
+	if (n == 0 || n % 2 || n / 2 > MAX_DATA)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned b;
+		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
+			return -1;
+		v[i] = (uint8_t)b;
+	}
+	*len = (uint8_t)(n / 2);
+	return 0;
+}
+
 static void print_value(const char key[4], const uint8_t *v, uint8_t len)
 {
 	printf("%.4s ", key);
@@ -148,10 +199,11 @@ static void print_value(const char key[4], const uint8_t *v, uint8_t len)
 	putchar('\n');
 }
 
-/* "REV" -> "REV ": keys are 4 bytes, short names are padded with spaces. */
+/* "REV" -> "REV ": keys are 4 bytes, short names are padded with spaces;
+ * a name ends at '=' (KEY=HEX). */
 static int key_arg(const char *arg, char key[4])
 {
-	size_t n = strlen(arg);
+	size_t n = strcspn(arg, "=");
 
 	if (n == 0 || n > 4)
 		return -1;
@@ -171,14 +223,17 @@ int main(int argc, char **argv)
 	char key[4];
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fprintf(argc < 2 ? stderr : stdout, "usage: %s KEY...\n", prog);
+		fprintf(argc < 2 ? stderr : stdout, "usage: %s KEY|KEY=HEX...\n", prog);
 		return argc < 2 ? 2 : 0;
 	}
-	for (int i = 1; i < argc; i++)
-		if (key_arg(argv[i], key)) {
-			fprintf(stderr, "%s: bad key name (1-4 printable characters)\n", prog);
+	for (int i = 1; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		if (key_arg(argv[i], key) || (eq && hex_arg(eq + 1, v, &len))) {
+			fprintf(stderr, "%s: bad key (1-4 printable characters, =HEX to write)\n",
+				prog);
 			return 2;
 		}
+	}
 	if (ioperm(SMC_BASE, 0x20, 1)) {
 		perror("smc-read: ioperm(0x300)");
 		return 1;
@@ -192,7 +247,15 @@ int main(int argc, char **argv)
 	printf("#KEY %u\n",
 	       (unsigned)v[0] << 24 | (unsigned)v[1] << 16 | (unsigned)v[2] << 8 | v[3]);
 	for (int i = 1; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
 		key_arg(argv[i], key);
+		if (eq) {
+			hex_arg(eq + 1, v, &len);
+			if (write_key(key, v, len))
+				return 1;
+			printf("%.4s written\n", key);
+			continue;
+		}
 		if (read_key(key, v, &len))
 			return 1;
 		print_value(key, v, len);

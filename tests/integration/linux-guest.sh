@@ -105,6 +105,49 @@ check "the SMC's death is in the audit trail" \
 	grep -q "child-died child=smc0 kind=smc pid=${smc:-none} was killed by signal KILL" "$T/wait.audit"
 check "no moat process left" bash -c '! pgrep -x moat-vcpu && ! pgrep -x moat-smc'
 
+# The SMC's process restarted under a running guest (issue 15): the guest
+# writes NATJ through the ports and keeps reading it while moat-smc is
+# killed three times; each time a new moat-smc, sandboxed like the first,
+# serves the value the guest wrote, and the guest goes on.
+restarts() { grep -c "child-reattached child=smc0" "$T/smcloop.audit" 2>/dev/null; }
+if vm_up smcloop "MOAT-GUEST: smc wrote" "$BOOT_TIMEOUT" \
+	"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M \
+	--cmdline "console=ttyS0 reboot=k panic=-1 quiet guest.action=smc-loop guest.wait=20 guest.smc-write=NATJ=07" \
+	--smc osk-file="$T/osk"; then
+	ok "smc-loop guest is up and wrote NATJ"
+	pids=""
+	for k in 1 2 3; do
+		smc=$(child_pid "$mon" moat-smc)
+		pids="$pids ${smc:-none}"
+		[ -n "$smc" ] && kill -KILL "$smc"
+		for _ in $(seq 100); do [ "$(restarts)" -ge "$k" ] && break; sleep 0.1; done
+		sleep 1 # let the guest read from this one
+	done
+	check "moat-smc was restarted three times (reattached $(restarts) times)" [ "$(restarts)" = 3 ]
+	smc=$(child_pid "$mon" moat-smc)
+	check "the fourth moat-smc is a new process ($smc, after$pids)" \
+		bash -c "[ -n '$smc' ] && ! grep -qw '$smc' <<<'$pids'"
+	[ -n "$smc" ] && check_sandboxed "$smc" moat-smc
+else
+	not_ok "smc-loop guest is up and wrote NATJ"
+	tail -n 30 "$T/smcloop.log" "$T/smcloop.err" | diag
+	kill -TERM "$mon"
+fi
+wait "$mon"
+check "moat exits 0 after the restarts (got $?)" [ $? = 0 ]
+loop=$(sed -n 's/^MOAT-GUEST: smc loop //p' "$T/smcloop.log" | tr -d '\r')
+read -r _ nok _ nbad _ last <<<"$loop"
+check "the guest read NATJ across the restarts ($loop)" [ "${nok:-0}" -gt 10 ]
+check "NATJ is still what the guest wrote (07): the state outlived the processes" \
+	[ "${last:-}" = 07 ]
+check "at most one read a restart was cut short (${nbad:-?} failed)" [ "${nbad:-9}" -le 3 ]
+check "each restart is in the audit trail with its cause" \
+	[ "$(grep -c 'child-restart child=smc0 kind=smc pid=[0-9]* cause="was killed by signal KILL"' "$T/smcloop.audit")" = 3 ]
+check "each successor was checked sandboxed (child-ready for 4 processes)" \
+	[ "$(grep -c 'child-ready child=smc0' "$T/smcloop.audit")" = 4 ]
+check "the OSK is not in the state file's reach: not in the logs" \
+	bash -c "! grep -qa moat-linux-test-osk '$T/smcloop.audit' '$T/smcloop.err' '$T/smcloop.log'"
+
 # SIGTERM is an orderly shutdown: moat presses the ACPI power button, and a
 # guest that listens for it (as logind or acpid do) powers off through
 # ACPI S5, which ends moat with 0.

@@ -1,0 +1,134 @@
+#include "restart.h"
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "kinds.h"
+#include "log.h"
+#include "paths.h"
+#include "proto_vcpu.h"
+#include "vmstate.h"
+
+bool mon_restart_budget(struct mon_restart_log *log, int64_t now)
+{
+	/* the oldest of the last MON_RESTART_MAX restarts is the slot next
+	 * overwritten: room when it is empty or older than the window */
+	int64_t oldest = log->at[log->next % MON_RESTART_MAX];
+
+	if (oldest && now - oldest < MON_RESTART_WINDOW_MS)
+		return false;
+	log->at[log->next % MON_RESTART_MAX] = now;
+	log->next = (log->next + 1) % MON_RESTART_MAX;
+	return true;
+}
+
+/* Why d is not restarted now (NULL: it is). */
+static const char *why_not(const struct mon_vm *vm, struct mon_device *d)
+{
+	if (!d->kind->restartable)
+		return "its kind cannot be restarted";
+	if (vm->stop_sent || vm->button_sent || vm->vcpu.state != MON_PROC_READY)
+		return "the VM is ending";
+	if (!vm->cfg->device_restart && !d->restart_asked)
+		return "--device-restart is off";
+	if (!mon_restart_budget(&d->restart_log, mon_now_ms()))
+		return "it was restarted " MON_RESTART_MAX_TEXT " times within a minute";
+	return NULL;
+}
+
+static void restart(struct mon_vm *vm, struct mon_device *d, const char *how)
+{
+	struct mon_proc *p = &d->proc;
+
+	snprintf(d->restart_cause, sizeof(d->restart_cause), "%s",
+		 d->restart_asked ? "moat ctl device restart" : how);
+	mon_proc_audit(p, "child-restart", "cause=\"%s\" process=%u", d->restart_cause,
+		       d->restarts + 2);
+	d->restart_asked = false;
+	if (mon_device_respawn(d, vm->cfg, vm->res, &vm->cg) < 0) {
+		d->restart_given_up = true;
+		log_warn("device %s could not be restarted; the VM continues without it", p->name);
+		return;
+	}
+	d->restarting = true;
+	d->restart_deadline = mon_now_ms() + MON_RESTART_READY_MS;
+}
+
+void mon_device_gone(struct mon_vm *vm, struct mon_device *d)
+{
+	struct mon_proc *p = &d->proc;
+	const char *no;
+	char how[128];
+
+	mon_describe_death(&p->death, p->child.pid, how, sizeof(how));
+	if (!d->detached) {
+		d->detached = true;
+		mon_vcpu_send_detach(vm, p->name);
+	}
+	no = why_not(vm, d);
+	if (d->restarting)
+		log_warn("device %s's new process (moat-%s, pid %d) %s before it was ready%s%s",
+			 p->name, p->kind, (int)p->child.pid, how, no ? "; " : "; once more",
+			 no ? "the VM continues without it" : "");
+	else
+		log_warn("device %s (moat-%s, pid %d) %s; %s", p->name, p->kind, (int)p->child.pid,
+			 how, no ? "the VM continues without it" : "restarting it");
+	d->restarting = false;
+	if (no) {
+		if (d->kind->restartable && vm->cfg->device_restart && !vm->stop_sent &&
+		    !vm->button_sent)
+			mon_proc_audit(p, "child-restart-refused", "reason=\"%s\"", no);
+		d->restart_given_up = true;
+		d->restart_asked = false;
+		return;
+	}
+	restart(vm, d, how);
+}
+
+void mon_device_restart_check(struct mon_vm *vm, struct mon_device *d)
+{
+	struct mon_proc *p = &d->proc;
+
+	if (!d->restarting || p->state != MON_PROC_READY)
+		return;
+	d->restarting = false;
+	if (mon_vcpu_send_reattach(vm, p->name, d->doorbell) < 0) {
+		log_warn("could not tell moat-vcpu that %s is back", p->name);
+		return;
+	}
+	d->detached = false;
+	log_info("device %s is back: moat-%s pid %d serves it (restart %u)", p->name, p->kind,
+		 (int)p->child.pid, d->restarts);
+	mon_proc_audit(p, "child-reattached", "restarts=%u", d->restarts);
+}
+
+int mon_device_restart_request(struct mon_vm *vm, struct mon_device *d)
+{
+	if (!d->kind->restartable)
+		return -EOPNOTSUPP;
+	if (d->restarting || d->restart_asked)
+		return -EBUSY;
+	if (d->proc.state != MON_PROC_READY || d->detached)
+		return -ENODEV;
+	d->restart_asked = true;
+	mon_proc_kill(&d->proc);
+	return 0;
+}
+
+int mon_restart_tick(struct mon_vm *vm, int64_t now)
+{
+	int timeout = -1;
+
+	for (unsigned i = 0; i < vm->devs.n; i++) {
+		struct mon_device *d = &vm->devs.d[i];
+		if (!d->restarting || d->proc.state != MON_PROC_STARTING || d->proc.hostile)
+			continue;
+		if (now >= d->restart_deadline) {
+			mon_proc_hostile(&d->proc, "did not become ready after a restart");
+			continue;
+		}
+		if (timeout < 0 || d->restart_deadline - now < timeout)
+			timeout = (int)(d->restart_deadline - now);
+	}
+	return timeout;
+}
