@@ -82,7 +82,7 @@ struct mon_device {
 	unsigned restarts;
 	struct mon_restart_log restart_log;
 	bool restarting, restart_asked, restart_given_up;
-	int64_t restart_deadline;
+	int64_t restart_began, restart_deadline; /* ms */
 	char restart_cause[128];
 
 	/* virtio-pci devices: slot, fixed BAR0, KVM's eventfds */
