@@ -126,6 +126,44 @@ else
 	kill -KILL "$mon"; wait "$mon"
 fi
 
+# ---- a device that dies is restarted, within a budget (issue 15) --------------
+# The successor is a new process, checked at READY against /proc like the
+# first; a successor that lies is cut off, and its death counts against
+# the budget; the fourth death within a minute is not restarted. The
+# monitor stays responsive, and the audit trail holds only its own lines.
+start restart good good
+a=$T/restart.audit
+count() { grep -c "$1 child=smc0" "$a"; }
+if wait_for "$a" "child-ready child=vcpu" 10; then
+	first=$(child_pid "$mon" moat-smc)
+	[ -n "$first" ] && kill -KILL "$first"
+	wait_for "$a" "child-reattached child=smc0" 10
+	second=$(child_pid "$mon" moat-smc)
+	check "restart: a killed device gets a new process ($first, then $second)" \
+		[ -n "$second" ] && [ "$second" != "$first" ]
+	check "restart: the new process was checked at READY" [ "$(count child-ready)" = 2 ]
+	check "restart: audited with its cause" \
+		grep -q "child-restart child=smc0 kind=smc pid=$first cause=\"was killed by signal KILL\" process=2" "$a"
+	echo lie >"$T/bin/moat-smc.mode"
+	[ -n "$second" ] && kill -KILL "$second"
+	wait_for "$a" "child-restart-refused child=smc0" 30
+	check "restart: successors that lie are cut off ($(count child-hostile) of them)" \
+		[ "$(count child-hostile)" = 2 ]
+	check "restart: three restarts in a minute, then none ($(count child-restart) restarts)" \
+		[ "$(count child-restart)" = 3 ] && [ "$(count child-restart-refused)" = 1 ]
+	check "restart: the refusal is logged" grep -q "the VM continues without it" "$T/restart.err"
+	check "restart: no moat-smc left running" bash -c "! pgrep -P $mon -x moat-smc"
+	kill -TERM "$mon"
+	finish_within 5
+	check "restart: then SIGTERM stops it, exit 0 (got $st)" [ "$st" = 0 ]
+	check "restart: the audit trail holds only the monitor's lines" audit_clean "$a" "$mon"
+else
+	not_ok "restart: good stand-ins start"
+	diag <"$T/restart.err"
+	kill -KILL "$mon"; wait "$mon"
+fi
+echo good >"$T/bin/moat-smc.mode"
+
 # ---- SIGTERM presses the power button ------------------------------------------
 # A guest that takes the press and never powers off is stopped once
 # --shutdown-timeout has passed; a second SIGTERM does not wait for it.
