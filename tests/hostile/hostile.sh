@@ -164,6 +164,38 @@ else
 fi
 echo good >"$T/bin/moat-smc.mode"
 
+# A compromised moat-smc leaves a tampered state file and dies: the real
+# moat-smc that succeeds it refuses the state (it names a read-only key)
+# and does not start; so do the next two; then the device stays detached.
+REAL_SMC=$(dirname "$REAL_MOAT")/../devproc/smc/moat-smc
+if [ -x "$REAL_SMC" ]; then
+	start tamper good scribble-state
+	a=$T/tamper.audit
+	if wait_for "$a" "child-ready child=vcpu" 10; then
+		first=$(child_pid "$mon" moat-smc)
+		cp "$REAL_SMC" "$T/bin/moat-smc.real" && mv "$T/bin/moat-smc.real" "$T/bin/moat-smc"
+		[ -n "$first" ] && kill -KILL "$first"
+		wait_for "$a" "child-restart-refused child=smc0" 30
+		check "tamper: the real successor refuses the state it finds" \
+			grep -q "the SMC state the previous process left is not valid" "$T/tamper.err"
+		check "tamper: no successor served ($(grep -c 'child-reattached child=smc0' "$a") reattached)" \
+			[ "$(grep -c 'child-reattached child=smc0' "$a")" = 0 ]
+		check "tamper: three tries, then detached for good" \
+			[ "$(grep -c 'child-restart child=smc0' "$a")" = 3 ]
+		kill -TERM "$mon"
+		finish_within 5
+		check "tamper: then SIGTERM stops it, exit 0 (got $st)" [ "$st" = 0 ]
+	else
+		not_ok "tamper: stand-ins start"
+		diag <"$T/tamper.err"
+		kill -KILL "$mon"; wait "$mon"
+	fi
+	cp "$STAND_IN" "$T/bin/moat-smc.new" && mv "$T/bin/moat-smc.new" "$T/bin/moat-smc"
+	echo good >"$T/bin/moat-smc.mode"
+else
+	not_ok "tamper: the real moat-smc is beside moat ($REAL_SMC)"
+fi
+
 # ---- SIGTERM presses the power button ------------------------------------------
 # A guest that takes the press and never powers off is stopped once
 # --shutdown-timeout has passed; a second SIGTERM does not wait for it.

@@ -44,6 +44,10 @@
  *   create-vm-late  as moat-vcpu does, stack the run phase's filter
  *                   (vcpu-run.policy) after READY, then ask for a new VM
  *                   (KVM_CREATE_VM), which only set-up may do
+ *   scribble-state  behave, after writing a state file (ipc/devstate.h)
+ *                   with a well-framed record whose SMC payload names the
+ *                   read-only key OSK0 (device): what a compromised
+ *                   moat-smc could leave for its successor
  *   linger PORT     a TCP socket to 127.0.0.1:PORT with its buffers full
  *                   and a linger of an hour (made before the sandbox, so
  *                   whatever the policy), sent to the monitor 200 times
@@ -69,6 +73,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "devstate.h"
 #include "device.pb-c.h"
 #include "vcpu.pb-c.h"
 
@@ -383,6 +388,21 @@ static void send_lingering(void)
 	close(lingering); /* the monitor's copies are the last */
 }
 
+/* A record in the state file that is well framed (devstate accepts it)
+ * but whose SMC payload (smc_state_load's version 1) names OSK0, a key
+ * the guest cannot write: the successor must refuse it. */
+static void scribble_state(const Moat__Dev__MonitorToDevice *env, struct ipc_fds *fds)
+{
+	static const uint8_t bad[] = {1, 'O', 'S', 'K', '0', 32};
+	struct devstate st;
+	int fd;
+
+	if (!env->start->has_state || (fd = ipc_fds_take(fds, env->start->fd_state)) < 0 ||
+	    devstate_map(fd, &st) < 0 || devstate_write(&st, bad, sizeof(bad)) < 0)
+		exit(94);
+	close(fd);
+}
+
 static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 {
 	if (is("die-starting"))
@@ -436,6 +456,8 @@ int main(int argc, char **argv)
 				     : MOAT__DEV__MONITOR_TO_DEVICE__MSG_START,
 			     &start, &fds) < 0)
 		return 1;
+	if (is("scribble-state"))
+		scribble_state((const Moat__Dev__MonitorToDevice *)start, &fds);
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(start, NULL);
 	if (is("linger"))
@@ -466,7 +488,7 @@ int main(int argc, char **argv)
 	}
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
 	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
-	    is("ctl-forged") || is("slow-ready"))
+	    is("ctl-forged") || is("slow-ready") || is("scribble-state"))
 		serve();
 	wait_forever();
 }
