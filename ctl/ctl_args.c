@@ -46,6 +46,7 @@ static const struct cmd_spec specs[] = {
     {"hostfwd", "list", "[--net ID]", CTL_HOSTFWD_LIST, OPT_NET, 0, 0},
     {"audit", "tail", "[N]", CTL_AUDIT_TAIL, 0, 0, 1},
     {"version", NULL, "", CTL_VERSION, 0, 0, 0},
+    {"device", "restart", "ID", CTL_DEVICE_RESTART, 0, 1, 1},
 };
 
 const char *ctl_op_name(enum ctl_op op)
@@ -63,6 +64,7 @@ const char *ctl_op_name(enum ctl_op op)
 	    [CTL_HOSTFWD_LIST] = "hostfwd list",
 	    [CTL_AUDIT_TAIL] = "audit tail",
 	    [CTL_VERSION] = "version",
+	    [CTL_DEVICE_RESTART] = "device restart",
 	};
 	return (unsigned)op < sizeof(names) / sizeof(names[0]) ? names[op] : "?";
 }
@@ -421,6 +423,15 @@ static int fill_request(struct ctl_cmd *cmd, const struct cmd_args *a, const cha
 		cmd->sub.get_version = (Moat__Ctl__VersionRequest)MOAT__CTL__VERSION_REQUEST__INIT;
 		r->op_case = MOAT__CTL__REQUEST__OP_GET_VERSION;
 		r->get_version = &cmd->sub.get_version;
+		return 0;
+	case CTL_DEVICE_RESTART:
+		cmd->sub.device_restart =
+		    (Moat__Ctl__DeviceRestartRequest)MOAT__CTL__DEVICE_RESTART_REQUEST__INIT;
+		r->op_case = MOAT__CTL__REQUEST__OP_DEVICE_RESTART;
+		r->device_restart = &cmd->sub.device_restart;
+		if (!a->pos[0][0])
+			return err_line(err, errlen, "device restart: the device ID is empty");
+		cmd->sub.device_restart.id = (char *)a->pos[0];
 		return 0;
 	}
 	return err_line(err, errlen, "no such command");

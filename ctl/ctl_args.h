@@ -27,6 +27,7 @@ enum ctl_op {
 	CTL_HOSTFWD_LIST,
 	CTL_AUDIT_TAIL,
 	CTL_VERSION,
+	CTL_DEVICE_RESTART,
 };
 
 /* One invocation. The request and its sub-message point into this struct
@@ -56,6 +57,7 @@ struct ctl_cmd {
 		Moat__Ctl__HostfwdRequest hostfwd;
 		Moat__Ctl__AuditTailRequest audit_tail;
 		Moat__Ctl__VersionRequest get_version;
+		Moat__Ctl__DeviceRestartRequest device_restart;
 	} sub;
 	char path[PATH_MAX]; /* disk swap: the absolute path sent */
 };

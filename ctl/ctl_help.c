@@ -19,9 +19,10 @@ static const struct help_topic topics[] = {
      "      hugetlb or thp: --mem hugepages=) and how much of it moat-vcpu maps\n"
      "      with 2 MiB pages (read from /proc), the monitor's pid, then one\n"
      "      line per process (moat-vcpu and each device): kind, id,\n"
-     "      pid, state (starting, running, paused, ending, dead),\n"
-     "      backend (a disk's image, a card's user or tap:IF) and its counters\n"
-     "      as NAME=VALUE.\n"},
+     "      pid, state (starting, running, paused, ending, dead, or restarting\n"
+     "      while a device's new process starts), how many times the device's\n"
+     "      process was restarted, backend (a disk's image, a card's user or\n"
+     "      tap:IF) and its counters as NAME=VALUE.\n"},
     {"pause", "pause",
      "  pause\n"
      "      Pause the guest, its vCPUs and devices, until resume.\n"},
@@ -53,6 +54,16 @@ static const struct help_topic topics[] = {
      "      tcp:[HADDR]:HPORT-[GADDR]:GPORT or udp:..., e.g. tcp::8080-:80. ID\n"
      "      names the card (its --net id=); without --net, the VM's only user\n"
      "      card.\n"},
+    {"device", "device restart ID",
+     "  device restart ID\n"
+     "      End the process of device ID (as status lists it, e.g. smc0) and\n"
+     "      start a new one under the running guest, which keeps the device's\n"
+     "      state. It answers once the new process serves the guest\n"
+     "      (\"ID: restarted, moat-KIND pid N\"). Only the SMC can be restarted\n"
+     "      so far. A device is restarted at most 3 times a minute, asked or\n"
+     "      after a crash: past that the request is refused and the process\n"
+     "      left running. Refused while the VM is paused. A new process that\n"
+     "      does not become ready leaves the device detached (exit status 1).\n"},
     {"audit", "audit tail [N]",
      "  audit tail [N]\n"
      "      The last N lines of the VM's audit trail (default 20, at most\n"
@@ -83,8 +94,8 @@ static void put_page(FILE *f)
 	      "\n"
 	      "Control a running moat VM through its control socket: ask its state,\n"
 	      "pause, resume, shut it down, swap a disk's image, change port\n"
-	      "forwards, read its audit trail. One request, one answer; the VM checks\n"
-	      "every request before it acts.\n"
+	      "forwards, restart a device's process, read its audit trail. One\n"
+	      "request, one answer; the VM checks every request before it acts.\n"
 	      "\n"
 	      "Commands:\n",
 	      f);
@@ -107,7 +118,8 @@ static void put_page(FILE *f)
 		"Output:\n"
 		"  Text for people: strings from the VM are shown with control characters\n"
 		"  escaped (\\n, \\xHH, \\uHHHH, a backslash as \\\\). An action prints one\n"
-		"  line (paused, disk ID: swapped); errors go to standard error.\n"
+		"  line (paused, disk ID: swapped, ID: restarted, moat-KIND pid N);\n"
+		"  errors go to standard error.\n"
 		"\n"
 		"Exit status:\n"
 		"  0  done\n"
@@ -121,6 +133,7 @@ static void put_page(FILE *f)
 		"  moat ctl --name web disk swap blk1 images/installer.iso,ro\n"
 		"  moat ctl --name web disk swap blk1 none\n"
 		"  moat ctl --name web hostfwd add tcp::8080-:80\n"
+		"  moat ctl --name web device restart smc0\n"
 		"  moat ctl --name web shutdown --timeout 60\n"
 		"  moat ctl --control /tmp/vm.sock audit tail 100\n",
 		CTL_SYSTEM_DIR, CTL_SOCKET_FILE, CTL_SOCKET_FILE, CTL_NAME_MAX);

@@ -35,6 +35,7 @@ static struct json_object *jprocess(const Moat__Ctl__Process *p)
 	json_object_object_add(o, "id", jstring(p->id));
 	json_object_object_add(o, "pid", json_object_new_int(p->pid));
 	json_object_object_add(o, "state", jstring(p->state));
+	json_object_object_add(o, "restarts", json_object_new_int64(p->restarts));
 	json_object_object_add(o, "backend", jstring(p->backend));
 	for (size_t i = 0; i < p->n_counters; i++) {
 		char *name = ctl_utf8_clean(p->counters[i]->name ? p->counters[i]->name : "");
@@ -89,6 +90,14 @@ static struct json_object *jreply(const struct ctl_cmd *cmd, const Moat__Ctl__Re
 		o = json_object_new_object();
 		json_object_object_add(o, "client", json_object_new_string(MOAT_VERSION));
 		json_object_object_add(o, "vm", jstring(r->moat_version));
+		return o;
+	case CTL_DEVICE_RESTART:
+		o = json_object_new_object();
+		json_object_object_add(o, "id", jstring(r->device_restarted->id));
+		json_object_object_add(o, "kind", jstring(r->device_restarted->kind));
+		json_object_object_add(o, "pid", json_object_new_int(r->device_restarted->pid));
+		json_object_object_add(o, "restarts",
+				       json_object_new_int64(r->device_restarted->restarts));
 		return o;
 	default:
 		o = json_object_new_object();

@@ -21,6 +21,9 @@ static Moat__Ctl__Reply__ResultCase expected_result(enum ctl_op op, const char *
 	case CTL_VERSION:
 		*what = "version";
 		return MOAT__CTL__REPLY__RESULT_MOAT_VERSION;
+	case CTL_DEVICE_RESTART:
+		*what = "restarted device";
+		return MOAT__CTL__REPLY__RESULT_DEVICE_RESTARTED;
 	default:
 		*what = NULL;
 		return MOAT__CTL__REPLY__RESULT__NOT_SET;

@@ -58,17 +58,21 @@ static void widen(size_t *w, const char *s)
 		*w = n < COL_MAX ? n : COL_MAX;
 }
 
-/* The processes as a table: kind, id, pid, state, backend, counters. */
+/* The processes as a table: kind, id, pid, state, restarts, backend,
+ * counters. */
 static void put_processes(FILE *f, const Moat__Ctl__Status *st)
 {
-	size_t wk = 4, wi = 2, ws = 5, wb = 7;
+	size_t wk = 4, wi = 2, ws = 5, wr = 8, wb = 7;
 
 	for (size_t i = 0; i < st->n_processes; i++) {
 		const Moat__Ctl__Process *p = st->processes[i];
+		int digits = snprintf(NULL, 0, "%u", (unsigned)p->restarts);
 
 		widen(&wk, str(p->kind));
 		widen(&wi, str(p->id));
 		widen(&ws, str(p->state));
+		if (digits > 0 && (size_t)digits > wr)
+			wr = (size_t)digits;
 		widen(&wb, p->backend && p->backend[0] ? p->backend : "-");
 	}
 	fputc('\n', f);
@@ -76,6 +80,7 @@ static void put_processes(FILE *f, const Moat__Ctl__Status *st)
 	put_cell(f, "ID", wi);
 	fprintf(f, "%-7s  ", "PID");
 	put_cell(f, "STATE", ws);
+	put_cell(f, "RESTARTS", wr);
 	put_cell(f, "BACKEND", wb);
 	fputs("COUNTERS\n", f);
 	for (size_t i = 0; i < st->n_processes; i++) {
@@ -88,6 +93,7 @@ static void put_processes(FILE *f, const Moat__Ctl__Status *st)
 		else
 			fprintf(f, "%-7s  ", "-");
 		put_cell(f, str(p->state), ws);
+		fprintf(f, "%-*u  ", (int)wr, (unsigned)p->restarts);
 		put_cell(f, p->backend && p->backend[0] ? p->backend : "-", wb);
 		for (size_t c = 0; c < p->n_counters; c++) {
 			if (c)
@@ -173,6 +179,12 @@ int ctl_print_text(const struct ctl_cmd *cmd, const Moat__Ctl__Reply *r, FILE *o
 		fprintf(out, "client  %s\nvm      ", MOAT_VERSION);
 		ctl_put_escaped(out, str(r->moat_version));
 		fputc('\n', out);
+		break;
+	case CTL_DEVICE_RESTART:
+		ctl_put_escaped(out, str(r->device_restarted->id));
+		fputs(": restarted, moat-", out);
+		ctl_put_escaped(out, str(r->device_restarted->kind));
+		fprintf(out, " pid %d\n", (int)r->device_restarted->pid);
 		break;
 	}
 	return 0;

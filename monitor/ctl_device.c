@@ -1,7 +1,8 @@
 /* The control requests a device carries out (ctl_ops.h): a disk swap
  * (moat-blk) and forwards (moat-net). The monitor opens what they need,
  * keeps what is in force, and applies a change only once the device said
- * it made it; one request per device at a time. */
+ * it made it; one request per device at a time. And a device's restart
+ * (restart.c does it), answered once the new process serves. */
 #include "ctl_ops.h"
 
 #include <errno.h>
@@ -16,20 +17,34 @@
 #include "kinds.h"
 #include "proto_dev.h"
 #include "resources.h"
+#include "restart.h"
 #include "vmstate.h"
 
+/* The device id of kind (NULL: of any kind), or NULL. */
 static struct mon_device *find_device(struct mon_vm *vm, const char *kind, const char *id)
 {
 	for (unsigned i = 0; i < vm->devs.n; i++)
-		if (strcmp(vm->devs.d[i].kind->name, kind) == 0 &&
+		if ((!kind || strcmp(vm->devs.d[i].kind->name, kind) == 0) &&
 		    strcmp(vm->devs.d[i].proc.name, id) == 0)
 			return &vm->devs.d[i];
 	return NULL;
 }
 
+/* A restart of d was asked or its new process is starting. */
+static bool restart_under_way(const struct mon_device *d)
+{
+	return d->restart_asked || d->restarting;
+}
+
 /* Can d take a control request now? If not, who hears why. */
 static bool device_free(struct mon_vm *vm, struct mon_device *d, struct mon_ctl_who who)
 {
+	if (restart_under_way(d)) {
+		mon_control_error(&vm->ctl, who,
+				  "%s is restarting; try again once it serves (moat ctl status)",
+				  d->proc.name);
+		return false;
+	}
 	if (!mon_ctl_serving(d)) {
 		mon_control_error(&vm->ctl, who, "%s: its process is gone", d->proc.name);
 		return false;
@@ -315,4 +330,148 @@ int mon_ctl_tick_pending(struct mon_vm *vm, struct mon_device *d, int64_t now)
 	free(p->path);
 	*p = (struct mon_dev_pending){.new_fd = -1};
 	return -1;
+}
+
+/* ---- device restart ---- */
+
+/* Why d's process must not be ended now although restart.c would end
+ * it: it would not be restarted (the VM not running, the budget spent),
+ * or the VM's state would not carry over to the new process (a pause).
+ * Asked only of a serving device of a kind that restarts: for the rest,
+ * mon_device_restart_request says why not. NULL: go ahead. */
+static const char *restart_refused(const struct mon_vm *vm, const struct mon_device *d, char *buf,
+				   size_t len)
+{
+	/* restart.c's budget (mon_restart_budget): room while the oldest of
+	 * the last MON_RESTART_MAX restarts is empty or out of the window */
+	int64_t oldest = d->restart_log.at[d->restart_log.next % MON_RESTART_MAX];
+	int64_t now = mon_now_ms();
+
+	if (vm->stop_sent || vm->button_sent) {
+		snprintf(buf, len, "the VM is %s", mon_ctl_vm_state(vm));
+		return buf;
+	}
+	if (vm->vcpu.state != MON_PROC_READY)
+		return "the VM is still starting; try again once it runs";
+	if (vm->cs.run == MON_VM_PAUSING)
+		return "a pause is under way; try again after it";
+	if (vm->cs.run == MON_VM_PAUSED)
+		return "the VM is paused; resume it first";
+	if (d->pending.seq)
+		return "another request is in progress";
+	if (oldest && now - oldest < MON_RESTART_WINDOW_MS) {
+		snprintf(buf, len,
+			 "it was restarted " MON_RESTART_MAX_TEXT " times within a minute, the "
+			 "most it may be; try again in %d s",
+			 (int)((MON_RESTART_WINDOW_MS - (now - oldest) + 999) / 1000));
+		return buf;
+	}
+	return NULL;
+}
+
+/* moat ctl device restart: restart.c ends d's process and starts a new
+ * one; who is answered by mon_ctl_restart_done once that serves, or by
+ * mon_ctl_tick_restart when it is overdue. */
+void mon_ctl_op_device_restart(struct mon_vm *vm, struct mon_ctl_who who,
+			       const struct mon_ctl_req *req)
+{
+	struct mon_device *d = find_device(vm, NULL, req->id);
+	const char *no = NULL;
+	char why[160];
+	int r;
+
+	if (!d && strcmp(req->id, vm->vcpu.name) == 0) {
+		mon_control_error(&vm->ctl, who,
+				  "%s: moat-vcpu cannot be restarted: the guest runs in it",
+				  req->id);
+		return;
+	}
+	if (!d) {
+		mon_control_error(&vm->ctl, who, "no device '%s' (moat ctl status lists them)",
+				  req->id);
+		return;
+	}
+	if (d->kind->restartable && mon_ctl_serving(d) && !restart_under_way(d))
+		no = restart_refused(vm, d, why, sizeof(why));
+	if (no) {
+		mon_control_error(&vm->ctl, who, "%s: %s", d->proc.name, no);
+		return;
+	}
+	r = mon_device_restart_request(vm, d);
+	if (r == -EOPNOTSUPP)
+		mon_control_error(&vm->ctl, who,
+				  "%s: moat-%s cannot be restarted yet (only the SMC can)",
+				  d->proc.name, d->proc.kind);
+	else if (r == -EBUSY)
+		mon_control_error(&vm->ctl, who, "%s: a restart is already under way",
+				  d->proc.name);
+	else if (r == -ENODEV)
+		mon_control_error(&vm->ctl, who,
+				  "%s: its process is gone for good; the VM runs on without it",
+				  d->proc.name);
+	else if (r < 0)
+		mon_control_error(&vm->ctl, who, "%s: cannot be restarted: %s", d->proc.name,
+				  strerror(-r));
+	if (r < 0 || who.slot < 0 || who.slot >= MON_CTL_MAX_CLIENTS)
+		return;
+	vm->cs.restart_wait[who.slot] = (struct mon_ctl_restart_wait){
+	    .d = d, .who = who, .deadline = mon_now_ms() + MON_CTL_DEVICE_TIMEOUT_MS};
+}
+
+static void answer_restarted(struct mon_vm *vm, struct mon_ctl_who who, const struct mon_device *d)
+{
+	Moat__Ctl__Reply r = MOAT__CTL__REPLY__INIT;
+	Moat__Ctl__DeviceRestarted dr = MOAT__CTL__DEVICE_RESTARTED__INIT;
+
+	dr.id = (char *)d->proc.name;
+	dr.kind = (char *)d->proc.kind;
+	dr.pid = (int32_t)d->proc.child.pid;
+	dr.restarts = d->restarts;
+	r.ok = true;
+	r.result_case = MOAT__CTL__REPLY__RESULT_DEVICE_RESTARTED;
+	r.device_restarted = &dr;
+	mon_control_reply(&vm->ctl, who, &r);
+}
+
+void mon_ctl_restart_done(struct mon_vm *vm, struct mon_device *d, bool ok, const char *why)
+{
+	for (unsigned i = 0; i < MON_CTL_MAX_CLIENTS; i++) {
+		struct mon_ctl_restart_wait *w = &vm->cs.restart_wait[i];
+
+		if (w->d != d)
+			continue;
+		if (ok)
+			answer_restarted(vm, w->who, d);
+		else
+			mon_control_error(&vm->ctl, w->who,
+					  "%s: not restarted: %s; the device stays detached",
+					  d->proc.name, why ? why : "(no reason given)");
+		*w = (struct mon_ctl_restart_wait){0};
+	}
+}
+
+int mon_ctl_tick_restart(struct mon_vm *vm, int64_t now)
+{
+	int t = -1;
+
+	for (unsigned i = 0; i < MON_CTL_MAX_CLIENTS; i++) {
+		struct mon_ctl_restart_wait *w = &vm->cs.restart_wait[i];
+
+		if (!w->d)
+			continue;
+		if (now < w->deadline) {
+			if (t < 0 || w->deadline - now < t)
+				t = (int)(w->deadline - now);
+			continue;
+		}
+		/* It may still serve (a successor has MON_RESTART_READY_MS to
+		 * be READY, and the old process must be reaped first): the
+		 * client hears so, and status shows how it ends. */
+		mon_control_error(&vm->ctl, w->who,
+				  "%s has not served again within %d s; its restart goes on in "
+				  "the background (see moat ctl status)",
+				  w->d->proc.name, MON_CTL_DEVICE_TIMEOUT_MS / 1000);
+		*w = (struct mon_ctl_restart_wait){0};
+	}
+	return t;
 }

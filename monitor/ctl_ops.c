@@ -1,8 +1,8 @@
 /* The control requests the monitor carries out itself (pause and resume,
  * shutdown, stop, reset, the audit tail, the version), the dispatch of
  * every request, and the loop's tick with systemd's notifications and
- * watchdog (ctl_ops.h). Status is ctl_status.c's; disk swap and forwards,
- * which a device carries out, ctl_device.c's. */
+ * watchdog (ctl_ops.h). Status is ctl_status.c's; disk swap, forwards and
+ * device restart, which concern one device, ctl_device.c's. */
 #include "ctl_ops.h"
 
 #include <errno.h>
@@ -241,6 +241,7 @@ static const char *const op_names[] = {
     [MON_CTL_DISK_SWAP] = "disk-swap",	 [MON_CTL_HOSTFWD_LIST] = "hostfwd-list",
     [MON_CTL_HOSTFWD_ADD] = "hostfwd-add", [MON_CTL_HOSTFWD_REMOVE] = "hostfwd-remove",
     [MON_CTL_AUDIT_TAIL] = "audit-tail", [MON_CTL_VERSION] = "version",
+    [MON_CTL_DEVICE_RESTART] = "device-restart",
 };
 
 void mon_ctl_execute(struct mon_vm *vm, struct mon_ctl_who who, const struct mon_ctl_req *req)
@@ -282,6 +283,9 @@ void mon_ctl_execute(struct mon_vm *vm, struct mon_ctl_who who, const struct mon
 		break;
 	case MON_CTL_VERSION:
 		op_version(vm, who);
+		break;
+	case MON_CTL_DEVICE_RESTART:
+		mon_ctl_op_device_restart(vm, who, req);
 		break;
 	default:
 		mon_control_error(&vm->ctl, who, "unknown request");
@@ -351,6 +355,7 @@ int mon_ctl_tick(struct mon_vm *vm, int64_t now)
 	t = earliest(t, tick_pause(vm, now));
 	for (unsigned i = 0; i < vm->devs.n; i++)
 		t = earliest(t, mon_ctl_tick_pending(vm, &vm->devs.d[i], now));
+	t = earliest(t, mon_ctl_tick_restart(vm, now));
 	t = earliest(t, tick_watchdog(vm, now));
 	return t;
 }

@@ -1,6 +1,6 @@
 /* What the control plane's modules share (ctl_ops.c, the requests and
- * the loop's tick; ctl_status.c, status; ctl_device.c, disk swap and
- * forwards). Not for the rest of the monitor: ctl_ops.h is. */
+ * the loop's tick; ctl_status.c, status; ctl_device.c, disk swap,
+ * forwards and device restart). Not for the rest of the monitor: ctl_ops.h is. */
 #pragma once
 
 #include <stdbool.h>
@@ -30,3 +30,9 @@ void mon_ctl_op_hostfwd(struct mon_vm *vm, struct mon_ctl_who who, const struct 
 /* Finish d's outstanding request (answered, its process gone, or late);
  * ms until its deadline, or -1. */
 int mon_ctl_tick_pending(struct mon_vm *vm, struct mon_device *d, int64_t now);
+
+void mon_ctl_op_device_restart(struct mon_vm *vm, struct mon_ctl_who who,
+			       const struct mon_ctl_req *req);
+/* Tell the clients of restarts whose new process is overdue that it goes
+ * on in the background; ms until the next deadline, or -1. */
+int mon_ctl_tick_restart(struct mon_vm *vm, int64_t now);

@@ -259,6 +259,17 @@ static int check_audit_tail(const Moat__Ctl__AuditTailRequest *a, struct mon_ctl
 	return 0;
 }
 
+static int check_device_restart(const Moat__Ctl__DeviceRestartRequest *d, struct mon_ctl_req *r,
+				char *err, size_t errlen)
+{
+	int ret = check_id(r->id, d->id ? d->id : "", "device_restart: id", err, errlen);
+
+	if (ret)
+		return ret;
+	r->op = MON_CTL_DEVICE_RESTART;
+	return 0;
+}
+
 /* The operation of m, checked into r (zeroed by the caller). */
 static int check_op(const Moat__Ctl__Request *m, struct mon_ctl_req *r, char *err, size_t errlen)
 {
@@ -296,6 +307,10 @@ static int check_op(const Moat__Ctl__Request *m, struct mon_ctl_req *r, char *er
 	case MOAT__CTL__REQUEST__OP_AUDIT_TAIL:
 		if (m->audit_tail)
 			return check_audit_tail(m->audit_tail, r, err, errlen);
+		break;
+	case MOAT__CTL__REQUEST__OP_DEVICE_RESTART:
+		if (m->device_restart)
+			return check_device_restart(m->device_restart, r, err, errlen);
 		break;
 	default: /* none, or a field number this moat does not know */
 		return fail(-EPROTO, err, errlen,

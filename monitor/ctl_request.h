@@ -31,6 +31,7 @@ enum mon_ctl_op {
 	MON_CTL_HOSTFWD_REMOVE,
 	MON_CTL_AUDIT_TAIL,
 	MON_CTL_VERSION,
+	MON_CTL_DEVICE_RESTART,
 };
 
 /* Only the fields of op are set; all others are zero (empty strings). */
@@ -40,9 +41,9 @@ struct mon_ctl_req {
 	 * options.h); without has_timeout, timeout_s is 0 */
 	bool has_timeout;
 	unsigned timeout_s;
-	/* disk swap: the disk; hostfwd: the card ("": the only user card).
-	 * Checked for its characters only: whether it names a device is the
-	 * VM's business. */
+	/* disk swap: the disk; hostfwd: the card ("": the only user card);
+	 * device restart: the device. Checked for its characters only:
+	 * whether it names a device is the VM's business. */
 	char id[MON_CTL_ID_MAX + 1];
 	/* disk swap: an absolute path (no control characters), or none */
 	char path[PATH_MAX];

@@ -14,8 +14,14 @@
 #include "proto_dev.h"
 #include "vmstate.h"
 
-static const char *proc_state(const struct mon_vm *vm, const struct mon_proc *p)
+/* A process's state; d is its device (NULL: moat-vcpu). A device being
+ * restarted is "restarting" from the request until its new process
+ * serves, whichever process the table holds meanwhile. */
+static const char *proc_state(const struct mon_vm *vm, const struct mon_proc *p,
+			      const struct mon_device *d)
 {
+	if (d && (d->restart_asked || d->restarting))
+		return "restarting";
 	switch (p->state) {
 	case MON_PROC_STARTING:
 		return "starting";
@@ -73,11 +79,12 @@ static void fill_process(const struct mon_vm *vm, const struct mon_proc *proc,
 	b->p.kind = (char *)proc->kind;
 	b->p.id = (char *)proc->name;
 	b->p.pid = proc->state == MON_PROC_GONE ? 0 : (int32_t)proc->child.pid;
-	b->p.state = (char *)proc_state(vm, proc);
+	b->p.state = (char *)proc_state(vm, proc, d);
 	b->p.backend = b->backend;
 	b->backend[0] = 0;
 	if (!d)
 		return;
+	b->p.restarts = d->restarts;
 	backend_of(vm, d, b->backend, sizeof(b->backend));
 	if (!d->stats.have)
 		return;

@@ -48,6 +48,7 @@ static void restart(struct mon_vm *vm, struct mon_device *d, const char *how)
 	if (mon_device_respawn(d, vm->cfg, vm->res, &vm->cg) < 0) {
 		d->restart_given_up = true;
 		log_warn("device %s could not be restarted; the VM continues without it", p->name);
+		mon_ctl_restart_done(vm, d, false, "its new process could not be started");
 		return;
 	}
 	d->restarting = true;
@@ -80,6 +81,7 @@ void mon_device_gone(struct mon_vm *vm, struct mon_device *d)
 			mon_proc_audit(p, "child-restart-refused", "reason=\"%s\"", no);
 		d->restart_given_up = true;
 		d->restart_asked = false;
+		mon_ctl_restart_done(vm, d, false, no);
 		return;
 	}
 	restart(vm, d, how);
@@ -94,12 +96,14 @@ void mon_device_restart_check(struct mon_vm *vm, struct mon_device *d)
 	d->restarting = false;
 	if (mon_vcpu_send_reattach(vm, p->name, d->doorbell) < 0) {
 		log_warn("could not tell moat-vcpu that %s is back", p->name);
+		mon_ctl_restart_done(vm, d, false, "moat-vcpu could not be told it is back");
 		return;
 	}
 	d->detached = false;
 	log_info("device %s is back: moat-%s pid %d serves it (restart %u)", p->name, p->kind,
 		 (int)p->child.pid, d->restarts);
 	mon_proc_audit(p, "child-reattached", "restarts=%u", d->restarts);
+	mon_ctl_restart_done(vm, d, true, NULL);
 }
 
 int mon_device_restart_request(struct mon_vm *vm, struct mon_device *d)

@@ -80,7 +80,7 @@ static void check_req(const struct mon_ctl_req *r)
 	static const struct netopt_fwd zero_fwd;
 	size_t plen = bounded_len(r->path, sizeof(r->path));
 
-	if (r->op < MON_CTL_STATUS || r->op > MON_CTL_VERSION)
+	if (r->op < MON_CTL_STATUS || r->op > MON_CTL_DEVICE_RESTART)
 		abort();
 	if (r->op != MON_CTL_SHUTDOWN && (r->has_timeout || r->timeout_s))
 		abort();
@@ -103,6 +103,8 @@ static void check_req(const struct mon_ctl_req *r)
 	if (r->op == MON_CTL_HOSTFWD_LIST || r->op == MON_CTL_HOSTFWD_ADD ||
 	    r->op == MON_CTL_HOSTFWD_REMOVE)
 		check_id(r->id, true);
+	else if (r->op == MON_CTL_DEVICE_RESTART)
+		check_id(r->id, false);
 	else if (r->op != MON_CTL_DISK_SWAP && bounded_len(r->id, sizeof(r->id)))
 		abort();
 	if (r->op == MON_CTL_HOSTFWD_ADD || r->op == MON_CTL_HOSTFWD_REMOVE)
@@ -234,9 +236,14 @@ static size_t varint_len(size_t v)
 /* Where in packed[0..n) a string of the built request starts, for a NUL
  * put inside it: protobuf-c packs fields in field-number order and leaves
  * out empty strings, so the op's message is last, disk_swap's id leads
- * it, and hostfwd's rule ends it. 0: no such string. */
+ * it, and hostfwd's rule and device_restart's id end it. 0: no such
+ * string. */
 static size_t string_at(const Moat__Ctl__Request *m, size_t n, size_t *len)
 {
+	if (m->op_case == MOAT__CTL__REQUEST__OP_DEVICE_RESTART && m->device_restart->id[0]) {
+		*len = strlen(m->device_restart->id);
+		return n - *len;
+	}
 	if (m->op_case == MOAT__CTL__REQUEST__OP_DISK_SWAP && m->disk_swap->id[0]) {
 		*len = strlen(m->disk_swap->id);
 		return n - moat__ctl__disk_swap_request__get_packed_size(m->disk_swap) + 1 +
@@ -274,6 +281,7 @@ static void built(struct src *s)
 	Moat__Ctl__HostfwdRequest hf = MOAT__CTL__HOSTFWD_REQUEST__INIT;
 	Moat__Ctl__AuditTailRequest at = MOAT__CTL__AUDIT_TAIL_REQUEST__INIT;
 	Moat__Ctl__StatusRequest st = MOAT__CTL__STATUS_REQUEST__INIT;
+	Moat__Ctl__DeviceRestartRequest dr = MOAT__CTL__DEVICE_RESTART_REQUEST__INIT;
 	uint8_t pick = u8(s), flags = u8(s);
 	bool good = true, g1 = true, g2 = true;
 	struct netopt_fwd want = {0};
@@ -283,10 +291,10 @@ static void built(struct src *s)
 	int ret;
 
 	m.version = (flags & 0x80) ? u32(s) : MOAT__CTL__VERSION__VERSION_CURRENT;
-	switch (pick % 5) { /* pick & 0x80: a NUL into a string */
+	switch (pick % 6) { /* pick & 0x80: a NUL into a string */
 	case 0:		    /* empty messages all: one (empty) StatusRequest packs each */
-		m.op_case = plain_ops[pick / 5 % 6].op_case;
-		plain = plain_ops[pick / 5 % 6].op;
+		m.op_case = plain_ops[pick / 6 % 6].op_case;
+		plain = plain_ops[pick / 6 % 6].op;
 		m.status = &st;
 		break;
 	case 1:
@@ -326,6 +334,13 @@ static void built(struct src *s)
 		hf.rule = r_text;
 		good = (unsigned)hf.op <= 2 && (!net_id[0] || (g1 && strlen(net_id) <= 15)) &&
 		       (hf.op == MOAT__CTL__HOSTFWD_REQUEST__OP__LIST ? !r_text[0] : g2);
+		break;
+	case 4:
+		m.op_case = MOAT__CTL__REQUEST__OP_DEVICE_RESTART;
+		m.device_restart = &dr;
+		text(s, id, (flags & 2) ? 20 : MON_CTL_ID_MAX, id_abc, &g1);
+		dr.id = id;
+		good = g1 && strlen(id) <= MON_CTL_ID_MAX;
 		break;
 	default:
 		m.op_case = MOAT__CTL__REQUEST__OP_AUDIT_TAIL;
@@ -382,6 +397,10 @@ static void built(struct src *s)
 		if (r.op != MON_CTL_HOSTFWD_LIST + hf.op || strcmp(r.id, net_id))
 			abort();
 		if (r.op != MON_CTL_HOSTFWD_LIST && g2 && !fwd_eq(&r.fwd, &want))
+			abort();
+		break;
+	case MOAT__CTL__REQUEST__OP_DEVICE_RESTART:
+		if (r.op != MON_CTL_DEVICE_RESTART || strcmp(r.id, id))
 			abort();
 		break;
 	case MOAT__CTL__REQUEST__OP_AUDIT_TAIL:

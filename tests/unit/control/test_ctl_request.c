@@ -421,6 +421,92 @@ static void put_req(struct wire *w, unsigned op, const struct wire *sub)
 	put_bytes(w, op, sub->b, sub->n);
 }
 
+static int restart_req(const char *id, struct mon_ctl_req *r, char *err)
+{
+	Moat__Ctl__DeviceRestartRequest d = MOAT__CTL__DEVICE_RESTART_REQUEST__INIT;
+
+	d.id = (char *)id;
+	return parse_msg(&REQ(device_restart, DEVICE_RESTART, &d), r, err);
+}
+
+/* The op and the id, every other field zero. */
+static bool restart_of(const struct mon_ctl_req *r, const char *id)
+{
+	struct mon_ctl_req want;
+
+	memset(&want, 0, sizeof(want));
+	want.op = MON_CTL_DEVICE_RESTART;
+	snprintf(want.id, sizeof(want.id), "%s", id);
+	return !memcmp(r, &want, sizeof(want));
+}
+
+static int t_device_restart(void)
+{
+	struct mon_ctl_req r;
+	char err[512];
+
+	CHECK(restart_req("smc0", &r, err) == 0 && restart_of(&r, "smc0"));
+	CHECK(restart_req("abcdefghijklmno", &r, err) == 0 && restart_of(&r, "abcdefghijklmno"));
+	CHECK(restart_req("0", &r, err) == 0 && restart_of(&r, "0"));
+	CHECK(restart_req("cd_rom-1", &r, err) == 0 && restart_of(&r, "cd_rom-1"));
+	/* any id of the right characters: whether it names a device, and
+	 * which kind, is the VM's business */
+	CHECK(restart_req("vcpu", &r, err) == 0 && restart_of(&r, "vcpu"));
+	return 0;
+}
+
+static const struct {
+	const char *id, *want;
+} bad_restarts[] = {
+    {"", "device_restart: id is empty (want 1-15 of a-z 0-9 _ -)"},
+    {"abcdefghijklmnop", "device_restart: id 'abcdefghijklmnop' is longer than 15"},
+    {"Smc0", "device_restart: id 'Smc0' has a character outside a-z 0-9 _ -"},
+    {"smc.0", "outside a-z"},
+    {"smc 0", "outside a-z"},
+    {"smc0\n", "id 'smc0\\x0a' has a character outside"},
+    {"smc0\x1b[2J", "id 'smc0\\x1b[2J'"},
+    {"\xc3\xa9", "'\\xc3\\xa9'"},
+    {"../smc0", "outside a-z"},
+};
+
+static int t_device_restart_bad(void)
+{
+	static char longest[MON_CTL_MAX_REQ / 2];
+	static struct wire sub, w;
+	struct mon_ctl_req r;
+	char err[512];
+	int failed = 0;
+
+	for (size_t i = 0; i < sizeof(bad_restarts) / sizeof(bad_restarts[0]); i++) {
+		int ret = restart_req(bad_restarts[i].id, &r, err);
+
+		if (ret != -EINVAL || !strstr(err, bad_restarts[i].want)) {
+			fprintf(stderr, "bad_restarts[%zu]: r=%d err='%s' (want '%s')\n", i, ret,
+				ret < 0 ? err : "", bad_restarts[i].want);
+			failed = 1;
+		}
+	}
+	/* a long id is quoted clipped: the line stays short */
+	memset(longest, 'a', sizeof(longest) - 1);
+	CHECK(restart_req(longest, &r, err) == -EINVAL && strstr(err, "...") && strlen(err) < 120);
+	/* a NUL inside the id, which protobuf-c would cut at */
+	sub.n = 0;
+	put_bytes(&sub, 1, "smc0\0x", 6);
+	put_req(&w, 20, &sub);
+	CHECK(parse_bytes(w.b, w.n, &r, err) == -EINVAL);
+	CHECK(!strcmp(err, "request: string id holds a NUL byte"));
+	/* the same without it passes */
+	sub.n = 0;
+	put_bytes(&sub, 1, "smc0", 4);
+	put_req(&w, 20, &sub);
+	CHECK(parse_bytes(w.b, w.n, &r, err) == 0 && restart_of(&r, "smc0"));
+	/* an empty message: no id */
+	sub.n = 0;
+	put_req(&w, 20, &sub);
+	CHECK(parse_bytes(w.b, w.n, &r, err) == -EINVAL && strstr(err, "id is empty"));
+	return failed;
+}
+
 static int t_short_bytes(void)
 {
 	static const uint8_t one[][1] = {{0x08}, {0x00}, {0xFF}, {0x80}, {0x0A}, {0x0B}};
@@ -525,9 +611,9 @@ static int t_unknown_fields(void)
 	memset(w.b + w.n, 0xEE, 4);
 	w.n += 4;
 	CHECK(parse_bytes(w.b, w.n, &r, err) == 0 && !strcmp(r.path, "/x.img"));
-	/* an operation newer than this moat (field 20): no operation known */
+	/* an operation newer than this moat (field 21): no operation known */
 	sub.n = 0;
-	put_req(&w, 20, &sub);
+	put_req(&w, 21, &sub);
 	CHECK(parse_bytes(w.b, w.n, &r, err) == -EPROTO && strstr(err, "no operation"));
 	return 0;
 }
@@ -629,5 +715,6 @@ static int t_err_buffer(void)
 
 TAP_MAIN(TEST(t_plain_ops), TEST(t_shutdown), TEST(t_disk_swap), TEST(t_disk_swap_bad),
 	 TEST(t_disk_swap_long), TEST(t_hostfwd), TEST(t_hostfwd_bad), TEST(t_audit_tail),
-	 TEST(t_version), TEST(t_short_bytes), TEST(t_truncated), TEST(t_oversize),
-	 TEST(t_unknown_fields), TEST(t_nul_in_strings), TEST(t_bad_wire), TEST(t_err_buffer))
+	 TEST(t_device_restart), TEST(t_device_restart_bad), TEST(t_version), TEST(t_short_bytes),
+	 TEST(t_truncated), TEST(t_oversize), TEST(t_unknown_fields), TEST(t_nul_in_strings),
+	 TEST(t_bad_wire), TEST(t_err_buffer))

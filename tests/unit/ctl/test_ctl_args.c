@@ -73,6 +73,9 @@ static int t_every_command(void)
 	    {{"hostfwd", "list"}, CTL_HOSTFWD_LIST, MOAT__CTL__REQUEST__OP_HOSTFWD},
 	    {{"audit", "tail"}, CTL_AUDIT_TAIL, MOAT__CTL__REQUEST__OP_AUDIT_TAIL},
 	    {{"version"}, CTL_VERSION, MOAT__CTL__REQUEST__OP_GET_VERSION},
+	    {{"device", "restart", "smc0"},
+	     CTL_DEVICE_RESTART,
+	     MOAT__CTL__REQUEST__OP_DEVICE_RESTART},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -206,6 +209,27 @@ static int t_hostfwd(void)
 	return 0;
 }
 
+static int t_device_restart(void)
+{
+	Moat__Ctl__Request *r;
+
+	CHECK(PARSE("--name", "web", "device", "restart", "smc0") == 0);
+	CHECK(cmd.op == CTL_DEVICE_RESTART && !cmd.json);
+	CHECK(!strcmp(ctl_op_name(cmd.op), "device restart"));
+	r = round_trip();
+	CHECK(r && r->op_case == MOAT__CTL__REQUEST__OP_DEVICE_RESTART);
+	CHECK(strcmp(r->device_restart->id, "smc0") == 0);
+	moat__ctl__request__free_unpacked(r, NULL);
+	/* --json after it; the client leaves the id's rule to the VM */
+	CHECK(PARSE("--name", "web", "device", "restart", "smc0", "--json") == 0 && cmd.json);
+	CHECK(PARSE("--name", "web", "device", "restart", "Blk.0") == 0);
+	CHECK(strcmp(cmd.sub.device_restart.id, "Blk.0") == 0);
+	/* an id that starts with '-' after -- */
+	CHECK(PARSE("--name", "web", "device", "restart", "--", "-x") == 0);
+	CHECK(strcmp(cmd.sub.device_restart.id, "-x") == 0);
+	return 0;
+}
+
 static int t_audit_tail(void)
 {
 	CHECK(PARSE("--name", "web", "audit", "tail") == 0);
@@ -230,6 +254,9 @@ static int t_help(void)
 	CHECK(PARSE("--name", "web", "hostfwd", "add", "--help") == 0);
 	CHECK(cmd.help && strcmp(cmd.help_topic, "hostfwd") == 0);
 	CHECK(PARSE("audit", "tail", "--help") == 0 && strcmp(cmd.help_topic, "audit") == 0);
+	CHECK(PARSE("device", "--help") == 0 && strcmp(cmd.help_topic, "device") == 0);
+	CHECK(PARSE("--name", "web", "device", "restart", "smc0", "-h") == 0);
+	CHECK(cmd.help && strcmp(cmd.help_topic, "device") == 0);
 	return 0;
 }
 
@@ -286,6 +313,18 @@ static int t_usage_errors(void)
 	    {{"--name", "w", "shutdown", "--timeout", "soon"}, "shutdown --timeout soon"},
 	    {{"--name", "w", "shutdown", "--timeout", "4294967296"}, "4294967296"},
 	    {{"--name", "w", "version", "x"}, "version: unexpected argument 'x'"},
+	    {{"--name", "w", "device"}, "device: which? (restart)"},
+	    {{"--name", "w", "device", "kill", "smc0"}, "device: unknown subcommand 'kill'"},
+	    {{"--name", "w", "device", "restart"},
+	     "device restart: missing arguments (usage: device restart ID)"},
+	    {{"--name", "w", "device", "restart", "smc0", "blk0"},
+	     "device restart: unexpected argument 'blk0'"},
+	    {{"--name", "w", "device", "restart", ""}, "device restart: the device ID is empty"},
+	    {{"--name", "w", "device", "restart", "smc0", "--net", "n0"},
+	     "device restart: unknown option --net"},
+	    {{"--name", "w", "device", "restart", "--timeout", "9", "smc0"},
+	     "put it before the command"},
+	    {{"device", "restart", "smc0"}, "--name NAME or --control PATH"},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -314,4 +353,5 @@ static int t_control_too_long(void)
 
 TAP_MAIN(TEST(t_status_defaults), TEST(t_every_command), TEST(t_global_options),
 	 TEST(t_shutdown_timeout), TEST(t_disk_swap), TEST(t_relative_path), TEST(t_hostfwd),
-	 TEST(t_audit_tail), TEST(t_help), TEST(t_usage_errors), TEST(t_control_too_long))
+	 TEST(t_device_restart), TEST(t_audit_tail), TEST(t_help), TEST(t_usage_errors),
+	 TEST(t_control_too_long))

@@ -103,6 +103,39 @@ static int t_request_received(void)
 	return 0;
 }
 
+/* device restart end to end: the id as sent, the new process shown. */
+static int t_device_restart(void)
+{
+	Moat__Ctl__DeviceRestarted dr = MOAT__CTL__DEVICE_RESTARTED__INIT;
+	Moat__Ctl__Reply ok = ok_reply();
+	Moat__Ctl__Reply no = error_reply("smc0: a restart is already under way");
+	Moat__Ctl__Request *req;
+
+	dr.id = "smc0";
+	dr.kind = "smc";
+	dr.pid = 4321;
+	dr.restarts = 1;
+	ok.result_case = MOAT__CTL__REPLY__RESULT_DEVICE_RESTARTED;
+	ok.device_restarted = &dr;
+	CHECK(fake_vm_start(&vm, FAKE_REPLY, &ok) == 0);
+	CHECK(RUN_CTL(vm.dir, NULL, &run, "--control", vm.sock, "device", "restart", "smc0") == 0);
+	fake_vm_stop(&vm);
+	CHECK(run.status == 0 && run.err[0] == 0);
+	CHECK(!strcmp(run.out, "smc0: restarted, moat-smc pid 4321\n"));
+	req = fake_vm_request(&vm);
+	fake_vm_cleanup(&vm);
+	CHECK(req && req->version == MOAT__CTL__VERSION__VERSION_CURRENT);
+	CHECK(req->op_case == MOAT__CTL__REQUEST__OP_DEVICE_RESTART);
+	CHECK(!strcmp(req->device_restart->id, "smc0"));
+	moat__ctl__request__free_unpacked(req, NULL);
+
+	CHECK(fake_vm_start(&vm, FAKE_REPLY, &no) == 0);
+	CHECK(RUN_CTL(vm.dir, NULL, &run, "--control", vm.sock, "device", "restart", "smc0") == 0);
+	fake_vm_cleanup(&vm);
+	CHECK(one_error_line("moat: ctl: device restart: smc0: a restart is already under way"));
+	return 0;
+}
+
 static int t_refusal(void)
 {
 	Moat__Ctl__Reply r = error_reply("no disk blk9");
@@ -319,18 +352,21 @@ static int t_usage_and_help(void)
 	CHECK(strstr(run.out, "root or the uid that started the VM"));
 	CHECK(strstr(run.out, "Exit status:") && strstr(run.out, "Examples:"));
 	for (const char *w = "disk swap\0hostfwd add\0audit tail\0shutdown [--timeout S]\0"
-			     "version\0";
+			     "device restart ID\0version\0";
 	     *w; w += strlen(w) + 1)
 		CHECK(strstr(run.out, w));
 	CHECK(RUN_CTL(vm.dir, NULL, &run, "hostfwd", "--help") == 0);
 	CHECK(run.status == 0 && strstr(run.out, "hostfwd list [--net ID]"));
 	CHECK(!strstr(run.out, "disk swap"));
+	CHECK(RUN_CTL(vm.dir, NULL, &run, "device", "restart", "--help") == 0);
+	CHECK(run.status == 0 && strstr(run.out, "device restart ID\n"));
+	CHECK(strstr(run.out, "Only the SMC") && strstr(run.out, "3 times a minute"));
 	fake_vm_cleanup(&vm);
 	return 0;
 }
 
-TAP_MAIN(TEST(t_status), TEST(t_status_json), TEST(t_request_received), TEST(t_refusal),
-	 TEST(t_refused_before_request), TEST(t_garbage), TEST(t_other_version),
+TAP_MAIN(TEST(t_status), TEST(t_status_json), TEST(t_request_received), TEST(t_device_restart),
+	 TEST(t_refusal), TEST(t_refused_before_request), TEST(t_garbage), TEST(t_other_version),
 	 TEST(t_big_datagram), TEST(t_hang_up), TEST(t_silence), TEST(t_no_vm),
 	 TEST(t_stale_socket), TEST(t_permission), TEST(t_name_rule), TEST(t_hostile_strings),
 	 TEST(t_usage_and_help))

@@ -1,7 +1,8 @@
 /* moat ctl's output (ctl/ctl_print.c, ctl_text.c, ctl_json.c,
- * ctl_escape.c): the status table, each action's line, the JSON documents
- * parsed back with json-c, refusals, replies that lack what was asked,
- * and hostile strings kept from the terminal. */
+ * ctl_escape.c): the status table (restarts too), each action's line, a
+ * restarted device, the JSON documents parsed back with json-c,
+ * refusals, replies that lack what was asked, and hostile strings kept
+ * from the terminal. */
 #include <json-c/json.h>
 #include <stdint.h>
 
@@ -62,11 +63,60 @@ static int t_status_text(void)
 	CHECK(strstr(out_text, "cpus     2\n"));
 	CHECK(strstr(out_text, "memory   512 MiB\n"));
 	CHECK(strstr(out_text, "monitor  pid 4241\n"));
-	CHECK(strstr(out_text, "KIND  ID    PID      STATE    BACKEND           COUNTERS\n"));
 	CHECK(strstr(out_text,
-		     "vcpu  vcpu  4242     running  -                 exits=1099511627776\n"));
+		     "KIND  ID    PID      STATE    RESTARTS  BACKEND           COUNTERS\n"));
+	CHECK(strstr(
+	    out_text,
+	    "vcpu  vcpu  4242     running  0         -                 exits=1099511627776\n"));
+	CHECK(strstr(
+	    out_text,
+	    "blk   blk0  -        dead     0         /var/lib/web.raw  requests=5 errors=0\n"));
+	return 0;
+}
+
+/* A device whose new process starts, restarted before: its state and its
+ * count, in both formats; a count wider than its heading widens the
+ * column. */
+static int t_status_restarts(void)
+{
+	struct status_fixture f;
+	Moat__Ctl__Reply *r = status_fixture(&f);
+	struct json_object *o, *procs, *v;
+
+	f.blk.state = "restarting";
+	f.blk.pid = 4250;
+	f.blk.restarts = 2;
+	CHECK(SHOW(r, "status") == 0 && err_text[0] == 0);
 	CHECK(strstr(out_text,
-		     "blk   blk0  -        dead     /var/lib/web.raw  requests=5 errors=0\n"));
+		     "KIND  ID    PID      STATE       RESTARTS  BACKEND           COUNTERS\n"));
+	CHECK(strstr(out_text,
+		     "vcpu  vcpu  4242     running     0         -                 exits="));
+	CHECK(strstr(
+	    out_text,
+	    "blk   blk0  4250     restarting  2         /var/lib/web.raw  requests=5 errors=0\n"));
+
+	CHECK(SHOW(r, "--json", "status") == 0 && err_text[0] == 0);
+	o = json_tokener_parse(out_text);
+	CHECK(o && json_object_object_get_ex(o, "processes", &procs));
+	CHECK(json_object_object_get_ex(json_object_array_get_idx(procs, 0), "restarts", &v));
+	CHECK(json_object_is_type(v, json_type_int) && json_object_get_int(v) == 0);
+	CHECK(json_object_object_get_ex(json_object_array_get_idx(procs, 1), "restarts", &v));
+	CHECK(json_object_get_int(v) == 2);
+	CHECK(json_object_object_get_ex(json_object_array_get_idx(procs, 1), "state", &v));
+	CHECK(!strcmp(json_object_get_string(v), "restarting"));
+	json_object_put(o);
+
+	f.blk.restarts = UINT32_MAX;
+	CHECK(SHOW(r, "status") == 0);
+	CHECK(strstr(out_text, "STATE       RESTARTS    BACKEND"));
+	CHECK(strstr(out_text, "running     0           -"));
+	CHECK(strstr(out_text, "restarting  4294967295  /var/lib/web.raw"));
+	CHECK(SHOW(r, "status", "--json") == 0);
+	o = json_tokener_parse(out_text);
+	CHECK(o && json_object_object_get_ex(o, "processes", &procs));
+	CHECK(json_object_object_get_ex(json_object_array_get_idx(procs, 1), "restarts", &v));
+	CHECK(json_object_get_int64(v) == UINT32_MAX);
+	json_object_put(o);
 	return 0;
 }
 
@@ -238,6 +288,61 @@ static int t_version(void)
 	return 0;
 }
 
+/* A device restarted: its new process, one line or a document; the
+ * VM's strings escaped. */
+static int t_device_restarted(void)
+{
+	Moat__Ctl__DeviceRestarted dr = MOAT__CTL__DEVICE_RESTARTED__INIT;
+	Moat__Ctl__Reply r = ok_reply();
+	Moat__Ctl__Reply no =
+	    error_reply("blk0: moat-blk cannot be restarted yet (only the SMC can)");
+	struct json_object *o, *v;
+
+	dr.id = "smc0";
+	dr.kind = "smc";
+	dr.pid = 4321;
+	dr.restarts = 1;
+	r.result_case = MOAT__CTL__REPLY__RESULT_DEVICE_RESTARTED;
+	r.device_restarted = &dr;
+	CHECK(SHOW(&r, "device", "restart", "smc0") == 0 && err_text[0] == 0);
+	CHECK(!strcmp(out_text, "smc0: restarted, moat-smc pid 4321\n"));
+	CHECK(SHOW(&r, "device", "restart", "smc0", "--json") == 0 && err_text[0] == 0);
+	o = json_tokener_parse(out_text);
+	CHECK(o && json_object_object_length(o) == 4);
+	CHECK(json_object_object_get_ex(o, "id", &v) && !strcmp(json_object_get_string(v), "smc0"));
+	CHECK(json_object_object_get_ex(o, "kind", &v) &&
+	      !strcmp(json_object_get_string(v), "smc"));
+	CHECK(json_object_object_get_ex(o, "pid", &v) && json_object_get_int(v) == 4321);
+	CHECK(json_object_object_get_ex(o, "restarts", &v) && json_object_get_int(v) == 1);
+	json_object_put(o);
+
+	dr.id = "smc0\x1b]0;owned\x07";
+	dr.kind = "smc\n\xc2\x9b"
+		  "2J\xff";
+	CHECK(SHOW(&r, "device", "restart", "smc0") == 0 && terminal_safe(out_text));
+	CHECK(!strcmp(out_text,
+		      "smc0\\x1b]0;owned\\x07: restarted, moat-smc\\n\\u009b2J\\xff pid 4321\n"));
+	CHECK(SHOW(&r, "--json", "device", "restart", "smc0") == 0 && !strchr(out_text, 0x1b));
+	o = json_tokener_parse(out_text);
+	CHECK(o && json_object_object_get_ex(o, "id", &v));
+	CHECK(!strcmp(json_object_get_string(v), dr.id));
+	CHECK(json_object_object_get_ex(o, "kind", &v));
+	CHECK(!strcmp(json_object_get_string(v), "smc\n\xc2\x9b"
+						 "2J\xef\xbf\xbd"));
+	json_object_put(o);
+
+	CHECK(SHOW(&no, "device", "restart", "blk0") == 1 && out_text[0] == 0);
+	CHECK(!strcmp(err_text, "moat: ctl: device restart: blk0: moat-blk cannot be restarted "
+				"yet (only the SMC can)\n"));
+	CHECK(SHOW(&no, "device", "restart", "blk0", "--json") == 1 && err_text[0] == 0);
+	o = json_tokener_parse(out_text);
+	CHECK(o && json_object_object_get_ex(o, "ok", &v) && !json_object_get_boolean(v));
+	CHECK(json_object_object_get_ex(o, "error", &v) &&
+	      strstr(json_object_get_string(v), "only the SMC can"));
+	json_object_put(o);
+	return 0;
+}
+
 static int t_refusal(void)
 {
 	Moat__Ctl__Reply r = error_reply("the VM is already paused");
@@ -268,6 +373,9 @@ static int t_reply_lacks_result(void)
 	CHECK(SHOW(&r, "--json", "status") == 1 && out_text[0] == 0);
 	CHECK(SHOW(&r, "hostfwd", "list") == 1 && strstr(err_text, "carries no list"));
 	CHECK(SHOW(&r, "audit", "tail") == 1 && strstr(err_text, "carries no audit"));
+	CHECK(SHOW(&r, "device", "restart", "smc0") == 1);
+	CHECK(strstr(err_text, "carries no restarted device"));
+	CHECK(SHOW(&r, "--json", "device", "restart", "smc0") == 1 && out_text[0] == 0);
 	r.result_case = MOAT__CTL__REPLY__RESULT_MOAT_VERSION;
 	r.moat_version = "1";
 	CHECK(SHOW(&r, "status") == 1 && strstr(err_text, "carries no status"));
@@ -356,6 +464,7 @@ static int t_refusal_hostile(void)
 	return 0;
 }
 
-TAP_MAIN(TEST(t_status_text), TEST(t_status_text_units), TEST(t_status_json), TEST(t_actions),
-	 TEST(t_lists), TEST(t_version), TEST(t_refusal), TEST(t_reply_lacks_result),
-	 TEST(t_escape), TEST(t_status_hostile_strings), TEST(t_refusal_hostile))
+TAP_MAIN(TEST(t_status_text), TEST(t_status_restarts), TEST(t_status_text_units),
+	 TEST(t_status_json), TEST(t_actions), TEST(t_lists), TEST(t_version),
+	 TEST(t_device_restarted), TEST(t_refusal), TEST(t_reply_lacks_result), TEST(t_escape),
+	 TEST(t_status_hostile_strings), TEST(t_refusal_hostile))
