@@ -52,7 +52,8 @@ static void restart(struct mon_vm *vm, struct mon_device *d, const char *how)
 		return;
 	}
 	d->restarting = true;
-	d->restart_deadline = mon_now_ms() + MON_RESTART_READY_MS;
+	d->restart_began = mon_now_ms();
+	d->restart_deadline = d->restart_began + MON_RESTART_READY_MS;
 }
 
 void mon_device_gone(struct mon_vm *vm, struct mon_device *d)
@@ -100,9 +101,10 @@ void mon_device_restart_check(struct mon_vm *vm, struct mon_device *d)
 		return;
 	}
 	d->detached = false;
-	log_info("device %s is back: moat-%s pid %d serves it (restart %u)", p->name, p->kind,
-		 (int)p->child.pid, d->restarts);
-	mon_proc_audit(p, "child-reattached", "restarts=%u", d->restarts);
+	int64_t ms = mon_now_ms() - d->restart_began;
+	log_info("device %s is back: moat-%s pid %d serves it (restart %u, %lld ms)", p->name,
+		 p->kind, (int)p->child.pid, d->restarts, (long long)ms);
+	mon_proc_audit(p, "child-reattached", "restarts=%u ms=%lld", d->restarts, (long long)ms);
 	mon_ctl_restart_done(vm, d, true, NULL);
 }
 

@@ -547,6 +547,28 @@ sys.exit(0 if got == want and d["state"] == "running" else 1)' \
 	out=$(python3 "$PROBE" burst "$T/ctl.sock" 1000)
 	check "ctl: 1,000 requests in a burst are all answered ($out)" [ "$out" = "answered 1000 of 1000" ]
 	check "ctl: the VM still runs after all of it" ctl_ok ctl status
+	# moat ctl device restart (issue 15): answered once the new process
+	# serves; the watchdog keeps being fed through it
+	old=$(child_pid "$mon" moat-smc)
+	out=$(ctl ctl device restart smc0 2>&1)
+	new=$(child_pid "$mon" moat-smc)
+	check "ctl: device restart answers once a new moat-smc serves ($out)" \
+		bash -c "[ -n '$new' ] && [ '$new' != '$old' ] && grep -q '^smc0: restarted, moat-smc pid $new\$' <<<'$out'"
+	check "ctl: the restart is audited with its cause" \
+		grep -q "child-restart child=smc0 kind=smc pid=$old cause=\"moat ctl device restart\"" "$T/ctl.audit"
+	ctl ctl --json status >"$T/ctl.status2"
+	check "ctl: status counts the restart" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {p["kind"]: p["restarts"] for p in d["processes"]}
+sys.exit(0 if got == {"vcpu": 0, "smc": 1} else 1)' "$T/ctl.status2"
+	out=$(ctl ctl device restart vcpu 2>&1)
+	check "ctl: moat-vcpu cannot be restarted (exit $?: $out)" \
+		bash -c "[ $? = 1 ] && grep -q 'moat-vcpu cannot be restarted' <<<'$out'"
+	w1=$(watchdogs ctl)
+	sleep 1.5
+	check "ctl: WATCHDOG=1 goes on after the restart ($w1, then $(watchdogs ctl))" \
+		[ "$(watchdogs ctl)" -gt "$w1" ]
 	# stopped, moat-vcpu owes one ping; the watchdog starves; once it
 	# runs again its late answer is the one it was asked for
 	vcpu=$(child_pid "$mon" moat-vcpu)
