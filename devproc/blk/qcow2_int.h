@@ -154,6 +154,15 @@ int qcow2_reserve_cluster(struct qcow2 *q, uint64_t *off);
  * grown here: *got may be less than want, or 0). */
 int qcow2_reserve_run(struct qcow2 *q, unsigned want, uint64_t *off, unsigned *got);
 int qcow2_commit_cluster(struct qcow2 *q, uint64_t off);
+/* The clusters a fresh run reserves at most (qcow2_io.c). */
+#define QCOW2_RUN_MAX 64
+/* Refcount 1 for the n (<= QCOW2_RUN_MAX) reserved host clusters from
+ * off: one pread and one pwrite for each refcount block they span. */
+int qcow2_commit_run(struct qcow2 *q, uint64_t off, unsigned n);
+/* The L2 entries of n (<= QCOW2_RUN_MAX) consecutive guest clusters from
+ * g, all in the table at l2_off and not extended, pointed at consecutive
+ * host clusters from host (COPIED): one pwrite. */
+int qcow2_set_l2_run(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t host, unsigned n);
 /* Decrement the refcount of the host clusters [off, off + len). */
 int qcow2_free_range(struct qcow2 *q, uint64_t off, uint64_t len);
 /* The refcount of host cluster index i (0 outside the table). */

@@ -57,6 +57,21 @@ int qcow2_set_l2(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t entry, u
 	return rc;
 }
 
+int qcow2_set_l2_run(struct qcow2 *q, uint64_t l2_off, uint64_t g, uint64_t host, unsigned n)
+{
+	uint64_t l2i = (g >> q->cluster_bits) % q->l2_entries, raw[QCOW2_RUN_MAX];
+	int rc;
+
+	if (q->extl2 || n == 0 || n > QCOW2_RUN_MAX || l2i + n > q->l2_entries)
+		return -EINVAL;
+	for (unsigned k = 0; k < n; k++)
+		raw[k] = htobe64((host + (uint64_t)k * q->cs) | QCOW2_OFLAG_COPIED);
+	rc = blk_pwrite(q->fd, raw, (uint64_t)n * 8, l2_off + l2i * 8);
+	if (rc == 0)
+		qcow2_cache_update(q, l2_off, l2i * 8, raw, (uint64_t)n * 8);
+	return rc;
+}
+
 int qcow2_l2_for_write(struct qcow2 *q, uint64_t g, uint64_t *l2_off)
 {
 	uint64_t l1i = (g >> q->cluster_bits) / q->l2_entries, l1e, off, be;
@@ -270,6 +285,64 @@ out:
 	return rc;
 }
 
+/* The bytes of refcount block entries bi .. bi + n - 1 (all in one
+ * block): from *first, *len of them. */
+static void rc_span(const struct qcow2 *q, uint64_t bi, unsigned n, uint64_t *first, unsigned *len)
+{
+	unsigned width = q->refcount_order >= 3 ? 1u << (q->refcount_order - 3) : 1;
+	uint64_t last = ((bi + n - 1) << q->refcount_order) / 8;
+
+	*first = (bi << q->refcount_order) / 8;
+	*len = (unsigned)(last - *first) + width;
+}
+
+/* How many of host clusters i .. i + n - 1 (n <= QCOW2_RUN_MAX) share
+ * the refcount block of i, that block (0: none) and their entries' bytes,
+ * read in one pread into buf (from *first in the block). -ENOSPC past
+ * the table. */
+static int rc_read_span(struct qcow2 *q, uint64_t i, unsigned n, uint8_t *buf, uint64_t *block,
+			uint64_t *first, unsigned *k)
+{
+	uint64_t bi = i % q->rb_entries, byte;
+	unsigned len;
+	int rc = rc_locate(q, i, block, &byte);
+
+	*k = n < q->rb_entries - bi ? n : (unsigned)(q->rb_entries - bi);
+	if (rc < 0 || !*block)
+		return rc;
+	rc_span(q, bi, *k, first, &len);
+	return blk_pread(q->fd, buf, len, *block + *first);
+}
+
+int qcow2_commit_run(struct qcow2 *q, uint64_t off, unsigned n)
+{
+	uint8_t buf[QCOW2_RUN_MAX * 8];
+	uint64_t i = off >> q->cluster_bits;
+
+	if (n > QCOW2_RUN_MAX)
+		return -EINVAL;
+	while (n) {
+		uint64_t block, first, bi = i % q->rb_entries;
+		unsigned k, len;
+		int rc = rc_read_span(q, i, n, buf, &block, &first, &k);
+
+		if (rc < 0)
+			return rc == -ENOSPC ? -EIO : rc;
+		if (!block)
+			return -EIO;
+		for (unsigned j = 0; j < k; j++)
+			rc_encode(q, buf + (((bi + j) << q->refcount_order) / 8 - first), bi + j,
+				  1);
+		rc_span(q, bi, k, &first, &len);
+		rc = blk_pwrite(q->fd, buf, len, block + first);
+		if (rc < 0)
+			return rc;
+		i += k;
+		n -= k;
+	}
+	return 0;
+}
+
 int qcow2_reserve_cluster(struct qcow2 *q, uint64_t *off)
 {
 	/* a few rounds at most: the table grows, a new refcount block takes
@@ -312,24 +385,31 @@ int qcow2_reserve_cluster(struct qcow2 *q, uint64_t *off)
 
 int qcow2_reserve_run(struct qcow2 *q, unsigned want, uint64_t *off, unsigned *got)
 {
+	uint8_t buf[QCOW2_RUN_MAX * 8];
+
 	*off = q->next_free;
 	*got = 0;
+	if (want > QCOW2_RUN_MAX)
+		want = QCOW2_RUN_MAX;
 	while (*got < want) {
-		uint64_t at = q->next_free + (uint64_t)*got * q->cs, block, byte, cur;
+		uint64_t at = q->next_free + (uint64_t)*got * q->cs, i = at >> q->cluster_bits;
+		uint64_t block, first, bi = i % q->rb_entries;
+		unsigned k;
 		int rc;
 
-		if (at > QCOW2_OFFSET_MASK - q->cs)
+		if (at > QCOW2_OFFSET_MASK - (uint64_t)(want - *got) * q->cs)
 			break;
-		rc = rc_locate(q, at >> q->cluster_bits, &block, &byte);
+		rc = rc_read_span(q, i, want - *got, buf, &block, &first, &k);
 		if (rc == -ENOSPC || (rc == 0 && !block))
 			break; /* the single reserve makes room */
-		if (rc == 0)
-			rc = qcow2_refcount(q, at >> q->cluster_bits, &cur);
 		if (rc < 0)
 			return rc;
-		if (cur)
-			return -EIO;
-		(*got)++;
+		/* past the end of the file nothing may be counted yet */
+		for (unsigned j = 0; j < k; j++)
+			if (rc_decode(q, buf + (((bi + j) << q->refcount_order) / 8 - first),
+				      bi + j))
+				return -EIO;
+		*got += k;
 	}
 	q->next_free += (uint64_t)*got * q->cs;
 	return 0;
