@@ -75,15 +75,14 @@ struct mon_device {
 	/* restart (restart.c): the state file its processes share (-1:
 	 * none), how many processes it has had after the first, the
 	 * budget, a successor starting (READY awaited by restart_deadline),
-	 * a restart asked by moat ctl, and a restart given up for good */
+	 * and a restart asked by moat ctl */
 	int state_fd;
 	uid_t uid;     /* every process of it runs as this host uid */
 	bool host_net; /* and keeps the host's network namespace */
 	unsigned restarts;
 	struct mon_restart_log restart_log;
-	bool restarting, restart_asked, restart_given_up;
+	bool restarting, restart_asked;
 	int64_t restart_began, restart_deadline; /* ms */
-	char restart_cause[128];
 
 	/* virtio-pci devices: slot, fixed BAR0, KVM's eventfds */
 	unsigned slot;

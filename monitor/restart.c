@@ -22,6 +22,10 @@ bool mon_restart_budget(struct mon_restart_log *log, int64_t now)
 	return true;
 }
 
+/* The one refusal worth an audit line: the others are the configuration
+ * or the VM's end, which the audit trail shows already. */
+static const char budget_spent[] = "it was restarted " MON_RESTART_MAX_TEXT " times within a minute";
+
 /* Why d is not restarted now (NULL: it is). */
 static const char *why_not(const struct mon_vm *vm, struct mon_device *d)
 {
@@ -32,7 +36,7 @@ static const char *why_not(const struct mon_vm *vm, struct mon_device *d)
 	if (!vm->cfg->device_restart && !d->restart_asked)
 		return "--device-restart is off";
 	if (!mon_restart_budget(&d->restart_log, mon_now_ms()))
-		return "it was restarted " MON_RESTART_MAX_TEXT " times within a minute";
+		return budget_spent;
 	return NULL;
 }
 
@@ -40,13 +44,10 @@ static void restart(struct mon_vm *vm, struct mon_device *d, const char *how)
 {
 	struct mon_proc *p = &d->proc;
 
-	snprintf(d->restart_cause, sizeof(d->restart_cause), "%s",
-		 d->restart_asked ? "moat ctl device restart" : how);
-	mon_proc_audit(p, "child-restart", "cause=\"%s\" process=%u", d->restart_cause,
-		       d->restarts + 2);
+	mon_proc_audit(p, "child-restart", "cause=\"%s\" process=%u",
+		       d->restart_asked ? "moat ctl device restart" : how, d->restarts + 2);
 	d->restart_asked = false;
 	if (mon_device_respawn(d, vm->cfg, vm->res, &vm->cg) < 0) {
-		d->restart_given_up = true;
 		log_warn("device %s could not be restarted; the VM continues without it", p->name);
 		mon_ctl_restart_done(vm, d, false, "its new process could not be started");
 		return;
@@ -77,10 +78,8 @@ void mon_device_gone(struct mon_vm *vm, struct mon_device *d)
 			 how, no ? "the VM continues without it" : "restarting it");
 	d->restarting = false;
 	if (no) {
-		if (d->kind->restartable && vm->cfg->device_restart && !vm->stop_sent &&
-		    !vm->button_sent)
+		if (no == budget_spent)
 			mon_proc_audit(p, "child-restart-refused", "reason=\"%s\"", no);
-		d->restart_given_up = true;
 		d->restart_asked = false;
 		mon_ctl_restart_done(vm, d, false, no);
 		return;
