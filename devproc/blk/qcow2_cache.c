@@ -1,5 +1,7 @@
-/* qcow2's L2 table cache: the tables a lookup needs, kept in memory so that
- * a request costs no metadata syscall once its table is hot. Direct-mapped
+/* qcow2's table cache: the L2 tables a lookup needs and the refcount
+ * blocks an allocation needs (both cluster-sized, keyed by host offset),
+ * kept in memory so that a request costs no metadata read once its
+ * tables are hot. Direct-mapped
  * by the table's host cluster number (tables are allocated one after
  * another, so neighbours rarely collide); about 4 MiB per image. Every
  * metadata write goes to the file first (qcow2.h's crash order) and is

@@ -173,8 +173,9 @@ void qcow2_compressed_range(const struct qcow2 *q, uint64_t entry, uint64_t *off
 /* Inflate the compressed cluster of entry into out (cs bytes). 0 or -EIO. */
 int qcow2_read_compressed(struct qcow2 *q, uint64_t entry, uint8_t *out);
 
-/* The L2 table cache (qcow2_cache.c), under q->lock. get: the table at
- * off (cs bytes, on-disk byte order), read from the file on a miss.
+/* The table cache (qcow2_cache.c: L2 tables and refcount blocks), under
+ * q->lock. get: the table at off (cs bytes, on-disk byte order), read
+ * from the file on a miss.
  * update: after a successful pwrite of len bytes at off + at, the same
  * bytes into the cached table if it is cached. */
 int qcow2_cache_init(struct qcow2 *q);

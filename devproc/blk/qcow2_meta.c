@@ -157,7 +157,7 @@ static uint64_t rc_max(const struct qcow2 *q)
 int qcow2_refcount(struct qcow2 *q, uint64_t i, uint64_t *out)
 {
 	uint64_t block, byte;
-	uint8_t p[8];
+	const uint8_t *table;
 	int rc = rc_locate(q, i, &block, &byte);
 
 	*out = 0;
@@ -165,11 +165,12 @@ int qcow2_refcount(struct qcow2 *q, uint64_t i, uint64_t *out)
 		return 0;
 	if (rc < 0 || !block)
 		return rc;
-	rc = blk_pread(q->fd, p, q->refcount_order >= 3 ? 1u << (q->refcount_order - 3) : 1,
-		       block + byte);
+	/* refcount blocks are cluster-sized tables too: cached with the L2
+	 * tables, written through (qcow2_cache.c) */
+	rc = qcow2_cache_get(q, block, &table);
 	if (rc < 0)
 		return rc;
-	*out = rc_decode(q, p, i % q->rb_entries);
+	*out = rc_decode(q, table + byte, i % q->rb_entries);
 	return 0;
 }
 
@@ -178,6 +179,7 @@ static int rc_set(struct qcow2 *q, uint64_t i, uint64_t v)
 {
 	uint64_t block, byte;
 	unsigned len = q->refcount_order >= 3 ? 1u << (q->refcount_order - 3) : 1;
+	const uint8_t *table;
 	uint8_t p[8];
 	int rc = rc_locate(q, i, &block, &byte);
 
@@ -187,11 +189,15 @@ static int rc_set(struct qcow2 *q, uint64_t i, uint64_t v)
 		return -EIO;
 	if (v > rc_max(q))
 		return -EIO; /* refcount overflow */
-	rc = blk_pread(q->fd, p, len, block + byte);
+	rc = qcow2_cache_get(q, block, &table);
 	if (rc < 0)
 		return rc;
+	memcpy(p, table + byte, len);
 	rc_encode(q, p, i % q->rb_entries, v);
-	return blk_pwrite(q->fd, p, len, block + byte);
+	rc = blk_pwrite(q->fd, p, len, block + byte);
+	if (rc == 0)
+		qcow2_cache_update(q, block, byte, p, len);
+	return rc;
 }
 
 /* A refcount block for the range of host cluster i, put at cluster i
@@ -206,6 +212,8 @@ static int new_refblock(struct qcow2 *q, uint64_t i)
 		return -ENOMEM;
 	rc_encode(q, b + ((i % q->rb_entries) << q->refcount_order) / 8, i % q->rb_entries, 1);
 	rc = blk_pwrite(q->fd, b, q->cs, off);
+	if (rc == 0)
+		qcow2_cache_update(q, off, 0, b, q->cs); /* were it cached: a fresh cluster */
 	free(b);
 	if (rc < 0)
 		return rc;
@@ -258,6 +266,8 @@ static int grow_reftable(struct qcow2 *q, uint64_t i)
 		rc_encode(q, blocks + (r - first) * q->cs + (bi << q->refcount_order) / 8, bi, 1);
 	}
 	rc = blk_pwrite(q->fd, blocks, k * q->cs, (i + n) << q->cluster_bits);
+	for (uint64_t b = 0; rc == 0 && b < k; b++)
+		qcow2_cache_update(q, (i + n + b) << q->cluster_bits, 0, blocks + b * q->cs, q->cs);
 	for (uint64_t e = 0; e < new_size; e++)
 		nt[e] = htobe64(nt[e]);
 	if (rc == 0)
@@ -307,11 +317,16 @@ static int rc_read_span(struct qcow2 *q, uint64_t i, unsigned n, uint8_t *buf, u
 	unsigned len;
 	int rc = rc_locate(q, i, block, &byte);
 
+	const uint8_t *table;
+
 	*k = n < q->rb_entries - bi ? n : (unsigned)(q->rb_entries - bi);
 	if (rc < 0 || !*block)
 		return rc;
 	rc_span(q, bi, *k, first, &len);
-	return blk_pread(q->fd, buf, len, *block + *first);
+	rc = qcow2_cache_get(q, *block, &table);
+	if (rc == 0)
+		memcpy(buf, table + *first, len);
+	return rc;
 }
 
 int qcow2_commit_run(struct qcow2 *q, uint64_t off, unsigned n)
@@ -337,6 +352,7 @@ int qcow2_commit_run(struct qcow2 *q, uint64_t off, unsigned n)
 		rc = blk_pwrite(q->fd, buf, len, block + first);
 		if (rc < 0)
 			return rc;
+		qcow2_cache_update(q, block, first, buf, len);
 		i += k;
 		n -= k;
 	}
