@@ -6,6 +6,7 @@
 #include "kinds.h"
 #include "log.h"
 #include "paths.h"
+#include "proto_dev.h"
 #include "proto_vcpu.h"
 #include "vmstate.h"
 
@@ -100,6 +101,12 @@ void mon_device_restart_check(struct mon_vm *vm, struct mon_device *d)
 		return;
 	}
 	d->detached = false;
+	/* the successor owes no ping: the dead process may have died owing
+	 * one, and a child owing a ping is never sent another (ctl_ops.c), so
+	 * the watchdog would starve; it is asked the current round now */
+	d->ping_sent = d->pong = 0;
+	if (vm->cs.ping_seq)
+		mon_dev_send_ping(d, vm->cs.ping_seq);
 	int64_t ms = mon_now_ms() - d->restart_began;
 	log_info("device %s is back: moat-%s pid %d serves it (restart %u, %lld ms)", p->name,
 		 p->kind, (int)p->child.pid, d->restarts, (long long)ms);

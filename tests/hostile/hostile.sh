@@ -625,6 +625,29 @@ else
 fi
 kill "$listener" 2>/dev/null
 
+# A device that dies owing a ping (wedged, then killed) is restarted, and
+# its successor is pinged at once: the watchdog is fed again (issue 15).
+start_ctl mutedev good mute-ping
+if wait_for "$T/mutedev.notes" "READY=1" 10; then
+	sleep 1.5
+	check "watchdog: no WATCHDOG=1 while moat-smc does not answer ($(watchdogs mutedev))" \
+		[ "$(watchdogs mutedev)" = 0 ]
+	echo good >"$T/bin/moat-smc.mode"
+	smc=$(child_pid "$mon" moat-smc)
+	[ -n "$smc" ] && kill -KILL "$smc"
+	wait_for "$T/mutedev.audit" "child-reattached child=smc0" 10
+	sleep 1.5
+	check "watchdog: fed again once its successor serves ($(watchdogs mutedev))" \
+		[ "$(watchdogs mutedev)" -ge 2 ]
+	ctl mutedev stop >/dev/null
+	finish_within 5
+else
+	not_ok "watchdog: the mute-device VM starts"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$listener" 2>/dev/null
+echo good >"$T/bin/moat-smc.mode"
+
 # Children that answer what they were not asked are cut off.
 for m in pong-wrong paused-unasked ctl-forged; do
 	start_ctl "$m" good "$m"
