@@ -342,10 +342,7 @@ int mon_ctl_tick_pending(struct mon_vm *vm, struct mon_device *d, int64_t now)
 static const char *restart_refused(const struct mon_vm *vm, const struct mon_device *d, char *buf,
 				   size_t len)
 {
-	/* restart.c's budget (mon_restart_budget): room while the oldest of
-	 * the last MON_RESTART_MAX restarts is empty or out of the window */
-	int64_t oldest = d->restart_log.at[d->restart_log.next % MON_RESTART_MAX];
-	int64_t now = mon_now_ms();
+	int64_t wait = mon_restart_wait_ms(&d->restart_log, mon_now_ms());
 
 	if (vm->stop_sent || vm->button_sent) {
 		snprintf(buf, len, "the VM is %s", mon_ctl_vm_state(vm));
@@ -359,11 +356,11 @@ static const char *restart_refused(const struct mon_vm *vm, const struct mon_dev
 		return "the VM is paused; resume it first";
 	if (d->pending.seq)
 		return "another request is in progress";
-	if (oldest && now - oldest < MON_RESTART_WINDOW_MS) {
+	if (wait) {
 		snprintf(buf, len,
 			 "it was restarted " MON_RESTART_MAX_TEXT " times within a minute, the "
 			 "most it may be; try again in %d s",
-			 (int)((MON_RESTART_WINDOW_MS - (now - oldest) + 999) / 1000));
+			 (int)((wait + 999) / 1000));
 		return buf;
 	}
 	return NULL;

@@ -10,13 +10,20 @@
 #include "proto_vcpu.h"
 #include "vmstate.h"
 
-bool mon_restart_budget(struct mon_restart_log *log, int64_t now)
+int64_t mon_restart_wait_ms(const struct mon_restart_log *log, int64_t now)
 {
 	/* the oldest of the last MON_RESTART_MAX restarts is the slot next
 	 * overwritten: room when it is empty or older than the window */
 	int64_t oldest = log->at[log->next % MON_RESTART_MAX];
 
-	if (oldest && now - oldest < MON_RESTART_WINDOW_MS)
+	return oldest && now - oldest < MON_RESTART_WINDOW_MS
+		   ? MON_RESTART_WINDOW_MS - (now - oldest)
+		   : 0;
+}
+
+bool mon_restart_budget(struct mon_restart_log *log, int64_t now)
+{
+	if (mon_restart_wait_ms(log, now))
 		return false;
 	log->at[log->next % MON_RESTART_MAX] = now;
 	log->next = (log->next + 1) % MON_RESTART_MAX;

@@ -27,6 +27,8 @@ struct mon_vm;
 /* Whether one more restart fits the budget at now (ms), given the times
  * of the last restarts (ring of MON_RESTART_MAX); records it if so. */
 bool mon_restart_budget(struct mon_restart_log *log, int64_t now);
+/* How long until the budget has room again (ms; 0: it has room now). */
+int64_t mon_restart_wait_ms(const struct mon_restart_log *log, int64_t now);
 
 /* d's process is gone (reaped): detach it from moat-vcpu if it was not
  * already, then restart it if its kind allows, the policy (or a pending

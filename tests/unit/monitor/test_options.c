@@ -391,6 +391,23 @@ static int t_firmware(void)
 	return 0;
 }
 
+/* --device-restart on|off (issue 15): on by default. */
+static int t_device_restart(void)
+{
+	struct mon_config c;
+	char err[256];
+
+	CHECK(PARSE(&c, err, "--kernel", "/k") == 0 && c.device_restart);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--device-restart", "off") == 0 &&
+	      !c.device_restart);
+	CHECK(PARSE(&c, err, "--kernel", "/k", "--device-restart", "on") == 0 && c.device_restart);
+	EXPECT_ERROR("--device-restart must be on or off", "--kernel", "/k", "--device-restart",
+		     "yes");
+	EXPECT_ERROR("--device-restart must be on or off", "--kernel", "/k", "--device-restart",
+		     "");
+	return 0;
+}
+
 static int t_help(void)
 {
 	struct mon_config c;
@@ -437,20 +454,14 @@ static int t_mem_backing(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(t_defaults),
-	    TEST(t_full),
-	    TEST(t_sizes),
-	    TEST(t_bad),
-	    TEST(t_disks),
-	    TEST(t_disk_blockdev),
-	    TEST(t_disk_cache_aio),
-	    TEST(t_disk_queues), TEST(t_disk_format),
-	    TEST(t_limits),
-	    TEST(t_cgroup_limits),
-	    TEST(t_osk_inline_wiped),
-	    TEST(t_help),
-	    TEST(t_firmware),
-	    TEST(t_display),
+	    TEST(t_defaults),	    TEST(t_full),
+	    TEST(t_sizes),	    TEST(t_bad),
+	    TEST(t_disks),	    TEST(t_disk_blockdev),
+	    TEST(t_disk_cache_aio), TEST(t_disk_queues),
+	    TEST(t_disk_format),    TEST(t_limits),
+	    TEST(t_cgroup_limits),  TEST(t_osk_inline_wiped),
+	    TEST(t_device_restart), TEST(t_help),
+	    TEST(t_firmware),	    TEST(t_display),
 	    TEST(t_mem_backing),
 	};
 	return RUN_TESTS(tests);
