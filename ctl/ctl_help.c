@@ -59,11 +59,14 @@ static const struct help_topic topics[] = {
      "      End the process of device ID (as status lists it, e.g. smc0) and\n"
      "      start a new one under the running guest, which keeps the device's\n"
      "      state. It answers once the new process serves the guest\n"
-     "      (\"ID: restarted, moat-KIND pid N\"). Only the SMC can be restarted\n"
-     "      so far. A device is restarted at most 3 times a minute, asked or\n"
-     "      after a crash: past that the request is refused and the process\n"
-     "      left running. Refused while the VM is paused. A new process that\n"
-     "      does not become ready leaves the device detached (exit status 1).\n"},
+     "      (\"ID: restarted, moat-KIND pid N\"). The SMC, disks and network\n"
+     "      cards can be restarted; the display cannot. Requests in flight on\n"
+     "      a disk are done by the new process; a user card's connections are\n"
+     "      lost, its forwards set up again. A device is restarted at most\n"
+     "      3 times a minute, asked or after a crash: past that the request\n"
+     "      is refused and the process left running. Refused while the VM is\n"
+     "      paused. A new process that does not become ready leaves the\n"
+     "      device detached (exit status 1).\n"},
     {"audit", "audit tail [N]",
      "  audit tail [N]\n"
      "      The last N lines of the VM's audit trail (default 20, at most\n"

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -41,13 +42,21 @@ static struct rec *rec_of(const struct devstate *s, unsigned i)
 	return (struct rec *)((char *)s->base + 64 + i * sizeof(struct rec));
 }
 
-int devstate_create_fd(void)
+static bool live_len_ok(uint64_t live_len)
 {
-	_cleanup_close_ int fd = memfd_create("moat-devstate", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	return live_len % 4096 == 0 && live_len <= DEVSTATE_MAX_LIVE;
+}
 
+int devstate_create_fd(size_t live_len)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!live_len_ok(live_len))
+		return -EINVAL;
+	fd = memfd_create("moat-devstate", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	if (ftruncate(fd, DEVSTATE_SIZE) < 0)
+	if (ftruncate(fd, (off_t)(DEVSTATE_SIZE + live_len)) < 0)
 		return -errno;
 	/* neither process may make the other's mapping fault (SIGBUS) */
 	if (fcntl(fd, F_ADD_SEALS, SEALS) < 0)
@@ -63,24 +72,27 @@ int devstate_map(int fd, struct devstate *out)
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_size != DEVSTATE_SIZE)
+	if (!S_ISREG(st.st_mode) || st.st_size < DEVSTATE_SIZE ||
+	    !live_len_ok((uint64_t)st.st_size - DEVSTATE_SIZE))
 		return -EBADMSG;
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0)
 		return errno == EINVAL ? -EPERM : -errno;
 	if ((seals & SEALS) != SEALS)
 		return -EPERM;
-	base = mmap(NULL, DEVSTATE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (base == MAP_FAILED)
 		return -errno;
-	*out = (struct devstate){.base = base};
+	*out = (struct devstate){.base = base, .live_len = (size_t)st.st_size - DEVSTATE_SIZE};
+	if (out->live_len)
+		out->live = (char *)base + DEVSTATE_SIZE;
 	return 0;
 }
 
 void devstate_unmap(struct devstate *s)
 {
 	if (s && s->base)
-		munmap(s->base, DEVSTATE_SIZE);
+		munmap(s->base, DEVSTATE_SIZE + s->live_len);
 	if (s)
 		s->base = NULL;
 }

@@ -14,7 +14,14 @@
  * A process can die in the middle of a write (SIGKILL), so the file holds
  * two records and a header naming the complete one: a write goes to the
  * record not named, then the header is switched with one release store.
- * A reader therefore sees the last complete record, or none. */
+ * A reader therefore sees the last complete record, or none.
+ *
+ * A virtio device also keeps a *live area* after the records: state that
+ * changes with every request (which descriptors are in flight, vhost-user's
+ * "inflight" region), written in place with plain stores, whose layout and
+ * crash ordering are its owner's (struct vq_inflight in devproc/virtio/virtqueue.h). The
+ * monitor sizes it, DEVSTATE_LIVE_PER_QUEUE bytes a queue, and never reads
+ * it either. */
 #pragma once
 
 #include <stddef.h>
@@ -25,19 +32,26 @@
 #define DEVSTATE_SIZE	 4096u
 /* The largest payload one record holds. */
 #define DEVSTATE_MAX_PAYLOAD ((DEVSTATE_SIZE - 64u) / 2u - 16u)
+/* The live area one virtqueue's in-flight record takes (three pages), and
+ * the most a file may have (VPCI_MAX_QUEUES queues fit). */
+#define DEVSTATE_LIVE_PER_QUEUE 12288u
+#define DEVSTATE_MAX_LIVE	(16u * DEVSTATE_LIVE_PER_QUEUE)
 
 /* The device's view of its mapped state file. */
 struct devstate {
-	void *base;    /* DEVSTATE_SIZE bytes, MAP_SHARED */
-	uint32_t next; /* the record the next write goes to (0 or 1) */
+	void *base;	 /* DEVSTATE_SIZE + live_len bytes, MAP_SHARED */
+	void *live;	 /* base + DEVSTATE_SIZE, or NULL without a live area */
+	size_t live_len; /* a multiple of the page, <= DEVSTATE_MAX_LIVE */
+	uint32_t next;	 /* the record the next write goes to (0 or 1) */
 };
 
-/* Monitor: a zeroed, sealed (no shrinking, growing or further seals)
- * DEVSTATE_SIZE memfd, close-on-exec. The descriptor or -errno. */
-int devstate_create_fd(void);
+/* Monitor: a zeroed, sealed (no shrinking, growing or further seals) memfd
+ * of DEVSTATE_SIZE + live_len bytes (live_len a multiple of 4096, at most
+ * DEVSTATE_MAX_LIVE), close-on-exec. The descriptor, -EINVAL, or -errno. */
+int devstate_create_fd(size_t live_len);
 
 /* Device: map fd (not consumed) after checking its size and seals; 0,
- * -EBADMSG for a wrong size, -EPERM for missing seals, -errno. */
+ * -EBADMSG for a size no monitor makes, -EPERM for missing seals, -errno. */
 int devstate_map(int fd, struct devstate *out);
 void devstate_unmap(struct devstate *s);
 

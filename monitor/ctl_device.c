@@ -397,7 +397,8 @@ void mon_ctl_op_device_restart(struct mon_vm *vm, struct mon_ctl_who who,
 	r = mon_device_restart_request(vm, d);
 	if (r == -EOPNOTSUPP)
 		mon_control_error(&vm->ctl, who,
-				  "%s: moat-%s cannot be restarted yet (only the SMC can)",
+				  "%s: moat-%s cannot be restarted (its state lives only in "
+				  "its process)",
 				  d->proc.name, d->proc.kind);
 	else if (r == -EBUSY)
 		mon_control_error(&vm->ctl, who, "%s: a restart is already under way",

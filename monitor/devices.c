@@ -124,7 +124,9 @@ static int make_ring(struct mon_device *d, unsigned cpus)
 	d->ring_fd = ioring_create_fd(cpus);
 	if (d->ring_fd < 0)
 		return d->ring_fd;
-	if (d->kind->restartable && (d->state_fd = devstate_create_fd()) < 0)
+	/* a virtio device's queues keep their in-flight records there too */
+	if (d->kind->restartable &&
+	    (d->state_fd = devstate_create_fd(d->nq * DEVSTATE_LIVE_PER_QUEUE)) < 0)
 		return d->state_fd;
 	return make_doorbell(d);
 }

@@ -1,5 +1,6 @@
 #include "kinds.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -113,25 +114,37 @@ static void net_bind(struct mon_device *d, const struct mon_config *cfg, unsigne
 	d->proc.host_net = user;
 }
 
-static void net_user(const struct netopt *o, const struct mon_resources *r, struct mon_dev_start *b)
+/* The forwards are those in force: --net's, or, once moat ctl hostfwd has
+ * changed them, the monitor's list (a restarted moat-net sets up what the
+ * user last asked for, not what the card started with). A start request
+ * carries at most NETOPT_MAX_FWD: -E2BIG beyond (a restart is then
+ * refused with that reason). */
+static int net_user(const struct mon_device *d, const struct netopt *o,
+		    const struct mon_resources *r, struct mon_dev_start *b)
 {
+	const struct netopt_fwd *fwd = d->fwd ? d->fwd : o->fwd;
+	unsigned nfwd = d->fwd ? d->nfwd : o->nfwd;
+
+	if (nfwd > NETOPT_MAX_FWD)
+		return -E2BIG;
 	moat__dev__net_user__init(&b->user);
 	b->user.restricted = o->restricted;
 	b->user.hostloop = o->hostloop;
 	b->user.dns_upstream = r->dns_upstream;
-	for (unsigned i = 0; i < o->nfwd; i++) {
+	for (unsigned i = 0; i < nfwd; i++) {
 		moat__dev__net_forward__init(&b->fwd[i]);
-		b->fwd[i].udp = o->fwd[i].proto == NETOPT_UDP;
-		b->fwd[i].host_addr = o->fwd[i].host_addr;
-		b->fwd[i].host_port = o->fwd[i].host_port;
-		b->fwd[i].guest_addr = o->fwd[i].guest_addr;
-		b->fwd[i].guest_port = o->fwd[i].guest_port;
+		b->fwd[i].udp = fwd[i].proto == NETOPT_UDP;
+		b->fwd[i].host_addr = fwd[i].host_addr;
+		b->fwd[i].host_port = fwd[i].host_port;
+		b->fwd[i].guest_addr = fwd[i].guest_addr;
+		b->fwd[i].guest_port = fwd[i].guest_port;
 		b->fwdp[i] = &b->fwd[i];
 	}
-	b->user.n_fwd = o->nfwd;
+	b->user.n_fwd = nfwd;
 	b->user.fwd = b->fwdp;
 	b->net.backend_case = MOAT__DEV__NET_CONFIG__BACKEND_USER;
 	b->net.user = &b->user;
+	return 0;
 }
 
 static int net_build(const struct mon_device *d, const struct mon_config *cfg,
@@ -150,8 +163,8 @@ static int net_build(const struct mon_device *d, const struct mon_config *cfg,
 		b->tap.ifname = (char *)o->ifname;
 		b->net.backend_case = MOAT__DEV__NET_CONFIG__BACKEND_TAP;
 		b->net.tap = &b->tap;
-	} else {
-		net_user(o, r, b);
+	} else if (net_user(d, o, r, b) < 0) {
+		return -E2BIG;
 	}
 	s->config_case = MOAT__DEV__START_REQUEST__CONFIG_NET;
 	s->net = &b->net;
@@ -197,8 +210,8 @@ static int display_build(const struct mon_device *d, const struct mon_config *cf
 /* clang-format off */
 const struct mon_kind mon_kinds[] = {
 	{"smc", MOAT_MAX_SMC, MOAT_SMC_PIO_BASE, MOAT_SMC_PIO_LEN, 0, 0, smc_count, smc_bind, smc_build, 0, NULL, true},
-	{"blk", MOAT_MAX_DISKS, 0, 0, 0, 0, blk_count, blk_bind, blk_build, 1, blk_queues, false},
-	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1, NULL, false},
+	{"blk", MOAT_MAX_DISKS, 0, 0, 0, 0, blk_count, blk_bind, blk_build, 1, blk_queues, true},
+	{"net", MOAT_MAX_NETS, 0, 0, MOAT_NET_QUEUES, MOAT_NET_VECTORS, net_count, net_bind, net_build, 1, NULL, true},
 	{"display", MOAT_MAX_DISPLAY, 0, 0, DISPLAY_NQ, DISPLAY_NVEC, display_count, display_bind, display_build, DISPLAY_FUNCTIONS, NULL, false},
 };
 /* clang-format on */

@@ -492,7 +492,6 @@ static void close_fd(int *fd)
 void mon_close_child_ends(struct mon_resources *r)
 {
 	close_fd(&r->kvm_fd);
-	close_fd(&r->mem_fd);
 	close_fd(&r->kernel_fd);
 	close_fd(&r->initrd_fd);
 	close_fd(&r->firmware_fd);
@@ -505,6 +504,7 @@ void mon_close_child_ends(struct mon_resources *r)
 void mon_close_resources(struct mon_resources *r)
 {
 	mon_close_child_ends(r);
+	close_fd(&r->mem_fd);
 	for (unsigned i = 0; i < MON_MAX_DISKS; i++) {
 		close_fd(&r->disk_fd[i]);
 		for (unsigned k = 0; k < MON_CHAIN_MAX; k++)

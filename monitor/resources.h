@@ -14,7 +14,9 @@
 
 struct mon_resources {
 	int kvm_fd;
-	int mem_fd;	   /* guest RAM (guest_ram.h) */
+	/* guest RAM (guest_ram.h): kept, never mapped, while the VM runs, for
+	 * the virtio device processes that replace dead ones (decision 0024) */
+	int mem_fd;
 	enum mon_ram_backing ram_backing;
 	int kernel_fd;
 	int initrd_fd;     /* -1: none */
@@ -57,7 +59,7 @@ int mon_open_disk(const struct mon_disk *d, int *out, char *err, size_t len);
  * shared for ro) and QEMU's lock bytes (a ro image: held for reading, and
  * nobody else may write or resize it, as QEMU locks a backing file). */
 int mon_lock_disk(const struct mon_disk *d, int fd, char *err, size_t len);
-/* Close what only the child needs, once it has them. */
+/* Close what only moat-vcpu needs, once it has them. */
 void mon_close_child_ends(struct mon_resources *r);
 void mon_close_resources(struct mon_resources *r);
 /* The host's RAM plus swap, the bound for --mem; 0 if unknown. */

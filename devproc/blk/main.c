@@ -356,6 +356,7 @@ static const struct vdev_kind blk_vkind = {
     .counters = blk_counters,
     .control = blk_control,
     .idle = blk_idle,
+    .restartable = true,
 };
 
 /* `moat-blk` serves a disk; `moat-blk probe` answers what an image is

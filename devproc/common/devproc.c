@@ -248,7 +248,9 @@ static int restore_state(struct dev_state *st, const Moat__Dev__StartRequest *s,
 		return n;
 	}
 	st->nsaved = (size_t)n;
-	if (n > 0 && (rc = st->k->restore(st->model, st->saved, (size_t)n, err, errlen)) < 0)
+	rc = st->k->restore(st->model, st->saved, (size_t)n, st->state.live, st->state.live_len,
+			    err, errlen);
+	if (rc < 0)
 		return rc;
 	if (s->restarts)
 		log_info("restarted (process %u of this device), %s", s->restarts + 1,

@@ -99,10 +99,15 @@ struct dev_kind {
 	 * every write access the guest makes, before its answer is posted,
 	 * so that a kill at any moment loses no write the guest saw done. */
 	size_t (*save)(void *model, uint8_t *buf, size_t cap);
-	/* With save: take back what the previous process saved, after init.
-	 * The bytes come from a process that may have been compromised: 0,
-	 * or -errno with one line in err (the device then does not start). */
-	int (*restore)(void *model, const uint8_t *buf, size_t len, char *err, size_t errlen);
+	/* With save: once the state file is mapped, after init, on every
+	 * start: take back what the previous process saved (buf, len; len 0
+	 * on a first start or before the first save) and the file's live
+	 * area (live, live_len; NULL, 0 when it has none), which the kind
+	 * keeps using. Both come from a process that may have been
+	 * compromised: 0, or -errno with one line in err (the device then
+	 * does not start). */
+	int (*restore)(void *model, const uint8_t *buf, size_t len, void *live, size_t live_len,
+		       char *err, size_t errlen);
 	/* Optional: is nothing the guest asked for in flight (no request
 	 * running on a worker)? A pause is acknowledged once it is. NULL:
 	 * always idle once the loop stops serving. */

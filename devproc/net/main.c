@@ -226,6 +226,7 @@ static const struct vdev_kind net_vkind = {
     .polled = net_dev_polled,
     .counters = net_dev_counters,
     .control = net_dev_control,
+    .restartable = true,
 };
 
 int main(void)

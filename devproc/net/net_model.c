@@ -62,6 +62,9 @@ static const struct vdev_ops net_vdev_ops = {
     .activate = net_activate,
     .notify = net_notify,
     .quiesce = net_quiesce,
+    /* frames are pushed in the order they were popped: a successor
+     * takes both queues back from the used ring */
+    .in_order = true,
 };
 
 /* ---- set-up -------------------------------------------------------------- */

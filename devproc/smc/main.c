@@ -68,9 +68,15 @@ static size_t smc_dev_save(void *model, uint8_t *buf, size_t cap)
 	return smc_state_save(model, buf, cap);
 }
 
-static int smc_dev_restore(void *model, const uint8_t *buf, size_t len, char *err, size_t errlen)
+/* The SMC keeps nothing in a live area: its file has none. */
+static int smc_dev_restore(void *model, const uint8_t *buf, size_t len, void *live, size_t live_len,
+			   char *err, size_t errlen)
 {
-	int rc = smc_state_load(model, buf, len);
+	int rc;
+
+	if (len == 0)
+		return 0; /* a first start */
+	rc = smc_state_load(model, buf, len);
 
 	if (rc < 0)
 		snprintf(err, errlen, "the SMC state the previous process left is not valid");

@@ -96,6 +96,8 @@ int vdev_proc_main(const struct vdev_kind *k)
 	    .counters = vdev_proc_counters,
 	    .control = k->control ? vdev_proc_control : NULL,
 	    .idle = k->idle ? vdev_proc_idle : NULL,
+	    .save = k->restartable ? vdev_proc_save : NULL,
+	    .restore = k->restartable ? vdev_proc_restore : NULL,
 	};
 
 	proc_kind = k;
@@ -195,6 +197,24 @@ bool vdev_proc_idle(void *model)
 	struct vdev_proc *p = model;
 
 	return p->k->idle(p->dev);
+}
+
+size_t vdev_proc_save(void *model, uint8_t *buf, size_t cap)
+{
+	struct vdev_proc *p = model;
+
+	return vdev_save(p->vd, buf, cap);
+}
+
+int vdev_proc_restore(void *model, const uint8_t *buf, size_t len, void *live, size_t live_len,
+		      char *err, size_t errlen)
+{
+	struct vdev_proc *p = model;
+	int rc = vdev_attach_state(p->vd, live, live_len, err, errlen);
+
+	if (rc == 0 && len > 0)
+		rc = vdev_restore(p->vd, buf, len, err, errlen);
+	return rc;
 }
 
 void vdev_proc_destroy(void *model)

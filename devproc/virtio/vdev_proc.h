@@ -69,6 +69,11 @@ struct vdev_kind {
 	int (*control)(void *dev, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
 		       Moat__Dev__ControlResult *res);
 	bool (*idle)(void *dev);
+	/* Its process can be replaced under a running guest (issue 15): the
+	 * transport's state and the queues' in-flight records are kept in
+	 * the state file (vdev_save, vdev_restore), and the kind rebuilds
+	 * everything else from its start request. */
+	bool restartable;
 };
 
 /* Run the device process of kind k (dev_main with the callbacks below);
@@ -86,4 +91,7 @@ unsigned vdev_proc_counters(void *model, struct dev_counter *out);
 int vdev_proc_control(void *model, const Moat__Dev__ControlRequest *req, struct ipc_fds *fds,
 		      Moat__Dev__ControlResult *res);
 bool vdev_proc_idle(void *model);
+size_t vdev_proc_save(void *model, uint8_t *buf, size_t cap);
+int vdev_proc_restore(void *model, const uint8_t *buf, size_t len, void *live, size_t live_len,
+		      char *err, size_t errlen);
 void vdev_proc_destroy(void *model);

@@ -9,12 +9,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devstate.h"
+
 struct vdev {
 	const struct vdev_ops *ops;
 	void *dev;
 	const struct gmem *mem;
 	struct vpci_dev *vpci;
 	atomic_bool live; /* DRIVER_OK and no reset since */
+	/* restart: each queue's in-flight record (NULL: not tracked), and
+	 * whether queue_enable is a successor taking a queue back */
+	struct vq_inflight *rec[VPCI_MAX_QUEUES];
+	bool resuming;
 	pthread_mutex_t cfg_lock;
 	uint8_t config[VPCI_DEVCFG_LEN];
 	struct vdev_queue q[VPCI_MAX_QUEUES];
@@ -100,6 +106,13 @@ static int vdev_queue_enable(void *model, unsigned qi, const struct vpci_queue_c
 	pthread_mutex_lock(&q->lock);
 	rc =
 	    vq_init(&q->vq, d->mem, cfg->size, cfg->desc, cfg->driver, cfg->device, cfg->event_idx);
+	q->nresub = q->next_resub = 0;
+	if (rc == 0 && d->resuming)
+		rc = vq_resume(&q->vq, d->rec[qi],
+			       d->ops->in_order ? VQ_RESUME_IN_ORDER : VQ_RESUME_INFLIGHT, q->resub,
+			       &q->nresub);
+	else if (rc == 0 && d->rec[qi])
+		vq_track(&q->vq, d->rec[qi]);
 	q->ready = rc == 0;
 	q->gen++;
 	pthread_mutex_unlock(&q->lock);
@@ -140,6 +153,7 @@ static int vdev_reset(void *model)
 		pthread_mutex_lock(&q->lock);
 		q->ready = false;
 		q->gen++;
+		q->nresub = q->next_resub = 0;
 		if (d->ops->quiesce)
 			busy |= d->ops->quiesce(d->dev, i) > 0;
 		pthread_mutex_unlock(&q->lock);
@@ -228,6 +242,56 @@ void vdev_destroy(struct vdev *d)
 	free(d);
 }
 
+/* ---- restart ---------------------------------------------------------------- */
+
+int vdev_attach_state(struct vdev *d, void *live, size_t live_len, char *err, size_t errlen)
+{
+	unsigned nq = d->ops->num_queues;
+
+	_Static_assert(sizeof(struct vq_inflight) <= DEVSTATE_LIVE_PER_QUEUE,
+		       "a queue's record fits its share of the live area");
+	if (d->ops->in_order)
+		return 0; /* taken back from the used ring */
+	if (!live || live_len < (size_t)nq * DEVSTATE_LIVE_PER_QUEUE) {
+		snprintf(err, errlen, "the state file has %zu bytes for %u queues' records",
+			 live_len, nq);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < nq; i++)
+		d->rec[i] =
+		    (struct vq_inflight *)((char *)live + (size_t)i * DEVSTATE_LIVE_PER_QUEUE);
+	return 0;
+}
+
+size_t vdev_save(struct vdev *d, uint8_t *buf, size_t cap)
+{
+	return vpci_state_save(d->vpci, buf, cap);
+}
+
+int vdev_restore(struct vdev *d, const uint8_t *buf, size_t len, char *err, size_t errlen)
+{
+	int rc;
+
+	d->resuming = true;
+	rc = vpci_state_load(d->vpci, buf, len, err, errlen);
+	d->resuming = false;
+	if (rc < 0)
+		return rc;
+	for (unsigned i = 0; i < d->ops->num_queues; i++)
+		if (d->q[i].ready)
+			vdev_interrupt(d, i);
+	return 0;
+}
+
+/* The next chain for the drain: a request the previous process had
+ * taken, else a new one. */
+static int next_chain(struct vdev_queue *q)
+{
+	if (q->next_resub < q->nresub)
+		return vq_pop_head(&q->vq, q->resub[q->next_resub++], &q->chain);
+	return vq_pop(&q->vq, &q->chain);
+}
+
 /* ---- the kick loop --------------------------------------------------------- */
 
 static bool may_pop(struct vdev *d, const struct vdev_drain *h, struct vdev_queue *q, unsigned qi)
@@ -250,8 +314,7 @@ void vdev_drain(struct vdev *d, unsigned qi, const struct vdev_drain *h)
 	for (;;) {
 		int r = 0;
 
-		while (budget && q->ready && may_pop(d, h, q, qi) &&
-		       (r = vq_pop(&q->vq, &q->chain)) == 1) {
+		while (budget && q->ready && may_pop(d, h, q, qi) && (r = next_chain(q)) == 1) {
 			pushed |= h->chain(d->dev, q, qi);
 			budget--;
 		}

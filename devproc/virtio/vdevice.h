@@ -49,6 +49,10 @@ struct vdev_queue {
 	uint64_t gen; /* bumped by enable and reset */
 	int notify_fd;
 	struct vq_chain chain;
+	/* A successor's requests to take again (vq_resume), before any new
+	 * one: resub[next_resub..nresub). */
+	uint16_t resub[VQ_MAX_SIZE];
+	unsigned nresub, next_resub;
 };
 
 struct vdev_ops {
@@ -57,6 +61,10 @@ struct vdev_ops {
 	uint16_t num_queues; /* 1..VPCI_MAX_QUEUES */
 	uint16_t queue_max;  /* a power of two <= VQ_MAX_SIZE */
 	uint32_t config_len; /* bytes of the config image, <= VPCI_DEVCFG_LEN */
+	/* How a restarted process takes the queues back (vq_resume): a
+	 * device that pushes in the order it pops (net) from the used ring;
+	 * the others from their in-flight records (vdev_attach_state). */
+	bool in_order;
 	/* Optional: the driver wrote the config space (off + size within
 	 * config_len). NULL: the config space is read-only. */
 	void (*config_write)(void *dev, uint32_t off, unsigned size, uint64_t data);
@@ -90,6 +98,25 @@ struct vdev;
 int vdev_create(struct vdev **out, const struct vdev_ops *ops, void *dev, uint64_t features,
 		const struct vdev_params *p, char *err, size_t errlen);
 void vdev_destroy(struct vdev *d); /* NULL is fine */
+
+/* Restart under a running guest (issue 15, decision 0024). The state
+ * file's live area (ipc/devstate.h) holds one in-flight record a queue,
+ * DEVSTATE_LIVE_PER_QUEUE bytes apart: every queue enabled from now on is
+ * tracked there. Before the loop serves. 0, or -EINVAL with one line in
+ * err when live is too small for the queues of a device that needs it. */
+int vdev_attach_state(struct vdev *d, void *live, size_t live_len, char *err, size_t errlen);
+/* The transport's state as the driver programmed it (virtio_pci_state.c),
+ * for the state file after every register write; the bytes written, 0 if
+ * cap is too small. */
+size_t vdev_save(struct vdev *d, uint8_t *buf, size_t cap);
+/* A successor: take back what the previous process saved (hostile input,
+ * checked whole before anything is applied), then each enabled queue from
+ * its in-flight record (vq_resume), then DRIVER_OK as it was: the device
+ * carries on where the old one stopped, each queue is kicked and every
+ * queue's vector raised once (a completion pushed just before the kill may
+ * not have been signalled). After vdev_attach_state. 0, or -EBADMSG with
+ * one line in err. */
+int vdev_restore(struct vdev *d, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /* The config image: write len bytes at off (off + len <= config_len);
  * vdev_config_put stores a little-endian value of size bytes. Neither

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "virtio_pci_layout.h"
@@ -123,6 +124,19 @@ void vpci_config_changed(struct vpci_dev *d);
 /* The model found the driver broke a queue: set DEVICE_NEEDS_RESET and, if
  * the driver is running, raise a configuration interrupt. */
 void vpci_set_needs_reset(struct vpci_dev *d);
+
+/* Restart (virtio_pci_state.c): what the driver programmed (features,
+ * status, queues, MSI-X table, the writable config-space bits), for the
+ * state file; the bytes written to buf, 0 if cap is too small. */
+size_t vpci_state_save(struct vpci_dev *d, uint8_t *buf, size_t cap);
+/* A successor takes it back: len bytes a process that may have been
+ * compromised wrote. Checked whole first (sizes, vectors, feature and
+ * status rules a driver could not break through the registers); then
+ * applied, each enabled queue through ops->queue_enable, and DRIVER_OK
+ * through ops->driver_ok as when the driver set it. 0, or -EBADMSG with
+ * one line in err (the device is then half set up: the process must not
+ * start). */
+int vpci_state_load(struct vpci_dev *d, const uint8_t *buf, size_t len, char *err, size_t errlen);
 
 /* For tests and stats: interrupts written to an eventfd, and writes that
  * failed (a full or closed descriptor). */

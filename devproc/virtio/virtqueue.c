@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "virtqueue.h"
+#include "vq_inflight_int.h"
 
 /* Layout (spec, "Split Virtqueues"): a descriptor is 16 bytes; avail is flags,
  * idx, ring[size] of u16, used_event; used is flags, idx, ring[size] of {u32
@@ -233,7 +234,20 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 		return fail(vq);
 	if (walk_chain(vq, head, c) < 0)
 		return fail(vq);
+	if (vq->inflight)
+		vq_inflight_mark(vq->inflight, head);
 	vq->last_avail++;
+	return 1;
+}
+
+int vq_pop_head(struct virtqueue *vq, uint16_t head, struct vq_chain *c)
+{
+	if (!vq || !vq->desc || !c || head >= vq->size)
+		return -EINVAL;
+	if (vq->broken)
+		return -EBADMSG;
+	if (walk_chain(vq, head, c) < 0)
+		return fail(vq);
 	return 1;
 }
 
@@ -248,12 +262,28 @@ int vq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 		return -EINVAL;
 	if (vq->broken)
 		return -EBADMSG;
+	if (vq->inflight)
+		vq_inflight_pushing(vq->inflight, head);
 	e = vq->used + RING_ENTRY_OFF + USED_ELEM_SIZE * (vq->used_idx & (vq->size - 1u));
 	st32(e, head);
 	st32(e + 4, written);
 	vq->used_idx++;
 	st16(vq->used + RING_IDX_OFF, vq->used_idx, __ATOMIC_RELEASE);
+	if (vq->inflight)
+		vq_inflight_pushed(vq->inflight, head, vq->used_idx);
 	return 0;
+}
+
+uint16_t vq_guest_used_idx(const struct virtqueue *vq)
+{
+	return ld16(vq->used + RING_IDX_OFF, __ATOMIC_ACQUIRE);
+}
+
+uint32_t vq_guest_used_id(const struct virtqueue *vq, uint16_t i)
+{
+	const uint8_t *e = vq->used + RING_ENTRY_OFF + USED_ELEM_SIZE * (i & (vq->size - 1u));
+
+	return le32toh(__atomic_load_n((const uint32_t *)e, __ATOMIC_RELAXED));
 }
 
 /* The classic vring_need_event: the entries pushed since the last signal went

@@ -43,8 +43,31 @@ struct vq_chain {
 	struct vq_buf e[VQ_MAX_CHAIN];
 };
 
+/* A queue's in-flight record (issue 15, decision 0024), after vhost-user's
+ * "Inflight I/O tracking": shared memory the monitor keeps (the state
+ * file's live area, ipc/devstate.h), so that the process that replaces a
+ * dead device knows which requests it had taken and not completed. Only
+ * the device writes it, with single stores in an order that a SIGKILL at
+ * any instant leaves consistent:
+ *   pop:  desc[head] = next++                (head taken; commit point)
+ *   push: last_head = head; the used element and used->idx (guest RAM);
+ *         desc[head] = 0; used_idx = used->idx
+ * so every head taken is either in desc[] or counted in used_idx, except
+ * one push cut short after used->idx, which vq_resume recognises. The
+ * successor reads it as hostile input (vq_inflight.c). */
+struct vq_inflight {
+	uint64_t next;	    /* the counter the next pop gets (from 1) */
+	uint16_t size;	    /* the queue's size at vq_track; 0: not tracked */
+	uint16_t used_idx;  /* used->idx after the last completed push */
+	uint16_t last_head; /* the head of the last push begun */
+	uint16_t reserved0;
+	uint64_t reserved[6];
+	uint64_t desc[VQ_MAX_SIZE]; /* per head: 0, or the counter of its pop */
+};
+
 struct virtqueue {
 	const struct gmem *mem;
+	struct vq_inflight *inflight; /* NULL: not tracked */
 	uint16_t size;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	bool event_idx;
@@ -62,6 +85,36 @@ struct virtqueue {
  * entirely in guest RAM. */
 int vq_init(struct virtqueue *vq, const struct gmem *mem, uint16_t size, uint64_t desc_gpa,
 	    uint64_t avail_gpa, uint64_t used_gpa, bool event_idx);
+/* Track queue vq (just set up by vq_init, nothing popped) in the shared
+ * record r: r is reset to an empty record of vq's size. */
+void vq_track(struct virtqueue *vq, struct vq_inflight *r);
+
+/* How a device's successor takes a queue back (vq_resume). */
+enum vq_resume_mode {
+	/* The device completes in any order (virtio-blk): the requests in
+	 * r's desc[] are taken again, in the order they were popped, and
+	 * last_avail is used_idx plus their count. */
+	VQ_RESUME_INFLIGHT,
+	/* The device completes in the order it pops (virtio-net): whatever
+	 * was popped and not pushed is popped again; last_avail is the
+	 * guest's used->idx. r is not used. */
+	VQ_RESUME_IN_ORDER,
+};
+
+/* The successor's side: vq was just set up by vq_init with what the
+ * driver had programmed. Reads r once into private memory, checks it
+ * (size, heads, counters, the cut-short push), sets last_avail and
+ * used_idx, and writes the heads to take again into heads[] in pop order
+ * (*n of them, at most vq->size). Then tracks vq in r again, with those
+ * heads still in flight. 0, or -EBADMSG for a record no device writes (the
+ * successor refuses to start). */
+int vq_resume(struct virtqueue *vq, struct vq_inflight *r, enum vq_resume_mode mode,
+	      uint16_t *heads, unsigned *n);
+/* The chain that starts at head, for a request taken again: 1 with *c
+ * filled, -EBADMSG if it is no longer a valid chain (the queue is then
+ * broken), -EINVAL if head is out of range. Does not touch last_avail. */
+int vq_pop_head(struct virtqueue *vq, uint16_t head, struct vq_chain *c);
+
 /* Take the next available chain: 1 with *c filled, 0 when none is
  * available, -EBADMSG when the guest broke the queue (vq->broken set; every
  * later call returns -EBADMSG too), -EINVAL on an uninitialised queue. *c

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t buf[256], back[256];
 	int n;
 
-	if (fd < 0 && ((fd = devstate_create_fd()) < 0 || devstate_map(fd, &st) < 0))
+	if (fd < 0 && ((fd = devstate_create_fd(0)) < 0 || devstate_map(fd, &st) < 0))
 		abort();
 	memset(st.base, 0, DEVSTATE_SIZE);
 	memcpy(st.base, data, size < DEVSTATE_SIZE ? size : DEVSTATE_SIZE);

@@ -5,7 +5,8 @@
 # the sandbox of both kinds of moat-net (user: the host's network namespace,
 # listening on loopback only; tap: an empty network namespace of its own,
 # holding the tap; a tap of another user refused without CAP_NET_ADMIN), and
-# SIGKILL of moat-net while the VM runs. Needs root,
+# SIGKILL of moat-net while the VM runs (a new one takes its forwards up
+# again, issue 15). Needs root,
 # /dev/kvm and /dev/net/tun.
 # Usage: host-net.sh MOAT TINY_ELF
 MOAT=$1
@@ -69,8 +70,16 @@ if vm_up user "TINY: waiting" 30 \
 	kill -KILL "$net"
 	wait_for "$T/user.audit" "child-died child=net0" 10
 	check "SIGKILL of moat-net is recorded" grep -q "child-died child=net0 kind=net pid=$net was killed by signal KILL" "$T/user.audit"
-	check "the VM keeps running without it" kill -0 "$mon"
-	check "its forward is closed with it" bash -c "! ss -Hltn | grep -q '127.0.0.1:$P1 '"
+	check "the VM keeps running" kill -0 "$mon"
+	# issue 15: a new moat-net replaces it and sets the forwards up again
+	check "a new moat-net is restarted in its place" wait_for "$T/user.audit" "child-reattached child=net0" 10
+	net2=$(pgrep -x moat-net | head -1)
+	check "the new moat-net ($net2) is another process than $net" [ -n "$net2" ] && [ "$net2" != "$net" ]
+	[ -n "$net2" ] && check_sandboxed "$net2" "restarted moat-net" host-net
+	ss -Hltnup >"$T/ss2"
+	check "the TCP forward listens again, held by the new moat-net" \
+		grep -q "127.0.0.1:$P1 .*\"moat-net\",pid=$net2" "$T/ss2"
+	check "so does the UDP forward" grep -q "127.0.0.1:$P2 .*\"moat-net\",pid=$net2" "$T/ss2"
 else
 	not_ok "a VM with user networking is up"
 	diag <"$T/user.err"

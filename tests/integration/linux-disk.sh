@@ -334,6 +334,63 @@ check "the disk process's death is in the audit trail" \
 	grep -q "child-died child=blk0 .*pid=${blk:-none} .*signal KILL" "$T/wait.audit"
 check "no moat process left" no_new_moat
 
+# ---- 6. moat-blk restarted under a guest that writes (issue 15) -------------
+# The guest writes, flushes and reads back 64 KiB blocks with O_DIRECT
+# (disk-verify) while moat-blk is killed five times and restarted once by
+# moat ctl: each successor takes the transport and the requests in flight
+# back from the state file, so the guest sees no I/O error, no reset and no
+# wrong block. The restart budget is 3 a minute: three kills, then a minute
+# after the first, two more kills and the ctl restart. Most kills land in a
+# write or a flush (every round ends with one).
+moat_pids >"$T/pids.before"
+blk_restarts() { grep -c "child-reattached child=blk0" "$T/verify.audit" 2>/dev/null; }
+truncate -s 8M "$T/verify.img"
+pids=""
+if vm_up verify "MOAT-GUEST: verify started" "$BOOT_TIMEOUT" \
+	"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --control "$T/verify.sock" \
+	--cmdline "$CMDLINE guest.action=disk-verify guest.verify-secs=90" \
+	--disk "path=$T/verify.img"; then
+	ok "disk-verify guest is up and writing"
+	t0=$SECONDS k=0
+	for at in 3 7 11 66 70 74; do
+		while [ $((SECONDS - t0)) -lt "$at" ]; do sleep 0.2; done
+		k=$((k + 1))
+		blk=$(child_pid "$mon" moat-blk)
+		pids="$pids ${blk:-none}"
+		if [ "$k" = 6 ]; then
+			"$MOAT" ctl --control "$T/verify.sock" device restart blk0 >"$T/verify.ctl" 2>&1
+			check "moat ctl device restart blk0 exits 0 ($(head -n 1 "$T/verify.ctl"))" [ $? = 0 ]
+		elif [ -n "$blk" ]; then
+			kill -KILL "$blk"
+		fi
+		for _ in $(seq 100); do [ "$(blk_restarts)" -ge "$k" ] && break; sleep 0.1; done
+	done
+	check "moat-blk was restarted six times (reattached $(blk_restarts) times)" [ "$(blk_restarts)" = 6 ]
+	blk=$(child_pid "$mon" moat-blk)
+	check "the seventh moat-blk is a new process ($blk, after$pids)" \
+		bash -c "[ -n '$blk' ] && ! grep -qw '$blk' <<<'$pids'"
+	[ -n "$blk" ] && check_sandboxed "$blk" moat-blk
+else
+	not_ok "disk-verify guest is up and writing"
+	tail -n 30 "$T/verify.log" "$T/verify.err" | diag
+	kill -TERM "$mon"
+fi
+wait "$mon"
+st=$?
+check "moat exits 0 after the restarts (got $st)" [ $st = 0 ]
+verify=$(sed -n 's/^MOAT-GUEST: verify rounds/rounds/p' "$T/verify.log" | tr -d '\r')
+echo "# disk-verify: $verify"
+read -r _ rounds _ errors _ bad _ kernel _ gap <<<"$verify"
+check "the guest wrote and verified across the restarts (${rounds:-0} rounds)" [ "${rounds:-0}" -gt 20 ]
+check "the guest saw no I/O error (${errors:-?}), no wrong block (${bad:-?}), no kernel complaint (${kernel:-?})" \
+	grep -q "MOAT-GUEST: result disk-verify ok" "$T/verify.log"
+check "each kill is in the audit trail with its cause" \
+	[ "$(grep -c 'child-restart child=blk0 kind=blk pid=[0-9]* cause="was killed by signal KILL"' "$T/verify.audit")" = 5 ]
+check "each successor was checked sandboxed (child-ready for 7 processes)" \
+	[ "$(grep -c 'child-ready child=blk0' "$T/verify.audit")" = 7 ]
+echo "# longest stall between verified rounds: ${gap:-?} ms (a round is a write, a flush and a read)"
+check "no moat process left" no_new_moat
+
 # ---- bad --disk input: exit 2, one line naming the image, nothing left -------
 bad_disk() { # bad_disk NAME DISK-OPTION PATH
 	local name=$1 opt=$2 path=$3 st

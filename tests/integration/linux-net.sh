@@ -3,9 +3,11 @@
 # initramfs: user networking through libslirp (DHCP, ping of the gateway,
 # a file fetched from the host's 127.0.0.1 as 10.0.2.2 with hostloop=on, a
 # name resolved through 10.0.2.3 by the test's own dnsmasq on loopback, TCP
-# and UDP forwards into the guest, SIGKILL of moat-net), the host's
+# and UDP forwards into the guest, SIGKILL of moat-net and its restart
+# with the forwards up again), the host's
 # loopback closed by default, restrict=on (nothing out, forwards in), and a
-# tap in a network namespace of the test's own (TCP and UDP both ways).
+# tap in a network namespace of the test's own (TCP and UDP both ways, and
+# a TCP stream that outlives a restart of moat-net).
 # Traffic stays on loopback, slirp's 10.0.2.0/24 and that namespace. Needs
 # a KVM that runs ring-0 code at speed (real hardware, or inside
 # tests/kvmbox/run), root, dnsmasq and python3. Four guest boots.
@@ -141,7 +143,12 @@ if wait_for "$T/user.out" "MOAT-GUEST: net serving\|MOAT-GUEST: result" "$BOOT_T
 		kill -KILL "$net"
 		check "user: SIGKILL of moat-net is recorded" \
 			wait_for "$T/user.audit" "child-died child=net0 kind=net pid=$net was killed by signal KILL" 10
-		check "user: the VM runs on without it" kill -0 "$mon"
+		check "user: the VM runs on" kill -0 "$mon"
+		# issue 15: a new moat-net, a fresh slirp, the forwards set up again
+		check "user: a new moat-net takes the card back" \
+			wait_for "$T/user.audit" "child-reattached child=net0" 10
+		check "user: the TCP forward reaches the guest's httpd again" \
+			[ "$(http_get http://127.0.0.1:18022/)" = "moat-guest-httpd tok-user" ]
 	else
 		not_ok "user: moat-net is running"
 	fi
@@ -205,6 +212,35 @@ if ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" tuntap add de
 			udp_ping 192.168.77.2 7777 moat-tap-hello "${in_ns[@]}"
 		net=$(pgrep -x moat-net | head -1)
 		[ -n "$net" ] && check_sandboxed "$net" "tap: moat-net"
+		# issue 15: a TCP stream through the tap survives SIGKILL of
+		# moat-net. A small receive window keeps the guest's data in
+		# flight; the guest retransmits what the dead process dropped.
+		"${in_ns[@]}" python3 -c '
+import hashlib, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+s.settimeout(60)
+s.connect((sys.argv[1], 80))
+s.sendall(b"GET /big HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    b = s.recv(8192)
+    if not b:
+        break
+    data += b
+    time.sleep(0.01)
+print(hashlib.sha256(data.split(b"\r\n\r\n", 1)[1]).hexdigest())' 192.168.77.2 \
+			>"$T/slow.sha" 2>"$T/slow.err" &
+		slow=$!
+		sleep 1
+		[ -n "$net" ] && kill -KILL "$net"
+		check "tap: a new moat-net takes the card back" \
+			wait_for "$T/tap.audit" "child-reattached child=net0" 10
+		wait "$slow"
+		check "tap: a TCP stream read across the kill arrives whole ($(tail -n 1 "$T/slow.err"))" \
+			[ "$(cat "$T/slow.sha")" = "$(marker tap "net big")" ]
+		net2=$(pgrep -x moat-net | head -1)
+		[ -n "$net2" ] && check_sandboxed "$net2" "tap: the restarted moat-net"
 	else
 		not_ok "tap: the guest is up and serving"
 		tail -n 30 "$T/tap.out" "$T/tap.err" | diag

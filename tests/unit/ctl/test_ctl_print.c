@@ -294,8 +294,8 @@ static int t_device_restarted(void)
 {
 	Moat__Ctl__DeviceRestarted dr = MOAT__CTL__DEVICE_RESTARTED__INIT;
 	Moat__Ctl__Reply r = ok_reply();
-	Moat__Ctl__Reply no =
-	    error_reply("blk0: moat-blk cannot be restarted yet (only the SMC can)");
+	Moat__Ctl__Reply no = error_reply(
+	    "display0: moat-display cannot be restarted (its state lives only in its process)");
 	struct json_object *o, *v;
 
 	dr.id = "smc0";
@@ -331,14 +331,14 @@ static int t_device_restarted(void)
 						 "2J\xef\xbf\xbd"));
 	json_object_put(o);
 
-	CHECK(SHOW(&no, "device", "restart", "blk0") == 1 && out_text[0] == 0);
-	CHECK(!strcmp(err_text, "moat: ctl: device restart: blk0: moat-blk cannot be restarted "
-				"yet (only the SMC can)\n"));
-	CHECK(SHOW(&no, "device", "restart", "blk0", "--json") == 1 && err_text[0] == 0);
+	CHECK(SHOW(&no, "device", "restart", "display0") == 1 && out_text[0] == 0);
+	CHECK(!strcmp(err_text, "moat: ctl: device restart: display0: moat-display cannot be "
+				"restarted (its state lives only in its process)\n"));
+	CHECK(SHOW(&no, "device", "restart", "display0", "--json") == 1 && err_text[0] == 0);
 	o = json_tokener_parse(out_text);
 	CHECK(o && json_object_object_get_ex(o, "ok", &v) && !json_object_get_boolean(v));
 	CHECK(json_object_object_get_ex(o, "error", &v) &&
-	      strstr(json_object_get_string(v), "only the SMC can"));
+	      strstr(json_object_get_string(v), "lives only in its process"));
 	json_object_put(o);
 	return 0;
 }

@@ -18,7 +18,7 @@
 
 static int t_first_start_has_no_state(void)
 {
-	int fd = devstate_create_fd();
+	int fd = devstate_create_fd(0);
 	struct devstate s;
 	uint8_t buf[64];
 
@@ -32,7 +32,7 @@ static int t_first_start_has_no_state(void)
 
 static int t_round_trip_across_processes(void)
 {
-	int fd = devstate_create_fd();
+	int fd = devstate_create_fd(0);
 	struct devstate a, b;
 	uint8_t buf[DEVSTATE_MAX_PAYLOAD];
 
@@ -54,7 +54,7 @@ static int t_round_trip_across_processes(void)
  * named: the header switches only after the record is whole. */
 static int t_torn_write_keeps_the_last_record(void)
 {
-	int fd = devstate_create_fd();
+	int fd = devstate_create_fd(0);
 	struct devstate s;
 	uint8_t buf[DEVSTATE_MAX_PAYLOAD];
 	uint8_t *m;
@@ -74,7 +74,7 @@ static int t_torn_write_keeps_the_last_record(void)
 
 static int t_hostile_framing_is_refused(void)
 {
-	int fd = devstate_create_fd();
+	int fd = devstate_create_fd(0);
 	struct devstate s;
 	uint8_t buf[16];
 	uint8_t *m;
@@ -111,7 +111,7 @@ static int t_hostile_framing_is_refused(void)
 static int t_oversized_write_is_refused(void)
 {
 	static uint8_t big[DEVSTATE_MAX_PAYLOAD + 1];
-	int fd = devstate_create_fd();
+	int fd = devstate_create_fd(0);
 	struct devstate s;
 
 	CHECK(fd >= 0 && devstate_map(fd, &s) == 0);
@@ -135,12 +135,44 @@ static int t_unsealed_or_wrong_size_is_refused(void)
 	CHECK(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
 	CHECK(devstate_map(fd, &s) == -EBADMSG);
 	close(fd);
-	fd = devstate_create_fd();
+	fd = devstate_create_fd(0);
 	CHECK(fd >= 0 && ftruncate(fd, 64) < 0 && errno == EPERM);
 	close(fd);
 	return 0;
 }
 
+/* A virtio device's live area: after the records, shared by every process
+ * that maps the file; sizes no monitor makes are refused on both sides. */
+static int t_live_area(void)
+{
+	struct devstate a, b;
+	int fd = devstate_create_fd(2 * DEVSTATE_LIVE_PER_QUEUE), odd;
+
+	CHECK(fd >= 0 && devstate_map(fd, &a) == 0 && devstate_map(fd, &b) == 0);
+	CHECK(a.live == (char *)a.base + DEVSTATE_SIZE);
+	CHECK(a.live_len == 2 * DEVSTATE_LIVE_PER_QUEUE && b.live_len == a.live_len);
+	((uint8_t *)a.live)[a.live_len - 1] = 0x5a;
+	CHECK(((uint8_t *)b.live)[b.live_len - 1] == 0x5a);
+	CHECK(devstate_write(&a, (const uint8_t *)"x", 1) == 0); /* the records are apart */
+	CHECK(((uint8_t *)b.live)[0] == 0);
+	devstate_unmap(&a);
+	devstate_unmap(&b);
+	close(fd);
+	CHECK(devstate_create_fd(100) == -EINVAL);
+	CHECK(devstate_create_fd(DEVSTATE_MAX_LIVE + 4096) == -EINVAL);
+	fd = devstate_create_fd(0);
+	CHECK(fd >= 0 && devstate_map(fd, &a) == 0 && !a.live && a.live_len == 0);
+	devstate_unmap(&a);
+	close(fd);
+	odd = memfd_create("t", MFD_ALLOW_SEALING);
+	CHECK(odd >= 0 && ftruncate(odd, DEVSTATE_SIZE + 100) == 0);
+	CHECK(fcntl(odd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0);
+	CHECK(devstate_map(odd, &a) == -EBADMSG);
+	close(odd);
+	return 0;
+}
+
 TAP_MAIN(TEST(t_first_start_has_no_state), TEST(t_round_trip_across_processes),
 	 TEST(t_torn_write_keeps_the_last_record), TEST(t_hostile_framing_is_refused),
-	 TEST(t_oversized_write_is_refused), TEST(t_unsealed_or_wrong_size_is_refused))
+	 TEST(t_oversized_write_is_refused), TEST(t_unsealed_or_wrong_size_is_refused),
+	 TEST(t_live_area))
