@@ -218,6 +218,8 @@ int mon_device_respawn(struct mon_device *d, const struct mon_config *cfg,
 	p->uid = d->uid;
 	p->host_net = d->host_net;
 	p->cgroup_fd = mon_cgroup_leaf(cg, p->name);
+	/* the new process was asked nothing: no pause, and no late PAUSED */
+	d->pause_asked = d->paused = d->pause_late = false;
 	d->restarts++;
 	return launch(d, cfg, res);
 }

@@ -114,6 +114,11 @@ void mon_device_restart_check(struct mon_vm *vm, struct mon_device *d)
 	d->ping_sent = d->pong = 0;
 	if (vm->cs.ping_seq)
 		mon_dev_send_ping(d, vm->cs.ping_seq);
+	/* a VM paused meanwhile: the successor pauses too, so that it leaves
+	 * guest memory alone until the VM resumes (and resume_all resumes it);
+	 * a pause under way asks it itself (ctl_ops.c's tick) */
+	if (vm->cs.run == MON_VM_PAUSED)
+		mon_dev_send_pause(d);
 	int64_t ms = mon_now_ms() - d->restart_began;
 	log_info("device %s is back: moat-%s pid %d serves it (restart %u, %lld ms)", p->name,
 		 p->kind, (int)p->child.pid, d->restarts, (long long)ms);
