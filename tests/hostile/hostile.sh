@@ -2,11 +2,11 @@
 # The monitor against children that misbehave (issue: "the monitor checks,
 # it does not believe"). hostile-moat is the real monitor code with its
 # children looked up in a directory of ours, where stand-in copies named
-# moat-vcpu and moat-smc do what their .mode file says (stand_in.c). For
-# each misbehaviour: the child is cut off and audited as hostile, the
-# audit trail holds no forged line and stays under its cap, the monitor
-# stays responsive (SIGTERM ends it within a second) and idle, and the
-# exit status is the true one. Needs root; no KVM (a stand-in vCPU runs no
+# moat-vcpu, moat-smc, moat-net and moat-blk do what their .mode file says
+# (stand_in.c). For each misbehaviour: the child is cut off and audited as
+# hostile, the audit trail holds no forged line and stays under its cap,
+# the monitor stays responsive (SIGTERM ends it within a second) and idle,
+# and the exit status is the true one. Needs root; no KVM (a stand-in vCPU runs no
 # guest). The control socket is driven by the real moat ctl (REAL_MOAT)
 # and by raw clients (ctl_probe.py). Usage: hostile.sh HOSTILE_MOAT
 # STAND_IN REAL_MOAT
@@ -140,7 +140,7 @@ if wait_for "$a" "child-ready child=vcpu" 10; then
 	wait_for "$a" "child-reattached child=smc0" 10
 	second=$(child_pid "$mon" moat-smc)
 	check "restart: a killed device gets a new process ($first, then $second)" \
-		[ -n "$second" ] && [ "$second" != "$first" ]
+		[ -n "$second" -a "$second" != "$first" ]
 	check "restart: the new process was checked at READY" [ "$(count child-ready)" = 2 ]
 	check "restart: audited with its cause" \
 		grep -q "child-restart child=smc0 kind=smc pid=$first cause=\"was killed by signal KILL\" process=2" "$a"
@@ -150,7 +150,7 @@ if wait_for "$a" "child-ready child=vcpu" 10; then
 	check "restart: successors that lie are cut off ($(count child-hostile) of them)" \
 		[ "$(count child-hostile)" = 2 ]
 	check "restart: three restarts in a minute, then none ($(count child-restart) restarts)" \
-		[ "$(count child-restart)" = 3 ] && [ "$(count child-restart-refused)" = 1 ]
+		[ "$(count child-restart)" = 3 -a "$(count child-restart-refused)" = 1 ]
 	check "restart: the refusal is logged" grep -q "the VM continues without it" "$T/restart.err"
 	check "restart: no moat-smc left running" bash -c "! pgrep -P $mon -x moat-smc"
 	kill -TERM "$mon"
@@ -194,6 +194,142 @@ if [ -x "$REAL_SMC" ]; then
 	echo good >"$T/bin/moat-smc.mode"
 else
 	not_ok "tamper: the real moat-smc is beside moat ($REAL_SMC)"
+fi
+
+# ---- a disk's in-flight record, tampered with (issue 15) -----------------------
+# A compromised moat-blk leaves a state file with a valid transport image
+# (queue 0 live, its rings in guest RAM) and an in-flight record no
+# moat-blk writes, and is killed once the real moat-blk is in its place
+# (a stand-in that died by itself would be restarted as a stand-in): the
+# real moat-blk that succeeds it refuses the record and does not start; so
+# do the next two; then the disk stays detached. Guest RAM outside the queue's rings stays as the compromised
+# process left it (every byte 0x5a: scribble_blk.h). A record a real
+# moat-blk could have left is taken back, so a refusal is the record's
+# doing, not the image's or the rings'.
+REAL_BLK=$(dirname "$REAL_MOAT")/../devproc/blk/moat-blk
+truncate -s 1M "$T/disk.img"
+cp "$STAND_IN" "$T/bin/moat-blk"
+
+# start_disk NAME BLK_MODE: a VM with a stand-in vCPU and one disk, blk0
+start_disk() {
+	echo good >"$T/bin/moat-vcpu.mode"
+	echo "$2" >"$T/bin/moat-blk.mode"
+	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
+		--disk "path=$T/disk.img,format=raw" --audit "$T/$1.audit" \
+		>"$T/$1.out" 2>"$T/$1.err" </dev/null &
+	mon=$!
+}
+
+# ram_untouched PID: the guest RAM monitor PID holds (its one regular file
+# of 64 MiB) is 0x5a outside queue 0's rings (SCRIBBLE_RING_GPA..END).
+ram_untouched() {
+	python3 - "$1" <<'EOF'
+import os, stat, sys
+pid, lo, hi = sys.argv[1], 0x200000, 0x203000
+ram = []
+for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        st = os.stat(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        continue
+    if stat.S_ISREG(st.st_mode) and st.st_size == 64 << 20:
+        ram.append(fd)
+if len(ram) != 1:
+    sys.exit(f"guest RAM not found among the monitor's descriptors ({len(ram)} candidates)")
+with open(f"/proc/{pid}/fd/{ram[0]}", "rb") as f:
+    data = f.read()
+bad = sum(len(part) - part.count(0x5a) for part in (data[:lo], data[hi:]))
+sys.exit(f"{bad} bytes changed outside the rings" if bad else 0)
+EOF
+}
+
+# swap_in_real: the real moat-blk replaces the stand-in, which is killed
+swap_in_real() {
+	local first
+	first=$(child_pid "$mon" moat-blk)
+	cp "$REAL_BLK" "$T/bin/moat-blk.real" && mv "$T/bin/moat-blk.real" "$T/bin/moat-blk"
+	[ -n "$first" ] && kill -KILL "$first"
+}
+swap_back() { cp "$STAND_IN" "$T/bin/moat-blk.new" && mv "$T/bin/moat-blk.new" "$T/bin/moat-blk"; }
+blk_count() { grep -c "$1 child=blk0" "$a"; }
+
+if [ -x "$REAL_BLK" ]; then
+	for mode in scribble-inflight scribble-counter; do
+		start_disk "$mode" "$mode"
+		a=$T/$mode.audit
+		if wait_for "$a" "child-ready child=vcpu" 10; then
+			swap_in_real
+			wait_for "$a" "child-restart-refused child=blk0" 30
+			check "$mode: the real successor refuses the record, and says why" \
+				grep -q "^\[blk0\] moat-blk[^ ]*: error: queue 0 cannot be taken back.*in-flight record" \
+				"$T/$mode.err"
+			check "$mode: no successor served ($(blk_count child-reattached) reattached)" \
+				[ "$(blk_count child-reattached)" = 0 ]
+			check "$mode: three tries, then detached for good ($(blk_count child-restart) restarts)" \
+				[ "$(blk_count child-restart)/$(blk_count child-restart-refused)" = 3/1 ]
+			check "$mode: no moat-blk left running" bash -c "! pgrep -P $mon -x moat-blk >/dev/null"
+			check "$mode: guest RAM outside the queue untouched" ram_untouched "$mon"
+			kill -TERM "$mon"
+			finish_within 5
+			check "$mode: then SIGTERM stops it, exit 0 (got $st)" [ "$st" = 0 ]
+			check "$mode: the audit trail holds only the monitor's lines" audit_clean "$a" "$mon"
+		else
+			not_ok "$mode: the VM with a stand-in disk starts"
+			diag <"$T/$mode.err"
+			kill -KILL "$mon"; wait "$mon"
+		fi
+		swap_back
+	done
+	# the control: a record as a real moat-blk leaves it is taken back
+	start_disk save-inflight save-inflight
+	a=$T/save-inflight.audit
+	if wait_for "$a" "child-ready child=vcpu" 10; then
+		swap_in_real
+		check "save-inflight: the real successor takes a valid record back and serves" \
+			wait_for "$a" "child-reattached child=blk0" 10
+		check "save-inflight: ... and says so" \
+			grep -q "^\[blk0\] moat-blk[^ ]*: info: restarted (process 2 of this device), its state taken back" \
+			"$T/save-inflight.err"
+		check "save-inflight: guest RAM outside the queue untouched" ram_untouched "$mon"
+		kill -TERM "$mon"
+		finish_within 5
+		check "save-inflight: then SIGTERM stops it, exit 0 (got $st)" [ "$st" = 0 ]
+	else
+		not_ok "save-inflight: the VM with a stand-in disk starts"
+		diag <"$T/save-inflight.err"
+		kill -KILL "$mon"; wait "$mon"
+	fi
+	swap_back
+	# A valid record whose request in flight is a descriptor chain that
+	# loops: guest RAM is never a reason to refuse (decision 0024), so the
+	# successor serves; the loop breaks the queue when the request is taken
+	# again (the device then asks for a reset), and nothing hangs or spins.
+	start_disk scribble-loop scribble-loop
+	a=$T/scribble-loop.audit
+	if wait_for "$a" "child-ready child=vcpu" 10; then
+		swap_in_real
+		check "scribble-loop: the real successor takes the record back and serves" \
+			wait_for "$a" "child-reattached child=blk0" 10
+		sleep 0.5
+		blk=$(child_pid "$mon" moat-blk)
+		check "scribble-loop: it stays up (pid ${blk:-none}, $(blk_count child-restart) restart)" \
+			[ "${blk:+up}/$(blk_count child-restart)" = up/1 ]
+		ticks=99
+		[ -n "$blk" ] && ticks=$(idle_ticks "$blk")
+		check "scribble-loop: the loop does not make it spin ($ticks ticks in a second)" \
+			[ "$ticks" -le 3 ]
+		check "scribble-loop: guest RAM outside the queue untouched" ram_untouched "$mon"
+		kill -TERM "$mon"
+		finish_within 5
+		check "scribble-loop: then SIGTERM stops it, exit 0 (got $st)" [ "$st" = 0 ]
+	else
+		not_ok "scribble-loop: the VM with a stand-in disk starts"
+		diag <"$T/scribble-loop.err"
+		kill -KILL "$mon"; wait "$mon"
+	fi
+	swap_back
+else
+	not_ok "disk tamper: the real moat-blk is beside moat ($REAL_BLK)"
 fi
 
 # ---- SIGTERM presses the power button ------------------------------------------
@@ -386,7 +522,7 @@ for mode in ready-twice stats-flood hangup; do
 	finish_within 5
 	t=$((($(date +%s%N) - t0) / 1000000))
 	check "smc $mode: SIGTERM ends the VM in ${t} ms (under a second), exit 0 (got $st)" \
-		[ "$st" = 0 ] && [ "$t" -lt 1000 ]
+		[ "$st" = 0 -a "$t" -lt 1000 ]
 	check "smc $mode: the audit trail is clean" audit_clean "$a" "$mon"
 	check "smc $mode: the audit trail stays small ($(wc -l <"$a") lines)" [ "$(wc -l <"$a")" -lt 40 ]
 done
@@ -487,7 +623,7 @@ if wait_for "$T/linger.audit" "child-hostile child=net0" 10; then
 	kill -TERM "$mon"
 	finish_within 5
 	t=$((($(date +%s%N) - t0) / 1000000))
-	check "linger: SIGTERM still ends the VM in ${t} ms, exit 0 (got $st)" [ "$st" = 0 ] && [ "$t" -lt 1000 ]
+	check "linger: SIGTERM still ends the VM in ${t} ms, exit 0 (got $st)" [ "$st" = 0 -a "$t" -lt 1000 ]
 else
 	not_ok "linger: a device sending 200 lingering sockets is cut off"
 	diag <"$T/linger.err"
@@ -600,8 +736,8 @@ if wait_for "$T/first.notes" "READY=1" 10; then
 	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
 		--control "$T/first.sock" >"$T/second.out" 2>"$T/second.err" </dev/null
 	st=$?
-	check "ctl: a second VM on a live control socket exits 2 (got $st)" [ "$st" = 2 ] &&
-		grep -q "already answers" "$T/second.err"
+	check "ctl: a second VM on a live control socket exits 2 (got $st)" [ "$st" = 2 ]
+	check "ctl: it says the socket already answers" grep -q "already answers" "$T/second.err"
 	ctl first stop >/dev/null
 	finish_within 5
 else

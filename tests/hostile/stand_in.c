@@ -1,8 +1,8 @@
 /* A stand-in child that misbehaves on purpose, for the monitor's
- * hostile-child tests (hostile.sh). Copied into a directory as moat-vcpu
- * and moat-smc, it is spawned by the real monitor code (hostile_moat.c)
- * exactly as the real children are, and reads what to do from the file
- * <its directory>/<its name>.mode, one word:
+ * hostile-child tests (hostile.sh). Copied into a directory as moat-vcpu,
+ * moat-smc, moat-net and moat-blk, it is spawned by the real monitor code
+ * (hostile_moat.c) exactly as the real children are, and reads what to do
+ * from the file <its directory>/<its name>.mode, one word:
  *
  *   good            behave: READY; answer STATS, PAUSE and PING; on STOP
  *                   say EXIT (vcpu) and exit 0; on POWER_BUTTON too, as
@@ -48,6 +48,19 @@
  *                   with a well-framed record whose SMC payload names the
  *                   read-only key OSK0 (device): what a compromised
  *                   moat-smc could leave for its successor
+ *   scribble-inflight
+ *                   behave, after writing a state file as a compromised
+ *                   moat-blk could (scribble_blk.h): guest RAM filled with
+ *                   a pattern, a valid transport image with queue 0 live,
+ *                   and queue 0's in-flight record marking a head beyond
+ *                   the queue's size (moat-blk)
+ *   scribble-counter
+ *                   the same, the record marking a head with a counter no
+ *                   pop has given yet (>= next) (moat-blk)
+ *   scribble-loop   the same, the record valid (head 0 taken), but the
+ *                   descriptor chain from head 0 a loop (moat-blk)
+ *   save-inflight   the same, with a record a real moat-blk could have
+ *                   written (nothing in flight) (moat-blk)
  *   linger PORT     a TCP socket to 127.0.0.1:PORT with its buffers full
  *                   and a linger of an hour (made before the sandbox, so
  *                   whatever the policy), sent to the monitor 200 times
@@ -75,6 +88,7 @@
 #include "child.h"
 #include "devstate.h"
 #include "device.pb-c.h"
+#include "scribble_blk.h"
 #include "vcpu.pb-c.h"
 
 static char mode[32];
@@ -403,6 +417,26 @@ static void scribble_state(const Moat__Dev__MonitorToDevice *env, struct ipc_fds
 	close(fd);
 }
 
+/* The disk's state-file modes (scribble_blk.h): what each leaves, or -1
+ * for another mode. */
+static int scribble_how(void)
+{
+	static const struct {
+		const char *mode;
+		enum scribble_blk how;
+	} modes[] = {
+	    {"save-inflight", SCRIBBLE_BLK_GOOD},
+	    {"scribble-inflight", SCRIBBLE_BLK_HEAD},
+	    {"scribble-counter", SCRIBBLE_BLK_COUNTER},
+	    {"scribble-loop", SCRIBBLE_BLK_LOOP},
+	};
+
+	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (is(modes[i].mode))
+			return (int)modes[i].how;
+	return -1;
+}
+
 static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 {
 	if (is("die-starting"))
@@ -446,7 +480,9 @@ int main(int argc, char **argv)
 	struct pol_report rep = {0};
 	Moat__Sandbox__SandboxReport sr = MOAT__SANDBOX__SANDBOX_REPORT__INIT;
 
-	const char *policy = strcmp(argv[0], "moat-net") == 0 ? "net-user" : "smc";
+	const char *policy = strcmp(argv[0], "moat-net") == 0	? "net-user"
+			     : strcmp(argv[0], "moat-blk") == 0 ? "blk"
+								: "smc";
 
 	is_vcpu = strcmp(argv[0], "moat-vcpu") == 0;
 	read_mode(argv[0]);
@@ -458,6 +494,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (is("scribble-state"))
 		scribble_state((const Moat__Dev__MonitorToDevice *)start, &fds);
+	if (scribble_how() >= 0 &&
+	    scribble_blk(((Moat__Dev__MonitorToDevice *)start)->start, &fds, scribble_how()) < 0)
+		exit(94);
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(start, NULL);
 	if (is("linger"))
@@ -488,7 +527,7 @@ int main(int argc, char **argv)
 	}
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
 	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
-	    is("ctl-forged") || is("slow-ready") || is("scribble-state"))
+	    is("ctl-forged") || is("slow-ready") || is("scribble-state") || scribble_how() >= 0)
 		serve();
 	wait_forever();
 }

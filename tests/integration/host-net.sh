@@ -74,7 +74,7 @@ if vm_up user "TINY: waiting" 30 \
 	# issue 15: a new moat-net replaces it and sets the forwards up again
 	check "a new moat-net is restarted in its place" wait_for "$T/user.audit" "child-reattached child=net0" 10
 	net2=$(pgrep -x moat-net | head -1)
-	check "the new moat-net ($net2) is another process than $net" [ -n "$net2" ] && [ "$net2" != "$net" ]
+	check "the new moat-net ($net2) is another process than $net" [ -n "$net2" -a "$net2" != "$net" ]
 	[ -n "$net2" ] && check_sandboxed "$net2" "restarted moat-net" host-net
 	ss -Hltnup >"$T/ss2"
 	check "the TCP forward listens again, held by the new moat-net" \

@@ -70,7 +70,7 @@ if vm_up re "TINY: smc present" 30 "$MOAT" run --kernel "$TINY" --cmdline l --sm
 	check "three SIGKILLs: moat-smc restarted three times ($(n_of child-reattached))" \
 		[ "$(n_of child-reattached)" = 3 ]
 	smc=$(child_pid "$mon" moat-smc)
-	check "a new moat-smc serves ($smc, the first was $first)" [ -n "$smc" ] && [ "$smc" != "$first" ]
+	check "a new moat-smc serves ($smc, the first was $first)" [ -n "$smc" -a "$smc" != "$first" ]
 	[ -n "$smc" ] && check_sandboxed "$smc" moat-smc
 	check "each successor was checked at READY (4 child-ready lines)" [ "$(n_of child-ready)" = 4 ]
 	check "each restart is audited with its cause" \

@@ -62,7 +62,7 @@ check_sandboxed() {
 	check "$name: NoNewPrivs is 1" [ "$(status_field "$pid" NoNewPrivs)" = 1 ]
 	check "$name: Seccomp is 2 (filter)" [ "$(status_field "$pid" Seccomp)" = 2 ]
 	uid=$(status_field "$pid" Uid | awk '{print $1}')
-	check "$name: runs as non-root uid ($uid)" [ -n "$uid" ] && [ "$uid" != 0 ] && [ "$uid" != 65534 ]
+	check "$name: runs as non-root uid ($uid)" [ -n "$uid" -a "$uid" != 0 -a "$uid" != 65534 ]
 	for ns in mnt pid user net ipc uts; do
 		if [ "$ns" = net ] && [ -n "$hostnet" ]; then
 			check "$name: in the host's network namespace (slirp's sockets)" \

@@ -79,8 +79,8 @@ check "disk-write: one vCPU, one request queue by default (saw '$(marker write "
 check "disk-check: after a reboot e2fsck -fn is clean and every file has its sum" \
 	boot check disk-check "guest.sums=$sums" --disk "path=$IMG"
 for f in $FILES; do
-	check "disk-check: $f read back as written" \
-		[ -n "$(marker check "disk file $f")" ] && [ "$(marker check "disk file $f")" = "$(marker write "disk file $f")" ]
+	got=$(marker check "disk file $f")
+	check "disk-check: $f read back as written" [ -n "$got" -a "$got" = "$(marker write "disk file $f")" ]
 done
 e2fsck -fn "$IMG" >"$T/e2fsck.out" 2>&1
 st=$?
@@ -179,8 +179,9 @@ judge_qcow2() {
 	check "host: e2fsck -fn on $what's content is clean" [ $? = 0 ]
 	for f in $FILES; do
 		debugfs -R "dump /$f $T/$boot.dump.$f" "$raw" >/dev/null 2>&1
-		check "host: $f in $what has the guest's sum" [ -f "$T/$boot.dump.$f" ] &&
-			[ "$(sha "$T/$boot.dump.$f")" = "$(marker "$boot" "disk file $f")" ]
+		got=$([ -f "$T/$boot.dump.$f" ] && sha "$T/$boot.dump.$f")
+		check "host: $f in $what has the guest's sum" \
+			[ -n "$got" -a "$got" = "$(marker "$boot" "disk file $f")" ]
 	done
 }
 judge_qcow2 "the qcow2 image" "$QIMG" qwrite "$T/qconv.raw"
