@@ -62,7 +62,9 @@ struct vpci_ops {
 			     uint64_t data); /* NULL: RO */
 	/* The driver set queue_enable: validate and start the queue (vq_init).
 	 * 0, or -errno, after which the transport sets DEVICE_NEEDS_RESET
-	 * and raises a configuration interrupt. */
+	 * and raises a configuration interrupt. Also a successor taking the
+	 * queue back (vpci_state_load): -EBADMSG then says its in-flight
+	 * record is not valid, another error that its rings are not in RAM. */
 	int (*queue_enable)(void *model, unsigned q, const struct vpci_queue_cfg *cfg);
 	/* A notify write that reached us through the I/O ring instead of the
 	 * KVM ioeventfd. Must not process the queue here (see Locking). */

@@ -134,6 +134,8 @@ static void cfg_apply(struct vpci_dev *d, const uint8_t *cfg)
 
 static int apply(struct vpci_dev *d, const struct image *im, char *err, size_t errlen)
 {
+	int rc;
+
 	cfg_apply(d, im->cfg);
 	d->driver_features = im->driver_features;
 	d->dfselect = im->dfselect;
@@ -164,11 +166,11 @@ static int apply(struct vpci_dev *d, const struct image *im, char *err, size_t e
 			continue;
 		/* the rings were in RAM when the driver enabled them, and RAM
 		 * does not move: a failure here is a forged image or record */
-		if (d->p.ops->queue_enable(d->p.model, i, &qc) < 0) {
-			snprintf(err, errlen,
-				 "queue %u cannot be taken back: its rings are not in RAM, or its "
-				 "in-flight record is not valid",
-				 i);
+		rc = d->p.ops->queue_enable(d->p.model, i, &qc);
+		if (rc < 0) {
+			snprintf(err, errlen, "queue %u cannot be taken back: %s", i,
+				 rc == -EBADMSG ? "its in-flight record is not valid"
+						: "its rings are not in guest RAM");
 			return -EBADMSG;
 		}
 		d->q[i].enabled = true;
