@@ -13,9 +13,10 @@
 # descriptor file over a flat extent, its format probed); a qcow2 overlay
 # over a raw base, probed, its chain followed; SIGKILL of all of moat while
 # the guest writes a qcow2 image leaves no corruption (leaks at worst); the
-# disk
-# process's sandbox; and bad --disk input. Needs a KVM that runs ring-0 code
-# at speed: real hardware, or inside tests/kvmbox/run. Thirteen guest boots:
+# disk process's sandbox; moat-blk killed five times and restarted by moat
+# ctl under a guest that writes and verifies (no I/O error, no wrong block:
+# issue 15); and bad --disk input. Needs a KVM that runs ring-0 code at
+# speed: real hardware, or inside tests/kvmbox/run. Fourteen guest boots:
 # two of them write with cache=none,aio=io_uring and read back with
 # aio=threads, one writes on a qcow2 image, two read vmdks, two use a
 # qcow2 overlay.
