@@ -77,6 +77,19 @@ check_sandboxed() {
 # The pids of children named NAME under the process PARENT.
 child_pid() { pgrep -P "$1" -x "$2" | head -1; }
 
+# wait_vm SECONDS: wait for the monitor $mon to end, SIGKILLing it after
+# SECONDS (a guest that lost its disk waits for it for ever); its status
+# in $st (137 when it had to be killed).
+wait_vm() {
+	local secs=$1 wd
+	(sleep "$secs" && kill -KILL "$mon" 2>/dev/null) &
+	wd=$!
+	wait "$mon"
+	st=$?
+	kill "$wd" 2>/dev/null
+	wait "$wd" 2>/dev/null
+}
+
 # vm_up NAME PATTERN SECONDS COMMAND...: run COMMAND ("$MOAT" run ...,
 # perhaps behind a wrapper) in the background with its console in
 # $T/NAME.log, its audit trail in $T/NAME.audit, stdout and stderr in
