@@ -82,6 +82,7 @@ struct mon_device {
 	unsigned restarts;
 	struct mon_restart_log restart_log;
 	bool restarting, restart_asked;
+	bool start_paused;			 /* the next process starts paused (the VM is) */
 	int64_t restart_began, restart_deadline; /* ms */
 
 	/* virtio-pci devices: slot, fixed BAR0, KVM's eventfds */

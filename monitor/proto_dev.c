@@ -53,6 +53,7 @@ int mon_dev_send_start(struct mon_device *d, const struct mon_config *cfg,
 	s.fd_doorbell = 1;
 	s.log_debug = cfg->verbose;
 	s.restarts = d->restarts;
+	s.paused = d->start_paused;
 	if (d->state_fd >= 0) {
 		s.has_state = true;
 		s.fd_state = n;

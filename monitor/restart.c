@@ -55,6 +55,10 @@ static void restart(struct mon_vm *vm, struct mon_device *d, const char *how)
 	mon_proc_audit(p, "child-restart", "cause=\"%s\" process=%u",
 		       d->restart_asked ? "moat ctl device restart" : how, d->restarts + 2);
 	d->restart_asked = false;
+	/* a VM paused meanwhile: the successor starts paused, so that it
+	 * leaves guest memory alone until the VM resumes (resume_all then
+	 * resumes it); a pause under way asks it itself (ctl_ops.c's tick) */
+	d->start_paused = vm->cs.run == MON_VM_PAUSED;
 	if (mon_device_respawn(d, vm->cfg, vm->res, &vm->cg) < 0) {
 		log_warn("device %s could not be restarted; the VM continues without it", p->name);
 		mon_ctl_restart_done(vm, d, false, "its new process could not be started");
@@ -114,11 +118,13 @@ void mon_device_restart_check(struct mon_vm *vm, struct mon_device *d)
 	d->ping_sent = d->pong = 0;
 	if (vm->cs.ping_seq)
 		mon_dev_send_ping(d, vm->cs.ping_seq);
-	/* a VM paused meanwhile: the successor pauses too, so that it leaves
-	 * guest memory alone until the VM resumes (and resume_all resumes it);
-	 * a pause under way asks it itself (ctl_ops.c's tick) */
-	if (vm->cs.run == MON_VM_PAUSED)
-		mon_dev_send_pause(d);
+	/* started paused: as if asked and answered, so resume_all resumes it;
+	 * a VM resumed before it was ready resumes it now */
+	if (d->start_paused && vm->cs.run == MON_VM_PAUSED)
+		d->pause_asked = d->paused = true;
+	else if (d->start_paused)
+		mon_dev_send_resume(d);
+	d->start_paused = false;
 	int64_t ms = mon_now_ms() - d->restart_began;
 	log_info("device %s is back: moat-%s pid %d serves it (restart %u, %lld ms)", p->name,
 		 p->kind, (int)p->child.pid, d->restarts, (long long)ms);

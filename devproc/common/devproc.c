@@ -376,6 +376,7 @@ static int dev_setup(struct dev_state *st, Moat__Dev__StartRequest *s, struct ip
 		rc = restore_state(st, s, fds, err, sizeof(err));
 	if (rc < 0)
 		goto fail;
+	st->paused = s->paused; /* a successor under a paused VM (restart.c) */
 	return send_ready(st, s->name, &sr);
 fail:
 	if (!err[0])

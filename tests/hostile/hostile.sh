@@ -784,6 +784,80 @@ fi
 kill "$listener" 2>/dev/null
 echo good >"$T/bin/moat-smc.mode"
 
+# A device restarted while the VM is paused starts paused (its start
+# request says so: else it would serve its queues under a paused guest
+# until a PauseRequest reached it), and resume resumes it; one restarted
+# while the VM runs is asked no pause (decisions 0023, 0024). moat-smc says on stderr what it is asked
+# (tell): its lines reach $T/NAME.err, each process's after its "ready".
+# asked NAME: what the newest moat-smc of VM NAME was asked, in order
+asked() {
+	sed -n 's/^\[smc0\] stand-in: //p' "$T/$1.err" |
+		awk '$0 == "ready" { got = ""; next } { got = got " " $2 } END { print got }'
+}
+# asked_within NAME WORD SECONDS: poll until the newest moat-smc was asked WORD
+asked_within() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		[[ " $(asked "$1") " == *" $2 "* ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# smc_state NAME: the VM's state and moat-smc's, from moat ctl --json status
+smc_state() {
+	ctl "$1" --json status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+smc = [p for p in d["processes"] if p["kind"] == "smc"]
+print(d["state"], smc[0]["state"] if smc else "none", smc[0].get("restarts", 0) if smc else 0)'
+}
+start_ctl pause-restart good tell
+a=$T/pause-restart.audit
+if wait_for "$T/pause-restart.notes" "READY=1" 10; then
+	check "pause-restart: pause" ctl_ok pause-restart pause
+	asked_within pause-restart pause 5
+	check "pause-restart: the first moat-smc is asked to pause (it was asked:$(asked pause-restart))" \
+		[ "$(asked pause-restart)" = " pause" ]
+	first=$(child_pid "$mon" moat-smc)
+	[ -n "$first" ] && kill -KILL "$first"
+	check "pause-restart: killed under a paused VM, it is restarted and reattached" \
+		wait_for "$a" "child-reattached child=smc0 .*restarts=1 " 10
+	second=$(child_pid "$mon" moat-smc)
+	check "pause-restart: a new process serves ($first, then $second)" \
+		[ -n "$second" -a "$second" != "$first" ]
+	asked_within pause-restart paused-start 5
+	check "pause-restart: the successor starts paused (it was asked:$(asked pause-restart))" \
+		[ "$(asked pause-restart)" = " paused-start" ]
+	s=$(smc_state pause-restart)
+	check "pause-restart: status still says paused, the successor too ($s)" [ "$s" = "paused paused 1" ]
+	check "pause-restart: resume" ctl_ok pause-restart resume
+	asked_within pause-restart resume 5
+	check "pause-restart: resume resumes the successor (it was asked:$(asked pause-restart))" \
+		[ "$(asked pause-restart)" = " paused-start stats resume" ]
+	s=$(smc_state pause-restart)
+	check "pause-restart: the VM runs, the successor serves it ($s)" [ "$s" = "running running 1" ]
+	# the control: restarted under a running VM, no pause is asked (the
+	# status's STATS, sent after any pause, marks that all was said)
+	[ -n "$second" ] && kill -KILL "$second"
+	check "pause-restart: killed under a running VM, it is restarted and reattached" \
+		wait_for "$a" "child-reattached child=smc0 .*restarts=2 " 10
+	s=$(smc_state pause-restart)
+	asked_within pause-restart stats 5
+	check "pause-restart: that successor is asked no pause (it was asked:$(asked pause-restart); $s)" \
+		[ "$(asked pause-restart)/$s" = " stats/running running 2" ]
+	check "pause-restart: no moat-smc was cut off" bash -c "! grep -q 'child-hostile child=smc0 ' '$a'"
+	check "pause-restart: stop" ctl_ok pause-restart stop
+	finish_within 5
+	check "pause-restart: moat exits 0 after stop (got $st)" [ "$st" = 0 ]
+	check "pause-restart: the audit trail is clean" audit_clean "$a" "$mon"
+else
+	not_ok "pause-restart: the VM starts"
+	diag <"$T/pause-restart.err"
+	kill -KILL "$mon"; wait "$mon"
+fi
+kill "$listener" 2>/dev/null
+echo good >"$T/bin/moat-smc.mode"
+
 # Children that answer what they were not asked are cut off.
 for m in pong-wrong paused-unasked ctl-forged; do
 	start_ctl "$m" good "$m"

@@ -9,6 +9,12 @@
  *                   moat-vcpu does when the guest does not listen for the
  *                   button; on RESET say EXIT (reset) and exit 0 (vcpu)
  *   mute-ping       behave, but never answer PING (a wedged child)
+ *   tell            behave, and say on stderr "stand-in: ready" once READY
+ *                   is sent (then "stand-in: got paused-start" if the
+ *                   start request said to start paused) and "stand-in:
+ *                   got NAME" for each request but PING (NAME its field in
+ *                   the envelope: pause, resume, stats): what the monitor
+ *                   asked of this process (device)
  *   pong-wrong      behave, but answer PING with another round's number
  *   paused-unasked  behave, but say PAUSED right after READY
  *   ctl-forged      behave, but send a CONTROL_RESULT nobody asked for
@@ -224,6 +230,37 @@ static uint64_t ping_seq(const ProtobufCMessage *m)
 	return 0;
 }
 
+/* The start request said to start paused (a successor under a paused VM). */
+static bool started_paused;
+
+/* A line on stderr in tell (write, not dprintf: one call, and nothing
+ * more than the policies allow). */
+static void tell(const char *what)
+{
+	char line[96];
+	int n;
+
+	if (!is("tell"))
+		return;
+	n = snprintf(line, sizeof(line), "stand-in: %s\n", what);
+	(void)!write(2, line, (size_t)n);
+}
+
+/* tell: the request's name, its field in our envelope (none for PING). */
+static void tell_request(int msg)
+{
+	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(
+	    is_vcpu ? &moat__vcpu__monitor_to_vcpu__descriptor
+		    : &moat__dev__monitor_to_device__descriptor,
+	    (unsigned)msg);
+	char what[64];
+
+	if (f && strcmp(f->name, "ping") == 0)
+		return;
+	snprintf(what, sizeof(what), "got %s", f ? f->name : "?");
+	tell(what);
+}
+
 /* Requests from the monitor while "serving": STOP ends us, STATS is
  * answered (with a descriptor in stats-fds), PAUSE and PING too. */
 static void serve(void)
@@ -244,6 +281,7 @@ static void serve(void)
 		int msg = ipc_envelope_case(m);
 		uint64_t seq = ping_seq(m);
 		protobuf_c_message_free_unpacked(m, NULL);
+		tell_request(msg);
 		if (seq && !is("mute-ping"))
 			say_pong(seq);
 		if ((is_vcpu && msg == MOAT__VCPU__MONITOR_TO_VCPU__MSG_PAUSE) ||
@@ -454,6 +492,9 @@ static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 		_exit(1);
 	}
 	send_ready(sr);
+	tell("ready");
+	if (started_paused)
+		tell("got paused-start");
 	if (is("ready-twice"))
 		send_ready(sr);
 	if (is("paused-unasked"))
@@ -497,6 +538,8 @@ int main(int argc, char **argv)
 	if (scribble_how() >= 0 &&
 	    scribble_blk(((Moat__Dev__MonitorToDevice *)start)->start, &fds, scribble_how()) < 0)
 		exit(94);
+	if (!is_vcpu)
+		started_paused = ((Moat__Dev__MonitorToDevice *)start)->start->paused;
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(start, NULL);
 	if (is("linger"))
@@ -527,7 +570,8 @@ int main(int argc, char **argv)
 	}
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
 	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
-	    is("ctl-forged") || is("slow-ready") || is("scribble-state") || scribble_how() >= 0)
+	    is("ctl-forged") || is("slow-ready") || is("tell") || is("scribble-state") ||
+	    scribble_how() >= 0)
 		serve();
 	wait_forever();
 }
