@@ -96,14 +96,19 @@ static int client_connect(void)
 	return fd;
 }
 
-static void pump(struct rig *r)
+static void pump_wait(struct rig *r, int timeout_ms)
 {
 	struct pollfd p[VNC_MAX_CLIENTS + 1];
 	unsigned n = vnc_fds(r->v, p, VNC_MAX_CLIENTS + 1);
 
-	if (poll(p, n, 0) < 0)
+	if (poll(p, n, timeout_ms) < 0)
 		abort();
 	vnc_polled(r->v, p, n, &r->fb);
+}
+
+static void pump(struct rig *r)
+{
+	pump_wait(r, 0);
 }
 
 /* Does the server still owe the client output (POLLOUT asked for it)? */
@@ -298,8 +303,14 @@ static void finish(struct rig *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
+	/* the FIN may be processed after close() returns (a busy host defers
+	 * loopback TCP to softirq): wait for it, up to 2 s, before judging */
 	pump(r);
 	vnc_get_counters(r->v, &c);
+	for (int j = 0; j < 200 && c.connected != 0; j++) {
+		pump_wait(r, 10);
+		vnc_get_counters(r->v, &c);
+	}
 	if (c.connected != 0)
 		abort();
 }
