@@ -379,6 +379,11 @@ else
 fi
 wait_vm 120 # the guest ends 90 s after it started writing
 check "moat exits 0 after the restarts (got $st)" [ $st = 0 ]
+if [ $st != 0 ]; then
+	tail -n 25 "$T/verify.log" | diag
+	tail -n 25 "$T/verify.err" | diag
+	grep -v child-stats "$T/verify.audit" | tail -n 12 | diag
+fi
 verify=$(sed -n 's/^MOAT-GUEST: verify rounds/rounds/p' "$T/verify.log" | tr -d '\r')
 echo "# disk-verify: $verify"
 read -r _ rounds _ errors _ bad _ kernel _ gap <<<"$verify"
