@@ -71,6 +71,11 @@ int vq_resume(struct virtqueue *vq, struct vq_inflight *r, enum vq_resume_mode m
 			return -EBADMSG;
 		t[count++] = (struct taken){c.desc[h], (uint16_t)h};
 	}
+	/* in pop order; two heads popped with one counter no device writes */
+	qsort(t, count, sizeof(t[0]), by_counter);
+	for (unsigned i = 1; i < count; i++)
+		if (t[i].counter == t[i - 1].counter)
+			return -EBADMSG;
 	used = c.used_idx;
 	guest_used = vq_guest_used_idx(vq);
 	/* A push cut short after used->idx (before or after desc[] was
@@ -81,12 +86,14 @@ int vq_resume(struct virtqueue *vq, struct vq_inflight *r, enum vq_resume_mode m
 	 * this loses its own request. */
 	if ((uint16_t)(guest_used - used) == 1 && vq_guest_used_id(vq, used) == c.last_head) {
 		for (unsigned i = 0; i < count; i++)
-			if (t[i].head == c.last_head)
-				t[i] = t[--count];
+			if (t[i].head == c.last_head) {
+				memmove(&t[i], &t[i + 1], (count - i - 1) * sizeof(t[0]));
+				count--;
+				break;
+			}
 		used = guest_used;
 		vq_inflight_pushed(r, c.last_head, used);
 	}
-	qsort(t, count, sizeof(t[0]), by_counter);
 	for (unsigned i = 0; i < count; i++)
 		heads[i] = t[i].head;
 	*n = count;

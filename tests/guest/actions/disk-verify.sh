@@ -7,6 +7,7 @@
 # every slot is read back once more. Prints
 #   MOAT-GUEST: verify started
 #   MOAT-GUEST: verify rounds R errors E bad B kernel K maxgap-ms G
+#   MOAT-GUEST: verify ran from uptime U0 to U1 centiseconds (asked N s)
 # R rounds done, E dd runs that failed (an I/O error the guest saw), B slots
 # whose data came back wrong (in a round or at the end), K kernel lines
 # that speak of an I/O error or a reset, and G the longest time between two

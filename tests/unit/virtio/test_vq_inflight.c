@@ -315,6 +315,7 @@ static int test_record_tampered(void)
 	TAMPERED(t.desc[3] = UINT64_MAX);
 	TAMPERED(t.desc[8] = 1); /* a head beyond the queue */
 	TAMPERED(t.desc[VQ_MAX_SIZE - 1] = 1);
+	TAMPERED(t.desc[3] = t.desc[6]); /* two heads popped with one counter */
 	TAMPERED(t.last_head = 8);
 	TAMPERED(t.last_head = 0xffff);
 	TAMPERED(memset(&t, 0, sizeof(t))); /* never tracked */
