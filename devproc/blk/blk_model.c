@@ -476,6 +476,11 @@ struct vdev *blk_model_vdev(struct blk_model *m)
 	return m->vd;
 }
 
+unsigned blk_model_queues(const struct blk_model *m)
+{
+	return m->nq;
+}
+
 uint64_t blk_model_sectors(const struct blk_model *m)
 {
 	return m->disk.sectors;

@@ -92,6 +92,7 @@ void blk_model_destroy(struct blk_model *m);
 /* The device in the core: for trapped accesses and the loop (vdev_io,
  * vdev_fds, vdev_polled). */
 struct vdev *blk_model_vdev(struct blk_model *m);
+unsigned blk_model_queues(const struct blk_model *m); /* request queues */
 
 /* io_uring: the loop polls this descriptor (-1 with the pool) and calls
  * blk_model_reap when it is readable (and whenever it likes: a reap with

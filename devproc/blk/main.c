@@ -312,13 +312,29 @@ static void blk_polled(void *dev, struct pollfd *p, unsigned n)
 static unsigned blk_counters(void *dev, struct dev_counter *out, unsigned max)
 {
 	struct blk_dev *d = dev;
+	struct vdev *vd = blk_model_vdev(d->model);
+	unsigned waiting = 0, taken = 0;
+	uint64_t irqs, irqs_failed;
 
-	if (max < 2)
+	if (max < 6)
 		return 0;
+	for (unsigned qi = 0; qi < blk_model_queues(d->model); qi++) {
+		unsigned w, t;
+
+		vdev_queue_depth(vd, qi, &w, &t);
+		waiting += w;
+		taken += t;
+	}
+	vdev_irq_stats(vd, &irqs, &irqs_failed);
 	out[0] = (struct dev_counter){"swaps", d->swap.swaps};
 	/* which backend the disk got (aio=): ctl status shows it */
 	out[1] = (struct dev_counter){"io_uring", blk_model_uring(d->model)};
-	return 2;
+	/* depths now, not totals: where a stalled guest's requests are */
+	out[2] = (struct dev_counter){"queue_waiting", waiting};
+	out[3] = (struct dev_counter){"queue_in_flight", taken};
+	out[4] = (struct dev_counter){"interrupts", irqs};
+	out[5] = (struct dev_counter){"interrupts_failed", irqs_failed};
+	return 6;
 }
 
 /* Its threads: the main one (the queue, the registers, the control

@@ -36,6 +36,25 @@ bool vdev_live(const struct vdev *d)
 	return atomic_load(&d->live);
 }
 
+void vdev_queue_depth(struct vdev *d, unsigned qi, unsigned *waiting, unsigned *taken)
+{
+	struct vdev_queue *q = &d->q[qi];
+
+	*waiting = *taken = 0;
+	pthread_mutex_lock(&q->lock);
+	if (q->ready && q->vq.desc) {
+		/* avail->idx is the guest's: a bogus one shows as a bogus depth */
+		*waiting = (uint16_t)(vq_avail_idx(&q->vq) - q->vq.last_avail);
+		*taken = (uint16_t)(q->vq.last_avail - q->vq.used_idx);
+	}
+	pthread_mutex_unlock(&q->lock);
+}
+
+void vdev_irq_stats(struct vdev *d, uint64_t *sent, uint64_t *failed)
+{
+	vpci_irq_stats(d->vpci, sent, failed);
+}
+
 void vdev_kick_later(struct vdev *d, unsigned qi)
 {
 	uint64_t one = 1;

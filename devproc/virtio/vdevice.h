@@ -129,6 +129,15 @@ void vdev_config_changed(struct vdev *d);
 bool vdev_live(const struct vdev *d);
 /* Queue qi (< ops->num_queues). */
 struct vdev_queue *vdev_queue(struct vdev *d, unsigned qi);
+/* How deep queue qi is now (lock taken): chains the driver made available
+ * that the device has not taken (waiting) and chains taken but not yet
+ * returned in the used ring (taken). Both 0 for a queue not ready. A guest
+ * whose I/O stalls shows where: waiting stays up when kicks are lost,
+ * taken when the device holds requests, neither when an interrupt is. */
+void vdev_queue_depth(struct vdev *d, unsigned qi, unsigned *waiting, unsigned *taken);
+/* Interrupts the transport sent through its irq eventfds, and those whose
+ * eventfd write failed, since this process started. */
+void vdev_irq_stats(struct vdev *d, uint64_t *sent, uint64_t *failed);
 /* Have the loop serve queue qi again, through its eventfd. Any thread. */
 void vdev_kick_later(struct vdev *d, unsigned qi);
 /* Interrupt the driver for queue qi's used buffers. No locks held. */

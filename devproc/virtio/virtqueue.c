@@ -350,6 +350,11 @@ bool vq_has_avail(struct virtqueue *vq)
 	return ld16(vq->avail + RING_IDX_OFF, __ATOMIC_ACQUIRE) != vq->last_avail;
 }
 
+uint16_t vq_avail_idx(const struct virtqueue *vq)
+{
+	return vq->desc ? ld16(vq->avail + RING_IDX_OFF, __ATOMIC_ACQUIRE) : 0;
+}
+
 /* Copy between a flat buffer and buffers [first, last) of a chain seen as
  * one byte stream starting at off. n is clamped, so a garbage chain cannot
  * send us past e[]. */

@@ -160,6 +160,8 @@ void vq_disable_notify(struct virtqueue *vq);
  * false on a broken or uninitialised queue. Reads avail->idx with acquire
  * semantics; a bogus index is left for vq_pop to report. */
 bool vq_has_avail(struct virtqueue *vq);
+/* The driver's avail->idx as it is now (0 for a queue not set up). */
+uint16_t vq_avail_idx(const struct virtqueue *vq);
 
 /* Copy up to len bytes at offset off of the chain's readable part (its
  * first n_out buffers, as one byte stream) into dst; returns the count

@@ -6,7 +6,8 @@ set -u
 T_N=0
 T_FAIL=0
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/moat-it.XXXXXX")
-trap 'rm -rf "$T_TMP"' EXIT
+# MOAT_TEST_KEEP=1 keeps it (images, consoles, audit trails) for a look after
+trap '[ "${MOAT_TEST_KEEP:-0}" = 1 ] && echo "# kept $T_TMP" || rm -rf "$T_TMP"' EXIT
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }

@@ -383,12 +383,34 @@ else
 	tail -n 30 "$T/verify.log" "$T/verify.err" | diag
 	kill -TERM "$mon"
 fi
-wait_vm 120 # the guest ends 90 s after it started writing
+# the guest ends 90 s after it started writing; while it runs, a console
+# that stopped growing for 15 s gets a snapshot of the disk's queues
+# (moat ctl status: requests waiting, in flight, interrupts sent)
+stall_watch() {
+	local size last=-1 quiet=0
+	while kill -0 "$mon" 2>/dev/null; do
+		sleep 5
+		size=$(stat -c %s "$T/verify.log" 2>/dev/null || echo 0)
+		if [ "$size" = "$last" ]; then quiet=$((quiet + 5)); else quiet=0; fi
+		last=$size
+		if [ "$quiet" -ge 15 ]; then
+			{ echo "console quiet for $quiet s at $(date +%T)"
+			  timeout 10 "$MOAT" ctl --control "$T/verify.sock" status; } >>"$T/verify.stall" 2>&1
+			quiet=0
+		fi
+	done
+}
+stall_watch &
+watcher=$!
+wait_vm 120
+kill "$watcher" 2>/dev/null
+wait "$watcher" 2>/dev/null
 check "moat exits 0 after the restarts (got $st)" [ $st = 0 ]
 if [ $st != 0 ]; then
-	tail -n 25 "$T/verify.log" | diag
+	tail -n 40 "$T/verify.log" | diag
 	tail -n 25 "$T/verify.err" | diag
 	grep -v child-stats "$T/verify.audit" | tail -n 12 | diag
+	tail -n 60 "$T/verify.stall" 2>/dev/null | diag
 fi
 verify=$(sed -n 's/^MOAT-GUEST: verify rounds/rounds/p' "$T/verify.log" | tr -d '\r')
 echo "# disk-verify: $verify"

@@ -6,6 +6,7 @@
 # flush), reads it back with O_DIRECT and compares its SHA-256; at the end
 # every slot is read back once more. Prints
 #   MOAT-GUEST: verify started
+#   MOAT-GUEST: verify progress rounds R at uptime U centiseconds (every 10 s)
 #   MOAT-GUEST: verify rounds R errors E bad B kernel K maxgap-ms G
 #   MOAT-GUEST: verify ran from uptime U0 to U1 centiseconds (asked N s)
 # R rounds done, E dd runs that failed (an I/O error the guest saw), B slots
@@ -15,7 +16,9 @@
 # guest.verify-top=N (bench/restart), also the median time between rounds
 # and the N longest, longest first:
 #   MOAT-GUEST: verify gaps median-ms M top-ms G1 G2 ... GN
-# Fails unless E, B and K are all 0.
+# Fails unless E, B and K are all 0. A request stuck for 10 s makes the
+# kernel's hung-task detector print the waiting task's stack on the
+# console (and count in K): where a lost request or interrupt shows.
 # shellcheck source=disk-info.sh source-path=SCRIPTDIR
 . /actions/disk-info.sh
 modules_disk_verify="virtio_pci virtio_blk"
@@ -30,11 +33,13 @@ action_disk_verify() {
 	dev=$(disk_dev) || return
 	mkdir -p /tmp/verify
 	rounds=0 errors=0 bad=0 gap=0
+	[ -w /proc/sys/kernel/hung_task_timeout_secs ] && echo 10 >/proc/sys/kernel/hung_task_timeout_secs
 	say "verify started"
 	# by the uptime: a nested guest's wall clock may run fast
 	last=$(verify_now)
 	start=$last
 	end=$((last + verify_secs * 100))
+	told=$last
 	while [ "$last" -lt "$end" ]; do
 		slot=$((rounds % 64))
 		head -c 65536 /dev/urandom >/tmp/verify/data
@@ -54,6 +59,10 @@ action_disk_verify() {
 		[ $((now - last)) -gt "$gap" ] && gap=$((now - last))
 		echo $(((now - last) * 10)) >>/tmp/verify/gaps
 		last=$now
+		if [ $((now - told)) -ge 1000 ]; then
+			say "verify progress rounds $rounds at uptime $now centiseconds"
+			told=$now
+		fi
 	done
 	for f in /tmp/verify/[0-9]*; do
 		[ -f "$f" ] || continue
@@ -67,7 +76,7 @@ action_disk_verify() {
 		median=$(sed -n "$((($(wc -l </tmp/verify/sorted) + 1) / 2))p" /tmp/verify/sorted)
 		say "verify gaps median-ms $median top-ms $(tail -n "$top" /tmp/verify/sorted | sort -rn | tr '\n' ' ')"
 	fi
-	kernel=$(dmesg | grep -ciE 'I/O error|blk_update_request|virtio_blk.*(reset|timeout)|hung task')
+	kernel=$(dmesg | grep -ciE 'I/O error|blk_update_request|virtio_blk.*(reset|timeout)|hung task|blocked for more than')
 	say "verify rounds $rounds errors $errors bad $bad kernel $kernel maxgap-ms $((gap * 10))"
 	say "verify ran from uptime $start to $last centiseconds (asked $verify_secs s)"
 	if [ "$errors" != 0 ] || [ "$bad" != 0 ] || [ "$kernel" != 0 ]; then

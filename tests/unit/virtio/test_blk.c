@@ -2,7 +2,8 @@
  * (blk_fixture.h): config space and features, reads, writes, flushes,
  * GET_ID, a read-only disk, the spec's free layout of buffers, indirect
  * tables, many requests in flight, reset with requests in flight,
- * interrupt suppression, nothing consumed before DRIVER_OK. A hostile
+ * interrupt suppression, nothing consumed before DRIVER_OK, the queue
+ * depths moat ctl status shows. A hostile
  * driver: test_blk_hostile.c; the worker pool alone: test_blk_pool.c. */
 #include <stdatomic.h>
 
@@ -297,6 +298,49 @@ static int test_waits_for_driver_ok(void)
 	return 0;
 }
 
+/* What moat ctl status shows of a disk's queue (vdev_queue_depth): made
+ * available and not taken, then taken and held by a worker, then neither;
+ * and the interrupts sent for it. */
+static atomic_int depth_gate;
+
+static void gated_exec(const struct blk_disk *disk, struct blk_req *r)
+{
+	while (!atomic_load(&depth_gate))
+		usleep(100);
+	blk_req_execute(disk, r);
+}
+
+static int test_queue_depth(void)
+{
+	struct vfix f;
+	struct vdev *vd;
+	uint64_t st, sent, failed;
+	unsigned waiting, taken;
+
+	CHECK(setup(&f, false) == 0);
+	vd = blk_model_vdev(f.m);
+	blk_model_set_exec(f.m, gated_exec);
+	vdev_queue_depth(vd, 0, &waiting, &taken);
+	CHECK(waiting == 0 && taken == 0);
+	for (int i = 0; i < 3; i++)
+		request(&f, VIRTIO_BLK_T_IN, (uint64_t)i, alloc(&f, 512), 512, true, &st);
+	vdev_queue_depth(vd, 0, &waiting, &taken);
+	CHECK(waiting == 3 && taken == 0); /* no kick yet */
+	kick(&f, 0);
+	vdev_queue_depth(vd, 0, &waiting, &taken);
+	CHECK(waiting == 0 && taken == 3); /* at the gate, or queued behind it */
+	atomic_store(&depth_gate, 1);
+	CHECK(wait_used(&f, 3));
+	vdev_queue_depth(vd, 0, &waiting, &taken);
+	CHECK(waiting == 0 && taken == 0);
+	vdev_irq_stats(vd, &sent, &failed);
+	CHECK(sent >= 1 && failed == 0);
+	CHECK(wait_irqs(&f, 1) >= 1);
+	teardown(&f);
+	return 0;
+}
+
 TAP_MAIN(TEST(test_config), TEST(test_read), TEST(test_write), TEST(test_get_id),
 	 TEST(test_read_only), TEST(test_any_layout), TEST(test_indirect), TEST(test_concurrent),
-	 TEST(test_reset_in_flight), TEST(test_no_interrupt_flag), TEST(test_waits_for_driver_ok))
+	 TEST(test_reset_in_flight), TEST(test_no_interrupt_flag), TEST(test_waits_for_driver_ok),
+	 TEST(test_queue_depth))
