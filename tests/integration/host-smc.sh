@@ -26,7 +26,7 @@ if vm_up vm "TINY: smc present" 30 "$MOAT" run --kernel "$TINY" --cmdline l --sm
 	# one uid per child (monitor/uids.h): a device cannot signal another
 	su=$(status_field "$smc" Uid | awk '{print $1}') vu=$(status_field "$vcpu" Uid | awk '{print $1}')
 	check "moat-smc and moat-vcpu run as uids of their own ($su, $vu), neither root" \
-		[ -n "$su" ] && [ -n "$vu" ] && [ "$su" != "$vu" ] && [ "$su" != 0 ] && [ "$vu" != 0 ]
+		[ -n "$su" -a -n "$vu" -a "$su" != "$vu" -a "$su" != 0 -a "$vu" != 0 ]
 	check "audit records moat-smc's sandbox and policy size" \
 		grep -Eq "child-ready child=smc0 kind=smc .*seccomp=2 syscalls=[0-9]+" "$T/vm.audit"
 	check "the OSK is in no command line" \

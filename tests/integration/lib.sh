@@ -10,6 +10,9 @@ T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/moat-it.XXXXXX")
 trap '[ "${MOAT_TEST_KEEP:-0}" = 1 ] && echo "# kept $T_TMP" || rm -rf "$T_TMP"' EXIT
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+# said STATUS WANT PATTERN TEXT: STATUS is WANT and TEXT matches PATTERN
+# (grep -iE): an exit status and its message as one command, for check
+said() { [ "$1" = "$2" ] && grep -qiE -- "$3" <<<"$4"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"; }
 check() { # check NAME COMMAND...
 	local name=$1

@@ -91,7 +91,7 @@ check "host: e2fsck -fn on the image is clean (exit $st)" [ $st = 0 ]
 for f in $FILES; do
 	debugfs -R "dump /$f $T/dump.$f" "$IMG" >/dev/null 2>&1
 	check "host: debugfs reads $f from the image with the guest's sum" \
-		[ -f "$T/dump.$f" ] && [ "$(sha "$T/dump.$f")" = "$(marker write "disk file $f")" ]
+		[ -f "$T/dump.$f" -a "$(sha "$T/dump.$f")" = "$(marker write "disk file $f")" ]
 done
 
 # ---- 2a. format=vmdk: the same ext4 as a sparse vmdk, read-only -------------
@@ -263,7 +263,7 @@ st=$?
 check "host: then e2fsck -fn is clean (exit $st)" [ $st = 0 ]
 got=$(debugfs -R "cat /synced.bin" "$IMG" 2>/dev/null | sha)
 check "host: /synced.bin has the sum the guest printed before the kill (${synced:-none})" \
-	[ -n "$synced" ] && [ "$got" = "$synced" ]
+	[ -n "$synced" -a "$got" = "$synced" ]
 
 # ---- 4b. SIGKILL of all of moat while the guest writes a qcow2 image ---------
 # qcow2.h orders its metadata writes so that a kill at any point leaks
@@ -288,7 +288,7 @@ for ((round = 1; round <= ${MOAT_TEST_QCOW2_KILLS:-1}; round++)); do
 		st=$?
 		leaks=$(sed -n 's/^\([0-9]*\) leaked clusters.*/\1/p' "$T/kcheck$round.out")
 		check "round $round: SIGKILL of moat after $at disk lines: qemu-img check finds no corruption (exit $st, ${leaks:-0} leaked clusters)" \
-			[ $st = 0 ] || [ $st = 3 ]
+			[ $st = 0 -o $st = 3 ]
 		grep -q "MOAT-GUEST: disk written" "$T/kill$round.out" &&
 			echo "# round $round: the guest had finished writing before the kill" >&2
 		[ $st = 0 ] || [ $st = 3 ] || diag <"$T/kcheck$round.out"

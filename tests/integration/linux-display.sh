@@ -195,7 +195,7 @@ quadrants() {
 	local out st
 	out=$(python3 "$HERE/rfb_probe.py" quadrants "$2" 2>&1)
 	st=$?
-	check "$1: the four quadrants ($out)" [ $st = 0 ] && { [ -z "${3:-}" ] || grep -q "^quadrants $3 " <<<"$out"; }
+	check "$1: the four quadrants ($out)" said "$st" 0 "^quadrants ${3:+$3 }" "$out"
 }
 # capture_check LABEL ADDR OUT WxH [--bpp B]: a capture by rfb_probe and its
 # quadrants, in a picture of WxH ("-": any size)

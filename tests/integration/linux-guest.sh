@@ -26,7 +26,7 @@ check_info() { # check_info NAME CPUS MEM_MIN_KB MEM_MAX_KB
 	mem=$(marker "$1" memtotal-kb)
 	check "$1: guest sees $2 CPUs (saw ${cpus:-none})" [ "${cpus:-0}" = "$2" ]
 	check "$1: MemTotal ${mem:-none} kB in [$3, $4]" \
-		[ "${mem:-0}" -ge "$3" ] && [ "${mem:-0}" -le "$4" ]
+		[ "${mem:-0}" -ge "$3" -a "${mem:-0}" -le "$4" ]
 }
 
 check "bzImage, 1 CPU, 256M" boot small "$BZIMAGE" info --cpus 1 --mem 256M
