@@ -17,6 +17,7 @@
 #include "pol.h"
 #include "procstat.h"
 #include "sandbox.pb-c.h"
+#include "util.h"
 
 int64_t mon_now_ms(void)
 {
@@ -153,16 +154,33 @@ void mon_proc_hostile(struct mon_proc *p, const char *why)
 }
 
 /* How many syscalls the policy p must run under allows, as the monitor
- * compiles it from the same embedded text. */
+ * compiles it from the same embedded text. The text is built in, so the
+ * count is the same every time: compiled once a policy and kept, which
+ * keeps libseccomp off a device's restart path (issue 15). */
 static int expected_syscalls(const char *policy, unsigned *n)
 {
+	static struct {
+		char policy[32]; /* "" : a free slot */
+		unsigned n;
+	} known[16];
 	scmp_filter_ctx ctx = NULL;
 	char err[256];
-	int r = pol_compile(policy, &ctx, n, err, sizeof(err));
+	unsigned i;
+	int r;
 
+	for (i = 0; i < ARRAY_SIZE(known) && known[i].policy[0]; i++)
+		if (strcmp(known[i].policy, policy) == 0) {
+			*n = known[i].n;
+			return 0;
+		}
+	r = pol_compile(policy, &ctx, n, err, sizeof(err));
 	if (r < 0)
 		return log_error_errno(r, "policy %s: %s", policy, err);
 	seccomp_release(ctx);
+	if (i < ARRAY_SIZE(known) && strlen(policy) < sizeof(known[i].policy)) {
+		strcpy(known[i].policy, policy);
+		known[i].n = *n;
+	}
 	return 0;
 }
 
@@ -213,7 +231,6 @@ int mon_proc_check_ready(struct mon_proc *p, const struct mon_claim *claim, cons
 	}
 	if (!mon_procstat_confined(&st, p->uid, p->uid, p->host_net, why, sizeof(why)))
 		goto hostile;
-	/* once: libseccomp builds the whole filter to count it */
 	(void)expected_syscalls(p->policy, &nsys);
 	mon_proc_audit(p, "child-ready",
 		       "%s%suid=%u caps=none no_new_privs=%d seccomp=%d syscalls=%u namespaces=%s",
