@@ -6,7 +6,8 @@
 # flush), reads it back with O_DIRECT and compares its SHA-256; at the end
 # every slot is read back once more. Prints
 #   MOAT-GUEST: verify started
-#   MOAT-GUEST: verify progress rounds R at uptime U centiseconds (every 10 s)
+#   MOAT-GUEST: verify progress rounds R at uptime U centiseconds
+# (every 10 s, and every 200 rounds)
 #   MOAT-GUEST: verify rounds R errors E bad B kernel K maxgap-ms G
 #   MOAT-GUEST: verify ran from uptime U0 to U1 centiseconds (asked N s)
 # R rounds done, E dd runs that failed (an I/O error the guest saw), B slots
@@ -14,8 +15,11 @@
 # that speak of an I/O error or a reset, and G the longest time between two
 # rounds completing (the stall a restart cost the guest, to 10 ms). With
 # guest.verify-top=N (bench/restart), also the median time between rounds
-# and the N longest, longest first:
+# and the N longest, longest first, then every round that took at least
+# twice the median, with the uptime it ended at (bench/restart finds the
+# round a kill stalled by it):
 #   MOAT-GUEST: verify gaps median-ms M top-ms G1 G2 ... GN
+#   MOAT-GUEST: verify slow-round ended-cs U ms G
 # Fails unless E, B and K are all 0. A request stuck for 10 s makes the
 # kernel's hung-task detector print the waiting task's stack on the
 # console (and count in K): where a lost request or interrupt shows.
@@ -57,9 +61,10 @@ action_disk_verify() {
 		rounds=$((rounds + 1))
 		now=$(verify_now)
 		[ $((now - last)) -gt "$gap" ] && gap=$((now - last))
-		echo $(((now - last) * 10)) >>/tmp/verify/gaps
+		echo "$(((now - last) * 10)) $now" >>/tmp/verify/gaps
 		last=$now
-		if [ $((now - told)) -ge 1000 ]; then
+		# by rounds too: a guest whose clock stopped shows it here
+		if [ $((now - told)) -ge 1000 ] || [ $((rounds % 200)) = 0 ]; then
 			say "verify progress rounds $rounds at uptime $now centiseconds"
 			told=$now
 		fi
@@ -72,9 +77,12 @@ action_disk_verify() {
 		[ "$got" = "$(cat "$f")" ] || bad=$((bad + 1))
 	done
 	if [ "$top" -gt 0 ]; then
-		sort -n /tmp/verify/gaps >/tmp/verify/sorted
+		cut -d' ' -f1 /tmp/verify/gaps | sort -n >/tmp/verify/sorted
 		median=$(sed -n "$((($(wc -l </tmp/verify/sorted) + 1) / 2))p" /tmp/verify/sorted)
 		say "verify gaps median-ms $median top-ms $(tail -n "$top" /tmp/verify/sorted | sort -rn | tr '\n' ' ')"
+		while read -r ms at; do
+			[ "$ms" -ge $((median * 2)) ] && say "verify slow-round ended-cs $at ms $ms"
+		done </tmp/verify/gaps
 	fi
 	kernel=$(dmesg | grep -ciE 'I/O error|blk_update_request|virtio_blk.*(reset|timeout)|hung task|blocked for more than')
 	say "verify rounds $rounds errors $errors bad $bad kernel $kernel maxgap-ms $((gap * 10))"
