@@ -153,34 +153,15 @@ void mon_proc_hostile(struct mon_proc *p, const char *why)
 	close_ctl(p);
 }
 
-/* How many syscalls the policy p must run under allows, as the monitor
- * compiles it from the same embedded text. The text is built in, so the
- * count is the same every time: compiled once a policy and kept, which
- * keeps libseccomp off a device's restart path (issue 15). */
+/* How many syscalls the policy p must run under allows, from the table
+ * the build made of the same embedded text (policy_bpf.h): a lookup, with
+ * no libseccomp on a device's restart path (issue 15). */
 static int expected_syscalls(const char *policy, unsigned *n)
 {
-	static struct {
-		char policy[32]; /* "" : a free slot */
-		unsigned n;
-	} known[16];
-	scmp_filter_ctx ctx = NULL;
-	char err[256];
-	unsigned i;
-	int r;
+	int r = pol_syscalls(policy, n);
 
-	for (i = 0; i < ARRAY_SIZE(known) && known[i].policy[0]; i++)
-		if (strcmp(known[i].policy, policy) == 0) {
-			*n = known[i].n;
-			return 0;
-		}
-	r = pol_compile(policy, &ctx, n, err, sizeof(err));
 	if (r < 0)
-		return log_error_errno(r, "policy %s: %s", policy, err);
-	seccomp_release(ctx);
-	if (i < ARRAY_SIZE(known) && strlen(policy) < sizeof(known[i].policy)) {
-		strcpy(known[i].policy, policy);
-		known[i].n = *n;
-	}
+		return log_error_errno(r, "policy %s: not built into moat", policy);
 	return 0;
 }
 

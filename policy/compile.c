@@ -1,10 +1,10 @@
-/* From parsed rules to a libseccomp filter, and loading it. */
+/* From parsed rules to a libseccomp filter. Children do not run this: they
+ * load the program made from it at build time (polbpf.c, load.c). */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "log.h"
 #include "pol.h"
 #include "rules.h"
 
@@ -137,26 +137,4 @@ int pol_compile(const char *kind, scmp_filter_ctx *out, unsigned *nsyscalls, cha
 		size_t errlen)
 {
 	return pol_compile_table(pol_blobs, kind, out, nsyscalls, NULL, err, errlen);
-}
-
-int pol_load(const char *kind, unsigned *nsyscalls)
-{
-	scmp_filter_ctx ctx;
-	char err[256];
-	int r;
-
-	r = pol_compile(kind, &ctx, nsyscalls, err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "policy %s: %s", kind, err);
-	/* no_new_privs is ours already (pol.h): without this libseccomp would
-	 * set it again with a prctl that a first filter need not allow. The
-	 * load itself is seccomp(SECCOMP_SET_MODE_FILTER, TSYNC and perhaps
-	 * TSYNC_ESRCH), which the first filter must allow (vcpu.policy does). */
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r < 0)
-		return log_error_errno(r, "policy %s: loading the seccomp filter: %m", kind);
-	return 0;
 }

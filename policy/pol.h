@@ -1,5 +1,6 @@
 /* The child's half of the sandbox (DESIGN.md, "Sandbox of every child"):
- * enter it, and compile the seccomp policies embedded in the binary.
+ * enter it, and load the seccomp policies embedded in the binary (compiled
+ * at build time: policy_bpf.h).
  * The monitor's half, which creates the namespaces, is monitor/spawn.h.
  *
  * Policy files (policy/NAME.policy) are crosvm-style, one syscall a line:
@@ -17,7 +18,7 @@
  * compared once per "&&" group (a libseccomp limit). A syscall may appear on
  * several lines only if each line filters arguments: the lines are OR-ed, so
  * each group of ioctls can carry its own reason. Anything unknown or
- * malformed is an error naming file:line, and the process refuses to start.
+ * malformed is an error naming file:line, and the build fails (moat-polbpf).
  * Everything not allowed kills the process (logged by the kernel). */
 #pragma once
 
@@ -114,11 +115,12 @@ struct pol_report {
  * its configuration and before it touches any guest-controlled byte. The
  * child must be in fresh namespaces as made by mon_spawn(); it refuses (-EPERM)
  * to run in the initial user namespace, where the mount steps would change
- * the host. In order: compile the policy `kind` (a typo fails here), make
- * mounts private, pivot_root into an empty read-only tmpfs, set hostname
- * "moat", lock securebits, drop every capability, no_new_privs, not
- * dumpable, rlimits, load the filter. On any failure it logs and returns
- * -errno, and the caller must exit: a child never runs half-confined. */
+ * the host. In order: find the program of the policy `kind` (compiled at
+ * build time, policy_bpf.h; a kind not built in fails here), make mounts
+ * private, pivot_root into an empty read-only tmpfs, set hostname "moat",
+ * lock securebits, drop every capability, no_new_privs, not dumpable,
+ * rlimits, load the filter. On any failure it logs and returns -errno, and
+ * the caller must exit: a child never runs half-confined. */
 int pol_sandbox_enter(const char *kind, struct pol_report *rep);
 
 /* The same with explicit resource limits (NULL: the defaults). */
@@ -145,18 +147,26 @@ struct pol_options {
 int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts,
 			   struct pol_report *rep);
 
-/* Build the filter of the embedded policy `kind` without loading it. On
- * success *out owns a context (seccomp_release() it) and *nsyscalls counts
- * the allowed syscalls; on failure err holds "file:line: why". */
+/* Build the filter of the embedded policy `kind` with libseccomp, without
+ * loading it: for the build step that makes the children's programs
+ * (polbpf.c), moat-polcheck and the tests. On success *out owns a context
+ * (seccomp_release() it) and *nsyscalls counts the allowed syscalls; on
+ * failure err holds "file:line: why". */
 int pol_compile(const char *kind, scmp_filter_ctx *out, unsigned *nsyscalls, char *err,
 		size_t errlen);
 
-/* Compile and load the policy `kind` on every thread of the process
- * (TSYNC), on top of any filter already there: filters stack, and a call
- * must pass all of them. no_new_privs must be set already (it is inside
- * the sandbox), and the filter in place must allow seccomp(2) with
+/* How many syscalls the built-in policy `kind` allows, as pol_compile()
+ * counts them (from the table made at build time). 0, or -ENOENT for a
+ * kind not built in; not logged. */
+int pol_syscalls(const char *kind, unsigned *nsyscalls);
+
+/* Load the policy `kind`, compiled at build time, on every thread of the
+ * process (TSYNC), on top of any filter already there: filters stack, and
+ * a call must pass all of them. no_new_privs must be set already (it is
+ * inside the sandbox), and the filter in place must allow seccomp(2) with
  * SECCOMP_SET_MODE_FILTER and the flags SECCOMP_FILTER_FLAG_TSYNC and
- * SECCOMP_FILTER_FLAG_TSYNC_ESRCH (libseccomp's choice). 0 or -errno,
+ * SECCOMP_FILTER_FLAG_TSYNC_ESRCH (libseccomp's choice, which the load
+ * keeps). *nsyscalls (may be NULL) as pol_syscalls(). 0 or -errno,
  * logged. */
 int pol_load(const char *kind, unsigned *nsyscalls);
 

@@ -1,5 +1,6 @@
-/* moat-polcheck: compile every policy embedded in this binary, as each
- * child would at start-up, and print what each allows:
+/* moat-polcheck: compile every policy embedded in this binary, as the
+ * build does for the children's programs (polbpf.c), and print what each
+ * allows:
  *     vcpu: 57 syscalls (3 answered with an errno)
  * A policy that is a second phase, stacked on another (moat-vcpu's run
  * phase), says so:

@@ -2,6 +2,7 @@
  * policy, the parser, the filter builder and the constant tables. */
 #pragma once
 
+#include <linux/filter.h>
 #include <seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,11 @@ int pol_build(const struct pol_ruleset *rs, scmp_filter_ctx *out, unsigned *nall
 /* pol_parse + pol_build on an explicit table. */
 int pol_compile_table(const struct pol_blob *table, const char *kind, scmp_filter_ctx *out,
 		      unsigned *nallow, unsigned *nerrno, char *err, size_t errlen);
+
+/* The BPF program libseccomp makes of ctx, as seccomp_load() would load
+ * it (export.c). On success *prog is malloc'd (free it) and holds *len
+ * instructions. 0 or -errno. */
+int pol_export_bpf(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *len);
 
 /* Named constants (constants.c). NULL if unknown. */
 const struct pol_const *pol_const_find(const char *name);

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "pol.h"
+#include "policy_bpf.h"
 #include "sandbox_steps.h"
 #include "util.h"
 
@@ -159,7 +160,7 @@ static int sandbox_preflight(struct pol_report *rep, struct pol_entry_state *at)
 	return pol_privs_prepare();
 }
 
-/* Everything after the policy is compiled, up to loading it. */
+/* Everything after the policy is found, up to loading it. */
 static int sandbox_steps(const struct pol_options *o, struct pol_report *rep)
 {
 	struct pol_entry_state at = {.maxfd = 2};
@@ -184,9 +185,7 @@ int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts, str
 {
 	static const struct pol_limits defaults;
 	struct pol_options o = opts ? *opts : (struct pol_options){0};
-	scmp_filter_ctx ctx;
-	unsigned nsyscalls;
-	char err[256];
+	const struct pol_bpf *filter;
 	int r;
 
 	if (!o.limits)
@@ -195,21 +194,20 @@ int pol_sandbox_enter_opts(const char *kind, const struct pol_options *opts, str
 		return log_error_errno(EINVAL, "sandbox: %u root files", o.nfiles);
 	memset(rep, 0, sizeof(*rep));
 	snprintf(rep->kind, sizeof(rep->kind), "%s", kind);
-	/* First, so that a broken policy fails before anything has changed. */
-	r = pol_compile(kind, &ctx, &nsyscalls, err, sizeof(err));
-	if (r < 0)
-		return log_error_errno(r, "policy %s: %s", kind, err);
-	rep->policy_syscalls = nsyscalls;
+	/* First, so that a missing policy fails before anything has changed.
+	 * The program was made at build time (load.c says why); a policy that
+	 * does not compile has failed the build. */
+	filter = pol_bpf_find(kind);
+	if (!filter)
+		return log_error_errno(ENOENT, "policy %s: not built into this binary", kind);
+	rep->policy_syscalls = filter->nsyscalls;
 
 	r = sandbox_steps(&o, rep);
-	if (r == 0) {
-		r = seccomp_load(ctx);
-		if (r < 0)
-			log_error_errno(r, "sandbox: loading the seccomp filter: %m");
-	}
-	seccomp_release(ctx);
 	if (r < 0)
 		return r;
+	r = pol_bpf_install(filter);
+	if (r < 0)
+		return log_error_errno(r, "sandbox: loading the seccomp filter: %m");
 	rep->seccomp_mode = 2; /* SECCOMP_MODE_FILTER; prctl may not be asked now */
 	return 0;
 }

@@ -429,8 +429,8 @@ int main(int argc, char **argv)
 	/* The second phase (vm_enter_run_phase): threads first, since the
 	 * run phase may not make any. READY follows it, so READY means "set
 	 * up and confined for running"; the sandbox it reports is the first
-	 * filter's (vcpu.policy), the one the monitor compiles to check the
-	 * claim, and vcpu-run.policy is stacked on it (moat-polcheck shows
+	 * filter's (vcpu.policy), whose count the monitor checks the claim
+	 * against, and vcpu-run.policy is stacked on it (moat-polcheck shows
 	 * both counts). */
 	if (vm_start(vm) < 0 || vm_enter_run_phase(vm, &nrun) < 0)
 		return 1;
