@@ -37,7 +37,8 @@
 /* aio=threads: a request holds its worker for the whole of its I/O, so
  * the pool's size is the most the host has in flight for the guest. 4 held
  * an iodepth of 32 to 4 against O_DIRECT (bench/blk: a third of QEMU's
- * random-read IOPS, whose pool grows to 64); 16 is what blk_pool allows. */
+ * random-read IOPS, whose pool grows to 64); 16 is what blk_pool allows.
+ * The pool starts 2 and grows as the guest's queue depth asks. */
 #define BLK_WORKERS 16
 
 struct blk_params {

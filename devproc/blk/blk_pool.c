@@ -46,38 +46,52 @@ static void *worker(void *arg)
 		if (!r) {
 			if (p->stop)
 				break;
+			p->idle++;
 			pthread_cond_wait(&p->work, &p->lock);
+			p->idle--;
 			continue;
 		}
 		p->head = r->next;
 		if (!p->head)
 			p->tail = NULL;
 		r->next = NULL;
+		p->queued--;
 		run_one(p, r);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-int blk_pool_start(struct blk_pool *p, const struct blk_disk *disk, unsigned nthreads,
-		   blk_done_fn done, void *opaque)
+/* One more worker, lock held. 0 or the pthread_create error. */
+static int add_worker(struct blk_pool *p)
 {
-	int rc;
+	int rc = pthread_create(&p->thr[p->nthreads], NULL, worker, p);
 
-	if (nthreads < 1 || nthreads > BLK_MAX_WORKERS || !done)
+	if (rc == 0)
+		p->nthreads++;
+	return rc;
+}
+
+int blk_pool_start(struct blk_pool *p, const struct blk_disk *disk, unsigned max, blk_done_fn done,
+		   void *opaque)
+{
+	unsigned first = max < BLK_POOL_FIRST_WORKERS ? max : BLK_POOL_FIRST_WORKERS;
+	int rc = 0;
+
+	if (max < 1 || max > BLK_MAX_WORKERS || !done)
 		return -EINVAL;
 	*p = (struct blk_pool){
-	    .disk = disk, .exec = blk_req_execute, .done = done, .opaque = opaque};
+	    .disk = disk, .exec = blk_req_execute, .done = done, .opaque = opaque, .max = max};
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->work, NULL);
 	pthread_cond_init(&p->written, NULL);
-	for (unsigned i = 0; i < nthreads; i++) {
-		rc = pthread_create(&p->thr[i], NULL, worker, p);
-		if (rc) {
-			blk_pool_stop(p);
-			return -rc;
-		}
-		p->nthreads++;
+	pthread_mutex_lock(&p->lock);
+	while (rc == 0 && p->nthreads < first)
+		rc = add_worker(p);
+	pthread_mutex_unlock(&p->lock);
+	if (rc) {
+		blk_pool_stop(p);
+		return -rc;
 	}
 	return 0;
 }
@@ -102,6 +116,11 @@ void blk_pool_submit(struct blk_pool *p, struct blk_req *r)
 	else
 		p->head = r;
 	p->tail = r;
+	p->queued++;
+	/* more queued than workers waiting: one more, if the pool may grow
+	 * (a flush waiting for older writes is busy, as it should count) */
+	if (p->queued > p->idle && p->nthreads < p->max)
+		(void)add_worker(p);
 	pthread_cond_signal(&p->work);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -122,6 +141,7 @@ struct blk_req *blk_pool_cancel(struct blk_pool *p, unsigned q)
 		*link = r->next;
 		if (blk_op_changes(r->op))
 			w_unlink(p, r);
+		p->queued--;
 		r->next = out;
 		out = r;
 	}
@@ -141,6 +161,7 @@ void blk_pool_stop(struct blk_pool *p)
 		free(r);
 	}
 	p->tail = NULL;
+	p->queued = 0;
 	p->stop = true;
 	pthread_cond_broadcast(&p->work);
 	pthread_mutex_unlock(&p->lock);

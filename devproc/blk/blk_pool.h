@@ -43,15 +43,25 @@ struct blk_pool {
 	void (*exec)(const struct blk_disk *disk, struct blk_req *r);
 	blk_done_fn done;
 	void *opaque;
-	unsigned nthreads;
+	/* Workers are started as the load asks, up to max: a fresh process
+	 * (a start, a restart under a running guest) does not pay for
+	 * threads an idle disk never uses. Under lock. */
+	unsigned nthreads, max, idle, queued;
 	pthread_t thr[BLK_MAX_WORKERS];
 };
 
-/* Start nthreads (1..BLK_MAX_WORKERS) workers. 0 or -errno (none left
+/* The workers a pool starts with; more follow, up to its maximum, when a
+ * request is queued and no worker is free. */
+#define BLK_POOL_FIRST_WORKERS 2
+
+/* A pool of up to max (1..BLK_MAX_WORKERS) workers, the first
+ * BLK_POOL_FIRST_WORKERS (at most max) started now. 0 or -errno (none left
  * running on failure). */
-int blk_pool_start(struct blk_pool *p, const struct blk_disk *disk, unsigned nthreads,
-		   blk_done_fn done, void *opaque);
-/* Queue r (READ, WRITE or FLUSH, malloc'ed); the pool owns it from now. */
+int blk_pool_start(struct blk_pool *p, const struct blk_disk *disk, unsigned max, blk_done_fn done,
+		   void *opaque);
+/* Queue r (READ, WRITE or FLUSH, malloc'ed); the pool owns it from now.
+ * When every worker is busy and the pool is below its maximum, one more
+ * is started (a failure to start one only leaves the pool as it was). */
 void blk_pool_submit(struct blk_pool *p, struct blk_req *r);
 /* Take every queued (not yet started) request of queue q out of the pool
  * and return them, linked through ->next; the caller owns them. Requests

@@ -338,8 +338,9 @@ static unsigned blk_counters(void *dev, struct dev_counter *out, unsigned max)
 }
 
 /* Its threads: the main one (the queue, the registers, the control
- * channel) and the worker pool (blk_model_create starts BLK_WORKERS, as
- * we ask for no other count); a thread more fails with EAGAIN. With
+ * channel) and the worker pool (up to BLK_WORKERS, as we ask for no
+ * other count, started as the load asks); a thread more fails with
+ * EAGAIN. With
  * io_uring no pool is started, and the same room serves the kernel's
  * io-wq workers of the ring (an fsync, a buffered write that would
  * block), which count as our threads. The ring is set up here, before the

@@ -1,7 +1,7 @@
 /* Unit tests for moat-blk's worker pool (devproc/blk/blk_pool.c): the
  * flush ordering rule of blk_pool.h, with writes made slow so that a
- * flush that did not wait would overtake them, and cancellation of queued
- * requests (a device reset). */
+ * flush that did not wait would overtake them, cancellation of queued
+ * requests (a device reset), and workers started as the load asks. */
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -138,4 +138,62 @@ static int test_cancel(void)
 	return 0;
 }
 
-TAP_MAIN(TEST(test_flush_after_earlier_writes), TEST(test_cancel))
+/* Workers wait at grow_gate until the test opens it; at_grow_gate counts
+ * those that reached it. */
+static atomic_int grow_gate, at_grow_gate;
+
+static void grow_exec(const struct blk_disk *disk, struct blk_req *r)
+{
+	atomic_fetch_add(&at_grow_gate, 1);
+	while (!atomic_load(&grow_gate))
+		usleep(100);
+	blk_req_execute(disk, r);
+}
+
+static void count_done(void *opaque, struct blk_req *r)
+{
+	atomic_fetch_add((atomic_uint *)opaque, 1);
+}
+
+/* A fresh pool has BLK_POOL_FIRST_WORKERS threads; 16 reads that all
+ * block get 12 workers (each one queued found none free) and no more than
+ * the maximum; all complete once the gate opens. */
+static int test_grows_with_load(void)
+{
+	static uint8_t data[4096];
+	static uint8_t status[16];
+	struct blk_disk disk;
+	struct blk_pool pool;
+	atomic_uint done = 0;
+
+	CHECK(temp_disk(&disk, 64) == 0);
+	CHECK(blk_pool_start(&pool, &disk, 12, count_done, &done) == 0);
+	CHECK(pool.nthreads == BLK_POOL_FIRST_WORKERS);
+	pool.exec = grow_exec;
+	for (uint16_t i = 0; i < 16; i++) {
+		struct blk_req *r = calloc(1, sizeof(*r) + sizeof(struct iovec));
+
+		CHECK(r);
+		r->head = i;
+		r->status_p = &status[i];
+		r->op = BLK_OP_READ;
+		r->offset = (uint64_t)(i % 8) * sizeof(data);
+		r->iov[0] = (struct iovec){data, sizeof(data)};
+		r->niov = 1;
+		blk_pool_submit(&pool, r);
+	}
+	for (int i = 0; i < 5000 && atomic_load(&at_grow_gate) < 12; i++)
+		usleep(1000);
+	usleep(20000); /* time for a thirteenth, which must not come */
+	CHECK(atomic_load(&at_grow_gate) == 12);
+	CHECK(pool.nthreads == 12);
+	atomic_store(&grow_gate, 1);
+	for (int i = 0; i < 5000 && atomic_load(&done) < 16; i++)
+		usleep(1000);
+	CHECK(atomic_load(&done) == 16);
+	blk_pool_stop(&pool);
+	close(disk.fd);
+	return 0;
+}
+
+TAP_MAIN(TEST(test_flush_after_earlier_writes), TEST(test_cancel), TEST(test_grows_with_load))
