@@ -385,7 +385,18 @@ else
 fi
 # the guest ends 90 s after it started writing; while it runs, a console
 # that stopped growing for 15 s gets a snapshot of the disk's queues
-# (moat ctl status: requests waiting, in flight, interrupts sent)
+# (moat ctl status: requests waiting, in flight, interrupts sent) and of
+# moat-vcpu's threads (state, user and system ticks, where the kernel has
+# them: a vCPU thread stuck in the host's kernel shows there)
+vcpu_threads() {
+	local v t
+	v=$(child_pid "$mon" moat-vcpu)
+	for t in /proc/${v:-0}/task/*; do
+		[ -r "$t/stat" ] || continue
+		echo "thread ${t##*/} $(cut -d' ' -f2-3,14-15 "$t/stat") wchan $(cat "$t/wchan" 2>/dev/null)"
+		sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 12
+	done
+}
 stall_watch() {
 	local size last=-1 quiet=0
 	while kill -0 "$mon" 2>/dev/null; do
@@ -395,7 +406,8 @@ stall_watch() {
 		last=$size
 		if [ "$quiet" -ge 15 ]; then
 			{ echo "console quiet for $quiet s at $(date +%T)"
-			  timeout 10 "$MOAT" ctl --control "$T/verify.sock" status; } >>"$T/verify.stall" 2>&1
+			  timeout 10 "$MOAT" ctl --control "$T/verify.sock" status
+			  vcpu_threads; } >>"$T/verify.stall" 2>&1
 			quiet=0
 		fi
 	done
@@ -410,7 +422,7 @@ if [ $st != 0 ]; then
 	tail -n 40 "$T/verify.log" | diag
 	tail -n 25 "$T/verify.err" | diag
 	grep -v child-stats "$T/verify.audit" | tail -n 12 | diag
-	tail -n 60 "$T/verify.stall" 2>/dev/null | diag
+	tail -n 80 "$T/verify.stall" 2>/dev/null | diag
 fi
 verify=$(sed -n 's/^MOAT-GUEST: verify rounds/rounds/p' "$T/verify.log" | tr -d '\r')
 echo "# disk-verify: $verify"
