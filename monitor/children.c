@@ -17,7 +17,6 @@
 #include "pol.h"
 #include "procstat.h"
 #include "sandbox.pb-c.h"
-#include "util.h"
 
 int64_t mon_now_ms(void)
 {

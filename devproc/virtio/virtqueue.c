@@ -343,16 +343,16 @@ void vq_disable_notify(struct virtqueue *vq)
 	st16(vq->used, VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 }
 
+uint16_t vq_avail_idx(const struct virtqueue *vq)
+{
+	return vq->desc ? ld16(vq->avail + RING_IDX_OFF, __ATOMIC_ACQUIRE) : 0;
+}
+
 bool vq_has_avail(struct virtqueue *vq)
 {
 	if (!vq->desc || vq->broken)
 		return false;
-	return ld16(vq->avail + RING_IDX_OFF, __ATOMIC_ACQUIRE) != vq->last_avail;
-}
-
-uint16_t vq_avail_idx(const struct virtqueue *vq)
-{
-	return vq->desc ? ld16(vq->avail + RING_IDX_OFF, __ATOMIC_ACQUIRE) : 0;
+	return vq_avail_idx(vq) != vq->last_avail;
 }
 
 /* Copy between a flat buffer and buffers [first, last) of a chain seen as

@@ -90,17 +90,20 @@ static int test_flush_after_earlier_writes(void)
 	return 0;
 }
 
-/* A reset takes the queued requests of its queue out of the pool; the
- * running ones finish; the other queue's are untouched. */
-static atomic_int gate; /* workers wait here until the test opens it */
+/* Workers wait here until the test opens the gate; at_gate counts those
+ * that came to it (each test runs in a process of its own). */
+static atomic_int gate, at_gate;
 
 static void gated_exec(const struct blk_disk *disk, struct blk_req *r)
 {
+	atomic_fetch_add(&at_gate, 1);
 	while (!atomic_load(&gate))
 		usleep(100);
 	blk_req_execute(disk, r);
 }
 
+/* A reset takes the queued requests of its queue out of the pool; the
+ * running ones finish; the other queue's are untouched. */
 static int test_cancel(void)
 {
 	static uint8_t status[16];
@@ -138,18 +141,6 @@ static int test_cancel(void)
 	return 0;
 }
 
-/* Workers wait at grow_gate until the test opens it; at_grow_gate counts
- * those that reached it. */
-static atomic_int grow_gate, at_grow_gate;
-
-static void grow_exec(const struct blk_disk *disk, struct blk_req *r)
-{
-	atomic_fetch_add(&at_grow_gate, 1);
-	while (!atomic_load(&grow_gate))
-		usleep(100);
-	blk_req_execute(disk, r);
-}
-
 static void count_done(void *opaque, struct blk_req *r)
 {
 	atomic_fetch_add((atomic_uint *)opaque, 1);
@@ -169,7 +160,7 @@ static int test_grows_with_load(void)
 	CHECK(temp_disk(&disk, 64) == 0);
 	CHECK(blk_pool_start(&pool, &disk, 12, count_done, &done) == 0);
 	CHECK(pool.nthreads == BLK_POOL_FIRST_WORKERS);
-	pool.exec = grow_exec;
+	pool.exec = gated_exec;
 	for (uint16_t i = 0; i < 16; i++) {
 		struct blk_req *r = calloc(1, sizeof(*r) + sizeof(struct iovec));
 
@@ -182,12 +173,12 @@ static int test_grows_with_load(void)
 		r->niov = 1;
 		blk_pool_submit(&pool, r);
 	}
-	for (int i = 0; i < 5000 && atomic_load(&at_grow_gate) < 12; i++)
+	for (int i = 0; i < 5000 && atomic_load(&at_gate) < 12; i++)
 		usleep(1000);
 	usleep(20000); /* time for a thirteenth, which must not come */
-	CHECK(atomic_load(&at_grow_gate) == 12);
+	CHECK(atomic_load(&at_gate) == 12);
 	CHECK(pool.nthreads == 12);
-	atomic_store(&grow_gate, 1);
+	atomic_store(&gate, 1);
 	for (int i = 0; i < 5000 && atomic_load(&done) < 16; i++)
 		usleep(1000);
 	CHECK(atomic_load(&done) == 16);
