@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dump.h"
 #include "log.h"
 
 /* The signal that kicks a vCPU thread out of KVM_RUN; policy/vcpu.policy
@@ -73,13 +74,20 @@ void vcpu_mark_busy(struct vcpu *v, bool busy)
 
 /* The last thread to park tells the main loop; the main loop counts again
  * under the lock (vm_pause_settle), so a late or stale wake-up is
- * harmless. */
+ * harmless. With -v, each thread first says where its vCPU stopped and
+ * what it waited for: a pause is how a test looks at a guest gone silent. */
 static void vcpu_park(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	uint64_t one = 1;
 
 	vcpu_mark_busy(v, false);
+	if (log_get_level() >= LOG_LVL_DEBUG) {
+		char line[512];
+
+		vcpu_dump_wait_state(v->fd, v->id, line, sizeof(line));
+		log_debug("paused: %s", line);
+	}
 	pthread_mutex_lock(&vm->pause_lock);
 	if (++vm->parked == vm->ncpus)
 		(void)!write(vm->parked_event_fd, &one, sizeof(one));

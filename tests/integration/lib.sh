@@ -129,13 +129,63 @@ check_child() {
 run_guest() {
 	local name=$1 action=$2 st
 	shift 2
-	timeout "$BOOT_TIMEOUT" "$MOAT" run "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
+	run_watched "$name" "$@" >"$T/$name.out" 2>"$T/$name.err" </dev/null
 	st=$?
 	if [ $st != 0 ] || ! grep -q "MOAT-GUEST: result $action ok" "$T/$name.out"; then
 		echo "# $name: exit $st" >&2
 		tail -n 30 "$T/$name.out" "$T/$name.err" | diag
+		[ -s "$T/$name.stall" ] && diag <"$T/$name.stall"
 		return 1
 	fi
+}
+
+# vcpu_threads MONITOR-PID: moat-vcpu's threads (state, user and system
+# ticks, wchan, kernel stack): a vCPU thread stuck in the kernel shows here.
+vcpu_threads() {
+	local v t
+	v=$(child_pid "$1" moat-vcpu)
+	for t in /proc/${v:-0}/task/*; do
+		[ -r "$t/stat" ] || continue
+		echo "thread ${t##*/} $(cut -d' ' -f2-3,14-15 "$t/stat") wchan $(cat "$t/wchan" 2>/dev/null)"
+		sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 12
+	done
+}
+
+# look_at_vm MONITOR-PID CONTROL-SOCKET: what a VM that went silent was
+# doing: its vCPU threads, then a pause, which makes each vCPU thread of a
+# moat run with -v log where its guest stopped and what it waited for
+# (halted, pending interrupts, its timer: vcpu/dump.c) on moat's stderr,
+# then a resume; and the kernel's last messages.
+look_at_vm() {
+	echo "# $(date +%T): the VM is silent; its vCPU threads:"
+	vcpu_threads "$1"
+	timeout 10 "$MOAT" ctl --control "$2" status
+	timeout 10 "$MOAT" ctl --control "$2" pause && sleep 1 &&
+		timeout 10 "$MOAT" ctl --control "$2" resume
+	echo "# the kernel's last messages:"
+	dmesg 2>/dev/null | tail -n 15
+}
+
+# run_watched NAME MOAT-RUN-ARGS...: "$MOAT" run -v with a control socket
+# at $T/NAME.ctl, ended by timeout after BOOT_TIMEOUT seconds. A run still
+# going 20 s before that is looked at (look_at_vm) into $T/NAME.stall.
+run_watched() {
+	local name=$1 pid watcher st
+	shift
+	rm -f "$T/$name.stall"
+	timeout "$BOOT_TIMEOUT" "$MOAT" run -v --control "$T/$name.ctl" "$@" &
+	pid=$!
+	(sleep $((BOOT_TIMEOUT > 40 ? BOOT_TIMEOUT - 20 : BOOT_TIMEOUT / 2)) &&
+		kill -0 "$pid" 2>/dev/null &&
+		look_at_vm "$(pgrep -P "$pid" -x moat | head -1)" "$T/$name.ctl" >"$T/$name.stall" 2>&1) \
+		>/dev/null 2>&1 &
+	watcher=$!
+	wait "$pid"
+	st=$?
+	pkill -P "$watcher" 2>/dev/null # its sleep
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
+	return $st
 }
 # marker NAME KEY: what the guest printed as "MOAT-GUEST: KEY value" in $T/NAME.out
 marker() { sed -n "s/^MOAT-GUEST: $2 //p" "$T/$1.out" | tr -d '\r' | head -1; }

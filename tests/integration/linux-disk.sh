@@ -355,7 +355,7 @@ blk_restarts() { grep -c "child-reattached child=blk0" "$T/verify.audit" 2>/dev/
 truncate -s 8M "$T/verify.img"
 pids=""
 if vm_up verify "MOAT-GUEST: verify started" "$BOOT_TIMEOUT" \
-	"$MOAT" run --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --control "$T/verify.sock" \
+	"$MOAT" run -v --kernel "$BZIMAGE" --initrd "$INITRD" --mem 256M --control "$T/verify.sock" \
 	--cmdline "$CMDLINE guest.action=disk-verify guest.verify-secs=90" \
 	--disk "path=$T/verify.img"; then
 	ok "disk-verify guest is up and writing"
@@ -384,19 +384,9 @@ else
 	kill -TERM "$mon"
 fi
 # the guest ends 90 s after it started writing; while it runs, a console
-# that stopped growing for 15 s gets a snapshot of the disk's queues
-# (moat ctl status: requests waiting, in flight, interrupts sent) and of
-# moat-vcpu's threads (state, user and system ticks, where the kernel has
-# them: a vCPU thread stuck in the host's kernel shows there)
-vcpu_threads() {
-	local v t
-	v=$(child_pid "$mon" moat-vcpu)
-	for t in /proc/${v:-0}/task/*; do
-		[ -r "$t/stat" ] || continue
-		echo "thread ${t##*/} $(cut -d' ' -f2-3,14-15 "$t/stat") wchan $(cat "$t/wchan" 2>/dev/null)"
-		sed 's/^/    /' "$t/stack" 2>/dev/null | head -n 12
-	done
-}
+# that stopped growing for 15 s gets a look (look_at_vm): the disk's
+# queues (moat ctl status: requests waiting, in flight, interrupts sent),
+# moat-vcpu's threads, and where each vCPU stopped (a pause, with -v)
 stall_watch() {
 	local size last=-1 quiet=0
 	while kill -0 "$mon" 2>/dev/null; do
@@ -406,8 +396,7 @@ stall_watch() {
 		last=$size
 		if [ "$quiet" -ge 15 ]; then
 			{ echo "console quiet for $quiet s at $(date +%T)"
-			  timeout 10 "$MOAT" ctl --control "$T/verify.sock" status
-			  vcpu_threads; } >>"$T/verify.stall" 2>&1
+			  look_at_vm "$mon" "$T/verify.sock"; } >>"$T/verify.stall" 2>&1
 			quiet=0
 		fi
 	done
