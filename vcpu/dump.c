@@ -50,6 +50,12 @@ void vcpu_dump_regs(int fd, unsigned id, char *buf, size_t len)
 		return;
 	}
 	put(&o, "vCPU %u registers:\n", id);
+	/* On AMD, KVM reinitialises the VMCB at a shutdown intercept (its
+	 * state is undefined then), so after a triple fault the vCPU reads
+	 * as just reset: say so rather than let it pass for where it failed. */
+	if (r.rip == 0xfff0 && s.cs.base == 0xffff0000)
+		put(&o, "(the reset state: KVM on AMD resets a vCPU at a triple fault, so where it "
+			"failed is lost)\n");
 	put(&o, "RIP=%016llx RFLAGS=%016llx\n", r.rip, r.rflags);
 	put(&o, "RAX=%016llx RBX=%016llx RCX=%016llx RDX=%016llx\n", r.rax, r.rbx, r.rcx, r.rdx);
 	put(&o, "RSI=%016llx RDI=%016llx RBP=%016llx RSP=%016llx\n", r.rsi, r.rdi, r.rbp, r.rsp);
