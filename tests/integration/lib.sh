@@ -183,7 +183,7 @@ run_watched() {
 	pid=$!
 	(sleep $((BOOT_TIMEOUT > 40 ? BOOT_TIMEOUT - 20 : BOOT_TIMEOUT / 2)) &&
 		kill -0 "$pid" 2>/dev/null &&
-		look_at_vm "$(pgrep -P "$pid" -x moat | head -1)" "$T/$name.ctl" >"$T/$name.stall" 2>&1) \
+		look_at_vm "$(child_pid "$pid" moat)" "$T/$name.ctl" >"$T/$name.stall" 2>&1) \
 		>/dev/null 2>&1 &
 	watcher=$!
 	wait "$pid"
