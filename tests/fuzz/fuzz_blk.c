@@ -10,7 +10,7 @@
  *                first, as vq_pop guarantees
  *   the rest: copied into guest RAM from offset 0 (headers, data)
  * Invariants: a parsed request's iov lies inside its chain's buffers, adds
- * up to its length, whole sectors inside the disk for reads and writes;
+ * up to its length (a range request has none), whole sectors inside the disk for reads and writes;
  * the used length covers the writable bytes; DISCARD and WRITE_ZEROES
  * only with an image, inside the disk, at most BLK_MAX_DISCARD_SECTORS; a
  * read-only image never changes. */
@@ -41,8 +41,14 @@ static void check(const struct vq_chain *c, const struct blk_disk *disk, const s
 			abort();
 		sum += r->iov[i].iov_len;
 	}
-	if (r->op != BLK_OP_DONE && sum != r->len)
+	/* DISCARD and WRITE_ZEROES carry a range, no data: their len is the
+	 * range's, with no iov */
+	if (r->op == BLK_OP_DISCARD || r->op == BLK_OP_WRITE_ZEROES) {
+		if (r->niov)
+			abort();
+	} else if (r->op != BLK_OP_DONE && sum != r->len) {
 		abort();
+	}
 	if (r->used_len != (c->in_bytes > UINT32_MAX ? UINT32_MAX : c->in_bytes))
 		abort();
 	if (r->op == BLK_OP_READ || r->op == BLK_OP_WRITE) {
