@@ -180,10 +180,9 @@ static int launch(struct mon_device *d, const struct mon_config *cfg,
 	return 0;
 }
 
-/* Spawn d and send it its StartRequest; its READY is waited for with the
- * others' (wait_all_ready). 0 or -errno (logged). */
-static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
-		     const struct mon_resources *res)
+/* d's ring, doorbell and eventfds: what moat-vcpu's StartRequest hands
+ * over of it, made before either process exists. 0 or -errno (logged). */
+static int prepare_one(struct mon_device *d, const struct mon_config *cfg)
 {
 	int rc = make_ring(d, cfg->cpus);
 
@@ -191,7 +190,7 @@ static int spawn_one(struct mon_device *d, const struct mon_config *cfg,
 		rc = make_eventfds(d);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to set up %s: %m", d->proc.name);
-	return launch(d, cfg, res);
+	return 0;
 }
 
 int mon_device_respawn(struct mon_device *d, const struct mon_config *cfg,
@@ -248,8 +247,8 @@ static struct mon_device *new_device(struct mon_devices *devs, const struct mon_
 	return d;
 }
 
-int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
-		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen)
+int mon_devices_prepare(const struct mon_config *cfg, uid_t uid_base, struct mon_cgroup *cg,
+			struct mon_devices *devs)
 {
 	unsigned slot = VPCI_FIRST_SLOT; /* after the chipset's 00:00.0 and 00:01.x */
 	int rc = 0;
@@ -272,17 +271,35 @@ int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *
 				slot += kind->slots;
 				d->bar0 = VPCI_WINDOW(MOAT_PCI_MMIO_GPA, d->slot);
 			}
-			rc = spawn_one(d, cfg, res);
+			rc = prepare_one(d, cfg);
 		}
-	}
-	if (rc == 0) {
-		struct mon_device *failed = NULL;
-		rc = wait_all_ready(devs, &failed);
-		if (rc < 0)
-			rc = start_failed(failed, rc, err, errlen);
 	}
 	if (rc < 0)
 		mon_devices_stop(devs);
+	return rc;
+}
+
+int mon_devices_launch(const struct mon_config *cfg, const struct mon_resources *res,
+		       struct mon_devices *devs)
+{
+	int rc = 0;
+
+	for (unsigned i = 0; i < devs->n && rc == 0; i++)
+		rc = launch(&devs->d[i], cfg, res);
+	if (rc < 0)
+		mon_devices_stop(devs);
+	return rc;
+}
+
+int mon_devices_wait_ready(struct mon_devices *devs, char *err, size_t errlen)
+{
+	struct mon_device *failed = NULL;
+	int rc = wait_all_ready(devs, &failed);
+
+	if (rc < 0) {
+		rc = start_failed(failed, rc, err, errlen);
+		mon_devices_stop(devs);
+	}
 	return rc;
 }
 

@@ -115,13 +115,22 @@ struct mon_devices {
 	unsigned n;
 };
 
-/* Spawn every configured device, send each its start request, then wait
- * until all are ready; device i runs as host uid uid_base + 1 + i, in a
- * leaf of cg. When one fails (the first seen), it is reported and every
- * device is killed; returns -errno, with one line for the user in err
- * when the user's input is at fault (-EINVAL). */
-int mon_devices_start(const struct mon_config *cfg, const struct mon_resources *res, uid_t uid_base,
-		      struct mon_cgroup *cg, struct mon_devices *devs, char *err, size_t errlen);
+/* Make an entry for every configured device, with its ring, doorbell and
+ * eventfds (what moat-vcpu's StartRequest needs of it), no process yet:
+ * device i is to run as host uid uid_base + 1 + i, in a leaf of cg. On a
+ * failure everything made is closed; -errno (logged). */
+int mon_devices_prepare(const struct mon_config *cfg, uid_t uid_base, struct mon_cgroup *cg,
+			struct mon_devices *devs);
+/* Spawn every prepared device and send each its start request, without
+ * waiting for any READY (mon_devices_wait_ready does). On a failure every
+ * device is killed; -errno (logged). */
+int mon_devices_launch(const struct mon_config *cfg, const struct mon_resources *res,
+		       struct mon_devices *devs);
+/* Wait until every launched device is READY, side by side. When one
+ * fails (the first seen), it is reported and every device is killed;
+ * returns -errno, with one line for the user in err when the user's input
+ * is at fault (-EINVAL). */
+int mon_devices_wait_ready(struct mon_devices *devs, char *err, size_t errlen);
 /* A new process for d, whose last one is gone (reaped): the ring reset in
  * place, a new doorbell, the same uid, policy and cgroup leaf (cg), its
  * start request sent; READY comes later. 0 or -errno (logged). */

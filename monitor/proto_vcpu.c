@@ -145,9 +145,28 @@ int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r)
 	s.n_smbios = cfg->nsmbios;
 	s.smbios = (char **)cfg->smbios;
 	s.smbios_apple = cfg->smc;
+	s.hold = true; /* until mon_vcpu_send_run: the devices start meanwhile */
 	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_START;
 	env.start = &s;
 	return ipc_send(vm->vcpu.ctl, &env.base, fds, n);
+}
+
+void mon_vcpu_send_run(struct mon_vm *vm)
+{
+	Moat__Vcpu__RunRequest run = MOAT__VCPU__RUN_REQUEST__INIT;
+	Moat__Vcpu__MonitorToVcpu env = MOAT__VCPU__MONITOR_TO_VCPU__INIT;
+
+	env.msg_case = MOAT__VCPU__MONITOR_TO_VCPU__MSG_RUN;
+	env.run = &run;
+	/* a moat-vcpu that cannot be told has failed its set-up (its last
+	 * words, a bad kernel say, wait on the channel) or is dying:
+	 * supervision finds out which */
+	if (ipc_send(vm->vcpu.ctl, &env.base, NULL, 0) < 0) {
+		log_debug("moat-vcpu cannot be told to run: %m");
+		mon_proc_kill(&vm->vcpu);
+		return;
+	}
+	log_debug("the vCPUs may run at %.1f ms", mon_since_start_ms());
 }
 
 void mon_vcpu_send_stop(struct mon_vm *vm, const char *why)

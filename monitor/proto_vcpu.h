@@ -8,6 +8,10 @@
 
 /* START, once, with every descriptor moat-vcpu needs. 0 or -errno. */
 int mon_vcpu_send_start(struct mon_vm *vm, const struct mon_resources *r);
+/* RUN, once, after START (which holds the vCPUs) when every device is
+ * READY. A moat-vcpu that cannot be told is killed (supervision says
+ * why it ended). */
+void mon_vcpu_send_run(struct mon_vm *vm);
 /* STOP (once): end the VM now. Kills moat-vcpu if it cannot be told. */
 void mon_vcpu_send_stop(struct mon_vm *vm, const char *why);
 /* SIGTERM or moat ctl shutdown: press the guest's power button (once)

@@ -139,17 +139,14 @@ int mon_run(struct mon_config *cfg)
 	}
 	vm.vcpu.uid = vm.uids.base;
 	mon_cgroup_create(&vm.cg, cfg->limit_pids, cfg->mem_bytes + cfg->limit_overhead);
-	/* Devices first: the vCPUs must find them serving. */
-	rc = mon_devices_start(cfg, &res, vm.uids.base, &vm.cg, &vm.devs, err, sizeof(err));
-	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk));
-	if (rc == -EINVAL && err[0]) {
-		/* a device refused the user's configuration (a port in use) */
-		log_error("%s", err);
-		status = MON_EXIT_BAD_INPUT;
-	}
+	/* moat-vcpu and the devices start side by side, moat-vcpu first: its
+	 * set-up (the VM, the guest loaded) is the longest. It gets the
+	 * devices' rings, doorbells and eventfds, made before any process,
+	 * and holds its vCPUs until every device is READY (RunRequest): the
+	 * vCPUs must find them serving (docs/decisions/0021). */
+	rc = mon_devices_prepare(cfg, vm.uids.base, &vm.cg, &vm.devs);
 	if (rc < 0)
 		goto out;
-	log_debug("%u devices READY at %.1f ms", vm.devs.n, mon_since_start_ms());
 	vm.vcpu.cgroup_fd = mon_cgroup_leaf(&vm.cg, "vcpu");
 	rc = mon_proc_spawn(&vm.vcpu, ctl[1]);
 	close(TAKE_FD(ctl[1]));
@@ -157,11 +154,25 @@ int mon_run(struct mon_config *cfg)
 		goto out;
 	vm.vcpu.ctl = TAKE_FD(ctl[0]);
 	rc = mon_vcpu_send_start(&vm, &res);
-	mon_close_child_ends(&res);
 	if (rc < 0) {
 		log_error_errno(rc, "Failed to hand moat-vcpu its resources: %m");
 		goto out;
 	}
+	rc = mon_devices_launch(cfg, &res, &vm.devs);
+	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk)); /* moat-smc has it */
+	mon_close_child_ends(&res);
+	if (rc < 0)
+		goto out;
+	rc = mon_devices_wait_ready(&vm.devs, err, sizeof(err));
+	if (rc == -EINVAL && err[0]) {
+		/* a device refused the user's configuration (a port in use) */
+		log_error("%s", err);
+		status = MON_EXIT_BAD_INPUT;
+	}
+	if (rc < 0)
+		goto out; /* moat-vcpu, held, is killed with the rest */
+	log_debug("%u devices READY at %.1f ms", vm.devs.n, mon_since_start_ms());
+	mon_vcpu_send_run(&vm);
 	vm.console_out = res.console_out;
 	vm.console_in = res.console_in;
 	/* Said on every start, not only with -v: the user needs it to connect. */
@@ -170,6 +181,7 @@ int mon_run(struct mon_config *cfg)
 	status = mon_supervise(&vm);
 	log_debug("the VM ended at %.1f ms", mon_since_start_ms());
 out:
+	explicit_bzero(cfg->smc_osk, sizeof(cfg->smc_osk)); /* a start that failed early */
 	mon_control_close(&vm.ctl);
 	mon_proc_release(&vm.vcpu);
 	mon_devices_stop(&vm.devs);

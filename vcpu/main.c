@@ -110,6 +110,7 @@ struct vcpu_config {
 	char **smbios;
 	size_t nsmbios;
 	bool smbios_apple;
+	bool hold; /* the vCPUs wait for RunRequest after READY */
 };
 
 static int take_devices(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds,
@@ -174,6 +175,7 @@ static int take_start(const Moat__Vcpu__StartRequest *s, struct ipc_fds *fds, st
 	c->mem_bytes = s->mem_bytes;
 	c->cpus = s->cpus;
 	c->debug = s->log_debug;
+	c->hold = s->hold;
 	c->cmdline = strdup(s->cmdline);
 	c->kvm_fd = ipc_fds_take(fds, s->fd_kvm);
 	c->mem_fd = ipc_fds_take(fds, s->fd_mem);
@@ -233,6 +235,38 @@ static int send_ready(Moat__Sandbox__SandboxReport *sr, const char *format)
 	env.msg_case = MOAT__VCPU__VCPU_TO_MONITOR__MSG_READY;
 	env.ready = &ready;
 	return send_to_monitor(&env);
+}
+
+/* Held (StartRequest.hold): moat-vcpu was started beside the devices, and
+ * the guest may run once they are all READY, which the monitor says with
+ * RunRequest. A StopRequest instead (the VM ends before it ran) ends
+ * moat-vcpu quietly; anything else is a protocol error. 1: run; 0: stop;
+ * -errno. */
+static int wait_for_run(void)
+{
+	ProtobufCMessage *m = NULL;
+	struct ipc_fds fds;
+	int rc =
+	    ipc_recv_wait(CHILD_CONTROL_FD, &moat__vcpu__monitor_to_vcpu__descriptor, &m, &fds, -1);
+
+	if (rc < 0)
+		return log_error_errno(rc, "No run request from the monitor: %m");
+	switch (fds.n ? -1 : (int)ipc_envelope_case(m)) {
+	case MOAT__VCPU__MONITOR_TO_VCPU__MSG_RUN:
+		rc = 1;
+		break;
+	case MOAT__VCPU__MONITOR_TO_VCPU__MSG_STOP:
+		log_debug("stopped before the guest ran");
+		rc = 0;
+		break;
+	default:
+		rc = log_error_errno(EPROTO,
+				     "Expected a run request, got message %d (%u descriptors)",
+				     ipc_envelope_case(m), fds.n);
+	}
+	ipc_fds_close(&fds);
+	protobuf_c_message_free_unpacked(m, NULL);
+	return rc;
 }
 
 static void send_bad_input(const char *why)
@@ -437,6 +471,8 @@ int main(int argc, char **argv)
 	log_debug("run phase: %u syscalls on top of vcpu.policy's %u", nrun, rep.policy_syscalls);
 	if (send_ready(&sr, format) < 0)
 		return 1;
+	if (c.hold && (rc = wait_for_run()) <= 0)
+		return rc < 0 ? 1 : 0;
 	vm_run(vm);
 	rc = vcpu_main_loop(vm, c.serial_in);
 	if (atomic_load(&vm->ended))

@@ -455,10 +455,11 @@ for mode in ready-fds lie unconfined; do
 done
 
 # ---- devices start side by side; one that fails stops them all ---------------
-# start_pair NAME SMC_MODE NET_MODE: a VM with an SMC and a user-net card
+# start_pair NAME SMC_MODE NET_MODE: a VM with an SMC and a user-net card;
+# moat-vcpu, as the real one, waits for RUN after READY (wait-run)
 start_pair() {
 	local name=$1
-	echo good >"$T/bin/moat-vcpu.mode"
+	echo wait-run >"$T/bin/moat-vcpu.mode"
 	echo "$2" >"$T/bin/moat-smc.mode"
 	echo "$3" >"$T/bin/moat-net.mode"
 	"$MOAT" "$T/bin" /dev/null run --kernel "$KERNEL" --serial none --mem 64M \
@@ -473,10 +474,15 @@ if wait_for "$T/par-good.audit" "child-ready child=vcpu" 10; then
 	a=$T/par-good.audit
 	check "parallel start: net0 is spawned before smc0 is READY" \
 		[ "$(first_line "$a" child-start net0)" -lt "$(first_line "$a" child-ready smc0)" ]
+	check "parallel start: moat-vcpu is spawned first, before any device" \
+		[ "$(first_line "$a" child-start vcpu)" -lt "$(first_line "$a" child-start smc0)" ]
 	kill -TERM "$mon"
 	finish_within 5
 	check "parallel start: both devices READY, a clean stop (exit $st)" \
 		bash -c "[ '$st' = 0 ] && grep -q 'child-ready child=net0' '$a'"
+	check "parallel start: moat-vcpu was told to hold, and took RUN" \
+		bash -c "grep -q 'stand-in: READY, waiting for RUN (hold=1)' '$T/par-good.err' &&
+			grep -q 'stand-in: RUN taken' '$T/par-good.err'"
 else
 	not_ok "parallel start: the VM starts"
 	diag <"$T/par-good.err"
@@ -494,7 +500,8 @@ par_fail() {
 	check "$name: the failing device's own line" grep -q "$6" "$T/$name.err"
 	check "$name: $other, still starting, is stopped and never READY" \
 		bash -c "grep -Eq 'child-(exit|died) child=$other ' '$a' && ! grep -q 'child-ready child=$other ' '$a'"
-	check "$name: moat-vcpu is never spawned" bash -c "! grep -q 'child-start child=vcpu ' '$a'"
+	check "$name: moat-vcpu, set up beside them, is stopped and never told to run" \
+		bash -c "grep -Eq 'child-(exit|died) child=vcpu ' '$a' && ! grep -q 'stand-in: RUN taken' '$T/$name.err'"
 	check "$name: no child is left running" no_children
 	check "$name: the audit trail is clean" audit_clean "$a" "$mon"
 	grep -a "error" "$T/$name.err" | diag
@@ -502,6 +509,30 @@ par_fail() {
 par_fail par-smc-user-error user-error slow-ready 2 smc0 "^moat: error: stand-in: port in use"
 par_fail par-smc-dies die-starting slow-ready 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
 par_fail par-net-dies slow-ready die-starting 1 net0 "net0 (moat-net) exited with status 3 while starting"
+# par_late NAME SMC_MODE NET_MODE STATUS WHO LINE: WHO fails a second after
+# its sandbox (late-MODE), while moat-vcpu is READY and waiting for RUN and
+# the other device is READY: exit STATUS within 10 s, WHO's own line, no RUN
+# sent, moat-vcpu and the other device stopped, nothing left running
+par_late() {
+	local name=$1 other=smc0 a=$T/$1.audit
+	[ "$5" = smc0 ] && other=net0
+	start_pair "$name" "$2" "$3"
+	finish_within 10
+	check "$name: exit $4 within 10 s (got $st)" [ "$st" = "$4" ]
+	check "$name: the failing device's own line" grep -q "$6" "$T/$name.err"
+	check "$name: moat-vcpu was READY and waiting for RUN" \
+		grep -q 'stand-in: READY, waiting for RUN (hold=1)' "$T/$name.err"
+	check "$name: RUN is never sent" bash -c "! grep -q 'stand-in: RUN taken' '$T/$name.err'"
+	check "$name: moat-vcpu is stopped" grep -Eq "child-(exit|died) child=vcpu " "$a"
+	check "$name: $other, READY, is stopped too" \
+		bash -c "grep -q 'child-ready child=$other ' '$a' && grep -Eq 'child-(exit|died) child=$other ' '$a'"
+	check "$name: no child is left running" no_children
+	check "$name: the audit trail is clean" audit_clean "$a" "$mon"
+	grep -a "error" "$T/$name.err" | diag
+}
+par_late late-smc-dies late-die-starting good 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
+par_late late-net-user-error good late-user-error 2 net0 "^moat: error: stand-in: port in use"
+par_late late-smc-lies late-lie good 1 smc0 "smc0 (moat-smc, pid [0-9]*) claims a policy of"
 
 # ---- a device hostile while the VM runs: cut off, the VM goes on -------------
 for mode in ready-twice stats-flood hangup; do

@@ -38,6 +38,13 @@
  *   die-starting    sandboxed, then die (exit 3) without a word (device)
  *   slow-ready      behave, but wait a second before READY (device: the
  *                   others' failures come while it is still starting)
+ *   wait-run        as moat-vcpu does when its StartRequest says hold:
+ *                   READY, then take nothing but a RUN as the next
+ *                   message (anything else: exit 4), then behave; says on
+ *                   stderr that it waits and that it took RUN (vcpu)
+ *   late-MODE       wait a second once sandboxed, then do MODE (device: so
+ *                   that a held moat-vcpu is READY and waiting for RUN
+ *                   when the device fails)
  *   lie             sandboxed, but claim a different policy size
  *   unconfined      no sandbox at all, while claiming a full one
  *   stderr          behave, after writing to stderr a forged "moat: error:"
@@ -100,6 +107,8 @@
 static char mode[32];
 static int mode_arg;
 static bool is_vcpu;
+static bool late; /* late-MODE */
+static bool hold; /* the StartRequest said so (vcpu) */
 
 /* Forged audit lines and terminal escapes, for every string field. */
 #define EVIL "x\n2026-01-01T00:00:00Z moat[1] vm-end status=0\x1b]0;owned\x07\x1b[2J\"forged=1"
@@ -119,6 +128,9 @@ static void read_mode(const char *argv0)
 	if (!f || fscanf(f, "%31s %d", mode, &mode_arg) < 1)
 		exit(91);
 	fclose(f);
+	late = strncmp(mode, "late-", 5) == 0;
+	if (late)
+		memmove(mode, mode + 5, strlen(mode + 5) + 1);
 }
 
 static bool is(const char *m)
@@ -356,6 +368,28 @@ static void scribble(void)
 		dprintf(2, "flood %d\n", i);
 }
 
+/* wait-run: the next message must be RUN, as moat-vcpu's wait_for_run()
+ * takes it; no timeout, as there: the monitor sends it or kills us. */
+static void wait_run(void)
+{
+	ProtobufCMessage *m = NULL;
+	struct ipc_fds fds;
+	int msg;
+
+	dprintf(2, "stand-in: READY, waiting for RUN (hold=%d)\n", hold);
+	if (ipc_recv_wait(CHILD_CONTROL_FD, &moat__vcpu__monitor_to_vcpu__descriptor, &m, &fds,
+			  -1) < 0)
+		_exit(0); /* the monitor is gone */
+	msg = ipc_envelope_case(m);
+	ipc_fds_close(&fds);
+	protobuf_c_message_free_unpacked(m, NULL);
+	if (msg != MOAT__VCPU__MONITOR_TO_VCPU__MSG_RUN) {
+		dprintf(2, "stand-in: expected RUN, got message %d\n", msg);
+		_exit(4);
+	}
+	dprintf(2, "stand-in: RUN taken\n");
+}
+
 static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 {
 	if (is("stderr"))
@@ -365,6 +399,8 @@ static void misbehave_vcpu(Moat__Sandbox__SandboxReport *sr)
 	if (is("alloc"))
 		touch_memory();
 	send_ready(sr);
+	if (is("wait-run"))
+		wait_run();
 	if (is("ready-twice"))
 		send_ready(sr);
 	if (is("paused-unasked"))
@@ -477,6 +513,8 @@ static int scribble_how(void)
 
 static void misbehave_device(Moat__Sandbox__SandboxReport *sr)
 {
+	if (late)
+		usleep(1000 * 1000);
 	if (is("die-starting"))
 		_exit(3);
 	if (is("slow-ready"))
@@ -540,6 +578,8 @@ int main(int argc, char **argv)
 		exit(94);
 	if (!is_vcpu)
 		started_paused = ((Moat__Dev__MonitorToDevice *)start)->start->paused;
+	else
+		hold = ((Moat__Vcpu__MonitorToVcpu *)start)->start->hold;
 	ipc_fds_close(&fds);
 	protobuf_c_message_free_unpacked(start, NULL);
 	if (is("linger"))
@@ -571,7 +611,7 @@ int main(int argc, char **argv)
 	if (is("good") || is("stats-fds") || is("stderr") || is("threads") || is("alloc") ||
 	    is("deaf-button") || is("mute-ping") || is("pong-wrong") || is("paused-unasked") ||
 	    is("ctl-forged") || is("slow-ready") || is("tell") || is("scribble-state") ||
-	    scribble_how() >= 0)
+	    is("wait-run") || scribble_how() >= 0)
 		serve();
 	wait_forever();
 }
