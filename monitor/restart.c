@@ -59,6 +59,9 @@ static void restart(struct mon_vm *vm, struct mon_device *d, const char *how)
 	 * leaves guest memory alone until the VM resumes (resume_all then
 	 * resumes it); a pause under way asks it itself (ctl_ops.c's tick) */
 	d->start_paused = vm->cs.run == MON_VM_PAUSED;
+	/* with mon_proc_spawn's "spawned at" and the READY's, the phases of
+	 * a restart (bench/restart) */
+	log_debug("%s: a new process at %.1f ms", p->name, mon_since_start_ms());
 	if (mon_device_respawn(d, vm->cfg, vm->res, &vm->cg) < 0) {
 		log_warn("device %s could not be restarted; the VM continues without it", p->name);
 		mon_ctl_restart_done(vm, d, false, "its new process could not be started");
