@@ -488,51 +488,40 @@ else
 	diag <"$T/par-good.err"
 	kill -KILL "$mon"; wait "$mon"
 fi
-# par_fail NAME SMC_MODE NET_MODE STATUS WHO LINE: WHO fails while the other
-# is still starting (slow-ready): exit STATUS, its own line, the other
-# stopped before READY, nothing left running
+# par_fail WHEN NAME SMC_MODE NET_MODE STATUS WHO LINE: WHO fails, early
+# (while the other is still starting: slow-ready) or late (a second after
+# its sandbox, late-MODE, while moat-vcpu is READY and waiting for RUN and
+# the other device is READY): exit STATUS within 10 s, WHO's own line, no
+# RUN sent, moat-vcpu and the other device stopped, nothing left running
 par_fail() {
-	local name=$1 other=smc0 a=$T/$1.audit
+	local when=$1 name=$2 other=smc0 a=$T/$2.audit
+	shift
 	[ "$5" = smc0 ] && other=net0
 	start_pair "$name" "$2" "$3"
 	finish_within 10
-	check "$name: exit $4 (got $st)" [ "$st" = "$4" ]
+	check "$name: exit $4 within 10 s (got $st)" [ "$st" = "$4" ]
 	check "$name: the failing device's own line" grep -q "$6" "$T/$name.err"
-	check "$name: $other, still starting, is stopped and never READY" \
-		bash -c "grep -Eq 'child-(exit|died) child=$other ' '$a' && ! grep -q 'child-ready child=$other ' '$a'"
+	if [ "$when" = early ]; then
+		check "$name: $other, still starting, is stopped and never READY" \
+			bash -c "grep -Eq 'child-(exit|died) child=$other ' '$a' && ! grep -q 'child-ready child=$other ' '$a'"
+	else
+		check "$name: moat-vcpu was READY and waiting for RUN" \
+			grep -q 'stand-in: READY, waiting for RUN (hold=1)' "$T/$name.err"
+		check "$name: $other, READY, is stopped too" \
+			bash -c "grep -q 'child-ready child=$other ' '$a' && grep -Eq 'child-(exit|died) child=$other ' '$a'"
+	fi
 	check "$name: moat-vcpu, set up beside them, is stopped and never told to run" \
 		bash -c "grep -Eq 'child-(exit|died) child=vcpu ' '$a' && ! grep -q 'stand-in: RUN taken' '$T/$name.err'"
 	check "$name: no child is left running" no_children
 	check "$name: the audit trail is clean" audit_clean "$a" "$mon"
 	grep -a "error" "$T/$name.err" | diag
 }
-par_fail par-smc-user-error user-error slow-ready 2 smc0 "^moat: error: stand-in: port in use"
-par_fail par-smc-dies die-starting slow-ready 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
-par_fail par-net-dies slow-ready die-starting 1 net0 "net0 (moat-net) exited with status 3 while starting"
-# par_late NAME SMC_MODE NET_MODE STATUS WHO LINE: WHO fails a second after
-# its sandbox (late-MODE), while moat-vcpu is READY and waiting for RUN and
-# the other device is READY: exit STATUS within 10 s, WHO's own line, no RUN
-# sent, moat-vcpu and the other device stopped, nothing left running
-par_late() {
-	local name=$1 other=smc0 a=$T/$1.audit
-	[ "$5" = smc0 ] && other=net0
-	start_pair "$name" "$2" "$3"
-	finish_within 10
-	check "$name: exit $4 within 10 s (got $st)" [ "$st" = "$4" ]
-	check "$name: the failing device's own line" grep -q "$6" "$T/$name.err"
-	check "$name: moat-vcpu was READY and waiting for RUN" \
-		grep -q 'stand-in: READY, waiting for RUN (hold=1)' "$T/$name.err"
-	check "$name: RUN is never sent" bash -c "! grep -q 'stand-in: RUN taken' '$T/$name.err'"
-	check "$name: moat-vcpu is stopped" grep -Eq "child-(exit|died) child=vcpu " "$a"
-	check "$name: $other, READY, is stopped too" \
-		bash -c "grep -q 'child-ready child=$other ' '$a' && grep -Eq 'child-(exit|died) child=$other ' '$a'"
-	check "$name: no child is left running" no_children
-	check "$name: the audit trail is clean" audit_clean "$a" "$mon"
-	grep -a "error" "$T/$name.err" | diag
-}
-par_late late-smc-dies late-die-starting good 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
-par_late late-net-user-error good late-user-error 2 net0 "^moat: error: stand-in: port in use"
-par_late late-smc-lies late-lie good 1 smc0 "smc0 (moat-smc, pid [0-9]*) claims a policy of"
+par_fail early par-smc-user-error user-error slow-ready 2 smc0 "^moat: error: stand-in: port in use"
+par_fail early par-smc-dies die-starting slow-ready 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
+par_fail early par-net-dies slow-ready die-starting 1 net0 "net0 (moat-net) exited with status 3 while starting"
+par_fail late late-smc-dies late-die-starting good 1 smc0 "smc0 (moat-smc) exited with status 3 while starting"
+par_fail late late-net-user-error good late-user-error 2 net0 "^moat: error: stand-in: port in use"
+par_fail late late-smc-lies late-lie good 1 smc0 "smc0 (moat-smc, pid [0-9]*) claims a policy of"
 
 # ---- a device hostile while the VM runs: cut off, the VM goes on -------------
 for mode in ready-twice stats-flood hangup; do
