@@ -10,8 +10,8 @@
  *                first, as vq_pop guarantees
  *   the rest: copied into guest RAM from offset 0 (headers, data)
  * Invariants: a parsed request's iov lies inside its chain's buffers, adds
- * up to its length (a range request has none), whole sectors inside the disk for reads and writes;
- * the used length covers the writable bytes; DISCARD and WRITE_ZEROES
+ * up to its length (a range request has none), whole sectors inside the
+ * disk for reads and writes; the used length covers the writable bytes; DISCARD and WRITE_ZEROES
  * only with an image, inside the disk, at most BLK_MAX_DISCARD_SECTORS; a
  * read-only image never changes. */
 #include <stdint.h>
