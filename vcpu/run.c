@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 
 #include "dump.h"
+#include "exitlog.h"
 #include "log.h"
 #include "pause.h"
 #include "vcpu.pb-c.h"
@@ -23,6 +24,8 @@ static void handle_pio(struct vcpu *v)
 	/* String I/O (rep ins/outs) arrives as count items of size bytes. */
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
 		iobus_access(&v->vm->pio, run->io.port, data, run->io.size, is_write);
+	exitlog_add(&v->exits, EXITLOG_PIO, run->io.port, (uint8_t *)run + run->io.data_offset,
+		    run->io.size, run->io.count, is_write);
 }
 
 static void handle_mmio(struct vcpu *v)
@@ -36,13 +39,21 @@ static void handle_mmio(struct vcpu *v)
 	if (!pci_mmio(&v->vm->pci, run->mmio.phys_addr, run->mmio.data, len, run->mmio.is_write) &&
 	    !run->mmio.is_write)
 		memset(run->mmio.data, 0xff, len);
+	exitlog_add(&v->exits, EXITLOG_MMIO, run->mmio.phys_addr, run->mmio.data, len, 1,
+		    run->mmio.is_write);
 }
 
+/* The registers, then the last exits: after a triple fault on AMD the
+ * registers read as just reset, and the exits are all that is left of
+ * where the guest was. */
 static void end_with_dump(struct vcpu *v, int reason, const char *detail)
 {
-	char dump[2048];
+	char dump[sizeof(v->vm->exit.dump)];
+	size_t n;
 
 	vcpu_dump_regs(v->fd, v->id, dump, sizeof(dump));
+	n = strlen(dump);
+	exitlog_format(&v->exits, v->id, dump + n, sizeof(dump) - n);
 	vm_end(v->vm, reason, v->id, detail, dump);
 }
 

@@ -10,6 +10,7 @@
 
 #include "cmos.h"
 #include "debugcon.h"
+#include "exitlog.h"
 #include "fw_cfg.h"
 #include "i8042.h"
 #include "iobus.h"
@@ -31,6 +32,7 @@ struct vcpu {
 	 * thread is busy with that exit; 0 inside KVM_RUN, parked, or not
 	 * running yet. A ping reads it (vcpu/pause.c vm_stalled). */
 	_Atomic uint64_t busy_since_ns;
+	struct exitlog exits; /* this thread's own: the last exits it handled */
 };
 
 /* Where the main thread stands with a pause (vcpu/pause.c). */

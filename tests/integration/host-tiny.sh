@@ -37,6 +37,9 @@ check "triple fault is named" grep -q "triple fault" "$T/triple.err"
 check "the triple fault's registers are where it failed, or said to be the reset state" \
 	bash -c '! grep -q "RIP=000000000000fff0" "$1" || grep -q "the reset state" "$1"' _ "$T/triple.err"
 check "register dump printed" grep -q "RIP=" "$T/triple.err"
+# what the guest last asked of moat-vcpu: tiny.S's POST write before it faults
+check "the report ends with the guest's last exit, its POST port write" \
+	grep -Eq "#[0-9]+ port write 0x80, 1 byte = 0x7a$" "$T/triple.err"
 
 check "--serial file: writes the console to a file" \
 	run file 0 --kernel "$TINY" --cmdline h --serial "file:$T/console.log"

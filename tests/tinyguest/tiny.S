@@ -5,7 +5,9 @@
  *   e  echo COM1 input back until a '.' arrives, then reset
  *   w  print "TINY: waiting", then halt with interrupts off (runs until
  *      the monitor stops it)
- *   t  triple fault (an exception with an empty IDT)
+ *   t  write 0x7a to the POST port (0x80), then triple fault (an
+ *      exception with an empty IDT): the port write is the last exit
+ *      moat-vcpu's report of the fault must show
  *   l  watch the SMC (port 0x304): print "TINY: smc present" or "TINY: smc
  *      absent" each time reading it changes between a value and all ones;
  *      runs until stopped
@@ -73,6 +75,8 @@ wait:
 	jmp	2b
 
 triple:
+	movb	$0x7a, %al
+	outb	%al, $0x80
 	lidt	idt_empty
 	movl	$0, %eax
 	movl	%eax, %ds
