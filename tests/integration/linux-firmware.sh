@@ -35,7 +35,7 @@
 # ("tcg_handle_interrupt: assertion failed: (bql_locked())": its CR8 write
 # helper, helper_write_crN, calls cpu_interrupt without the lock while the
 # box's KVM waits for an interrupt window); the box dies with every result
-# in it. On 10.0.2: 4 of 15 boxes running only this file's uefi-moat part
+# in it. On 10.0.2: 6 of 20 boxes running only this file's uefi-moat part
 # (before, on 7.2: 3 of 3 boots with QEMU/KVM as the nested VMM). So
 # scripts/test runs OVMF under moat in a box of its own (retried when the
 # box breaks) and checks the image with QEMU under TCG on the host. QEMU/KVM
