@@ -122,12 +122,13 @@ void vm_end(struct vm *vm, int reason, unsigned vcpu, const char *detail, const 
 	bool expected = false;
 	uint64_t one = 1;
 
-	if (!atomic_compare_exchange_strong(&vm->ended, &expected, true))
+	if (!atomic_compare_exchange_strong(&vm->ending, &expected, true))
 		return;
 	vm->exit.reason = reason;
 	vm->exit.vcpu = vcpu;
 	snprintf(vm->exit.detail, sizeof(vm->exit.detail), "%s", detail ? detail : "");
 	snprintf(vm->exit.dump, sizeof(vm->exit.dump), "%s", dump ? dump : "");
+	atomic_store(&vm->ended, true); /* after the record: see vm.h */
 	(void)!write(vm->exit_event_fd, &one, sizeof(one));
 	/* A thread parked by a pause must not wait for a RESUME that will
 	 * never come (vcpu/pause.c checks ended under this lock). */

@@ -100,6 +100,11 @@ struct vm {
 	struct kvm_clock_data clock; /* kvmclock when the pause completed */
 	bool clock_saved;
 
+	/* vm_end(): the first caller claims ending, fills in exit, then sets
+	 * ended; so whoever sees ended reads a complete exit (the main loop
+	 * wakes for other reasons too, and once sent reason 0 with no detail,
+	 * "VM failed: ", for a guest that had reset). */
+	atomic_bool ending;
 	atomic_bool ended;
 	struct vm_exit exit;
 	int exit_event_fd; /* written once when ended flips; the main loop polls it */
