@@ -125,11 +125,39 @@ for h in "garbage 65536" truncated cutbig "noread 3" badversion; do
 	check "a hostile client ($h) leaves moat-display serving" picture hostile
 done
 
+# stuck_report: where moat and moat-vcpu are when the guest stopped
+# answering (this check has failed now and then in the KVM box, issue 17):
+# the console's and moat's last lines, and each thread's state, kernel
+# wait channel and kernel stack
+stuck_report() {
+	local pid tid
+	{
+		echo "console: $(tail -c 300 "$T/vm.log" | tr '\n' ' ')"
+		echo "moat's stderr:"
+		tail -n 8 "$T/vm.err"
+		echo "audit:"
+		tail -n 4 "$T/vm.audit"
+		for pid in "$mon" $(pgrep -P "$mon" -x moat-vcpu); do
+			for tid in /proc/"$pid"/task/*; do
+				echo "$(cat "$tid/comm" 2>/dev/null) ${tid#/proc/}:" \
+					"$(awk '{print $3}' "$tid/stat" 2>/dev/null)" \
+					"wchan=$(cat "$tid/wchan" 2>/dev/null)"
+				head -n 6 "$tid/stack" 2>/dev/null | sed 's/^/    /'
+			done
+		done
+	} | diag
+}
+
 # SIGKILL of moat-display: the guest goes on (it still answers on COM1).
 kill -9 "$disp"
 sleep 1
 say m
-check "after SIGKILL of moat-display the guest still runs (and its mode registers read 0)" wait_modes 3
+if wait_modes 3; then
+	ok "after SIGKILL of moat-display the guest still runs (and its mode registers read 0)"
+else
+	not_ok "after SIGKILL of moat-display the guest still runs (and its mode registers read 0)"
+	stuck_report
+fi
 check "the audit records moat-display's death" \
 	grep -q "child-died child=display0 kind=display pid=$disp was killed by signal KILL" "$T/vm.audit"
 say .
