@@ -49,7 +49,6 @@ void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const
 			       .policy = policy,
 			       .ctl = -1,
 			       .child = {.pidfd = -1},
-			       .pending = {.report = -1, .release = -1},
 			       .state = MON_PROC_GONE,
 			       .log = {.fd = -1}};
 	snprintf(p->name, sizeof(p->name), "%s", name);
@@ -81,7 +80,7 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 	rc = mon_childlog_open(&p->log, &sa.log_fd);
 	if (rc < 0)
 		return log_error_errno(rc, "Failed to make the log pipe of %s: %m", argv0);
-	rc = mon_spawn_begin(&sa, &p->child, &p->pending);
+	rc = mon_spawn(&sa, &p->child);
 	close(sa.log_fd);
 	if (p->cgroup_fd > 0)
 		close(p->cgroup_fd);
@@ -91,27 +90,12 @@ int mon_proc_spawn(struct mon_proc *p, int ctl_end)
 		return log_error_errno(rc, "Failed to start %s: %m", argv0);
 	}
 	p->state = MON_PROC_STARTING;
-	return 0;
-}
-
-int mon_proc_spawned(struct mon_proc *p)
-{
 	struct mon_procstat st;
-	int rc;
-
-	if (p->pending.report < 0)
-		return 0; /* confirmed already */
-	rc = mon_spawn_finish(&p->child, &p->pending);
-	if (rc < 0) {
-		p->state = MON_PROC_GONE;
-		mon_childlog_close(&p->log, p->name);
-		return log_error_errno(rc, "Failed to start moat-%s: %m", p->kind);
-	}
 	if (mon_procstat_namespaces(p->child.pid, &st) == 0) {
 		snprintf(p->spawn_namespaces, sizeof(p->spawn_namespaces), "%s", st.namespaces);
 		p->spawn_shares_net = st.shares_net;
 	}
-	log_debug("%s (moat-%s) is pid %d (uid %u); spawned at %.1f ms", p->name, p->kind,
+	log_debug("%s (%s) is pid %d (uid %u); spawned at %.1f ms", p->name, argv0,
 		  (int)p->child.pid, (unsigned)p->uid, mon_since_start_ms());
 	mon_proc_audit(p, "child-start", "uid=%u policy=%s", (unsigned)p->uid, p->policy);
 	return 0;
@@ -335,7 +319,6 @@ void mon_proc_release(struct mon_proc *p)
 		mon_proc_kill(p);
 		mon_proc_reap(p, true);
 	}
-	mon_spawn_pending_drop(&p->pending);
 	close_ctl(p);
 	mon_childlog_close(&p->log, p->name);
 	if (p->child.pidfd >= 0)

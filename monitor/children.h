@@ -38,7 +38,6 @@ struct mon_proc {
 	const char *policy;	 /* the policy it must be confined by ("net-user") */
 	bool host_net;		 /* keeps the host's network namespace (slirp) */
 	struct mon_child child;	 /* pid and pidfd; pidfd -1 once reaped */
-	struct mon_spawn_pending pending; /* until its exec is confirmed (report -1 after) */
 	uid_t uid;		 /* host uid (and gid) it must run as */
 	int cgroup_fd;		 /* its cgroup leaf for the spawn (closed after), or 0 */
 	int ctl;		 /* control channel; -1 once closed */
@@ -61,17 +60,11 @@ struct mon_proc {
 /* A fresh entry: no process, no channel. */
 void mon_proc_init(struct mon_proc *p, const char *name, const char *kind, const char *policy);
 
-/* Spawn moat-<kind> with ctl_end as its fd 3 (the caller may close its
- * own copy on return) and a pipe of ours as its stdout and stderr
- * (p->log), as the host uid and gid p->uid (the caller's choice, from the
- * VM's block: uids.h). Returns once the child is on its way (cloned,
- * STARTING): its exec is confirmed by mon_proc_spawned(), so that several
- * children exec at once. A start request may be sent meanwhile. 0 or
- * -errno (logged). */
+/* Spawn moat-<kind> with ctl_end as its fd 3 and a pipe of ours as its
+ * stdout and stderr (p->log), as the host uid and gid p->uid (the caller's
+ * choice, from the VM's block: uids.h); audits child-start. 0 or -errno
+ * (logged). */
 int mon_proc_spawn(struct mon_proc *p, int ctl_end);
-/* Wait for p's exec (at once if confirmed already); audits child-start.
- * 0, or -errno (logged) with p killed, reaped and GONE. */
-int mon_proc_spawned(struct mon_proc *p);
 
 /* An audit line about p, "EVENT child=NAME kind=KIND pid=PID <rest>",
  * unless p has used up MON_AUDIT_PER_CHILD (one child-audit-capped line

@@ -220,8 +220,7 @@ int mon_device_respawn(struct mon_device *d, const struct mon_config *cfg,
 	/* the new process was asked nothing: no pause, and no late PAUSED */
 	d->pause_asked = d->paused = d->pause_late = false;
 	d->restarts++;
-	rc = launch(d, cfg, res);
-	return rc < 0 ? rc : mon_proc_spawned(p);
+	return launch(d, cfg, res);
 }
 
 static struct mon_device *new_device(struct mon_devices *devs, const struct mon_kind *k,
@@ -287,17 +286,6 @@ int mon_devices_launch(const struct mon_config *cfg, const struct mon_resources 
 
 	for (unsigned i = 0; i < devs->n && rc == 0; i++)
 		rc = launch(&devs->d[i], cfg, res);
-	if (rc < 0)
-		mon_devices_stop(devs);
-	return rc;
-}
-
-int mon_devices_spawned(struct mon_devices *devs)
-{
-	int rc = 0;
-
-	for (unsigned i = 0; i < devs->n && rc == 0; i++)
-		rc = mon_proc_spawned(&devs->d[i].proc);
 	if (rc < 0)
 		mon_devices_stop(devs);
 	return rc;

@@ -122,14 +122,10 @@ struct mon_devices {
 int mon_devices_prepare(const struct mon_config *cfg, uid_t uid_base, struct mon_cgroup *cg,
 			struct mon_devices *devs);
 /* Spawn every prepared device and send each its start request, without
- * waiting for any exec (mon_devices_spawned) or READY (mon_devices_wait_ready):
- * the devices exec side by side. On a failure every device is killed;
- * -errno (logged). */
+ * waiting for any READY (mon_devices_wait_ready does). On a failure every
+ * device is killed; -errno (logged). */
 int mon_devices_launch(const struct mon_config *cfg, const struct mon_resources *res,
 		       struct mon_devices *devs);
-/* Confirm every launched device's exec (mon_proc_spawned). On a failure
- * every device is killed; -errno (logged). */
-int mon_devices_spawned(struct mon_devices *devs);
 /* Wait until every launched device is READY, side by side. When one
  * fails (the first seen), it is reported and every device is killed;
  * returns -errno, with one line for the user in err when the user's input

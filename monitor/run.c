@@ -163,13 +163,6 @@ int mon_run(struct mon_config *cfg)
 	mon_close_child_ends(&res);
 	if (rc < 0)
 		goto out;
-	/* every child cloned and told what to do: now their execs, which ran
-	 * meanwhile (each a few ms on hardware, tens in the KVM box) */
-	rc = mon_proc_spawned(&vm.vcpu);
-	if (rc == 0)
-		rc = mon_devices_spawned(&vm.devs);
-	if (rc < 0)
-		goto out;
 	rc = mon_devices_wait_ready(&vm.devs, err, sizeof(err));
 	if (rc == -EINVAL && err[0]) {
 		/* a device refused the user's configuration (a port in use) */

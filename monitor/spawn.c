@@ -371,47 +371,38 @@ static int spawn_release(struct spawn_ctx *c, pid_t pid)
 }
 
 /* EOF on the report pipe: the exec succeeded. */
-static int spawn_wait_exec(int report, const char *name)
+static int spawn_wait_exec(struct spawn_ctx *c)
 {
 	struct spawn_failure f;
 	ssize_t n;
 
 	do
-		n = read(report, &f, sizeof(f));
+		n = read(c->report[0], &f, sizeof(f));
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		return 0;
 	if (n != sizeof(f) || f.err <= 0 || f.step < 0 || f.step > STEP_EXEC)
-		return log_error_errno(EIO, "spawn %s: child failed without a report", name);
-	return log_error_errno(f.err, "spawn %s: %s failed in the child: %m", name,
+		return log_error_errno(EIO, "spawn %s: child failed without a report",
+				       c->a->argv[0]);
+	return log_error_errno(f.err, "spawn %s: %s failed in the child: %m", c->a->argv[0],
 			       spawn_step_names[f.step]);
 }
 
 /* Kill (if still running) and reap a child that never made it to exec. */
-static void spawn_abort(int *pidfd)
+static void spawn_abort(struct spawn_ctx *c)
 {
 	siginfo_t si;
 
-	if (*pidfd < 0)
+	if (c->pidfd < 0)
 		return;
-	(void)pidfd_send_signal(*pidfd, SIGKILL, NULL, 0);
-	while (waitid(P_PIDFD, *pidfd, &si, WEXITED) < 0 && errno == EINTR)
+	(void)pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+	while (waitid(P_PIDFD, c->pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
-	close(*pidfd);
-	*pidfd = -1;
+	close(c->pidfd);
+	c->pidfd = -1;
 }
 
-static void spawn_pending_close(struct mon_spawn_pending *p)
-{
-	if (p->report >= 0)
-		close(p->report);
-	if (p->release >= 0)
-		close(p->release);
-	p->report = p->release = -1;
-}
-
-int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_child *out,
-		    struct mon_spawn_pending *pending)
+int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out)
 {
 	struct spawn_ctx c = {
 	    .a = a,
@@ -425,11 +416,9 @@ int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_child *out,
 	pid_t pid;
 	int r;
 
-	*pending = (struct mon_spawn_pending){.report = -1, .release = -1};
 	r = spawn_check_args(a);
 	if (r < 0)
 		return r;
-	snprintf(pending->name, sizeof(pending->name), "%s", a->argv[0]);
 	r = spawn_prepare(&c, dir, sizeof(dir));
 	if (r < 0)
 		goto out;
@@ -444,46 +433,16 @@ int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_child *out,
 	c.release[0] = c.report[1] = -1;
 
 	r = spawn_release(&c, pid);
+	if (r == 0)
+		r = spawn_wait_exec(&c);
 	if (r < 0) {
-		spawn_abort(&c.pidfd);
+		spawn_abort(&c);
 		goto out;
 	}
 	out->pid = pid;
-	out->pidfd = TAKE_FD(c.pidfd);
-	/* Both stay open until the exec: EOF on release before it tells
-	 * the child that we died (child_arm_pdeathsig). */
-	pending->report = TAKE_FD(c.report[0]);
-	pending->release = TAKE_FD(c.release[1]);
+	out->pidfd = c.pidfd;
 out:
 	spawn_ctx_close(&c);
-	return r;
-}
-
-int mon_spawn_finish(struct mon_child *child, struct mon_spawn_pending *pending)
-{
-	int r = spawn_wait_exec(pending->report, pending->name);
-
-	spawn_pending_close(pending);
-	if (r < 0)
-		spawn_abort(&child->pidfd);
-	return r;
-}
-
-void mon_spawn_pending_drop(struct mon_spawn_pending *pending)
-{
-	spawn_pending_close(pending);
-}
-
-int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out)
-{
-	struct mon_spawn_pending pending;
-	struct mon_child c = {.pidfd = -1};
-	int r = mon_spawn_begin(a, &c, &pending);
-
-	if (r == 0)
-		r = mon_spawn_finish(&c, &pending);
-	if (r == 0)
-		*out = c;
 	return r;
 }
 

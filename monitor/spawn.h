@@ -57,27 +57,6 @@ struct mon_child {
  * the thread that created it. */
 int mon_spawn(const struct mon_spawn_args *a, struct mon_child *out);
 
-/* mon_spawn in two halves, so that several children can be on their way
- * to their exec at once (the monitor starts moat-vcpu and every device
- * that way, decision 0021): begin returns once the child is cloned and
- * released, with *out filled (its pidfd owned by the caller from then on)
- * and *pending holding what finish needs; the caller's descriptors are
- * already the child's own copies, so the caller may close its own. finish
- * waits for the exec: 0, or -errno (logged) with the child killed and
- * reaped and out->pidfd closed (-1). A pending child the caller gives up
- * on is killed and reaped through its pidfd as any other (the parent-death
- * rule above still holds), and pending_drop closes what pending holds.
- * begin's errors are mon_spawn's, with nothing left behind. */
-struct mon_spawn_pending {
-	int report;    /* EOF once the child has executed */
-	int release;   /* held open until then: its EOF would tell the child we died */
-	char name[32]; /* argv[0], for messages */
-};
-int mon_spawn_begin(const struct mon_spawn_args *a, struct mon_child *out,
-		    struct mon_spawn_pending *pending);
-int mon_spawn_finish(struct mon_child *out, struct mon_spawn_pending *pending);
-void mon_spawn_pending_drop(struct mon_spawn_pending *pending);
-
 /* An unprivileged host uid in the range, made from a pid (for tests that
  * spawn without a monitor; the monitor reserves its own: uids.h):
  * MOAT_UID_BASE + pid. 0 or -EINVAL. */

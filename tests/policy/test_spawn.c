@@ -1,5 +1,4 @@
-/* mon_spawn() on its own (monitor/spawn.c), whole and in its two halves
- * (begin, finish): bad input fails promptly with a
+/* mon_spawn() on its own (monitor/spawn.c): bad input fails promptly with a
  * clear errno and leaves no child behind, not even a zombie; a good spawn
  * gives exactly the promised process: pid 1 of its own namespaces, the
  * chosen uid, an empty environment, only the passed descriptors; and a
@@ -312,68 +311,16 @@ static int test_child_path_and_uid(void)
 	return 0;
 }
 
-/* The two halves: three children on their way at once, each released
- * before any exec is confirmed; one whose exec fails is reported by its
- * own finish, killed and reaped, while the others run; one given up on
- * before its finish is killed and reaped through its pidfd. */
-static int test_begin_finish(void)
-{
-	char dir[] = "/tmp/moat-spawn-XXXXXX", bad[PATH_MAX];
-	char *argv[] = {"moat-test", NULL};
-	struct mon_spawn_args a = {
-	    .path = "/bin/true", .argv = argv, .uid = MOAT_UID_BASE + 1, .gid = MOAT_UID_BASE + 1};
-	struct mon_spawn_args b = a;
-	struct mon_spawn_pending pend[4];
-	struct mon_child c[4];
-	siginfo_t si;
-	int fd;
-
-	if (geteuid() != 0)
-		return TEST_SKIP;
-	CHECK(mkdtemp(dir));
-	CHECK(chmod(dir, 0755) == 0);
-	snprintf(bad, sizeof(bad), "%s/garbage", dir);
-	fd = open(bad, O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
-	CHECK(fd >= 0 && write(fd, "garbage, not a program\n", 23) == 23);
-	close(fd);
-	b.path = bad;
-
-	CHECK(mon_spawn_begin(&a, &c[0], &pend[0]) == 0);
-	CHECK(mon_spawn_begin(&b, &c[1], &pend[1]) == 0); /* its exec will fail */
-	CHECK(mon_spawn_begin(&a, &c[2], &pend[2]) == 0);
-	CHECK(mon_spawn_begin(&a, &c[3], &pend[3]) == 0);
-	for (int i = 0; i < 4; i++)
-		CHECK(c[i].pid > 0 && c[i].pidfd >= 0 && pend[i].report >= 0);
-
-	CHECK(mon_spawn_finish(&c[1], &pend[1]) == -ENOEXEC);
-	CHECK(c[1].pidfd == -1 && pend[1].report == -1 && pend[1].release == -1);
-	CHECK(mon_spawn_finish(&c[0], &pend[0]) == 0);
-	CHECK(mon_spawn_finish(&c[2], &pend[2]) == 0);
-	CHECK(pend[0].report == -1 && pend[2].release == -1);
-	for (int i = 0; i < 3; i += 2) { /* /bin/true ran: exit 0 */
-		CHECK(waitid(P_PIDFD, c[i].pidfd, &si, WEXITED) == 0);
-		CHECK(si.si_code == CLD_EXITED && si.si_status == 0);
-		close(c[i].pidfd);
-	}
-	/* given up on: killed and reaped as any child, pending closed */
-	CHECK(pidfd_send_signal(c[3].pidfd, SIGKILL, NULL, 0) == 0);
-	CHECK(waitid(P_PIDFD, c[3].pidfd, &si, WEXITED) == 0);
-	close(c[3].pidfd);
-	mon_spawn_pending_drop(&pend[3]);
-	CHECK(pend[3].report == -1 && pend[3].release == -1);
-	CHECK(no_children());
-	unlink(bad);
-	rmdir(dir);
-	return 0;
-}
-
 int main(void)
 {
 	static const struct test_case tests[] = {
-	    TEST(test_missing_executable), TEST(test_bad_arguments),
-	    TEST(test_exec_failures),	   TEST(test_runs_child),
-	    TEST(test_shell_exit_status),  TEST(test_dies_with_parent),
-	    TEST(test_child_path_and_uid), TEST(test_begin_finish),
+		TEST(test_missing_executable),
+		TEST(test_bad_arguments),
+		TEST(test_exec_failures),
+		TEST(test_runs_child),
+		TEST(test_shell_exit_status),
+		TEST(test_dies_with_parent),
+		TEST(test_child_path_and_uid),
 	};
 	return RUN_TESTS(tests);
 }
