@@ -188,8 +188,8 @@ show() {
 	{
 		echo "$1: status $VM_STATUS, exit after ${VM_EXIT_MS} ms; console:"
 		tail -n 25 "$T/$1.out" | cat -v
-		# moat's reason comes before vcpu's register dump (about 12
-		# lines): show both
+		# moat's reason comes before moat-vcpu's report (its registers
+		# and last exits, about 22 lines): show both
 		echo "stderr:"
 		tail -n 30 "$T/$1.err" | cat -v
 	} | diag
